@@ -1,0 +1,47 @@
+"""pytest fixtures for applications that retrieve Trigger.dev batches over httpx.
+
+The fixtures (`trigger_batch_factory`, `mock_trigger_api`, ...) arrive through the
+`trigger_batches` pytest plugin; this module exports the types and assertion helpers.
+Names load on first use, so that pytest importing the plugin stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.assertions import assert_batch_errors, assert_run_counts
+    from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
+
+__all__ = [
+    "BatchError",
+    "BatchFactory",
+    "BatchStatus",
+    "TriggerBatch",
+    "assert_batch_errors",
+    "assert_run_counts",
+]
+
+_HOMES = {
+    "BatchError": "model",
+    "BatchFactory": "factory",
+    "BatchStatus": "model",
+    "TriggerBatch": "model",
+    "assert_batch_errors": "assertions",
+    "assert_run_counts": "assertions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'pytest_trigger_batches' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"pytest_trigger_batches.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

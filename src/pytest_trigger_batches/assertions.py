@@ -1,0 +1,170 @@
+"""Assertions on a batch's run counts and error entries, with messages that explain."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_trigger_batches.model import BatchError, TriggerBatch
+
+if TYPE_CHECKING:
+    import httpx
+
+    BatchLike = TriggerBatch | Mapping[str, Any] | httpx.Response
+
+__all__ = ["assert_batch_errors", "assert_run_counts"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What a batch, a payload or a response says, in one form."""
+
+    label: str
+    total: int | None
+    successful: int | None
+    failed: int | None
+    errors: tuple[BatchError, ...]
+
+
+def assert_run_counts(
+    batch: BatchLike,
+    *,
+    total: int | None = None,
+    successful: int | None = None,
+    failed: int | None = None,
+) -> None:
+    """Assert the batch's runCount, successful and failed run counts.
+
+    `batch` may be a `TriggerBatch`, a v1 or v2 payload dict as the application parsed
+    it, or an `httpx.Response`. For v2 bodies the counts are derived as the SDK does:
+    successful = len(runs), failed = runCount - len(runs) once processing completed.
+    """
+    __tracebackhide__ = True
+    expected = {"total": total, "successful": successful, "failed": failed}
+    if all(v is None for v in expected.values()):
+        raise TypeError("assert_run_counts needs at least one of total=, successful=, failed=")
+    seen = _read(batch)
+    actual = {"total": seen.total, "successful": seen.successful, "failed": seen.failed}
+    wrong = [
+        f"  {name}: expected {value}, actual {_count(actual[name])}"
+        for name, value in expected.items()
+        if value is not None and actual[name] != value
+    ]
+    if wrong:
+        raise AssertionError(
+            f"run counts of {seen.label} differ:\n" + "\n".join(wrong) + _listing(seen.errors)
+        )
+
+
+def assert_batch_errors(
+    batch: BatchLike,
+    *,
+    count: int | None = None,
+    indices: Collection[int] | None = None,
+    task_identifier: str | None = None,
+    error_code: str | None = None,
+) -> None:
+    """Assert the batch's error entries (the items whose run could not be created).
+
+    - `count`: the number of error entries (a collapsed queue-limit failure is one).
+    - `indices`: exactly these item indices failed (any order).
+    - `task_identifier` / `error_code`: every entry has this task id / error code.
+    """
+    __tracebackhide__ = True
+    if count is None and indices is None and task_identifier is None and error_code is None:
+        raise TypeError(
+            "assert_batch_errors needs at least one of count=, indices=, "
+            "task_identifier=, error_code="
+        )
+    seen = _read(batch)
+    errors = seen.errors
+    wrong: list[str] = []
+    if count is not None and len(errors) != count:
+        wrong.append(f"  count: expected {count}, actual {len(errors)}")
+    if indices is not None:
+        want, got = set(indices), {e.index for e in errors}
+        if want != got:
+            detail = []
+            if want - got:
+                detail.append(f"missing {sorted(want - got)}")
+            if got - want:
+                detail.append(f"unexpected {sorted(got - want)}")
+            wrong.append(
+                f"  indices: expected {sorted(want)}, actual {sorted(got)} ({'; '.join(detail)})"
+            )
+    for name, value, attribute in (
+        ("task_identifier", task_identifier, "task_identifier"),
+        ("error_code", error_code, "error_code"),
+    ):
+        if value is None:
+            continue
+        others = [e for e in errors if getattr(e, attribute) != value]
+        if others or not errors:
+            found = sorted({str(getattr(e, attribute)) for e in others}) or ["no error entries"]
+            wrong.append(
+                f"  {name}: expected every entry to have {value!r}; "
+                f"{len(others)} of {len(errors)} have {', '.join(found)}"
+            )
+    if wrong:
+        raise AssertionError(
+            f"error entries of {seen.label} differ:\n" + "\n".join(wrong) + _listing(errors)
+        )
+
+
+def _read(batch: object) -> _Seen:
+    __tracebackhide__ = True
+    if isinstance(batch, TriggerBatch):
+        return _Seen(
+            f"batch {batch.id} ({batch.status})",
+            batch.run_count,
+            batch.successful_run_count,
+            batch.failed_run_count,
+            batch.errors,
+        )
+    if not isinstance(batch, Mapping) and hasattr(batch, "status_code") and hasattr(batch, "json"):
+        if batch.status_code != 200:
+            raise AssertionError(
+                f"expected a batch, but the response is HTTP {batch.status_code}: "
+                f"{getattr(batch, 'text', '')[:300]}"
+            )
+        batch = batch.json()
+    if not isinstance(batch, Mapping):
+        raise TypeError(
+            f"batch must be a TriggerBatch, a payload dict or an httpx.Response; got {batch!r:.100}"
+        )
+    try:
+        label = f"batch {batch['id']} ({batch['status']})"
+        total = batch["runCount"]
+        processing = batch.get("processing")
+        if isinstance(processing, Mapping):  # v2: counts derive from runs
+            done = batch.get("processingCompletedAt") is not None
+            created = len(batch["runs"])
+            successful, failed = (created, total - created) if done else (None, None)
+            raw_errors = processing.get("errors") or ()
+        else:
+            successful = batch.get("successfulRunCount")
+            failed = batch.get("failedRunCount")
+            raw_errors = batch.get("errors") or ()
+        errors = tuple(BatchError.from_payload(e) for e in raw_errors)
+    except (KeyError, TypeError) as problem:
+        raise AssertionError(
+            f"not a batch payload (missing or malformed {problem}): {dict(batch)!r:.300}"
+        ) from None
+    return _Seen(label, total, successful, failed, errors)
+
+
+def _count(value: int | None) -> str:
+    return "absent (run creation has not finished)" if value is None else str(value)
+
+
+def _listing(errors: tuple[BatchError, ...], limit: int = 20) -> str:
+    if not errors:
+        return "\nerror entries: none"
+    lines = [
+        f"  [{e.index}] {e.task_identifier} {e.error_code or '(no code)'}: {e.error}"
+        for e in errors[:limit]
+    ]
+    if len(errors) > limit:
+        lines.append(f"  ... and {len(errors) - limit} more")
+    return f"\nerror entries ({len(errors)}):\n" + "\n".join(lines)

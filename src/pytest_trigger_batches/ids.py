@@ -1,0 +1,97 @@
+"""Ids and keys shaped like the platform's, drawn from one seeded source."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from pytest_trigger_batches.rules import ENVIRONMENTS
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_NANOID = "123456789abcdefghijkmnopqrstuvwxyz"
+_KEY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_COUNTER_SPAN = 36**4
+# Byte -> alphabet tables: ids for a 1,000-run batch come from one randbytes() call.
+_BASE36_TABLE = bytes(ord(_BASE36[b % 36]) for b in range(256))
+_NANOID_TABLE = bytes(ord(_NANOID[b % len(_NANOID)]) for b in range(256))
+_PAIRS = [a + b for a in _BASE36 for b in _BASE36]
+
+
+def _base36(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 36)
+        digits.append(_BASE36[digit])
+    return "".join(reversed(digits))
+
+
+class IdSource:
+    """Makes cuids, legacy nanoids, idempotency keys and secret keys from one `Random`.
+
+    Like the real cuid generator it keeps a counter and a host fingerprint, so ids made
+    together share a prefix and sort by creation.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._counter = rng.randrange(_COUNTER_SPAN)
+        self._fingerprint = _base36(rng.randrange(_COUNTER_SPAN), 4)
+
+    def cuid(self, at_ms: int) -> str:
+        """`c`, 8 base-36 chars of time, a 4-char counter, fingerprint, 8 random chars."""
+        return self.cuids(at_ms, 1)[0]
+
+    def cuids(self, start_ms: int, count: int, *, per_ms: int = 50) -> list[str]:
+        """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order."""
+        noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE).decode("ascii")
+        stamps: dict[int, str] = {}
+        ids = []
+        counter = self._counter
+        for i in range(count):
+            at_ms = start_ms + i // per_ms
+            stamp = stamps.get(at_ms)
+            if stamp is None:
+                stamp = stamps[at_ms] = "c" + _base36(at_ms, 8)
+            counter = (counter + 1) % _COUNTER_SPAN
+            high, low = divmod(counter, 1296)
+            ids.append(
+                stamp + _PAIRS[high] + _PAIRS[low] + self._fingerprint + noise[8 * i : 8 * i + 8]
+            )
+        self._counter = counter
+        return ids
+
+    def nanoids(self, count: int) -> list[str]:
+        """`count` 21-char ids as older (v3) projects have."""
+        noise = self._rng.randbytes(21 * count).translate(_NANOID_TABLE).decode("ascii")
+        return [noise[21 * i : 21 * i + 21] for i in range(count)]
+
+    def idempotency_key(self) -> str:
+        """A 64-char hex SHA-256, as the SDK sends batch idempotency keys."""
+        return f"{self._rng.getrandbits(256):064x}"
+
+    def secret_key(self, environment: str = "dev") -> str:
+        """A well-formed secret key for `environment` (dev, stg, prod or preview)."""
+        return secret_key(environment, rng=self._rng)
+
+
+def secret_key(environment: str = "dev", *, rng: random.Random | None = None) -> str:
+    """A well-formed secret key such as `tr_dev_...` for one of dev, stg, prod, preview."""
+    if environment not in ENVIRONMENTS:
+        raise ValueError(
+            f"environment must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}"
+        )
+    source = rng or random.Random()
+    return f"tr_{environment}_" + "".join(source.choices(_KEY_CHARS, k=24))
+
+
+_KEYLIKE_RE = re.compile(r"(?<![0-9A-Za-z])tr_(?:(dev|stg|prod|preview)_)?[^\s\"',;]*")
+
+
+def redact(text: str) -> str:
+    """Replace every secret key in `text` with its redacted form (`tr_prod_****`)."""
+    return _KEYLIKE_RE.sub(_redacted, text)
+
+
+def _redacted(match: re.Match[str]) -> str:
+    environment = match.group(1)
+    return f"tr_{environment}_****" if environment else "tr_****"

@@ -1,0 +1,97 @@
+"""The states a batch passed through on its way to a given state.
+
+Derived from the platform's lifecycle (`rules.TRANSITIONS`): ids, counts, runs and
+errors stay consistent at every step, and timestamps move forward.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from pytest_trigger_batches import rules
+from pytest_trigger_batches.model import BatchStatus, TriggerBatch
+
+
+def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
+    """Every state the platform shows on the way to `final`, oldest first, `final` last."""
+    created = replace(
+        final,
+        status=BatchStatus.PENDING,
+        updated_at=final.created_at,
+        runs=(),
+        successful_run_count=None,
+        failed_run_count=None,
+        errors=(),
+        processing_completed_at=None,
+    )
+    if final == created:
+        return (final,)
+    if not final.runs_created:
+        if final.runs or final.status is BatchStatus.COMPLETED:
+            # Legacy batch: PENDING while runs fill up, then final.
+            half = replace(
+                created,
+                runs=final.runs[: len(final.runs) // 2],
+                updated_at=_between(final.created_at, final.updated_at),
+            )
+            return _dedupe((created, half, final))
+        # PROCESSING, or ABORTED because the items never finished arriving.
+        return (created, final)
+    finished = final.processing_completed_at or final.updated_at
+    sealed = replace(
+        created,
+        status=BatchStatus.PROCESSING,
+        updated_at=_between(final.created_at, finished),
+    )
+    if final.status is not BatchStatus.COMPLETED:
+        return (created, sealed, final)
+    failed = final.failed_run_count or 0
+    runs_created = replace(
+        final,
+        status=BatchStatus.PARTIAL_FAILED if failed else BatchStatus.PENDING,
+        updated_at=finished,
+    )
+    return (created, sealed, runs_created, final)
+
+
+def timeline(final: TriggerBatch, *, polls: int) -> tuple[TriggerBatch, ...]:
+    """What `polls` retrievals show before `final`, then `final` (which then sticks).
+
+    The earlier states of `history(final)` are spread over the polls in order; with
+    fewer polls than states the latest ones are shown.
+    """
+    if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
+        raise ValueError(f"progress_after must be a whole number of polls >= 0; got {polls!r}")
+    earlier = history(final)[:-1]
+    if not earlier or polls == 0:
+        return (final,)
+    start = max(0, len(earlier) - polls)
+    shown = earlier[start:]
+    return (*(shown[i * len(shown) // polls] for i in range(polls)), final)
+
+
+def check_sequence(states: Sequence[TriggerBatch]) -> None:
+    """Raise `ValueError` if the platform could not show `states` in this order."""
+    for number, (before, after) in enumerate(itertools.pairwise(states), start=1):
+        problem = rules.transition_problem(before, after)
+        if problem:
+            raise ValueError(
+                f"states[{number}] cannot follow states[{number - 1}] "
+                f"({before.status} -> {after.status}): {problem}"
+            )
+
+
+def _between(start: datetime, end: datetime) -> datetime:
+    middle = start + (end - start) / 2
+    return middle.replace(microsecond=middle.microsecond // 1000 * 1000)
+
+
+def _dedupe(states: tuple[TriggerBatch, ...]) -> tuple[TriggerBatch, ...]:
+    kept: list[TriggerBatch] = []
+    for state in states:
+        if not kept or kept[-1] != state:
+            kept.append(state)
+    return tuple(kept)

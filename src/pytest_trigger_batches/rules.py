@@ -1,0 +1,229 @@
+"""Every rule the real platform obeys for a batch, in one place.
+
+The model validates itself here, the factory builds to these rules, and the mock's
+lifecycle walks the transitions defined here. Nothing in this module imports the
+model at run time, so it stays cheap and free of cycles.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.model import TriggerBatch
+
+MAX_ITEMS = 1000
+"""Items per batch since SDK 4.3.1 (500 before)."""
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 2048
+
+ERROR_CODES = (
+    "TRIGGER_ERROR",
+    "TRIGGER_FAILED",
+    "ENVIRONMENT_NOT_FOUND",
+    "ITEM_ERROR",
+    "QUEUE_SIZE_LIMIT_EXCEEDED",
+)
+QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
+
+ENVIRONMENTS = ("dev", "stg", "prod", "preview")
+
+_CUID = r"c[0-9a-z]{24}"
+_NANOID = r"[1-9a-km-z]{21}"
+BATCH_ID_RE = re.compile(rf"batch_(?:{_CUID}|{_NANOID})")
+RUN_ID_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})")
+SECRET_KEY_RE = re.compile(r"tr_(dev|stg|prod|preview)_[0-9A-Za-z]{20,24}")
+
+
+def collapsed_suffix(failed: int) -> str:
+    """How the server ends the one entry standing for `failed` queue-limit failures."""
+    return f"({failed} items in this batch failed with the same error)"
+
+
+# A batch's phase: its status plus whether run creation has finished (counts present).
+Phase = tuple[str, bool]
+TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
+    {
+        # streaming batches (SDK 4.3.1 and later)
+        (("PENDING", False), ("PROCESSING", False)),
+        (("PENDING", False), ("ABORTED", False)),  # items never finished arriving
+        (("PROCESSING", False), ("ABORTED", False)),
+        (("PROCESSING", False), ("ABORTED", True)),  # every item failed
+        (("PROCESSING", False), ("PARTIAL_FAILED", True)),
+        (("PROCESSING", False), ("PENDING", True)),  # all created, waiting to finish
+        (("PENDING", True), ("COMPLETED", True)),
+        (("PARTIAL_FAILED", True), ("COMPLETED", True)),
+        # legacy batches (v3, early v4): no counts
+        (("PENDING", False), ("COMPLETED", False)),
+    }
+)
+FINAL_STATUSES = frozenset({"COMPLETED", "ABORTED"})
+
+
+def phase(batch: TriggerBatch) -> Phase:
+    """The batch's status and whether its run creation has finished."""
+    return (batch.status.value, batch.successful_run_count is not None)
+
+
+def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
+    """Why the platform could not move from `before` to `after`, or None if it could."""
+    if after.id != before.id:
+        return f"the batch id changed from {before.id!r} to {after.id!r}"
+    if after.run_count != before.run_count:
+        return f"runCount changed from {before.run_count} to {after.run_count} (it never changes)"
+    if after.created_at != before.created_at:
+        return "createdAt changed (it never changes)"
+    if after.idempotency_key != before.idempotency_key:
+        return "idempotencyKey changed (it never changes)"
+    if after.updated_at < before.updated_at:
+        return "updatedAt went backwards"
+    old, new = phase(before), phase(after)
+    if old == new:
+        if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
+            return "runs or errors changed after run creation had finished"
+        if not set(before.runs) <= set(after.runs):
+            return "runs disappeared"
+        return None
+    if (old, new) not in TRANSITIONS:
+        if old[0] in FINAL_STATUSES:
+            return f"{old[0]} is final; a batch never leaves it"
+        return f"no transition from {_name(old)} to {_name(new)}"
+    if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
+        return "runs or errors changed after run creation had finished"
+    return None
+
+
+def _name(p: Phase) -> str:
+    return f"{p[0]} ({'after' if p[1] else 'before'} run creation)"
+
+
+def problems(batch: TriggerBatch) -> list[str]:
+    """Every platform invariant `batch` breaks, as readable sentences (empty when valid)."""
+    found: list[str] = []
+    add = found.append
+    status = batch.status.value
+    if not isinstance(batch.id, str) or not BATCH_ID_RE.fullmatch(batch.id):
+        add(f"id must be 'batch_' + a 25-char cuid or 21-char nanoid; got {batch.id!r}")
+    if not isinstance(batch.run_count, int) or not 1 <= batch.run_count <= MAX_ITEMS:
+        add(f"runCount must be an integer from 1 to {MAX_ITEMS}; got {batch.run_count!r}")
+        return found  # every count rule below depends on it
+    key = batch.idempotency_key
+    if key is not None and (
+        not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH
+    ):
+        add(f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters or absent")
+    if batch.updated_at < batch.created_at:
+        add("updatedAt must not be before createdAt")
+    bad_runs = [r for r in batch.runs if not isinstance(r, str) or not RUN_ID_RE.fullmatch(r)]
+    if bad_runs:
+        add(f"runs must be run ids ('run_' + cuid or nanoid); got {bad_runs[0]!r}")
+    if len(set(batch.runs)) != len(batch.runs):
+        add("runs must not repeat a run id")
+    if len(batch.runs) > batch.run_count:
+        add(f"runs holds {len(batch.runs)} ids but runCount is {batch.run_count}")
+
+    successful, failed = batch.successful_run_count, batch.failed_run_count
+    if (successful is None) != (failed is None):
+        add("successfulRunCount and failedRunCount are both present or both absent")
+        return found
+    if successful is None or failed is None:
+        _check_before_run_creation(batch, add)
+    else:
+        _check_after_run_creation(batch, successful, failed, add)
+    completed = batch.processing_completed_at
+    if completed is not None and not batch.created_at <= completed <= batch.updated_at:
+        add("processingCompletedAt must lie between createdAt and updatedAt")
+    if status == "PARTIAL_FAILED" and successful is None:
+        add("a PARTIAL_FAILED batch has finished run creation, so it has counts")
+    return found
+
+
+def _check_before_run_creation(batch: TriggerBatch, add: AddProblem) -> None:
+    status = batch.status.value
+    if batch.errors:
+        add("errors appear only once run creation has finished (with the counts)")
+    if batch.processing_completed_at is not None:
+        add("processingCompletedAt is set only once run creation has finished")
+    if status == "PROCESSING" and batch.runs:
+        add("a PROCESSING batch has no runs yet (runs appear with the counts)")
+    if status == "COMPLETED" and len(batch.runs) != batch.run_count:
+        add(
+            f"a COMPLETED batch without counts (legacy) holds all its runs: "
+            f"runCount is {batch.run_count} but runs holds {len(batch.runs)}"
+        )
+
+
+def _check_after_run_creation(
+    batch: TriggerBatch, successful: int, failed: int, add: AddProblem
+) -> None:
+    status = batch.status.value
+    if successful < 0 or failed < 0:
+        add("successfulRunCount and failedRunCount must not be negative")
+        return
+    if successful + failed != batch.run_count:
+        add(
+            f"successfulRunCount + failedRunCount must equal runCount: "
+            f"{successful} + {failed} != {batch.run_count}"
+        )
+    if len(batch.runs) != successful:
+        add(
+            f"runs holds the created runs, so len(runs) == successfulRunCount: "
+            f"{len(batch.runs)} != {successful}"
+        )
+    if batch.processing_completed_at is None:
+        add("processingCompletedAt is set once run creation has finished")
+    allowed = _statuses_for(failed, batch.run_count)
+    if status not in allowed:
+        add(
+            f"with {failed} of {batch.run_count} items failed the status is "
+            f"{' or '.join(allowed)}, not {status}"
+        )
+    _check_errors(batch, failed, add)
+
+
+def _statuses_for(failed: int, run_count: int) -> tuple[str, ...]:
+    if failed == 0:
+        return ("PENDING", "COMPLETED")
+    if failed == run_count:
+        return ("ABORTED",)
+    return ("PARTIAL_FAILED", "COMPLETED")
+
+
+def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
+    errors = batch.errors
+    indices = [e.index for e in errors]
+    if len(set(indices)) != len(indices):
+        add(f"error indices must be unique; got {sorted(indices)}")
+    out_of_range = [i for i in indices if not isinstance(i, int) or not 0 <= i < batch.run_count]
+    if out_of_range:
+        add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range}")
+    for entry in errors:
+        if entry.error_code is not None and entry.error_code not in ERROR_CODES:
+            add(
+                f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; "
+                f"got {entry.error_code!r}"
+            )
+        if not isinstance(entry.task_identifier, str) or not entry.task_identifier:
+            add(f"error {entry.index}: taskIdentifier must be a task id")
+        if not isinstance(entry.error, str):
+            add(f"error {entry.index}: error must be the message string")
+    collapsed = bool(errors) and all(e.error_code == QUEUE_LIMIT for e in errors)
+    if collapsed:
+        if len(errors) != 1:
+            add(
+                f"when every failure is {QUEUE_LIMIT} they collapse into one error entry; "
+                f"got {len(errors)}"
+            )
+        elif failed > 1 and not errors[0].error.endswith(collapsed_suffix(failed)):
+            add(f"the collapsed {QUEUE_LIMIT} entry ends {collapsed_suffix(failed)!r}")
+    elif len(errors) != failed:
+        add(
+            f"one error entry per failed item: failedRunCount is {failed}, errors has {len(errors)}"
+        )
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    AddProblem = Callable[[str], None]
