@@ -7,17 +7,24 @@ nothing heavy: the factory, faker and respx load when a fixture first asks for t
 from __future__ import annotations
 
 import hashlib
+import os
 import random
-from collections.abc import Generator
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_trigger_batches.api import BatchHandle
     from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.mock import MockTriggerApi
+    from pytest_trigger_batches.model import TriggerBatch
 
 SEED_KEY = pytest.StashKey[int]()
+CALL_FAILED_KEY = pytest.StashKey[bool]()
+MARKED_KEY = pytest.StashKey[list["BatchHandle"]]()
 _SEED_FIXTURES = ("trigger_seed",)
+_MARK_OPTIONS = ("environment", "progress_after")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,13 +38,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="seed for the batches built by trigger_batch_factory (default: random per run)",
     )
+    parser.addini(
+        "trigger_api_url",
+        "Trigger.dev origin mock_trigger_api intercepts (default https://api.trigger.dev; "
+        "TRIGGER_API_URL and the trigger_api marker take precedence)",
+        default="",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "trigger_batch(status, **options): build a batch with trigger_batch_factory "
-        "before the test and register it with mock_trigger_api.",
+        "trigger_batch(status, *, environment=None, progress_after=None, **factory_options): "
+        "build a batch with trigger_batch_factory and register it with mock_trigger_api.",
+    )
+    config.addinivalue_line(
+        "markers",
+        "trigger_api(*, base_url): the Trigger.dev origin mock_trigger_api intercepts "
+        "for this test.",
     )
     seed = config.getoption("trigger_seed", None)
     workerinput = getattr(config, "workerinput", None)
@@ -67,6 +85,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED_KEY] = report.failed
     if report.failed and any(name in _SEED_FIXTURES for name in getattr(item, "fixturenames", ())):
         seed = item.config.stash[SEED_KEY]
         report.sections.append(
@@ -101,3 +121,81 @@ def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
     from pytest_trigger_batches.factory import BatchFactory
 
     return BatchFactory(seed=trigger_seed)
+
+
+@pytest.fixture
+def mock_trigger_api(
+    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
+) -> Iterator[MockTriggerApi]:
+    """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
+    from pytest_trigger_batches.ids import IdSource
+    from pytest_trigger_batches.mock import MockTriggerApi
+
+    key = IdSource(random.Random(trigger_batch_factory.seed)).secret_key("dev")
+    api = MockTriggerApi(base_url=_base_url(request), secret_key=key)
+    request.node.stash[MARKED_KEY] = [
+        _register_marked(api, trigger_batch_factory, marker)
+        for marker in request.node.iter_markers("trigger_batch")
+    ]
+    with api:
+        yield api
+    unexpected = [call for call in api.calls if call.outcome == "unexpected"]
+    if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
+        listing = "\n".join(f"  {call}" for call in unexpected)
+        pytest.fail(
+            f"mock_trigger_api received {len(unexpected)} request(s) it does not serve "
+            f"(the code under test caught the error):\n{listing}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def trigger_batch(request: pytest.FixtureRequest, mock_trigger_api: MockTriggerApi) -> TriggerBatch:
+    """The batch built from the test's `@pytest.mark.trigger_batch(...)` (its final state)."""
+    marked = request.node.stash.get(MARKED_KEY, [])
+    if not marked:
+        raise pytest.UsageError(
+            "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker"
+        )
+    final: TriggerBatch = marked[0].final
+    return final
+
+
+def _base_url(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("trigger_api")
+    if marker is not None:
+        unknown = set(marker.kwargs) - {"base_url"} or (marker.args and {"positional arguments"})
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}"
+            )
+        if "base_url" in marker.kwargs:
+            return str(marker.kwargs["base_url"])
+    env = os.environ.get("TRIGGER_API_URL")
+    if env:
+        return env
+    return str(request.config.getini("trigger_api_url") or "https://api.trigger.dev")
+
+
+def _register_marked(
+    api: MockTriggerApi, factory: BatchFactory, marker: pytest.Mark
+) -> BatchHandle:
+    options: dict[str, Any] = dict(marker.kwargs)
+    mock_options = {name: options.pop(name) for name in _MARK_OPTIONS if name in options}
+    if len(marker.args) > 1:
+        raise pytest.UsageError(
+            f"@pytest.mark.trigger_batch takes one positional argument (the status); "
+            f"got {marker.args!r}"
+        )
+    try:
+        batch = factory(*marker.args, **options)
+        return api.add_batch(batch, **mock_options)
+    except (TypeError, ValueError) as problem:
+        raise pytest.UsageError(
+            f"@pytest.mark.trigger_batch({_describe(marker)}): {problem}"
+        ) from None
+
+
+def _describe(marker: pytest.Mark) -> str:
+    parts = [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
+    return ", ".join(parts)

@@ -208,7 +208,7 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
             add(f"error {entry.index}: taskIdentifier must be a task id")
         if not isinstance(entry.error, str):
             add(f"error {entry.index}: error must be the message string")
-    collapsed = bool(errors) and all(e.error_code == QUEUE_LIMIT for e in errors)
+    collapsed = failed > 0 and bool(errors) and all(e.error_code == QUEUE_LIMIT for e in errors)
     if collapsed:
         if len(errors) != 1:
             add(

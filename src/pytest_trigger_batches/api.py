@@ -1,0 +1,568 @@
+"""The retrieve-batch API's behaviour, independent of any transport.
+
+`TriggerApi.handle` takes one request and answers it as Trigger.dev does, as one
+readable pipeline: record, preflight, route, faults, auth, rate limit, look up, answer.
+The respx mock (`mock.py`) and the HTTP server (`server.py`) only translate requests
+and responses; every decision is made here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pytest_trigger_batches import lifecycle, rules
+from pytest_trigger_batches.faults import Fault, FaultKind, FaultQueue
+from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.ids import secret_key as make_secret_key
+from pytest_trigger_batches.model import TriggerBatch
+
+__all__ = [
+    "BatchHandle",
+    "Disconnect",
+    "RecordedCall",
+    "TriggerApi",
+    "UnexpectedTriggerRequest",
+]
+
+DEFAULT_BASE_URL = "https://api.trigger.dev"
+SERVED = ("GET /api/v1/batches/{batchId}", "GET /api/v2/batches/{batchId}")
+_ROUTE_RE = re.compile(r"/api/v([12])/batches/([^/?#]+)")
+_JSON = "application/json; charset=utf-8"
+_PROBLEM = "application/problem+json"
+_CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+    "access-control-allow-headers": "Authorization, Content-Type, x-trigger-client",
+}
+_NO_AUTH = {
+    "title": "Unauthorized",
+    "status": 401,
+    "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/401",
+    "detail": "No authorization header provided",
+    "error": "No authorization header provided",
+}
+
+
+class UnexpectedTriggerRequest(AssertionError):
+    """A request reached the Trigger.dev origin that the mock does not serve."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """An answer, ready for any transport to write."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """No answer: the transport raises a timeout or a connection error instead."""
+
+    kind: Literal["timeout", "connect_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCall:
+    """One request that reached the Trigger.dev origin, with secrets redacted."""
+
+    method: str
+    url: str
+    path: str
+    batch_id: str | None
+    api_version: int | None
+    headers: Mapping[str, str]
+    status_code: int | None
+    outcome: Literal["answered", "timeout", "connect_error", "unexpected"]
+
+    def __str__(self) -> str:
+        result = self.status_code if self.outcome == "answered" else self.outcome
+        return f"{self.method} {self.url} -> {result}"
+
+
+@dataclass(slots=True)
+class BatchHandle:
+    """A registered batch: the states its retrievals walk through, the last one sticking."""
+
+    id: str
+    states: tuple[TriggerBatch, ...]
+    environment: str | None = None
+    served: int = 0
+    """How many successful (200) retrievals have been answered."""
+    _bodies: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def batch(self) -> TriggerBatch:
+        """The state the next successful retrieval answers with."""
+        return self.states[min(self.served, len(self.states) - 1)]
+
+    @property
+    def final(self) -> TriggerBatch:
+        """The last state, which sticks once reached."""
+        return self.states[-1]
+
+    def _answer(self, version: int) -> bytes:
+        position = min(self.served, len(self.states) - 1)
+        body = self._bodies.get((position, version))
+        if body is None:
+            payload = self.states[position].to_payload(version=1 if version == 1 else 2)
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            self._bodies[(position, version)] = body
+        self.served += 1
+        return body
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """Token bucket as the platform runs it: `limit` tokens, `refill` more each `interval`."""
+
+    limit: int = 750
+    refill: int = 250
+    interval: float = 10.0
+    tokens: float = 750
+    refilled_at: float = field(default_factory=time.time)
+
+    def take(self, now: float) -> tuple[bool, int, int]:
+        """Spend a token if there is one: (allowed, remaining, reset in unix ms)."""
+        periods = math.floor((now - self.refilled_at) / self.interval)
+        if periods > 0:
+            self.tokens = min(self.limit, self.tokens + periods * self.refill)
+            self.refilled_at += periods * self.interval
+        reset_ms = int((self.refilled_at + self.interval) * 1000)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True, int(self.tokens), reset_ms
+        return False, 0, reset_ms
+
+
+class TriggerApi:
+    """State and behaviour of the retrieve-batch API: batches, keys, faults, calls."""
+
+    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, secret_key: str | None = None) -> None:
+        self.base_url = _normalize_base_url(base_url)
+        self._default_key = secret_key or make_secret_key("dev")
+        parts = urlsplit(self.base_url)
+        self._origin = (parts.scheme, parts.hostname, parts.port or _default_port(parts.scheme))
+        self._prefix = parts.path
+        self._lock = threading.RLock()
+        self._batches: dict[str, BatchHandle] = {}
+        self._keys: dict[str, str] = {}
+        self._faults = FaultQueue()
+        self._bucket = _Bucket()
+        self.calls: list[RecordedCall] = []
+        """Every request to the origin, in order, whatever its outcome."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.base_url} batches={len(self._batches)} "
+            f"calls={len(self.calls)} pinned_keys={len(self._keys)}>"
+        )
+
+    # -- set-up -------------------------------------------------------------------
+
+    def add_batch(
+        self,
+        batch: TriggerBatch | Mapping[str, object] | Sequence[TriggerBatch | Mapping[str, object]],
+        *,
+        environment: str | None = None,
+        progress_after: int | None = None,
+    ) -> BatchHandle:
+        """Serve a batch; registering the same id again replaces it.
+
+        - `batch`: a `TriggerBatch`, a payload dict, or a sequence of states that
+          successive retrievals walk through (the last one sticks).
+        - `progress_after`: with one batch, the first N retrievals show the states
+          that lead to it (derived from the platform's lifecycle), then it.
+        - `environment`: the environment the batch belongs to (e.g. "prod"); keys of
+          other environments get 404. None: visible to every key.
+        """
+        if isinstance(batch, TriggerBatch | Mapping):
+            states: tuple[TriggerBatch, ...] = (_as_batch(batch, parameter="batch"),)
+        elif isinstance(batch, Sequence) and not isinstance(batch, str | bytes):
+            states = tuple(
+                _as_batch(state, parameter=f"batch[{i}]") for i, state in enumerate(batch)
+            )
+            if not states:
+                raise ValueError("batch must hold at least one state; got an empty sequence")
+            if progress_after is not None:
+                raise ValueError(
+                    "progress_after derives the states from one batch; with a sequence "
+                    "of states, leave it out"
+                )
+            lifecycle.check_sequence(states)
+        else:
+            raise TypeError(
+                f"batch must be a TriggerBatch, a payload dict or a sequence of them; "
+                f"got {batch!r:.100}"
+            )
+        if progress_after is not None:
+            states = lifecycle.timeline(states[0], polls=progress_after)
+        if environment is not None and (not isinstance(environment, str) or not environment):
+            raise ValueError(f"environment must be a non-empty string or None; got {environment!r}")
+        handle = BatchHandle(states[0].id, states, environment)
+        with self._lock:
+            self._batches[handle.id] = handle
+        return handle
+
+    @property
+    def secret_key(self) -> str:
+        """A key the API accepts: the first pinned key, else a well-formed `tr_dev_` key."""
+        return next(iter(self._keys), self._default_key)
+
+    @property
+    def batches(self) -> list[BatchHandle]:
+        """The registered batches, in the order they were added."""
+        return list(self._batches.values())
+
+    def accept_key(self, key: str, *, environment: str | None = None) -> None:
+        """Accept only pinned keys from now on, `key` among them.
+
+        `environment` defaults to the key's own (`tr_prod_...` belongs to "prod").
+        """
+        match = rules.SECRET_KEY_RE.fullmatch(key) if isinstance(key, str) else None
+        if match is None:
+            raise ValueError(
+                f"key must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + 20 "
+                f"to 24 letters or digits; got {redact(str(key))!r}"
+            )
+        with self._lock:
+            self._keys[key] = environment or match.group(1)
+
+    def fail_next(
+        self,
+        fault: FaultKind,
+        *,
+        times: int = 1,
+        batch_id: str | None = None,
+        status_code: int = 500,
+        reset_after: float = 1.0,
+    ) -> None:
+        """Make the next `times` retrievals (of `batch_id`, or any) fail.
+
+        `fault` is "rate_limit" (429 with the real body and headers, resetting after
+        `reset_after` seconds), "server_error" (`status_code`, 500 to 599), "timeout"
+        (an httpx.ReadTimeout) or "connect_error" (an httpx.ConnectError).
+        """
+        with self._lock:
+            self._faults.add(
+                Fault.make(
+                    fault,
+                    times=times,
+                    batch_id=batch_id,
+                    status_code=status_code,
+                    reset_after=reset_after,
+                )
+            )
+
+    def rate_limit(self, *, limit: int = 750, refill: int = 250, interval: float = 10.0) -> None:
+        """Count requests in a token bucket: `limit` tokens, `refill` more every `interval` s.
+
+        The default is the platform's own bucket, which is always on; shrink it to catch
+        a client that ignores `x-ratelimit-reset`.
+        """
+        for name, value in (("limit", limit), ("refill", refill)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+        if not isinstance(interval, int | float) or interval <= 0:
+            raise ValueError(f"interval must be a number of seconds > 0; got {interval!r}")
+        with self._lock:
+            self._bucket = _Bucket(
+                limit=limit, refill=refill, interval=float(interval), tokens=limit
+            )
+
+    def reset(self) -> None:
+        """Forget batches, pinned keys, faults, calls and the rate-limit bucket."""
+        with self._lock:
+            self._batches.clear()
+            self._keys.clear()
+            self._faults = FaultQueue()
+            self._bucket = _Bucket()
+            self.calls.clear()
+
+    # -- the pipeline -------------------------------------------------------------
+
+    def owns(self, url: str) -> bool:
+        """Whether `url` is on the Trigger.dev origin this API stands in for."""
+        parts = urlsplit(url)
+        port = parts.port or _default_port(parts.scheme)
+        return (parts.scheme, parts.hostname, port) == self._origin and (
+            parts.path == self._prefix or parts.path.startswith(self._prefix + "/")
+        )
+
+    def handle(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]]
+    ) -> ApiResponse | Disconnect:
+        """Answer one request to the origin exactly as Trigger.dev would."""
+        method = method.upper()
+        lowered = {name.lower(): value for name, value in headers}
+        path = urlsplit(url).path[len(self._prefix) :]
+        route = _ROUTE_RE.fullmatch(path)
+        version = int(route.group(1)) if route else None
+        batch_id = route.group(2) if route else None
+        with self._lock:
+            if method == "OPTIONS":
+                answer: ApiResponse | Disconnect = ApiResponse(204, dict(_CORS), b"")
+            elif route is None or method not in ("GET", "HEAD"):
+                self._record(method, url, path, batch_id, version, lowered, None)
+                raise UnexpectedTriggerRequest(self._explain_unexpected(method, url, path, lowered))
+            else:
+                answer = self._retrieve(batch_id or "", version or 1, lowered)
+            self._record(method, url, path, batch_id, version, lowered, answer)
+            if method == "HEAD" and isinstance(answer, ApiResponse):
+                answer = ApiResponse(answer.status_code, answer.headers, b"")
+            return answer
+
+    def _retrieve(
+        self, batch_id: str, version: int, headers: Mapping[str, str]
+    ) -> ApiResponse | Disconnect:
+        now = time.time()
+        fault = self._faults.take(batch_id)
+        if fault is not None:
+            if fault.kind in ("timeout", "connect_error"):
+                return Disconnect(fault.kind)
+            if fault.kind == "rate_limit":
+                limit = self._bucket.limit
+                return _rate_limited(limit, int((now + fault.reset_after) * 1000), now)
+            return self._answer(
+                fault.status_code, {"error": "Internal Server Error"}, now, remaining=None
+            )
+        authorization = headers.get("authorization")
+        if authorization is None:
+            return self._answer(401, _NO_AUTH, now, content_type=_PROBLEM)
+        environment = self._environment_of(authorization)
+        if environment is None:
+            return self._answer(401, {"error": "Invalid API Key"}, now)
+        allowed, remaining, reset_ms = self._bucket.take(now)
+        if not allowed:
+            return _rate_limited(self._bucket.limit, reset_ms, now)
+        handle = self._batches.get(batch_id)
+        if handle is None or handle.environment not in (None, environment):
+            return _response(
+                404,
+                {"error": "Not found"},
+                self._bucket.limit,
+                remaining,
+                reset_ms,
+                extra={"x-should-retry": "false"},
+            )
+        body = handle._answer(version)
+        return ApiResponse(200, _headers(_JSON, self._bucket.limit, remaining, reset_ms), body)
+
+    def _answer(
+        self,
+        status_code: int,
+        body: Mapping[str, object],
+        now: float,
+        *,
+        content_type: str = _JSON,
+        remaining: int | None = None,
+    ) -> ApiResponse:
+        # Answers that do not spend a token still carry the bucket's headers.
+        bucket = self._bucket
+        reset_ms = int((bucket.refilled_at + bucket.interval) * 1000)
+        left = int(bucket.tokens) if remaining is None else remaining
+        return _response(status_code, body, bucket.limit, left, reset_ms, content_type=content_type)
+
+    def _environment_of(self, authorization: str) -> str | None:
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        key = key.strip()
+        if self._keys:
+            return self._keys.get(key)
+        match = rules.SECRET_KEY_RE.fullmatch(key)
+        return match.group(1) if match else None
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        batch_id: str | None,
+        version: int | None,
+        headers: Mapping[str, str],
+        answer: ApiResponse | Disconnect | None,
+    ) -> None:
+        if isinstance(answer, ApiResponse):
+            status_code, outcome = answer.status_code, "answered"
+        elif isinstance(answer, Disconnect):
+            status_code, outcome = None, answer.kind
+        else:
+            status_code, outcome = None, "unexpected"
+        self.calls.append(
+            RecordedCall(
+                method=method,
+                url=redact(url),
+                path=redact(path),
+                batch_id=batch_id,
+                api_version=version,
+                headers={name: redact(value) for name, value in headers.items()},
+                status_code=status_code,
+                outcome=outcome,  # type: ignore[arg-type]
+            )
+        )
+
+    def _explain_unexpected(
+        self, method: str, url: str, path: str, headers: Mapping[str, str]
+    ) -> str:
+        shown = "\n".join(f"    {name}: {redact(value)}" for name, value in headers.items())
+        served = "\n".join(
+            f"    {self._prefix}{route.split(' ', 1)[1]} ({route.split(' ')[0]})"
+            for route in SERVED
+        )
+        return (
+            f"mock_trigger_api does not serve {method} {redact(url)}\n"
+            f"  request headers:\n{shown or '    (none)'}\n"
+            f"  it serves:\n{served}\n"
+            f"  closest match: {self._closest(method, path)}\n"
+            f"A request to the Trigger.dev API that the mock does not know is never "
+            f"answered with a default. Fix the URL or method in the code under test."
+        )
+
+    def _closest(self, method: str, path: str) -> str:
+        route = _ROUTE_RE.fullmatch(path)
+        if route:
+            return f"GET {self._prefix}{path} (the method differs: {method} instead of GET)"
+        candidates = [f"{self._prefix}/api/v{v}/batches/{{batchId}}" for v in (1, 2)]
+        guess = difflib.get_close_matches(redact(path), candidates, n=1, cutoff=0.0)
+        return f"GET {guess[0]}" if guess else f"GET {candidates[0]}"
+
+    # -- assertions ---------------------------------------------------------------
+
+    def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:
+        """The recorded calls that asked for `batch`, in order."""
+        batch_id = _batch_id(batch)
+        return [call for call in self.calls if call.batch_id == batch_id]
+
+    def assert_retrieved(
+        self, batch: str | TriggerBatch | BatchHandle, *, times: int | None = None
+    ) -> None:
+        """Assert the application asked for `batch` (exactly `times` times, if given)."""
+        __tracebackhide__ = True
+        batch_id = _batch_id(batch)
+        if times is not None and (not isinstance(times, int) or times < 0):
+            raise ValueError(f"times must be a whole number >= 0; got {times!r}")
+        count = len(self.retrievals(batch_id))
+        if (times is None and count == 0) or (times is not None and count != times):
+            wanted = "at least once" if times is None else _times(times)
+            raise AssertionError(
+                f"expected {batch_id} to be retrieved {wanted}, "
+                f"it was retrieved {_times(count)}.\n{self._calls_listing()}"
+            )
+
+    def assert_not_retrieved(self, batch: str | TriggerBatch | BatchHandle) -> None:
+        """Assert the application never asked for `batch`."""
+        __tracebackhide__ = True
+        batch_id = _batch_id(batch)
+        count = len(self.retrievals(batch_id))
+        if count:
+            raise AssertionError(
+                f"expected {batch_id} not to be retrieved, it was retrieved {_times(count)}.\n"
+                f"{self._calls_listing()}"
+            )
+
+    def assert_all_retrieved(self) -> None:
+        """Assert every registered batch was asked for at least once."""
+        __tracebackhide__ = True
+        missing = [h.id for h in self._batches.values() if not self.retrievals(h.id)]
+        if missing:
+            raise AssertionError(
+                f"{len(missing)} of {len(self._batches)} registered batches were never "
+                f"retrieved: {', '.join(missing)}\n{self._calls_listing()}"
+            )
+
+    def _calls_listing(self) -> str:
+        if not self.calls:
+            return f"No request reached {self.base_url}."
+        lines = [f"  {number}. {call}" for number, call in enumerate(self.calls, start=1)]
+        return f"Requests to {self.base_url}, in order:\n" + "\n".join(lines)
+
+
+def _normalize_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}; got {base_url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"base_url must not have a query or fragment; got {base_url!r}")
+    return base_url.rstrip("/")
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _as_batch(value: object, *, parameter: str) -> TriggerBatch:
+    if isinstance(value, TriggerBatch):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return TriggerBatch.from_payload(value)
+        except (ValueError, TypeError) as problem:
+            raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
+    raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")
+
+
+def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:
+    if isinstance(batch, TriggerBatch | BatchHandle):
+        return batch.id
+    if isinstance(batch, str):
+        return batch
+    raise TypeError(f"batch must be a batch id, a TriggerBatch or a handle; got {batch!r:.100}")
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
+def _headers(content_type: str, limit: int, remaining: int, reset_ms: int) -> dict[str, str]:
+    return {
+        "content-type": content_type,
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(max(0, remaining)),
+        "x-ratelimit-reset": str(reset_ms),
+        "access-control-allow-origin": "*",
+    }
+
+
+def _response(
+    status_code: int,
+    body: Mapping[str, object],
+    limit: int,
+    remaining: int,
+    reset_ms: int,
+    *,
+    content_type: str = _JSON,
+    extra: Mapping[str, str] | None = None,
+) -> ApiResponse:
+    headers = _headers(content_type, limit, remaining, reset_ms)
+    headers.update(extra or {})
+    return ApiResponse(status_code, headers, json.dumps(body, separators=(",", ":")).encode())
+
+
+def _rate_limited(limit: int, reset_ms: int, now: float) -> ApiResponse:
+    seconds = max(1, math.ceil((reset_ms - now * 1000) / 1000))
+    message = f"Rate limit exceeded 0/{limit} requests remaining. Retry in {seconds} seconds."
+    body = {
+        "title": "Rate Limit Exceeded",
+        "status": 429,
+        "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/429",
+        "detail": message,
+        "reset": reset_ms,
+        "limit": limit,
+        "remaining": 0,
+        "secondsUntilReset": seconds,
+        "error": message,
+    }
+    return _response(429, body, limit, 0, reset_ms, content_type=_PROBLEM)

@@ -1,0 +1,73 @@
+"""Faults a test asks for: the next N retrievals fail in a chosen way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+FaultKind = Literal["rate_limit", "server_error", "timeout", "connect_error"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+
+@dataclass(slots=True)
+class Fault:
+    """`times` more retrievals (of `batch_id`, or of any batch when None) fail as `kind`."""
+
+    kind: FaultKind
+    times: int
+    batch_id: str | None
+    status_code: int
+    reset_after: float
+
+    @classmethod
+    def make(
+        cls,
+        kind: object,
+        *,
+        times: object,
+        batch_id: object,
+        status_code: object,
+        reset_after: object,
+    ) -> Fault:
+        """Check every argument and name the one that is wrong."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}; got {kind!r}")
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise ValueError(f"times must be a whole number >= 1; got {times!r}")
+        if batch_id is not None and (not isinstance(batch_id, str) or not batch_id):
+            raise ValueError(f"batch_id must be a batch id or None (any batch); got {batch_id!r}")
+        if (
+            not isinstance(status_code, int)
+            or isinstance(status_code, bool)
+            or not 500 <= status_code <= 599
+        ):
+            raise ValueError(f"status_code must be a 5xx status (500 to 599); got {status_code!r}")
+        if (
+            not isinstance(reset_after, int | float)
+            or isinstance(reset_after, bool)
+            or reset_after < 0
+        ):
+            raise ValueError(f"reset_after must be a number of seconds >= 0; got {reset_after!r}")
+        return cls(kind, times, batch_id, status_code, float(reset_after))  # type: ignore[arg-type]
+
+
+class FaultQueue:
+    """Faults in the order they were asked for; each retrieval takes the first that applies."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        self._faults.append(fault)
+
+    def take(self, batch_id: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.batch_id in (None, batch_id):
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def __len__(self) -> int:
+        return sum(f.times for f in self._faults)
