@@ -303,6 +303,7 @@ class TriggerApi:
         self, method: str, url: str, headers: Iterable[tuple[str, str]]
     ) -> ApiResponse | Disconnect:
         """Answer one request to the origin exactly as Trigger.dev would."""
+        __tracebackhide__ = True
         method = method.upper()
         lowered = {name.lower(): value for name, value in headers}
         path = urlsplit(url).path[len(self._prefix) :]

@@ -163,9 +163,9 @@ class BatchFactory:
         batch_id: str | None,
     ) -> TriggerBatch:
         updated = created
-        if status is BatchStatus.PROCESSING:
+        if status == BatchStatus.PROCESSING:
             updated = created + self._ms(50, 2000)
-        elif status is BatchStatus.ABORTED:
+        elif status == BatchStatus.ABORTED:
             updated = created + self._ms(5 * 60_000, 15 * 60_000)
         return TriggerBatch(
             id=batch_id or "batch_" + self._ids.cuid(_ms(created)),
@@ -190,7 +190,7 @@ class BatchFactory:
         sealed = created + self._ms(50, 2000)
         finished = sealed + self._ms(100, 5000)
         updated = finished
-        if status is BatchStatus.COMPLETED:
+        if status == BatchStatus.COMPLETED:
             updated = finished + self._ms(1000, 600_000)
         own_id = self._ids.cuid(_ms(created))
         run_ids = self._ids.cuids(_ms(sealed), run_count - failed)
@@ -305,7 +305,7 @@ def _runs_created(status: BatchStatus, value: bool | None) -> bool:
         return status not in (BatchStatus.PENDING, BatchStatus.PROCESSING)
     if not isinstance(value, bool):
         raise TypeError(f"runs_created must be True, False or None; got {value!r}")
-    if value and status is BatchStatus.PROCESSING:
+    if value and status == BatchStatus.PROCESSING:
         raise ValueError(
             "runs_created=True is not possible with status PROCESSING: once run creation "
             "finishes the batch moves to PENDING, PARTIAL_FAILED or ABORTED"
@@ -320,9 +320,9 @@ def _runs_created(status: BatchStatus, value: bool | None) -> bool:
 
 def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int:
     if value is None:
-        if status is BatchStatus.ABORTED:
+        if status == BatchStatus.ABORTED:
             return run_count
-        if status is BatchStatus.PARTIAL_FAILED:
+        if status == BatchStatus.PARTIAL_FAILED:
             if run_count < 2:
                 raise ValueError(
                     "run_count must be at least 2 for PARTIAL_FAILED (some items fail, "

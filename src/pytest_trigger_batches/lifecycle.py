@@ -30,7 +30,7 @@ def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
     if final == created:
         return (final,)
     if not final.runs_created:
-        if final.runs or final.status is BatchStatus.COMPLETED:
+        if final.runs or final.status == BatchStatus.COMPLETED:
             # Legacy batch: PENDING while runs fill up, then final.
             half = replace(
                 created,
@@ -46,7 +46,7 @@ def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
         status=BatchStatus.PROCESSING,
         updated_at=_between(final.created_at, finished),
     )
-    if final.status is not BatchStatus.COMPLETED:
+    if final.status != BatchStatus.COMPLETED:
         return (created, sealed, final)
     failed = final.failed_run_count or 0
     runs_created = replace(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import respx
+from respx.models import AllMockedAssertionError, PassThrough
 
 from pytest_trigger_batches.api import DEFAULT_BASE_URL, Disconnect, TriggerApi
 
@@ -24,18 +25,17 @@ class MockTriggerApi(TriggerApi):
 
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, secret_key: str | None = None) -> None:
         super().__init__(base_url=base_url, secret_key=secret_key)
-        self._router: respx.MockRouter | None = None
+        self._router: _Router | None = None
 
     def start(self) -> None:
         """Start intercepting httpx."""
         if self._router is not None:
             return
-        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-        router.route().mock(side_effect=self._resolve)
+        router = _Router(self)
         router.start()
         # Look at every request first, whichever respx router started earlier: other
         # routers only ever see traffic that is not ours.
-        routers = _routers(router)
+        routers = router.routers()
         routers.insert(0, routers.pop(routers.index(router)))
         self._router = router
 
@@ -57,21 +57,36 @@ class MockTriggerApi(TriggerApi):
     ) -> None:
         self.stop()
 
-    def _resolve(self, request: httpx.Request) -> httpx.Response | httpx.Request | None:
-        if not self.owns(str(request.url)):
-            assert self._router is not None
-            if any(r is not self._router for r in _routers(self._router)):
-                return None  # not ours: the next respx router decides
-            return request  # no other router: pass through untouched
-        answer = self.handle(request.method, str(request.url), request.headers.multi_items())
+
+class _Router(respx.MockRouter):
+    """A respx router with no routes: every request it sees goes to the API's pipeline."""
+
+    def __init__(self, api: TriggerApi) -> None:
+        super().__init__(assert_all_called=False, assert_all_mocked=True)
+        self._api = api
+        self._origin_route = respx.Route()
+
+    def routers(self) -> list[respx.Router]:
+        # respx keeps the started routers on the mocker class and asks them in order.
+        assert self.Mocker is not None, "the router has not been started"
+        return self.Mocker.routers
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
+        url = str(request.url)
+        if not self._api.owns(url):
+            if any(router is not self for router in self.routers()):
+                raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
+            raise PassThrough("not Trigger.dev", request=request, origin=self._origin_route)
+        answer = self._api.handle(request.method, url, request.headers.multi_items())
         if isinstance(answer, Disconnect):
             if answer.kind == "timeout":
                 raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
             raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
-        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.body)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, content=answer.body, request=request
+        )
 
-
-def _routers(router: respx.MockRouter) -> list[respx.Router]:
-    # respx keeps the started routers on the mocker class, consulted in order.
-    assert router.Mocker is not None, "the router has not been started"
-    return router.Mocker.routers
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
+        return self.handler(request)

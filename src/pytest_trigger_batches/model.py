@@ -113,6 +113,10 @@ class TriggerBatch:
     def __post_init__(self) -> None:
         # Accept the natural spellings, then insist on every platform rule.
         object.__setattr__(self, "status", BatchStatus.parse(self.status))
+        for name in ("created_at", "updated_at", "processing_completed_at"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, parse_timestamp(value, parameter=name))
         object.__setattr__(self, "runs", tuple(self.runs))
         object.__setattr__(self, "errors", tuple(self.errors))
         problems = rules.problems(self)

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_trigger_batches.api import BatchHandle
+    from pytest_trigger_batches.api import BatchHandle, TriggerApi
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import TriggerBatch
+    from pytest_trigger_batches.server import TriggerApiServer
 
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
@@ -88,6 +89,7 @@ def pytest_runtest_makereport(
     if report.when == "call":
         item.stash[CALL_FAILED_KEY] = report.failed
     if report.failed and any(name in _SEED_FIXTURES for name in getattr(item, "fixturenames", ())):
+        _redact_report(report)
         seed = item.config.stash[SEED_KEY]
         report.sections.append(
             (
@@ -98,6 +100,18 @@ def pytest_runtest_makereport(
             )
         )
     return report
+
+
+def _redact_report(report: pytest.TestReport) -> None:
+    # The plugin's own frames are hidden and its messages redacted; this also covers
+    # what pytest prints of the surrounding code (a key in a URL, a local variable).
+    from pytest_trigger_batches.ids import redact
+
+    text = str(report.longrepr)
+    clean = redact(text)
+    if clean != text:
+        report.longrepr = clean
+    report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
 def test_seed(run_seed: int, nodeid: str) -> int:
@@ -177,9 +191,7 @@ def _base_url(request: pytest.FixtureRequest) -> str:
     return str(request.config.getini("trigger_api_url") or "https://api.trigger.dev")
 
 
-def _register_marked(
-    api: MockTriggerApi, factory: BatchFactory, marker: pytest.Mark
-) -> BatchHandle:
+def _register_marked(api: TriggerApi, factory: BatchFactory, marker: pytest.Mark) -> BatchHandle:
     options: dict[str, Any] = dict(marker.kwargs)
     mock_options = {name: options.pop(name) for name in _MARK_OPTIONS if name in options}
     if len(marker.args) > 1:
@@ -199,3 +211,44 @@ def _register_marked(
 def _describe(marker: pytest.Mark) -> str:
     parts = [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
     return ", ".join(parts)
+
+
+@pytest.fixture
+def trigger_api_server(
+    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
+) -> Iterator[TriggerApiServer]:
+    """The mock API over real HTTP on 127.0.0.1, for clients that are not httpx.
+
+    `trigger_api_server.base_url` and `.api.secret_key` (or `.env`, ready for a
+    subprocess) point any client at it: urllib, requests, a subprocess, the TypeScript
+    SDK. `.api` has the same batches, faults, keys and recorded calls as
+    `mock_trigger_api`; `@pytest.mark.trigger_batch` batches are registered in it.
+    A fresh server per test (starting and stopping one takes about a millisecond).
+    """
+    from pytest_trigger_batches.ids import IdSource
+    from pytest_trigger_batches.server import TriggerApiServer
+
+    key = IdSource(random.Random(trigger_batch_factory.seed)).secret_key("dev")
+    server = TriggerApiServer(secret_key=key)
+    try:
+        marked = request.node.stash.get(MARKED_KEY, None)
+        if marked is None:  # else mock_trigger_api built them: serve the same batches
+            request.node.stash[MARKED_KEY] = [
+                _register_marked(server.api, trigger_batch_factory, marker)
+                for marker in request.node.iter_markers("trigger_batch")
+            ]
+        else:
+            for handle in marked:
+                server.api.add_batch(handle.states, environment=handle.environment)
+        server.start()
+        yield server
+    finally:
+        server.stop()
+    unexpected = [call for call in server.api.calls if call.outcome == "unexpected"]
+    if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
+        listing = "\n".join(f"  {call}" for call in unexpected)
+        pytest.fail(
+            f"trigger_api_server received {len(unexpected)} request(s) it does not serve "
+            f"(answered 501 Not Implemented):\n{listing}",
+            pytrace=False,
+        )

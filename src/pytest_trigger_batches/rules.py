@@ -76,9 +76,11 @@ def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
         return "createdAt changed (it never changes)"
     if after.idempotency_key != before.idempotency_key:
         return "idempotencyKey changed (it never changes)"
+    old, new = phase(before), phase(after)
+    if old != new and old[0] in FINAL_STATUSES:
+        return f"{old[0]} is final; a batch never leaves it"
     if after.updated_at < before.updated_at:
         return "updatedAt went backwards"
-    old, new = phase(before), phase(after)
     if old == new:
         if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
             return "runs or errors changed after run creation had finished"
@@ -86,8 +88,6 @@ def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
             return "runs disappeared"
         return None
     if (old, new) not in TRANSITIONS:
-        if old[0] in FINAL_STATUSES:
-            return f"{old[0]} is final; a batch never leaves it"
         return f"no transition from {_name(old)} to {_name(new)}"
     if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
         return "runs or errors changed after run creation had finished"

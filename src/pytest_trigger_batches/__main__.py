@@ -1,0 +1,234 @@
+"""`python -m pytest_trigger_batches serve`: the mock Trigger.dev API as a local server.
+
+For clients outside a pytest run (a TypeScript worker with the official SDK, curl, a
+manual check): serves batches built from `--batch` options and `--batches-file` until
+Ctrl-C, then exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.server import TriggerApiServer
+
+_BATCH_FORMAT = "STATUS[:run_count[:failed_count]]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    options = parser.parse_args(argv)
+    result: int = options.run(options.parser, options)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_trigger_batches",
+        description="Tools of pytest-trigger-batches.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the mock Trigger.dev retrieve-batch API over HTTP",
+        description=(
+            "Serve the mock Trigger.dev retrieve-batch API (GET /api/v1|v2/batches/{id}) "
+            "until Ctrl-C. Point a client at it with TRIGGER_API_URL and "
+            "TRIGGER_SECRET_KEY as printed."
+        ),
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 to reach it from containers)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=8787,
+        help="port to listen on, 0 to pick a free one (default 8787)",
+    )
+    serve.add_argument(
+        "--batch",
+        action="append",
+        default=[],
+        metavar=_BATCH_FORMAT,
+        help=(
+            "serve a batch built by the factory, e.g. PARTIAL_FAILED:10:3 (status "
+            "PENDING, PROCESSING, PARTIAL_FAILED, COMPLETED or ABORTED; repeatable)"
+        ),
+    )
+    serve.add_argument(
+        "--batches-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help=(
+            "serve the batches in a JSON file: a payload dict (a v1 or v2 body), or a "
+            "list whose items are payload dicts or lists of payload dicts (the states "
+            "successive retrievals walk through); repeatable"
+        ),
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed for the built batches and the printed key (default: random)",
+    )
+    serve.add_argument(
+        "--key",
+        default=None,
+        metavar="tr_dev_...",
+        help=(
+            "accept only this secret key (others get 401 Invalid API Key); by default "
+            "any well-formed key is accepted and one is printed"
+        ),
+    )
+    serve.set_defaults(run=_serve, parser=serve)
+    serve.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="print one line per request to stderr (keys redacted)",
+    )
+    return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 0 to 65535 (0: a free port); got {text!r}"
+        )
+    return port
+
+
+def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.ids import IdSource
+    from pytest_trigger_batches.server import TriggerApiServer
+
+    seed: int = options.seed if options.seed is not None else random.randrange(10**8)
+    factory = BatchFactory(seed=seed)
+    key: str = options.key or IdSource(random.Random(seed)).secret_key("dev")
+    batches = [_batch_from_option(serve, factory, text) for text in options.batch]
+    files = [(path, _read_batches_file(serve, path)) for path in options.batches_file]
+    try:
+        server = TriggerApiServer(
+            host=options.host, port=options.port, secret_key=key, verbose=options.verbose
+        )
+    except OSError as problem:
+        serve.error(
+            f"argument --host/--port: cannot listen on {options.host}:{options.port}: "
+            f"{problem.strerror or problem} (use --port 0 for a free port)"
+        )
+    with contextlib.suppress(KeyboardInterrupt), server:
+        if options.key is not None:
+            try:
+                server.api.accept_key(options.key)
+            except ValueError as problem:
+                serve.error(f"argument --key: {problem}")
+        for batch in batches:
+            server.api.add_batch(batch)
+        for path, entries in files:
+            for number, entry in enumerate(entries):
+                try:
+                    server.api.add_batch(entry)
+                except (TypeError, ValueError) as problem:
+                    where = f"item {number}" if len(entries) > 1 else "its batch"
+                    serve.error(f"argument --batches-file: {path}, {where}: {problem}")
+        _announce(server, seed)
+        _wait_for_interrupt()
+    print("pytest-trigger-batches: stopped", flush=True)
+    return 0
+
+
+def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str) -> Any:
+    status, *counts = text.split(":")
+    if len(counts) > 2:
+        parser.error(f"argument --batch: expected {_BATCH_FORMAT}; got {text!r}")
+    numbers: list[int] = []
+    for name, value in zip(("run_count", "failed_count"), counts, strict=False):
+        try:
+            numbers.append(int(value))
+        except ValueError:
+            parser.error(
+                f"argument --batch: {name} must be a whole number in {_BATCH_FORMAT}; "
+                f"got {value!r} in {text!r}"
+            )
+    options = dict(zip(("run_count", "failed_count"), numbers, strict=False))
+    try:
+        return factory(status.strip().upper(), **options)
+    except (TypeError, ValueError) as problem:
+        parser.error(f"argument --batch {text!r}: {problem}")
+
+
+def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[Any]:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as problem:
+        parser.error(f"argument --batches-file: cannot read {path}: {problem.strerror}")
+    except ValueError as problem:
+        parser.error(f"argument --batches-file: {path} is not valid JSON: {problem}")
+    if isinstance(content, dict):
+        return [content]
+    if isinstance(content, list) and content:
+        return content
+    parser.error(
+        f"argument --batches-file: {path} must hold a payload dict, or a non-empty list "
+        f"of payload dicts or of lists of payload dicts (states); got {content!r:.80}"
+    )
+
+
+def _announce(server: TriggerApiServer, seed: int) -> None:
+    lines = [
+        f"pytest-trigger-batches: mock Trigger.dev API at {server.base_url}",
+        f"  export TRIGGER_API_URL={server.base_url}",
+        f"  export TRIGGER_SECRET_KEY={server.api.secret_key}",
+    ]
+    handles = server.api.batches
+    if handles:
+        lines.append(f"  batches (seed {seed}):")
+        for handle in handles:
+            batch = handle.final
+            counts = ""
+            if batch.failed_run_count is not None:
+                counts = f", {batch.failed_run_count} failed"
+            lines.append(
+                f"    {server.base_url}/api/v1/batches/{batch.id}  "
+                f"{batch.status.value}, {batch.run_count} runs{counts}"
+            )
+    else:
+        lines.append("  no batches: add --batch or --batches-file (every id answers 404)")
+    lines.append("Press Ctrl-C to stop.")
+    # The one place a key is shown, on purpose: the user asked for a server to use.
+    print("\n".join(lines), flush=True)
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM, both raising KeyboardInterrupt."""
+
+    def _terminate(signum: int, frame: object) -> NoReturn:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

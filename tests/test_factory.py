@@ -1,0 +1,580 @@
+"""The batch factory: every status and flavour, its options, refusals and reproducibility."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from pytest_trigger_batches import lifecycle, rules
+from pytest_trigger_batches.factory import BatchFactory
+from pytest_trigger_batches.model import BatchStatus, TriggerBatch
+
+QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
+NANOID = re.compile(r"[1-9a-km-z]{21}")
+CUID = re.compile(r"c[0-9a-z]{24}")
+
+
+@pytest.fixture
+def factory() -> BatchFactory:
+    return BatchFactory(seed=4242)
+
+
+# -- every status in each flavour --------------------------------------------------------
+
+
+def test_pending_before_run_creation(factory: BatchFactory) -> None:
+    batch = factory("PENDING", run_count=8)
+    assert batch.status is BatchStatus.PENDING
+    assert not batch.runs_created
+    assert batch.runs == ()
+    assert (batch.successful_run_count, batch.failed_run_count) == (None, None)
+    assert batch.errors == ()
+    assert batch.updated_at == batch.created_at
+    assert batch.processing_completed_at is None
+
+
+def test_pending_after_run_creation(factory: BatchFactory) -> None:
+    batch = factory("PENDING", runs_created=True, run_count=8)
+    assert batch.status is BatchStatus.PENDING
+    assert batch.runs_created
+    assert len(batch.runs) == 8
+    assert (batch.successful_run_count, batch.failed_run_count) == (8, 0)
+    assert batch.errors == ()
+    assert batch.processing_completed_at is not None
+
+
+def test_processing(factory: BatchFactory) -> None:
+    batch = factory("PROCESSING", run_count=8)
+    assert batch.status is BatchStatus.PROCESSING
+    assert not batch.runs_created
+    assert batch.runs == ()
+    assert batch.errors == ()
+    assert batch.updated_at > batch.created_at
+
+
+def test_completed_without_failures(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", run_count=8)
+    assert batch.status is BatchStatus.COMPLETED
+    assert (batch.successful_run_count, batch.failed_run_count) == (8, 0)
+    assert len(batch.runs) == 8
+    assert batch.errors == ()
+    assert batch.processing_completed_at is not None
+    assert batch.created_at < batch.processing_completed_at < batch.updated_at
+
+
+def test_completed_keeps_its_failures(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", run_count=8, failed_count=3)
+    assert (batch.successful_run_count, batch.failed_run_count) == (5, 3)
+    assert len(batch.runs) == 5
+    assert len(batch.errors) == 3
+    assert all(e.error_code == "TRIGGER_ERROR" for e in batch.errors)
+
+
+def test_partial_failed(factory: BatchFactory) -> None:
+    batch = factory("PARTIAL_FAILED", run_count=8, failed_count=2)
+    assert batch.status is BatchStatus.PARTIAL_FAILED
+    assert (batch.successful_run_count, batch.failed_run_count) == (6, 2)
+    assert len(batch.runs) == 6
+    assert sorted(e.index for e in batch.errors) == [e.index for e in batch.errors]
+    assert batch.updated_at == batch.processing_completed_at
+
+
+def test_aborted_because_every_item_failed(factory: BatchFactory) -> None:
+    batch = factory("ABORTED", run_count=8)
+    assert batch.status is BatchStatus.ABORTED
+    assert batch.runs_created
+    assert (batch.successful_run_count, batch.failed_run_count) == (0, 8)
+    assert batch.runs == ()
+    assert [e.index for e in batch.errors] == list(range(8))
+
+
+def test_aborted_because_items_never_finished_arriving(factory: BatchFactory) -> None:
+    batch = factory("ABORTED", runs_created=False, run_count=8)
+    assert batch.status is BatchStatus.ABORTED
+    assert not batch.runs_created
+    assert batch.runs == ()
+    assert batch.errors == ()
+    # It timed out: minutes after creation.
+    assert batch.updated_at - batch.created_at >= timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("status", ["PENDING", "COMPLETED", "ABORTED"])
+def test_legacy_batches_have_no_counts_and_nanoid_ids(factory: BatchFactory, status: str) -> None:
+    batch = factory(status, legacy=True, run_count=8)
+    assert batch.status == status
+    assert (batch.successful_run_count, batch.failed_run_count) == (None, None)
+    assert batch.errors == ()
+    assert NANOID.fullmatch(batch.id.removeprefix("batch_"))
+    assert all(NANOID.fullmatch(r.removeprefix("run_")) for r in batch.runs)
+    body = batch.to_payload()
+    assert "successfulRunCount" not in body
+    assert "errors" not in body
+
+
+def test_legacy_run_counts_by_status() -> None:
+    for seed in range(20):
+        factory = BatchFactory(seed=seed)
+        assert len(factory("COMPLETED", legacy=True, run_count=5).runs) == 5
+        assert len(factory("ABORTED", legacy=True, run_count=5).runs) < 5
+        assert len(factory("PENDING", legacy=True, run_count=5).runs) <= 5
+
+
+# -- defaults --------------------------------------------------------------------------------
+
+
+def test_default_is_a_completed_batch_of_ten(factory: BatchFactory) -> None:
+    batch = factory()
+    assert batch.status is BatchStatus.COMPLETED
+    assert batch.run_count == 10
+    assert batch.failed_run_count == 0
+    assert batch.idempotency_key is None
+    assert CUID.fullmatch(batch.id.removeprefix("batch_"))
+
+
+def test_partial_failed_alone_is_a_plausible_partial_failure(factory: BatchFactory) -> None:
+    batch = factory(status="PARTIAL_FAILED")
+    assert batch.run_count == 10
+    assert batch.failed_run_count == 3
+    assert batch.successful_run_count == 7
+    assert len(batch.errors) == 3
+    assert all(e.error_code == "TRIGGER_ERROR" for e in batch.errors)
+    assert all(e.error and e.task_identifier for e in batch.errors)
+    assert len({e.task_identifier for e in batch.errors}) == 1
+
+
+def test_partial_failed_default_keeps_a_success_and_a_failure() -> None:
+    factory = BatchFactory(seed=1)
+    assert factory("PARTIAL_FAILED", run_count=2).failed_run_count == 1
+    assert factory("PARTIAL_FAILED", run_count=3).failed_run_count == 1
+    assert factory("PARTIAL_FAILED", run_count=1000).failed_run_count == 300
+
+
+def test_status_accepts_the_enum(factory: BatchFactory) -> None:
+    assert factory(BatchStatus.PARTIAL_FAILED).status is BatchStatus.PARTIAL_FAILED
+
+
+def test_created_at_defaults_to_2026(factory: BatchFactory) -> None:
+    for _ in range(10):
+        assert factory().created_at.year == 2026
+
+
+# -- options ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run_count", [1, 2, 37, 1000])
+def test_run_count(factory: BatchFactory, run_count: int) -> None:
+    batch = factory("COMPLETED", run_count=run_count)
+    assert batch.run_count == run_count
+    assert len(batch.runs) == run_count
+    assert len(set(batch.runs)) == run_count
+
+
+@pytest.mark.parametrize(
+    ("status", "failed"), [("COMPLETED", 0), ("COMPLETED", 4), ("PARTIAL_FAILED", 9)]
+)
+def test_failed_count(factory: BatchFactory, status: str, failed: int) -> None:
+    batch = factory(status, run_count=10, failed_count=failed)
+    assert batch.failed_run_count == failed
+    assert batch.successful_run_count == 10 - failed
+    assert len(batch.errors) == failed
+
+
+def test_idempotency_key_true_generates_an_sdk_key(factory: BatchFactory) -> None:
+    first = factory(idempotency_key=True).idempotency_key
+    second = factory(idempotency_key=True).idempotency_key
+    assert first is not None
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert first != second
+
+
+def test_idempotency_key_string_is_kept(factory: BatchFactory) -> None:
+    batch = factory("PROCESSING", idempotency_key="order-42")
+    assert batch.to_payload()["idempotencyKey"] == "order-42"
+    assert factory(idempotency_key="k" * 2048).idempotency_key == "k" * 2048
+
+
+@pytest.mark.parametrize("value", [None, False])
+def test_idempotency_key_none_leaves_it_out(factory: BatchFactory, value: Any) -> None:
+    batch = factory(idempotency_key=value)
+    assert batch.idempotency_key is None
+    assert "idempotencyKey" not in batch.to_payload()
+
+
+def test_task_identifier_string_names_every_error(factory: BatchFactory) -> None:
+    batch = factory("ABORTED", run_count=5, task_identifier="send-welcome-email")
+    assert {e.task_identifier for e in batch.errors} == {"send-welcome-email"}
+    assert all("send-welcome-email" in e.error for e in batch.errors)
+
+
+def test_task_identifier_list_is_spread_over_items_in_turn(factory: BatchFactory) -> None:
+    tasks = ["send-email", "resize-image", "charge-card"]
+    batch = factory("ABORTED", run_count=7, task_identifier=tasks)
+    assert [e.task_identifier for e in batch.errors] == [tasks[i % 3] for i in range(7)]
+    assert factory("ABORTED", run_count=2, task_identifier=("a-task",)).errors[
+        1
+    ].task_identifier == ("a-task")
+
+
+@pytest.mark.parametrize("code", rules.ERROR_CODES)
+def test_error_code_applies_to_every_failure(factory: BatchFactory, code: str) -> None:
+    batch = factory("COMPLETED", run_count=6, failed_count=1, error_code=code)
+    assert [e.error_code for e in batch.errors] == [code]
+    assert batch.to_payload()["errors"][0]["errorCode"] == code
+
+
+def test_error_code_none_gives_entries_without_a_code(factory: BatchFactory) -> None:
+    batch = factory("PARTIAL_FAILED", run_count=6, failed_count=3, error_code=None)
+    assert [e.error_code for e in batch.errors] == [None, None, None]
+    assert all("errorCode" not in e for e in batch.to_payload()["errors"])
+    assert all(e.error for e in batch.errors)
+
+
+def test_queue_size_limit_failures_collapse(factory: BatchFactory) -> None:
+    batch = factory(
+        "PARTIAL_FAILED", run_count=50, failed_count=12, error_code=QUEUE, task_identifier="t-x"
+    )
+    (entry,) = batch.errors
+    assert batch.failed_run_count == 12
+    assert entry.error_code == QUEUE
+    assert entry.task_identifier == "t-x"
+    assert entry.error.startswith("Cannot trigger t-x as the queue size limit")
+    assert entry.error.endswith(" 10000 (12 items in this batch failed with the same error)")
+
+
+def test_a_single_queue_size_limit_failure_has_no_suffix(factory: BatchFactory) -> None:
+    (entry,) = factory("COMPLETED", run_count=5, failed_count=1, error_code=QUEUE).errors
+    assert "items in this batch failed" not in entry.error
+
+
+def test_created_at_accepts_a_datetime(factory: BatchFactory) -> None:
+    moment = datetime(2026, 3, 1, 13, 0, 0, 123999, tzinfo=timezone(timedelta(hours=1)))
+    batch = factory("PENDING", created_at=moment)
+    assert batch.created_at == datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+    assert batch.to_payload()["createdAt"] == "2026-03-01T12:00:00.123Z"
+    naive = factory("PENDING", created_at=datetime(2026, 3, 1, 12, 0))
+    assert naive.to_payload()["createdAt"] == "2026-03-01T12:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-03-01T12:00:00.000Z", "2026-03-01T12:00:00Z", "2026-03-01T14:00:00+02:00"]
+)
+def test_created_at_accepts_an_iso_string(factory: BatchFactory, text: str) -> None:
+    batch = factory("COMPLETED", created_at=text)
+    body = batch.to_payload()
+    assert body["createdAt"] == "2026-03-01T12:00:00.000Z"
+    assert body["updatedAt"] > body["createdAt"]
+
+
+def test_batch_id_is_used(factory: BatchFactory) -> None:
+    batch_id = "batch_cm8rr2zw50000efdyyq0376m5"
+    assert factory("COMPLETED", batch_id=batch_id).id == batch_id
+    assert factory("PENDING", batch_id=batch_id).id == batch_id
+    legacy_id = "batch_p4omhh45hgxxnq1re6ovy"
+    assert factory("COMPLETED", legacy=True, batch_id=legacy_id).id == legacy_id
+
+
+# -- impossible requests -------------------------------------------------------------------
+
+IMPOSSIBLE = [
+    pytest.param(
+        {"status": "COMPLETED", "run_count": 3, "failed_count": 4},
+        ValueError,
+        r"failed_count must be between 0 and run_count \(3\); got 4",
+        id="failed-more-than-run-count",
+    ),
+    pytest.param(
+        {"status": "PARTIAL_FAILED", "failed_count": 0},
+        ValueError,
+        r"failed_count for a PARTIAL_FAILED batch of 10 items must be 1 to 9; got 0",
+        id="partial-failed-without-failures",
+    ),
+    pytest.param(
+        {"status": "PARTIAL_FAILED", "failed_count": 10},
+        ValueError,
+        r"failed_count for a PARTIAL_FAILED batch of 10 items must be 1 to 9; got 10",
+        id="partial-failed-all-failed",
+    ),
+    pytest.param(
+        {"status": "COMPLETED", "failed_count": 10},
+        ValueError,
+        r"failed_count for a COMPLETED batch of 10 items must be 0 to 9; got 10",
+        id="completed-all-failed",
+    ),
+    pytest.param(
+        {"status": "ABORTED", "failed_count": 2},
+        ValueError,
+        r"failed_count for a ABORTED batch of 10 items must be 10 \(every item\); got 2",
+        id="aborted-with-successes",
+    ),
+    pytest.param(
+        {"status": "PENDING", "runs_created": True, "failed_count": 1},
+        ValueError,
+        r"failed_count for a PENDING batch .* must be 0 \(PENDING after run creation",
+        id="pending-with-failures",
+    ),
+    pytest.param(
+        {"status": "PARTIAL_FAILED", "run_count": 1},
+        ValueError,
+        r"run_count must be at least 2 for PARTIAL_FAILED",
+        id="partial-failed-of-one",
+    ),
+    pytest.param(
+        {"run_count": -1}, ValueError, r"run_count must not be negative; got -1", id="negative-runs"
+    ),
+    pytest.param(
+        {"status": "COMPLETED", "failed_count": -2},
+        ValueError,
+        r"failed_count must not be negative; got -2",
+        id="negative-failures",
+    ),
+    pytest.param(
+        {"run_count": 0}, ValueError, r"run_count must be from 1 to 1000 .*got 0", id="no-runs"
+    ),
+    pytest.param(
+        {"run_count": 1001},
+        ValueError,
+        r"run_count must be from 1 to 1000 \(items per batch\); got 1001",
+        id="too-many-runs",
+    ),
+    pytest.param(
+        {"run_count": "10"}, TypeError, r"run_count must be an int; got '10'", id="str-runs"
+    ),
+    pytest.param(
+        {"run_count": True}, TypeError, r"run_count must be an int; got True", id="bool-runs"
+    ),
+    pytest.param(
+        {"status": "DONE"},
+        ValueError,
+        r"status must be one of PENDING, PROCESSING, COMPLETED, PARTIAL_FAILED, ABORTED; "
+        r"got 'DONE'$",
+        id="unknown-status",
+    ),
+    pytest.param(
+        {"status": "partial_failed"},
+        ValueError,
+        r"status must be one of .*got 'partial_failed' \(statuses are upper case: "
+        r"'PARTIAL_FAILED'\)",
+        id="lower-case-status",
+    ),
+    pytest.param(
+        {"status": "PROCESSING", "runs_created": True},
+        ValueError,
+        r"runs_created=True is not possible with status PROCESSING",
+        id="processing-with-runs",
+    ),
+    pytest.param(
+        {"status": "COMPLETED", "runs_created": False},
+        ValueError,
+        r"runs_created=False is not possible with status COMPLETED.*legacy=True",
+        id="completed-without-runs",
+    ),
+    pytest.param(
+        {"status": "PARTIAL_FAILED", "runs_created": False},
+        ValueError,
+        r"runs_created=False is not possible with status PARTIAL_FAILED",
+        id="partial-failed-without-runs",
+    ),
+    pytest.param(
+        {"runs_created": "yes"},
+        TypeError,
+        r"runs_created must be True, False or None; got 'yes'",
+        id="runs-created-not-bool",
+    ),
+    pytest.param(
+        {"status": "PENDING", "failed_count": 1},
+        ValueError,
+        r"failed_count and error_code apply once runs are created; a PENDING batch with "
+        r"runs_created=False",
+        id="failures-before-run-creation",
+    ),
+    pytest.param(
+        {"status": "ABORTED", "runs_created": False, "failed_count": 10},
+        ValueError,
+        r"failed_count and error_code apply once runs are created; a ABORTED",
+        id="failures-in-timed-out-batch",
+    ),
+    pytest.param(
+        {"status": "PROCESSING", "error_code": "TRIGGER_ERROR"},
+        ValueError,
+        r"failed_count and error_code apply once runs are created",
+        id="error-code-before-run-creation",
+    ),
+    pytest.param(
+        {"status": "PARTIAL_FAILED", "legacy": True},
+        ValueError,
+        r"status for a legacy batch must be PENDING, COMPLETED or ABORTED; got PARTIAL_FAILED",
+        id="legacy-partial-failed",
+    ),
+    pytest.param(
+        {"status": "PROCESSING", "legacy": True},
+        ValueError,
+        r"status for a legacy batch must be PENDING, COMPLETED or ABORTED; got PROCESSING",
+        id="legacy-processing",
+    ),
+    pytest.param(
+        {"status": "COMPLETED", "legacy": True, "failed_count": 1},
+        ValueError,
+        r"legacy=True batches have no counts and no errors: leave out runs_created, "
+        r"failed_count and error_code",
+        id="legacy-with-failures",
+    ),
+    pytest.param(
+        {"status": "COMPLETED", "legacy": True, "runs_created": True},
+        ValueError,
+        r"legacy=True batches have no counts",
+        id="legacy-runs-created",
+    ),
+    pytest.param(
+        {"status": "ABORTED", "legacy": True, "error_code": None},
+        ValueError,
+        r"legacy=True batches have no counts",
+        id="legacy-error-code",
+    ),
+    pytest.param({"legacy": 1}, TypeError, r"legacy must be True or False; got 1", id="legacy-int"),
+    pytest.param(
+        {"status": "COMPLETED", "failed_count": 1, "error_code": "TIMEOUT"},
+        ValueError,
+        r"error_code must be one of TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, "
+        r"ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED or None; got 'TIMEOUT'",
+        id="unknown-error-code",
+    ),
+    pytest.param(
+        {"status": "ABORTED", "error_code": "trigger_error"},
+        ValueError,
+        r"error_code must be one of .*got 'trigger_error'",
+        id="lower-case-error-code",
+    ),
+    pytest.param(
+        {"idempotency_key": ""},
+        ValueError,
+        r"idempotency_key must be None, True \(generate one\) or a string of 1 to 2048 "
+        r"characters; got ''",
+        id="empty-idempotency-key",
+    ),
+    pytest.param(
+        {"idempotency_key": "k" * 2049},
+        ValueError,
+        r"idempotency_key must be None, True .* 1 to 2048 characters; got 'kkk",
+        id="long-idempotency-key",
+    ),
+    pytest.param(
+        {"idempotency_key": 42},
+        ValueError,
+        r"idempotency_key must be None, True .*got 42",
+        id="int-idempotency-key",
+    ),
+    pytest.param(
+        {"task_identifier": []},
+        ValueError,
+        r"task_identifier must be a task id such as 'send-welcome-email', or a non-empty list",
+        id="no-task-ids",
+    ),
+    pytest.param(
+        {"task_identifier": ["ok-task", ""]},
+        ValueError,
+        r"task_identifier must be a task id .*got \['ok-task', ''\]",
+        id="empty-task-id",
+    ),
+    pytest.param(
+        {"created_at": "yesterday"},
+        ValueError,
+        r"created_at must be an ISO-8601 timestamp such as '2026-03-01T12:00:00.000Z'; "
+        r"got 'yesterday'",
+        id="created-at-text",
+    ),
+    pytest.param(
+        {"created_at": 1772366400},
+        TypeError,
+        r"created_at must be a datetime or an ISO-8601 string; got 1772366400",
+        id="created-at-number",
+    ),
+    pytest.param(
+        {"batch_id": "batch_1234"},
+        ValueError,
+        r"id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 'batch_1234'",
+        id="malformed-batch-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "error", "message"), IMPOSSIBLE)
+def test_impossible_requests_are_refused(
+    factory: BatchFactory, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        factory(**options)
+
+
+def test_seed_must_be_an_int() -> None:
+    with pytest.raises(TypeError, match="seed must be an int; got '1'"):
+        BatchFactory(seed="1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed must be an int; got True"):
+        BatchFactory(seed=True)
+    assert repr(BatchFactory(seed=17)) == "BatchFactory(seed=17)"
+
+
+# -- reproducibility -------------------------------------------------------------------------
+
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("COMPLETED", {}),
+    ("PARTIAL_FAILED", {"run_count": 40, "idempotency_key": True}),
+    ("PENDING", {"runs_created": True}),
+    ("ABORTED", {"error_code": None}),
+    ("COMPLETED", {"failed_count": 5, "error_code": QUEUE}),
+    ("PENDING", {"legacy": True, "run_count": 30}),
+    ("PROCESSING", {}),
+]
+
+
+def payloads(seed: int) -> str:
+    factory = BatchFactory(seed=seed)
+    bodies = []
+    for status, options in CALLS:
+        batch = factory(status, **options)
+        bodies.append(batch.to_payload())
+        bodies.append(batch.to_payload(version=2))
+        bodies.append(batch.to_payload(shape="documented"))
+    return json.dumps(bodies)
+
+
+def test_same_seed_gives_byte_identical_payloads() -> None:
+    assert payloads(99) == payloads(99)
+
+
+def test_different_seeds_give_different_payloads() -> None:
+    seen = {payloads(seed) for seed in (1, 2, 3)}
+    assert len(seen) == 3
+
+
+def test_each_call_gives_a_new_batch(factory: BatchFactory) -> None:
+    first, second = factory(), factory()
+    assert first.id != second.id
+    assert set(first.runs).isdisjoint(second.runs)
+
+
+def test_lifecycle_states_share_the_batch(factory: BatchFactory) -> None:
+    states = factory.lifecycle("COMPLETED", run_count=6, failed_count=2, idempotency_key=True)
+    assert [s.status for s in states] == ["PENDING", "PROCESSING", "PARTIAL_FAILED", "COMPLETED"]
+    assert len({s.id for s in states}) == 1
+    assert {s.run_count for s in states} == {6}
+    assert len({s.idempotency_key for s in states}) == 1
+    lifecycle.check_sequence(states)
+    assert states[-1] == BatchFactory(seed=4242)(
+        "COMPLETED", run_count=6, failed_count=2, idempotency_key=True
+    )
+
+
+def test_lifecycle_refuses_impossible_requests(factory: BatchFactory) -> None:
+    with pytest.raises(
+        ValueError, match="runs_created=True is not possible with status PROCESSING"
+    ):
+        factory.lifecycle("PROCESSING", runs_created=True)
+
+
+def test_built_batches_survive_validation(factory: BatchFactory) -> None:
+    batch = factory("PARTIAL_FAILED", run_count=300, failed_count=120, task_identifier=["a", "b"])
+    assert TriggerBatch.from_payload(batch.to_payload()) == batch

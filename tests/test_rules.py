@@ -1,0 +1,559 @@
+"""One test per platform rule (REALISM.md): the model obeys it and refuses to break it."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from pytest_trigger_batches import lifecycle, rules
+from pytest_trigger_batches.factory import BatchFactory
+from pytest_trigger_batches.ids import IdSource
+from pytest_trigger_batches.model import (
+    BatchError,
+    BatchStatus,
+    TriggerBatch,
+    format_timestamp,
+)
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+CUID = re.compile(r"c[0-9a-z]{24}")
+NANOID = re.compile(r"[1-9a-km-z]{21}")
+TASK_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
+
+
+@pytest.fixture
+def factory() -> BatchFactory:
+    return BatchFactory(seed=20260301)
+
+
+def finished_batches(factory: BatchFactory) -> list[TriggerBatch]:
+    """One batch per status that has finished run creation."""
+    return [
+        factory("PENDING", runs_created=True, run_count=6),
+        factory("COMPLETED", run_count=12),
+        factory("COMPLETED", run_count=12, failed_count=5),
+        factory("PARTIAL_FAILED", run_count=9, failed_count=4),
+        factory("ABORTED", run_count=5),
+    ]
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def has_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_null(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_null(v) for v in value)
+    return False
+
+
+# -- invariants once run creation has finished -------------------------------------------
+
+
+def test_successful_plus_failed_equals_run_count(factory: BatchFactory) -> None:
+    for batch in finished_batches(factory):
+        body = batch.to_payload()
+        assert body["successfulRunCount"] + body["failedRunCount"] == body["runCount"]
+    good = factory("COMPLETED", run_count=10, failed_count=2)
+    with pytest.raises(ValueError, match=r"successfulRunCount \+ failedRunCount must equal"):
+        replace(good, failed_run_count=3)
+
+
+def test_runs_hold_exactly_the_successful_runs(factory: BatchFactory) -> None:
+    for batch in finished_batches(factory):
+        body = batch.to_payload()
+        assert len(body["runs"]) == body["successfulRunCount"]
+        assert len(set(body["runs"])) == len(body["runs"])
+    good = factory("COMPLETED", run_count=4, failed_count=1)
+    with pytest.raises(ValueError, match=r"len\(runs\) == successfulRunCount: 2 != 3"):
+        replace(good, runs=good.runs[:2])
+    with pytest.raises(ValueError, match="must not repeat a run id"):
+        replace(good, runs=(good.runs[0], good.runs[0], good.runs[1]))
+
+
+def test_error_indices_are_unique_and_in_range(factory: BatchFactory) -> None:
+    for batch in finished_batches(factory):
+        indices = [e["index"] for e in batch.to_payload().get("errors", [])]
+        assert len(set(indices)) == len(indices)
+        assert all(0 <= i < batch.run_count for i in indices)
+    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2)
+    first, second = good.errors
+    with pytest.raises(ValueError, match="error indices must be unique"):
+        replace(good, errors=(first, replace(second, index=first.index)))
+    with pytest.raises(ValueError, match=r"error indices must lie in 0\.\.4; got \[5\]"):
+        replace(good, errors=(first, replace(second, index=5)))
+
+
+def test_one_error_entry_per_failed_item(factory: BatchFactory) -> None:
+    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2)
+    assert len(good.errors) == good.failed_run_count == 2
+    with pytest.raises(ValueError, match="one error entry per failed item"):
+        replace(good, errors=good.errors[:1])
+
+
+def test_task_identifiers_are_task_ids(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", run_count=30, failed_count=10)
+    assert all(TASK_ID.fullmatch(e.task_identifier) for e in batch.errors)
+    with pytest.raises(ValueError, match="taskIdentifier must be a task id"):
+        replace(batch, errors=(replace(batch.errors[0], task_identifier=""), *batch.errors[1:]))
+
+
+def test_error_codes_come_from_the_platform_list(factory: BatchFactory) -> None:
+    for code in rules.ERROR_CODES:
+        batch = factory("COMPLETED", run_count=4, failed_count=1, error_code=code)
+        assert batch.to_payload()["errors"][0]["errorCode"] == code
+    good = factory("PARTIAL_FAILED", run_count=3, failed_count=1)
+    with pytest.raises(ValueError, match=r"errorCode must be one of TRIGGER_ERROR.* got 'OOPS'"):
+        replace(good, errors=(replace(good.errors[0], error_code="OOPS"),))
+
+
+def test_status_matches_the_failure_counts(factory: BatchFactory) -> None:
+    assert factory("PENDING", runs_created=True).failed_run_count == 0
+    partial = factory("PARTIAL_FAILED", run_count=4, failed_count=1)
+    assert 0 < partial.failed_run_count < partial.run_count
+    aborted = factory("ABORTED", run_count=4)
+    assert aborted.failed_run_count == aborted.run_count
+    with pytest.raises(ValueError, match="the status is ABORTED, not PARTIAL_FAILED"):
+        replace(aborted, status="PARTIAL_FAILED")
+    with pytest.raises(ValueError, match="the status is PARTIAL_FAILED or COMPLETED, not PENDING"):
+        replace(partial, status="PENDING")
+    with pytest.raises(ValueError, match="the status is PENDING or COMPLETED, not ABORTED"):
+        replace(factory("COMPLETED", run_count=3), status="ABORTED")
+
+
+def test_at_most_1000_items_per_batch(factory: BatchFactory) -> None:
+    assert factory("COMPLETED", run_count=rules.MAX_ITEMS).run_count == 1000
+    good = factory("PENDING")
+    for bad in (0, 1001):
+        with pytest.raises(
+            ValueError, match=f"runCount must be an integer from 1 to 1000; got {bad}"
+        ):
+            replace(good, run_count=bad)
+
+
+# -- statuses and their lifecycle -------------------------------------------------------
+
+
+def test_before_run_creation_there_are_no_runs_counts_or_errors(factory: BatchFactory) -> None:
+    for batch in (
+        factory("PENDING", run_count=7),
+        factory("PROCESSING", run_count=7),
+        factory("ABORTED", runs_created=False, run_count=7),
+    ):
+        body = batch.to_payload()
+        assert body["runs"] == []
+        assert body["runCount"] == 7
+        assert not {"successfulRunCount", "failedRunCount", "errors"} & body.keys()
+    processing = factory("PROCESSING", run_count=2)
+    run_id = factory("PENDING", runs_created=True, run_count=1).runs[0]
+    with pytest.raises(ValueError, match="a PROCESSING batch has no runs yet"):
+        replace(processing, runs=(run_id,))
+    error = BatchError(0, "send-welcome-email", "boom", "TRIGGER_ERROR")
+    with pytest.raises(ValueError, match="errors appear only once run creation has finished"):
+        replace(processing, errors=(error,))
+    with pytest.raises(ValueError, match="a PARTIAL_FAILED batch has finished run creation"):
+        replace(processing, status="PARTIAL_FAILED")
+
+
+def test_counts_come_in_pairs_with_processing_completed_at(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=3)
+    with pytest.raises(ValueError, match="both present or both absent"):
+        replace(good, failed_run_count=None)
+    with pytest.raises(ValueError, match="processingCompletedAt is set once run creation"):
+        replace(good, processing_completed_at=None)
+    with pytest.raises(ValueError, match="processingCompletedAt is set only once run creation"):
+        replace(factory("PENDING"), processing_completed_at=good.created_at)
+    with pytest.raises(ValueError, match="processingCompletedAt must lie between"):
+        replace(good, processing_completed_at=good.updated_at + timedelta(seconds=1))
+
+
+def test_legacy_completed_batch_holds_all_its_runs(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", legacy=True, run_count=5)
+    assert len(batch.runs) == 5
+    assert batch.successful_run_count is None
+    with pytest.raises(ValueError, match="runCount is 5 but runs holds 4"):
+        replace(batch, runs=batch.runs[:4])
+
+
+# -- v1 body as the server writes it ------------------------------------------------------
+
+
+def test_timestamps_have_milliseconds_and_z_and_move_forward(factory: BatchFactory) -> None:
+    for batch in [*finished_batches(factory), factory("PROCESSING")]:
+        body = batch.to_payload()
+        assert TIMESTAMP.fullmatch(body["createdAt"]), body["createdAt"]
+        assert TIMESTAMP.fullmatch(body["updatedAt"]), body["updatedAt"]
+        assert parse_ts(body["updatedAt"]) >= parse_ts(body["createdAt"])
+    moment = datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    assert format_timestamp(moment) == "2026-03-01T12:00:00.123Z"
+    good = factory("PENDING")
+    with pytest.raises(ValueError, match="updatedAt must not be before createdAt"):
+        replace(good, updated_at=good.created_at - timedelta(milliseconds=1))
+
+
+def test_server_shape_leaves_out_absent_fields_instead_of_null(factory: BatchFactory) -> None:
+    pending = factory("PENDING", idempotency_key=None).to_payload()
+    assert set(pending) == {"id", "status", "createdAt", "updatedAt", "runCount", "runs"}
+    no_failures = factory("COMPLETED", run_count=3).to_payload()
+    assert "errors" not in no_failures
+    assert no_failures["failedRunCount"] == 0
+    uncoded = factory("PARTIAL_FAILED", run_count=3, failed_count=1, error_code=None)
+    assert "errorCode" not in uncoded.to_payload()["errors"][0]
+    for batch in [
+        *finished_batches(factory),
+        factory("PROCESSING"),
+        factory("ABORTED", legacy=True),
+    ]:
+        assert not has_null(batch.to_payload())
+
+
+def test_server_shape_error_is_the_message_string(factory: BatchFactory) -> None:
+    batch = factory("PARTIAL_FAILED", run_count=5, failed_count=2)
+    for entry, error in zip(batch.to_payload()["errors"], batch.errors, strict=True):
+        assert isinstance(entry["error"], str)
+        assert entry["error"] == error.error
+        assert entry["error"]
+
+
+def test_queue_limit_failures_collapse_into_one_entry(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", run_count=20, failed_count=7, error_code=QUEUE)
+    body = batch.to_payload()
+    assert body["failedRunCount"] == 7
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["errorCode"] == QUEUE
+    assert body["errors"][0]["error"].endswith("(7 items in this batch failed with the same error)")
+    assert rules.collapsed_suffix(7) == "(7 items in this batch failed with the same error)"
+
+
+def test_queue_limit_collapse_is_enforced(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", run_count=20, failed_count=7, error_code=QUEUE)
+    entry = batch.errors[0]
+    with pytest.raises(ValueError, match="they collapse into one error entry; got 2"):
+        replace(batch, errors=(entry, replace(entry, index=(entry.index + 1) % 20)))
+    with pytest.raises(ValueError, match=re.escape("ends '(7 items in this batch failed")):
+        replace(batch, errors=(replace(entry, error="queue full"),))
+    nothing_failed = factory("PENDING", runs_created=True, run_count=3)
+    with pytest.raises(ValueError, match="one error entry per failed item"):
+        replace(nothing_failed, errors=(BatchError(0, "send-welcome-email", "full", QUEUE),))
+
+
+# -- ids and keys ---------------------------------------------------------------------------
+
+
+def test_batch_and_run_ids_are_prefixed_cuids(factory: BatchFactory) -> None:
+    for batch in finished_batches(factory):
+        assert batch.id.startswith("batch_")
+        assert CUID.fullmatch(batch.id.removeprefix("batch_"))
+        for run_id in batch.runs:
+            assert run_id.startswith("run_")
+            assert CUID.fullmatch(run_id.removeprefix("run_"))
+
+
+def test_legacy_ids_are_nanoids(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED", legacy=True, run_count=8)
+    assert NANOID.fullmatch(batch.id.removeprefix("batch_"))
+    assert all(NANOID.fullmatch(r.removeprefix("run_")) for r in batch.runs)
+
+
+def test_ids_that_break_the_shape_are_refused(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=2)
+    with pytest.raises(ValueError, match=r"id must be 'batch_' \+ a 25-char cuid"):
+        replace(good, id="batch_1234")
+    with pytest.raises(ValueError, match=r"runs must be run ids .* got 'run_1234'"):
+        replace(good, runs=(good.runs[0], "run_1234"))
+
+
+def test_cuid_encodes_creation_time(factory: BatchFactory) -> None:
+    created = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    batch = factory("COMPLETED", created_at=created, run_count=3)
+    stamp_ms = int(batch.id.removeprefix("batch_")[1:9], 36)
+    assert stamp_ms == int(created.timestamp()) * 1000 + 250
+
+
+def test_ids_made_together_share_a_prefix_and_sort_by_creation(factory: BatchFactory) -> None:
+    # A creation time well inside one 36**3 ms block, so the time prefixes line up.
+    start = datetime.fromtimestamp(36**3 * 38_000_000 / 1000, tz=UTC) + timedelta(seconds=1)
+    batch = factory("COMPLETED", run_count=200, created_at=start)
+    cuids = [batch.id.removeprefix("batch_")] + [r.removeprefix("run_") for r in batch.runs]
+    # Same host fingerprint, time prefixes that differ only in their last characters.
+    assert len({c[13:17] for c in cuids}) == 1
+    assert len({c[:6] for c in cuids}) == 1
+    assert cuids == sorted(cuids)
+    source = IdSource(random.Random(7))
+    made = [*source.cuids(1_772_366_400_000, 120, per_ms=50), source.cuid(1_772_366_400_003)]
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+
+
+def test_idempotency_keys_look_like_the_sdk_ones(factory: BatchFactory) -> None:
+    key = factory("COMPLETED", idempotency_key=True).to_payload()["idempotencyKey"]
+    assert re.fullmatch(r"[0-9a-f]{64}", key)
+    good = factory("PENDING")
+    with pytest.raises(ValueError, match="idempotencyKey must be 1 to 2048 characters"):
+        replace(good, idempotency_key="k" * 2049)
+    with pytest.raises(ValueError, match="idempotencyKey must be 1 to 2048 characters"):
+        replace(good, idempotency_key="")
+
+
+# -- v2 and the documented shape ----------------------------------------------------------
+
+
+def test_v2_body_after_run_creation(factory: BatchFactory) -> None:
+    batch = factory("PARTIAL_FAILED", run_count=6, failed_count=2)
+    body = batch.to_payload(version=2)
+    assert set(body) == {
+        "id",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "runCount",
+        "runs",
+        "processingCompletedAt",
+        "processing",
+    }
+    assert body["processing"]["completedAt"] == body["processingCompletedAt"]
+    assert TIMESTAMP.fullmatch(body["processingCompletedAt"])
+    assert body["processing"]["errors"] == [e.to_payload() for e in batch.errors]
+    assert all(isinstance(e["error"], str) for e in body["processing"]["errors"])
+    assert body["runs"] == list(batch.runs)
+
+
+def test_v2_body_errors_is_an_empty_list_when_none(factory: BatchFactory) -> None:
+    done = factory("COMPLETED", run_count=3).to_payload(version=2)
+    assert done["processing"]["errors"] == []
+    assert "completedAt" in done["processing"]
+    waiting = factory("PROCESSING", run_count=3).to_payload(version=2)
+    assert waiting["processing"] == {"errors": []}
+    assert "processingCompletedAt" not in waiting
+    for body in (done, waiting):
+        assert not {"successfulRunCount", "failedRunCount", "errors"} & body.keys()
+
+
+def test_documented_shape_has_explicit_nulls_and_error_objects(factory: BatchFactory) -> None:
+    pending = factory("PENDING", idempotency_key=None).to_payload(shape="documented")
+    assert pending["idempotencyKey"] is None
+    assert pending["successfulRunCount"] is None
+    assert pending["failedRunCount"] is None
+    assert pending["errors"] is None
+    batch = factory("PARTIAL_FAILED", run_count=4, failed_count=2, error_code=None)
+    entries = batch.to_payload(shape="documented")["errors"]
+    assert [e["error"] for e in entries] == [{"message": e.error} for e in batch.errors]
+    assert all(e["errorCode"] is None for e in entries)
+
+
+def test_documented_shape_exists_for_v1_only(factory: BatchFactory) -> None:
+    batch = factory("COMPLETED")
+    with pytest.raises(ValueError, match="shape='documented' exists for version=1 only"):
+        batch.to_payload(version=2, shape="documented")
+    with pytest.raises(ValueError, match="version must be 1 or 2; got 3"):
+        batch.to_payload(version=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="shape must be 'server' or 'documented'"):
+        batch.to_payload(shape="spec")  # type: ignore[arg-type]
+
+
+# -- construction and round trips -----------------------------------------------------------
+
+
+def test_invalid_batch_lists_every_broken_rule(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=4, failed_count=1)
+    with pytest.raises(ValueError, match=r"not a batch Trigger\.dev could return") as caught:
+        replace(good, updated_at=good.created_at - timedelta(seconds=1), runs=())
+    message = str(caught.value)
+    assert good.id in message
+    assert "updatedAt must not be before createdAt" in message
+    assert "len(runs) == successfulRunCount: 0 != 3" in message
+
+
+def test_status_is_parsed_with_an_upper_case_hint(factory: BatchFactory) -> None:
+    good = factory("PENDING")
+    assert replace(good, status="PENDING").status is BatchStatus.PENDING
+    with pytest.raises(ValueError, match=r"statuses are upper case: 'PENDING'"):
+        replace(good, status="pending")
+    with pytest.raises(ValueError, match="status must be one of PENDING, PROCESSING"):
+        replace(good, status="DONE")
+
+
+ROUND_TRIP_CASES = [
+    ("PENDING", {}),
+    ("PENDING", {"runs_created": True, "idempotency_key": True}),
+    ("PROCESSING", {"idempotency_key": "order-42"}),
+    ("COMPLETED", {}),
+    ("COMPLETED", {"failed_count": 3, "error_code": None}),
+    ("COMPLETED", {"failed_count": 4, "error_code": QUEUE}),
+    ("PARTIAL_FAILED", {"task_identifier": ["a-task", "b-task"]}),
+    ("ABORTED", {}),
+    ("ABORTED", {"runs_created": False}),
+    ("PENDING", {"legacy": True}),
+    ("COMPLETED", {"legacy": True}),
+    ("ABORTED", {"legacy": True}),
+]
+
+
+@pytest.mark.parametrize(("status", "options"), ROUND_TRIP_CASES)
+@pytest.mark.parametrize(("version", "shape"), [(1, "server"), (1, "documented"), (2, "server")])
+def test_payload_round_trips(
+    factory: BatchFactory, status: str, options: dict[str, Any], version: int, shape: str
+) -> None:
+    batch = factory(status, run_count=12, **options)
+    body = batch.to_payload(version=version, shape=shape)  # type: ignore[arg-type]
+    back = TriggerBatch.from_payload(body)
+    assert back == batch
+    assert back.to_payload(version=version, shape=shape) == body  # type: ignore[arg-type]
+    if version == 2:
+        assert back.processing_completed_at == batch.processing_completed_at
+
+
+def test_from_payload_refuses_what_is_not_a_batch(factory: BatchFactory) -> None:
+    body = factory("COMPLETED").to_payload()
+    with pytest.raises(TypeError, match="payload must be a mapping"):
+        TriggerBatch.from_payload([body])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="payload is missing the field 'runCount'"):
+        TriggerBatch.from_payload({k: v for k, v in body.items() if k != "runCount"})
+    with pytest.raises(ValueError, match="createdAt must be an ISO-8601 timestamp"):
+        TriggerBatch.from_payload({**body, "createdAt": "yesterday"})
+    with pytest.raises(ValueError, match="successfulRunCount \\+ failedRunCount"):
+        TriggerBatch.from_payload({**body, "failedRunCount": body["failedRunCount"] + 1})
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+def statuses(states: tuple[TriggerBatch, ...]) -> list[tuple[str, bool]]:
+    return [rules.phase(s) for s in states]
+
+
+@pytest.mark.parametrize(
+    ("status", "options", "expected"),
+    [
+        ("PENDING", {}, [("PENDING", False)]),
+        ("PROCESSING", {}, [("PENDING", False), ("PROCESSING", False)]),
+        (
+            "PENDING",
+            {"runs_created": True},
+            [("PENDING", False), ("PROCESSING", False), ("PENDING", True)],
+        ),
+        (
+            "COMPLETED",
+            {"failed_count": 0},
+            [("PENDING", False), ("PROCESSING", False), ("PENDING", True), ("COMPLETED", True)],
+        ),
+        (
+            "COMPLETED",
+            {"failed_count": 2},
+            [
+                ("PENDING", False),
+                ("PROCESSING", False),
+                ("PARTIAL_FAILED", True),
+                ("COMPLETED", True),
+            ],
+        ),
+        (
+            "PARTIAL_FAILED",
+            {},
+            [("PENDING", False), ("PROCESSING", False), ("PARTIAL_FAILED", True)],
+        ),
+        ("ABORTED", {}, [("PENDING", False), ("PROCESSING", False), ("ABORTED", True)]),
+        ("ABORTED", {"runs_created": False}, [("PENDING", False), ("ABORTED", False)]),
+        (
+            "COMPLETED",
+            {"legacy": True},
+            [("PENDING", False), ("PENDING", False), ("COMPLETED", False)],
+        ),
+    ],
+)
+def test_history_walks_the_platform_lifecycle(
+    factory: BatchFactory, status: str, options: dict[str, Any], expected: list[Any]
+) -> None:
+    final = factory(status, run_count=6, **options)
+    states = lifecycle.history(final)
+    assert statuses(states) == expected
+    assert states[-1] == final
+    assert states[0].runs == ()
+    assert {(s.id, s.run_count, s.created_at, s.idempotency_key) for s in states} == {
+        (final.id, final.run_count, final.created_at, final.idempotency_key)
+    }
+    assert [s.updated_at for s in states] == sorted(s.updated_at for s in states)
+    lifecycle.check_sequence(states)
+
+
+def test_legacy_history_fills_runs_while_pending(factory: BatchFactory) -> None:
+    final = factory("COMPLETED", legacy=True, run_count=8)
+    created, half, done = lifecycle.history(final)
+    assert created.runs == ()
+    assert 0 < len(half.runs) < len(done.runs) == 8
+    assert half.runs == final.runs[: len(half.runs)]
+
+
+def test_timeline_spreads_history_over_polls(factory: BatchFactory) -> None:
+    final = factory("COMPLETED", run_count=5, failed_count=1)
+    history = lifecycle.history(final)
+    assert lifecycle.timeline(final, polls=0) == (final,)
+    many = lifecycle.timeline(final, polls=6)
+    assert len(many) == 7
+    assert many[-1] == final
+    assert [s for i, s in enumerate(many) if i == 0 or s != many[i - 1]] == list(history)
+    few = lifecycle.timeline(final, polls=1)
+    assert few == (history[-2], final)
+    lifecycle.check_sequence(many)
+    with pytest.raises(ValueError, match="whole number of polls >= 0; got -1"):
+        lifecycle.timeline(final, polls=-1)
+
+
+def test_check_sequence_refuses_impossible_orders(factory: BatchFactory) -> None:
+    states = lifecycle.history(factory("COMPLETED", run_count=5, failed_count=1))
+    with pytest.raises(
+        ValueError, match=r"states\[1\] cannot follow states\[0\] \(COMPLETED -> PARTIAL_FAILED\)"
+    ):
+        lifecycle.check_sequence(states[::-1])
+    lifecycle.check_sequence([states[0], states[0], states[1]])
+
+
+def test_final_statuses_are_final(factory: BatchFactory) -> None:
+    completed = factory("COMPLETED", run_count=4)
+    created = lifecycle.history(completed)[0]
+    later = replace(created, updated_at=completed.updated_at + timedelta(seconds=1))
+    assert (
+        rules.transition_problem(completed, later) == "COMPLETED is final; a batch never leaves it"
+    )
+    aborted = factory("ABORTED", runs_created=False, run_count=4)
+    processing = replace(aborted, status="PROCESSING")
+    assert (
+        rules.transition_problem(aborted, processing) == "ABORTED is final; a batch never leaves it"
+    )
+    assert rules.transition_problem(completed, completed) is None
+
+
+def test_run_count_and_identity_never_change(factory: BatchFactory) -> None:
+    pending = factory("PENDING", run_count=4)
+    processing = replace(pending, status="PROCESSING", run_count=5)
+    assert rules.transition_problem(pending, processing) == (
+        "runCount changed from 4 to 5 (it never changes)"
+    )
+    other = factory("PENDING", run_count=4)
+    assert "the batch id changed" in (rules.transition_problem(pending, other) or "")
+    keyed = replace(pending, status="PROCESSING", idempotency_key="order-42")
+    assert rules.transition_problem(pending, keyed) == "idempotencyKey changed (it never changes)"
+
+
+def test_transition_problems_name_the_step(factory: BatchFactory) -> None:
+    final = factory("COMPLETED", run_count=5, failed_count=2)
+    created, sealed, partial, done = lifecycle.history(final)
+    assert rules.transition_problem(created, sealed) is None
+    assert rules.transition_problem(sealed, done) == (
+        "no transition from PROCESSING (before run creation) to COMPLETED (after run creation)"
+    )
+    assert rules.transition_problem(sealed, created) == "updatedAt went backwards"
+    other_runs = replace(done, runs=done.runs[::-1])
+    assert rules.transition_problem(partial, other_runs) == (
+        "runs or errors changed after run creation had finished"
+    )
