@@ -11,15 +11,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_trigger_batches.api import UnexpectedTriggerRequest
     from pytest_trigger_batches.assertions import assert_batch_errors, assert_run_counts
     from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
+    from pytest_trigger_batches.server import TriggerApiServer
 
 __all__ = [
     "BatchError",
     "BatchFactory",
     "BatchStatus",
+    "MockTriggerApi",
+    "TriggerApiServer",
     "TriggerBatch",
+    "UnexpectedTriggerRequest",
     "assert_batch_errors",
     "assert_run_counts",
 ]
@@ -28,7 +34,10 @@ _HOMES = {
     "BatchError": "model",
     "BatchFactory": "factory",
     "BatchStatus": "model",
+    "MockTriggerApi": "mock",
+    "TriggerApiServer": "server",
     "TriggerBatch": "model",
+    "UnexpectedTriggerRequest": "api",
     "assert_batch_errors": "assertions",
     "assert_run_counts": "assertions",
 }

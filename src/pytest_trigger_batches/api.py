@@ -111,7 +111,7 @@ class BatchHandle:
         """The last state, which sticks once reached."""
         return self.states[-1]
 
-    def _answer(self, version: int) -> bytes:
+    def _serve(self, version: int) -> bytes:
         position = min(self.served, len(self.states) - 1)
         body = self._bodies.get((position, version))
         if body is None:
@@ -124,25 +124,37 @@ class BatchHandle:
 
 @dataclass(slots=True)
 class _Bucket:
-    """Token bucket as the platform runs it: `limit` tokens, `refill` more each `interval`."""
+    """Token bucket as the platform runs it: `limit` tokens, `refill` more each `interval`.
+
+    Kept in whole milliseconds, so a client that waits exactly until
+    `x-ratelimit-reset` always finds the refill there.
+    """
 
     limit: int = 750
     refill: int = 250
-    interval: float = 10.0
-    tokens: float = 750
-    refilled_at: float = field(default_factory=time.time)
+    interval_ms: int = 10_000
+    tokens: int = 750
+    refilled_at_ms: int = field(default_factory=lambda: _now_ms())  # late-bound for tests
 
-    def take(self, now: float) -> tuple[bool, int, int]:
-        """Spend a token if there is one: (allowed, remaining, reset in unix ms)."""
-        periods = math.floor((now - self.refilled_at) / self.interval)
+    @property
+    def reset_ms(self) -> int:
+        """When the next refill happens, in unix milliseconds."""
+        return self.refilled_at_ms + self.interval_ms
+
+    def take(self, now_ms: int) -> tuple[bool, int]:
+        """Spend a token if there is one: (allowed, remaining)."""
+        periods = (now_ms - self.refilled_at_ms) // self.interval_ms
         if periods > 0:
             self.tokens = min(self.limit, self.tokens + periods * self.refill)
-            self.refilled_at += periods * self.interval
-        reset_ms = int((self.refilled_at + self.interval) * 1000)
+            self.refilled_at_ms += periods * self.interval_ms
         if self.tokens >= 1:
             self.tokens -= 1
-            return True, int(self.tokens), reset_ms
-        return False, 0, reset_ms
+            return True, self.tokens
+        return False, 0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class TriggerApi:
@@ -276,9 +288,8 @@ class TriggerApi:
         if not isinstance(interval, int | float) or interval <= 0:
             raise ValueError(f"interval must be a number of seconds > 0; got {interval!r}")
         with self._lock:
-            self._bucket = _Bucket(
-                limit=limit, refill=refill, interval=float(interval), tokens=limit
-            )
+            interval_ms = max(1, round(interval * 1000))
+            self._bucket = _Bucket(limit, refill, interval_ms, tokens=limit)
 
     def reset(self) -> None:
         """Forget batches, pinned keys, faults, calls and the rate-limit bucket."""
@@ -326,53 +337,43 @@ class TriggerApi:
     def _retrieve(
         self, batch_id: str, version: int, headers: Mapping[str, str]
     ) -> ApiResponse | Disconnect:
-        now = time.time()
+        now_ms = _now_ms()
+        bucket = self._bucket
         fault = self._faults.take(batch_id)
         if fault is not None:
             if fault.kind in ("timeout", "connect_error"):
                 return Disconnect(fault.kind)
             if fault.kind == "rate_limit":
-                limit = self._bucket.limit
-                return _rate_limited(limit, int((now + fault.reset_after) * 1000), now)
-            return self._answer(
-                fault.status_code, {"error": "Internal Server Error"}, now, remaining=None
-            )
+                reset_ms = now_ms + round(fault.reset_after * 1000)
+                return _rate_limited(bucket.limit, reset_ms, now_ms)
+            return self._answer(fault.status_code, {"error": "Internal Server Error"})
         authorization = headers.get("authorization")
         if authorization is None:
-            return self._answer(401, _NO_AUTH, now, content_type=_PROBLEM)
+            return self._answer(401, _NO_AUTH, content_type=_PROBLEM)
         environment = self._environment_of(authorization)
         if environment is None:
-            return self._answer(401, {"error": "Invalid API Key"}, now)
-        allowed, remaining, reset_ms = self._bucket.take(now)
+            return self._answer(401, {"error": "Invalid API Key"})
+        allowed, remaining = bucket.take(now_ms)
         if not allowed:
-            return _rate_limited(self._bucket.limit, reset_ms, now)
+            return _rate_limited(bucket.limit, bucket.reset_ms, now_ms)
         handle = self._batches.get(batch_id)
         if handle is None or handle.environment not in (None, environment):
-            return _response(
-                404,
-                {"error": "Not found"},
-                self._bucket.limit,
-                remaining,
-                reset_ms,
-                extra={"x-should-retry": "false"},
-            )
-        body = handle._answer(version)
-        return ApiResponse(200, _headers(_JSON, self._bucket.limit, remaining, reset_ms), body)
+            return self._answer(404, {"error": "Not found"}, extra={"x-should-retry": "false"})
+        headers_out = _headers(_JSON, bucket.limit, remaining, bucket.reset_ms)
+        return ApiResponse(200, headers_out, handle._serve(version))
 
     def _answer(
         self,
         status_code: int,
         body: Mapping[str, object],
-        now: float,
         *,
         content_type: str = _JSON,
-        remaining: int | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> ApiResponse:
-        # Answers that do not spend a token still carry the bucket's headers.
         bucket = self._bucket
-        reset_ms = int((bucket.refilled_at + bucket.interval) * 1000)
-        left = int(bucket.tokens) if remaining is None else remaining
-        return _response(status_code, body, bucket.limit, left, reset_ms, content_type=content_type)
+        headers = _headers(content_type, bucket.limit, bucket.tokens, bucket.reset_ms)
+        headers.update(extra or {})
+        return ApiResponse(status_code, headers, _json(body))
 
     def _environment_of(self, authorization: str) -> str | None:
         scheme, _, key = authorization.partition(" ")
@@ -537,23 +538,12 @@ def _headers(content_type: str, limit: int, remaining: int, reset_ms: int) -> di
     }
 
 
-def _response(
-    status_code: int,
-    body: Mapping[str, object],
-    limit: int,
-    remaining: int,
-    reset_ms: int,
-    *,
-    content_type: str = _JSON,
-    extra: Mapping[str, str] | None = None,
-) -> ApiResponse:
-    headers = _headers(content_type, limit, remaining, reset_ms)
-    headers.update(extra or {})
-    return ApiResponse(status_code, headers, json.dumps(body, separators=(",", ":")).encode())
+def _json(body: Mapping[str, object]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _rate_limited(limit: int, reset_ms: int, now: float) -> ApiResponse:
-    seconds = max(1, math.ceil((reset_ms - now * 1000) / 1000))
+def _rate_limited(limit: int, reset_ms: int, now_ms: int) -> ApiResponse:
+    seconds = max(1, math.ceil((reset_ms - now_ms) / 1000))
     message = f"Rate limit exceeded 0/{limit} requests remaining. Retry in {seconds} seconds."
     body = {
         "title": "Rate Limit Exceeded",
@@ -566,4 +556,4 @@ def _rate_limited(limit: int, reset_ms: int, now: float) -> ApiResponse:
         "secondsUntilReset": seconds,
         "error": message,
     }
-    return _response(429, body, limit, 0, reset_ms, content_type=_PROBLEM)
+    return ApiResponse(429, _headers(_PROBLEM, limit, 0, reset_ms), _json(body))
