@@ -122,6 +122,10 @@ class BatchHandle:
         return body
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 @dataclass(slots=True)
 class _Bucket:
     """Token bucket as the platform runs it: `limit` tokens, `refill` more each `interval`.
@@ -134,7 +138,7 @@ class _Bucket:
     refill: int = 250
     interval_ms: int = 10_000
     tokens: int = 750
-    refilled_at_ms: int = field(default_factory=lambda: _now_ms())  # late-bound for tests
+    refilled_at_ms: int = field(default_factory=_now_ms)
 
     @property
     def reset_ms(self) -> int:
@@ -151,10 +155,6 @@ class _Bucket:
             self.tokens -= 1
             return True, self.tokens
         return False, 0
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class TriggerApi:
