@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import random
 import signal
@@ -118,10 +119,16 @@ def _port(text: str) -> int:
 
 
 def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    from pytest_trigger_batches import rules
     from pytest_trigger_batches.factory import BatchFactory
-    from pytest_trigger_batches.ids import IdSource
+    from pytest_trigger_batches.ids import IdSource, redact
     from pytest_trigger_batches.server import TriggerApiServer
 
+    if options.key is not None and not rules.SECRET_KEY_RE.fullmatch(options.key):
+        serve.error(
+            f"argument --key: must be a secret key, tr_dev_, tr_stg_, tr_prod_ or "
+            f"tr_preview_ + 20 to 24 letters or digits; got {redact(options.key)!r}"
+        )
     seed: int = options.seed if options.seed is not None else random.randrange(10**8)
     factory = BatchFactory(seed=seed)
     key: str = options.key or IdSource(random.Random(seed)).secret_key("dev")
@@ -132,24 +139,25 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
             host=options.host, port=options.port, secret_key=key, verbose=options.verbose
         )
     except OSError as problem:
+        if problem.errno in (errno.EADDRINUSE, errno.EACCES):
+            serve.error(
+                f"argument --port: cannot listen on port {options.port}: "
+                f"{problem.strerror} (--port 0 picks a free port)"
+            )
         serve.error(
-            f"argument --host/--port: cannot listen on {options.host}:{options.port}: "
-            f"{problem.strerror or problem} (use --port 0 for a free port)"
+            f"argument --host: cannot listen on {options.host!r}: {problem.strerror or problem} "
+            f"(an address of this machine, such as 127.0.0.1 or 0.0.0.0)"
         )
     with contextlib.suppress(KeyboardInterrupt), server:
         if options.key is not None:
-            try:
-                server.api.accept_key(options.key)
-            except ValueError as problem:
-                serve.error(f"argument --key: {problem}")
+            server.api.accept_key(options.key)
         for batch in batches:
             server.api.add_batch(batch)
         for path, entries in files:
-            for number, entry in enumerate(entries):
+            for where, entry in entries:
                 try:
                     server.api.add_batch(entry)
                 except (TypeError, ValueError) as problem:
-                    where = f"item {number}" if len(entries) > 1 else "its batch"
                     serve.error(f"argument --batches-file: {path}, {where}: {problem}")
         _announce(server, seed)
         _wait_for_interrupt()
@@ -177,7 +185,7 @@ def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str)
         parser.error(f"argument --batch {text!r}: {problem}")
 
 
-def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[Any]:
+def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tuple[str, Any]]:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except OSError as problem:
@@ -185,9 +193,9 @@ def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[Any]
     except ValueError as problem:
         parser.error(f"argument --batches-file: {path} is not valid JSON: {problem}")
     if isinstance(content, dict):
-        return [content]
+        return [("its batch", content)]
     if isinstance(content, list) and content:
-        return content
+        return [(f"item {number}", entry) for number, entry in enumerate(content)]
     parser.error(
         f"argument --batches-file: {path} must hold a payload dict, or a non-empty list "
         f"of payload dicts or of lists of payload dicts (states); got {content!r:.80}"
@@ -226,6 +234,8 @@ def _wait_for_interrupt() -> None:
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
+        # Also when started in the background by a shell, which ignores SIGINT there.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _terminate)
     threading.Event().wait()
 

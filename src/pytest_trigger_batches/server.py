@@ -1,0 +1,319 @@
+"""The mock Trigger.dev API over real HTTP, for clients that are not httpx.
+
+`TriggerApiServer` serves one `TriggerApi` on 127.0.0.1 (a free port by default) from a
+background thread, with the standard library only. Everything the in-process
+`mock_trigger_api` does (batches, lifecycles, keys, faults, rate limits, recorded
+calls) lives in `TriggerApi`; this module only translates HTTP requests into
+`TriggerApi.handle` calls and writes the answers back.
+
+Two answers have no HTTP equivalent of their own:
+
+- an injected "timeout" or "connect_error" fault closes the connection without
+  answering: the client sees a dropped connection (`RemoteDisconnected` in
+  `http.client`/`urllib`/`requests`, `httpx.RemoteProtocolError`, `fetch failed` in
+  Node), not its own timeout;
+- a request the API does not serve gets `501 {"error": <why, with keys redacted>}`
+  and stays in `api.calls` with outcome "unexpected" (the `trigger_api_server`
+  fixture then fails the test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import selectors
+import socket
+import socketserver
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pytest_trigger_batches.api import (
+    ApiResponse,
+    Disconnect,
+    TriggerApi,
+    UnexpectedTriggerRequest,
+)
+from pytest_trigger_batches.ids import redact
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ["TriggerApiServer"]
+
+_HOST_HEADER_RE = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+_UNSPECIFIED = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+_MAX_LINE = 65536
+
+
+class TriggerApiServer:
+    """A real HTTP server answering as Trigger.dev's retrieve-batch API does.
+
+    The socket is bound when the server is created, so `base_url` and `api` are ready
+    before `start()`; `stop()` (or leaving the `with` block) closes every connection,
+    the listening socket and every thread. A stopped server cannot be started again.
+
+        with TriggerApiServer() as server:
+            server.api.add_batch(batch)
+            urllib.request.urlopen(...)  # server.base_url + "/api/v1/batches/" + batch.id
+
+    - `host`, `port`: where to listen; port 0 picks a free port.
+    - `secret_key`: the key `api.secret_key` reports (any well-formed key is accepted
+      until `api.accept_key()` pins some).
+    - `verbose`: print one line per request to stderr (keys redacted). Quiet otherwise.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        secret_key: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be from 0 to 65535 (0: a free port); got {port!r}")
+        self._httpd = _HTTPServer((host, port), verbose=verbose)
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+        url_host = _UNSPECIFIED.get(host, host)
+        if ":" in url_host:
+            url_host = f"[{url_host}]"
+        self.base_url = f"http://{url_host}:{self.port}"
+        try:
+            api = TriggerApi(base_url=self.base_url, secret_key=secret_key)
+        except BaseException:
+            self._httpd.server_close()
+            raise
+        self.api = self._httpd.api = api
+        """The behaviour and state served: add batches, faults and keys here."""
+        self._wake_recv, self._wake_send = socket.socketpair()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self._state_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else "running" if self.running else "not started"
+        return f"<{type(self).__name__} {self.base_url} {state}>"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting requests."""
+        return self._thread is not None and not self._stopped
+
+    @property
+    def env(self) -> dict[str, str]:
+        """`TRIGGER_API_URL` and `TRIGGER_SECRET_KEY` for a client (SDK, subprocess)."""
+        return {"TRIGGER_API_URL": self.base_url, "TRIGGER_SECRET_KEY": self.api.secret_key}
+
+    def start(self) -> TriggerApiServer:
+        """Serve requests from a daemon thread; returns the server."""
+        with self._state_lock:
+            if self._stopped:
+                raise RuntimeError(
+                    f"{self!r} was stopped and cannot be restarted; create a new TriggerApiServer"
+                )
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name=f"TriggerApiServer {self.base_url}", daemon=True
+                )
+                self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: close the connections and the socket, join every thread."""
+        with self._state_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            thread = self._thread
+        if thread is not None:
+            self._wake_send.send(b"\0")
+            thread.join()
+        self._httpd.server_close()
+        self._httpd.close_connections()
+        self._wake_send.close()
+        self._wake_recv.close()
+
+    def __enter__(self) -> TriggerApiServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        # serve_forever() notices shutdown() only at its next poll (0.5 s by default);
+        # waiting on the listening socket and a wake-up socket stops at once, and
+        # costs nothing while idle.
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._httpd, selectors.EVENT_READ)
+            selector.register(self._wake_recv, selectors.EVENT_READ)
+            while True:
+                ready = selector.select()
+                if any(key.fileobj is self._wake_recv for key, _ in ready):
+                    return
+                self._httpd.handle_request()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """One thread per connection; every connection and thread is tracked for stop()."""
+
+    api: TriggerApi
+    timeout = 0  # handle_request() never waits: _serve only calls it once readable
+
+    def __init__(self, address: tuple[str, int], *, verbose: bool) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.verbose = verbose
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connection_threads: list[threading.Thread] = []
+        super().__init__(address, _Handler)
+        # A client that gives up between select() and accept() must not block the loop.
+        self.socket.setblocking(False)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up the host's FQDN, a DNS query that can hang
+        # for seconds without a network; the name is not used.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        connection.setblocking(True)
+        return connection, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"TriggerApiServer connection {client_address}",
+            daemon=True,  # never keeps the interpreter alive, but stop() joins it
+        )
+        with self._lock:
+            self._connection_threads = [t for t in self._connection_threads if t.is_alive()]
+            self._connection_threads.append(thread)
+            self._connections.add(request)
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Unblock every connection thread (idle keep-alive ones too) and join it."""
+        with self._lock:
+            connections, threads = list(self._connections), list(self._connection_threads)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+        for thread in threads:
+            thread.join()
+        with self._lock:
+            self._connection_threads = [t for t in self._connection_threads if t.is_alive()]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exception(), ConnectionError | TimeoutError):
+            return  # the client went away: nothing to report
+        super().handle_error(request, client_address)
+
+    def log(self, line: str) -> None:
+        if self.verbose:
+            sys.stderr.write(redact(line) + "\n")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Translates one HTTP request into `TriggerApi.handle` and writes the answer."""
+
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients and SDKs expect
+    server_version = "pytest-trigger-batches"
+    disable_nagle_algorithm = True
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def _answer(self) -> None:
+        if not self._discard_body():
+            self.close_connection = True
+        try:
+            answer = self.server.api.handle(self.command, self._url(), self.headers.items())
+        except UnexpectedTriggerRequest as problem:
+            body = json.dumps({"error": str(problem)}).encode()
+            headers = {
+                "content-type": "application/json; charset=utf-8",
+                "access-control-allow-origin": "*",
+            }
+            answer = ApiResponse(501, headers, body)
+        if isinstance(answer, Disconnect):
+            self.log_message('"%s" connection dropped (%s fault)', self.requestline, answer.kind)
+            self.close_connection = True
+            return
+        self.send_response(answer.status_code)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if self.command != "HEAD" and answer.status_code not in (204, 304):
+            self.send_header("content-length", str(len(answer.body)))
+        self.end_headers()
+        if self.command != "HEAD" and answer.body:
+            self.wfile.write(answer.body)
+
+    def _url(self) -> str:
+        target = self.path
+        if target.startswith(("http://", "https://")):  # absolute form, as sent to a proxy
+            try:
+                parts = urlsplit(target)
+                parts.port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:
+                return self.server.api.base_url + "/"
+            return target
+        host = self.headers.get("host", "")
+        origin = f"http://{host}" if _HOST_HEADER_RE.fullmatch(host) else self.server.api.base_url
+        return origin + (target if target.startswith("/") else "/" + target)
+
+    def _discard_body(self) -> bool:
+        """Read any request body (the API ignores it); False if it cannot be delimited."""
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size_line = self.rfile.readline(_MAX_LINE)
+                try:
+                    size = int(size_line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    return False
+                if size == 0:
+                    while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return True
+                self.rfile.read(size + 2)
+        length = self.headers.get("content-length")
+        if length is None:
+            return True
+        try:
+            remaining = int(length)
+        except ValueError:
+            return False
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 16))
+            if not chunk:
+                return False
+            remaining -= len(chunk)
+        return True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log(f"{self.address_string()} - {format % args}")

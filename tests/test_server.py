@@ -1,0 +1,665 @@
+"""TriggerApiServer: the same mock API over real HTTP, for clients that are not httpx."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from email.message import Message
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_trigger_batches import BatchFactory, TriggerBatch
+from pytest_trigger_batches.__main__ import main as cli_main
+from pytest_trigger_batches.api import BatchHandle
+from pytest_trigger_batches.server import TriggerApiServer
+
+STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "PARTIAL_FAILED", "ABORTED"]
+
+
+@pytest.fixture
+def server() -> Iterator[TriggerApiServer]:
+    with TriggerApiServer() as running:
+        yield running
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def batch_url(
+    server: TriggerApiServer, batch: TriggerBatch | BatchHandle | str, version: int = 1
+) -> str:
+    batch_id = batch if isinstance(batch, str) else batch.id
+    return f"{server.base_url}/api/v{version}/batches/{batch_id}"
+
+
+def urlopen(
+    url: str, *, headers: Mapping[str, str] | None = None, method: str = "GET"
+) -> tuple[int, Message, bytes]:
+    """GET with urllib; HTTP errors are answers too: (status, headers, body)."""
+    request = urllib.request.Request(url, headers=dict(headers or {}), method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+# -- bodies, through three kinds of client --------------------------------------------
+
+
+@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("status", STATUSES)
+def test_urllib_gets_the_payload_the_mock_serves(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory, status: str, version: int
+) -> None:
+    batch = trigger_batch_factory(status)
+    server.api.add_batch(batch)
+
+    code, headers, body = urlopen(
+        batch_url(server, batch, version), headers=auth(server.api.secret_key)
+    )
+
+    assert code == 200
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert json.loads(body) == batch.to_payload(version=version)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_plain_httpx_client_gets_the_same_bytes_over_keep_alive(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory, version: int
+) -> None:
+    batch = trigger_batch_factory("PARTIAL_FAILED", run_count=20, failed_count=5)
+    server.api.add_batch(batch)
+    expected = batch.to_payload(version=version)  # type: ignore[arg-type]
+
+    with httpx.Client(base_url=server.base_url, headers=auth(server.api.secret_key)) as client:
+        responses = [client.get(f"/api/v{version}/batches/{batch.id}") for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert all(r.json() == expected for r in responses)
+    assert responses[0].headers["content-length"] == str(len(responses[0].content))
+    assert server.api.retrievals(batch) == server.api.calls
+    assert len(server.api.calls) == 3
+
+
+def test_a_subprocess_reaches_the_server_with_its_env(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = trigger_batch_factory("COMPLETED", run_count=3)
+    server.api.add_batch(batch)
+    code = (
+        "import json, os, urllib.request\n"
+        "request = urllib.request.Request(\n"
+        "    os.environ['TRIGGER_API_URL'] + '/api/v2/batches/' + os.environ['BATCH_ID'],\n"
+        "    headers={'Authorization': 'Bearer ' + os.environ['TRIGGER_SECRET_KEY']},\n"
+        ")\n"
+        "with urllib.request.urlopen(request, timeout=10) as response:\n"
+        "    print(json.dumps({'status': response.status, 'body': json.load(response)}))\n"
+    )
+    env = {**os.environ, **server.env, "BATCH_ID": batch.id}
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer == {"status": 200, "body": batch.to_payload(version=2)}
+    server.api.assert_retrieved(batch, times=1)
+    assert server.env == {
+        "TRIGGER_API_URL": server.base_url,
+        "TRIGGER_SECRET_KEY": server.api.secret_key,
+    }
+
+
+# -- headers, preflight, errors -------------------------------------------------------
+
+
+def test_rate_limit_and_cors_headers_on_every_answer(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    before_ms = int(time.time() * 1000)
+
+    remaining = []
+    for target in (batch.id, "batch_cmx0ugyuv00004a7d2bda9ln4"):  # 200, then 404
+        _, headers, _ = urlopen(batch_url(server, target), headers=auth(server.api.secret_key))
+        assert headers["x-ratelimit-limit"] == "750"
+        assert int(headers["x-ratelimit-reset"]) > before_ms
+        assert headers["access-control-allow-origin"] == "*"
+        assert "retry-after" not in headers
+        remaining.append(int(headers["x-ratelimit-remaining"]))
+    assert remaining == [749, 748]
+
+
+def test_options_preflight_answers_cors_without_auth(server: TriggerApiServer) -> None:
+    code, headers, body = urlopen(
+        batch_url(server, "batch_anything"),
+        method="OPTIONS",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+
+    assert (code, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == "*"
+    assert "GET" in headers["access-control-allow-methods"]
+    assert "authorization" in headers["access-control-allow-headers"].lower()
+    assert "content-length" not in headers
+
+
+def test_head_answers_the_headers_without_a_body(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+
+    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        head = client.head(batch_url(server, batch))
+        get = client.get(batch_url(server, batch))  # same connection: still in step
+
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-type"] == "application/json; charset=utf-8"
+    assert get.status_code == 200
+
+
+def test_no_authorization_header_is_the_problem_json_401(server: TriggerApiServer) -> None:
+    code, headers, body = urlopen(batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"))
+
+    assert code == 401
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body) == {
+        "title": "Unauthorized",
+        "status": 401,
+        "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/401",
+        "detail": "No authorization header provided",
+        "error": "No authorization header provided",
+    }
+
+
+def test_a_key_that_is_not_accepted_is_401_invalid_api_key(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    server.api.accept_key("tr_prod_" + "A" * 24)
+
+    code, _, body = urlopen(batch_url(server, batch), headers=auth("tr_prod_" + "B" * 24))
+    ok, _, _ = urlopen(batch_url(server, batch), headers=auth("tr_prod_" + "A" * 24))
+
+    assert (code, json.loads(body)) == (401, {"error": "Invalid API Key"})
+    assert ok == 200
+
+
+def test_unknown_batch_is_404_not_found_with_should_retry(server: TriggerApiServer) -> None:
+    code, headers, body = urlopen(
+        batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(server.api.secret_key)
+    )
+
+    assert (code, json.loads(body)) == (404, {"error": "Not found"})
+    assert headers["x-should-retry"] == "false"
+
+
+# -- lifecycle, faults, recording -----------------------------------------------------
+
+
+def test_progress_after_walks_the_lifecycle_across_requests(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = trigger_batch_factory("COMPLETED", run_count=10, failed_count=2)
+    server.api.add_batch(batch, progress_after=3)
+
+    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        statuses = [client.get(batch_url(server, batch)).json()["status"] for _ in range(6)]
+
+    assert statuses == [
+        "PENDING",
+        "PROCESSING",
+        "PARTIAL_FAILED",
+        "COMPLETED",
+        "COMPLETED",
+        "COMPLETED",
+    ]
+
+
+def test_rate_limit_fault_is_the_real_429(server: TriggerApiServer) -> None:
+    server.api.fail_next("rate_limit", reset_after=3)
+
+    code, headers, body = urlopen(
+        batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(server.api.secret_key)
+    )
+
+    assert code == 429
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["x-ratelimit-remaining"] == "0"
+    problem = json.loads(body)
+    assert problem["title"] == "Rate Limit Exceeded"
+    assert problem["reset"] == int(headers["x-ratelimit-reset"])
+    assert problem["error"].startswith("Rate limit exceeded 0/750 requests remaining.")
+
+
+def test_a_small_bucket_runs_out(server: TriggerApiServer) -> None:
+    server.api.rate_limit(limit=2, refill=1, interval=60)
+    url = batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4")
+
+    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        codes = [client.get(url).status_code for _ in range(3)]
+
+    assert codes == [404, 404, 429]
+
+
+def test_server_error_fault_then_recovery(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    server.api.fail_next("server_error", status_code=503, times=2)
+
+    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        codes = [client.get(batch_url(server, batch)).status_code for _ in range(3)]
+
+    assert codes == [503, 503, 200]
+
+
+@pytest.mark.parametrize("kind", ["timeout", "connect_error"])
+def test_disconnect_faults_drop_the_connection_without_an_answer(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory, kind: Any
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    server.api.fail_next(kind, times=2)
+
+    with pytest.raises(http.client.RemoteDisconnected):
+        urlopen(batch_url(server, batch), headers=auth(server.api.secret_key))
+    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(batch_url(server, batch))
+        assert client.get(batch_url(server, batch)).status_code == 200  # a new connection
+
+    assert [call.outcome for call in server.api.calls] == [kind, kind, "answered"]
+
+
+def test_calls_are_recorded_with_secrets_redacted(
+    server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    key = server.api.secret_key
+
+    urlopen(batch_url(server, batch, 2), headers={**auth(key), "X-Trigger-Client": "test"})
+
+    (call,) = server.api.calls
+    assert (call.method, call.api_version, call.batch_id) == ("GET", 2, batch.id)
+    assert (call.status_code, call.outcome) == (200, "answered")
+    assert call.url == batch_url(server, batch, 2)
+    assert call.headers["authorization"] == "Bearer tr_dev_****"
+    assert call.headers["x-trigger-client"] == "test"
+    assert key not in repr(server.api.calls)
+    server.api.assert_retrieved(batch, times=1)
+
+
+def test_an_unserved_request_is_501_and_recorded(server: TriggerApiServer) -> None:
+    key = server.api.secret_key
+
+    with httpx.Client(headers=auth(key)) as client:
+        answer = client.post(f"{server.base_url}/api/v1/batches", json={"items": [1, 2]})
+        after = client.get(batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"))
+
+    assert answer.status_code == 501
+    message = answer.json()["error"]
+    assert "POST" in message
+    assert "/api/v1/batches/{batchId}" in message
+    assert key not in message
+    assert after.status_code == 404  # the body was read: the connection stays in step
+    assert [call.outcome for call in server.api.calls] == ["unexpected", "answered"]
+
+
+def test_chunked_request_bodies_are_read_and_ignored(server: TriggerApiServer) -> None:
+    with httpx.Client() as client:
+        first = client.put(f"{server.base_url}/api/v1/batches/x", content=iter([b"ab", b"cd"]))
+        second = client.get(batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"))
+
+    assert (first.status_code, second.status_code) == (501, 401)
+
+
+# -- quiet, lifecycle of the server ---------------------------------------------------
+
+
+def test_quiet_by_default_and_verbose_logs_redact_keys(capfd: pytest.CaptureFixture[str]) -> None:
+    key = "tr_dev_" + "K" * 24
+    for verbose in (False, True):
+        with TriggerApiServer(verbose=verbose) as server:
+            urlopen(f"{server.base_url}/api/v1/batches/{key}", headers=auth(key))
+        out, err = capfd.readouterr()
+        assert out == ""
+        assert key not in err
+        if verbose:
+            assert '"GET /api/v1/batches/tr_dev_**** HTTP/1.1" 404' in err
+        else:
+            assert err == ""
+
+
+def test_stop_leaves_no_thread_and_no_listening_port(trigger_batch_factory: BatchFactory) -> None:
+    before = set(threading.enumerate())
+    server = TriggerApiServer().start()
+    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    client = httpx.Client(headers=auth(server.api.secret_key))  # keeps its connection open
+    assert client.get(batch_url(server, batch)).status_code == 200
+    assert set(threading.enumerate()) - before  # the server and a connection thread
+
+    started = time.perf_counter()
+    server.stop()
+    stopping = time.perf_counter() - started
+
+    assert set(threading.enumerate()) - before == set()
+    assert stopping < 0.5
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=5).close()
+    with pytest.raises(httpx.TransportError):
+        client.get(batch_url(server, batch))
+    client.close()
+    server.stop()  # a second stop does nothing
+    with pytest.raises(RuntimeError, match="cannot be restarted"):
+        server.start()
+
+
+def test_base_url_api_and_repr(server: TriggerApiServer) -> None:
+    assert server.base_url == f"http://127.0.0.1:{server.port}"
+    assert server.api.base_url == server.base_url
+    assert server.running
+    assert repr(server) == f"<TriggerApiServer {server.base_url} running>"
+    assert server.api.secret_key not in repr(server)
+
+
+def test_servers_side_by_side_get_their_own_ports_and_state() -> None:
+    with TriggerApiServer() as first, TriggerApiServer() as second:
+        first.api.fail_next("server_error")
+        codes = [
+            urlopen(
+                batch_url(s, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(s.api.secret_key)
+            )[0]
+            for s in (first, second)
+        ]
+    assert first.port != second.port
+    assert codes == [500, 404]
+
+
+# -- the pytest fixture ---------------------------------------------------------------
+
+
+def test_fixture_starts_empty_and_serves(
+    trigger_api_server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
+    assert trigger_api_server.running
+    assert trigger_api_server.api.batches == []
+    assert trigger_api_server.api.calls == []
+    batch = trigger_api_server.api.add_batch(trigger_batch_factory("ABORTED"))
+
+    code, _, body = urlopen(
+        batch_url(trigger_api_server, batch), headers=auth(trigger_api_server.api.secret_key)
+    )
+
+    assert (code, json.loads(body)["status"]) == (200, "ABORTED")
+
+
+def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
+    pytester.makepyfile(
+        "import json, urllib.error, urllib.request\n"
+        "def get(server, path, key=None):\n"
+        "    headers = {'Authorization': 'Bearer ' + (key or server.api.secret_key)}\n"
+        "    request = urllib.request.Request(server.base_url + path, headers=headers)\n"
+        "    try:\n"
+        "        with urllib.request.urlopen(request, timeout=10) as response:\n"
+        "            return response.status, json.load(response)\n"
+        "    except urllib.error.HTTPError as error:\n"
+        "        with error:\n"
+        "            return error.code, json.load(error)\n" + source
+    )
+    return pytester.runpytest("-p", "no:randomly")
+
+
+def test_fixture_registers_marked_batches(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+
+@pytest.mark.trigger_batch("PARTIAL_FAILED", run_count=10, failed_count=3)
+@pytest.mark.trigger_batch("COMPLETED", progress_after=2)
+def test_app(trigger_api_server):
+    handles = {h.final.status: h for h in trigger_api_server.api.batches}
+    code, body = get(trigger_api_server, "/api/v1/batches/" + handles["PARTIAL_FAILED"].id)
+    assert (code, body["status"], body["failedRunCount"]) == (200, "PARTIAL_FAILED", 3)
+    code, body = get(trigger_api_server, "/api/v2/batches/" + handles["COMPLETED"].id)
+    assert (code, body["status"]) == (200, "PROCESSING")  # progress_after=2: not yet
+
+def test_next_test_starts_empty(trigger_api_server):
+    assert trigger_api_server.api.batches == []
+    assert trigger_api_server.api.calls == []
+""",
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_fixture_and_mock_serve_the_same_marked_batch(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+import pytest
+
+@pytest.mark.trigger_batch("COMPLETED")
+def test_app(trigger_batch, trigger_api_server):
+    (handle,) = trigger_api_server.api.batches
+    assert handle.final == trigger_batch
+    assert get(trigger_api_server, "/api/v1/batches/" + trigger_batch.id)[0] == 200
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unexpected_path_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+def test_app(trigger_api_server):
+    code, body = get(trigger_api_server, "/api/v1/batch/batch_x")  # typo: batch
+    assert code == 501  # the app would carry on
+    assert "/api/v1/batches/{batchId}" in body["error"]
+""",
+    )
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*trigger_api_server received 1 request(s) it does not serve*",
+            "*GET http://127.0.0.1:*/api/v1/batch/batch_x -> unexpected*",
+        ]
+    )
+    assert "tr_dev_" not in result.stdout.str().replace("tr_dev_****", "")
+
+
+# -- the command line -----------------------------------------------------------------
+
+
+class Cli:
+    """`python -m pytest_trigger_batches serve ...` in a subprocess, read line by line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pytest_trigger_batches", "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def announcement(self) -> list[str]:
+        """Every line up to "Press Ctrl-C to stop."."""
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while not lines or lines[-1] != "Press Ctrl-C to stop.":
+            try:
+                line = self._lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                self.process.kill()
+                pytest.fail(f"serve did not announce itself: {lines}\n{self.stop()[1]}")
+            lines.append(line)
+        return lines
+
+    def stop(self, signum: int = signal.SIGINT) -> tuple[list[str], str]:
+        """Send `signum`, wait; the rest of stdout (as lines) and stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
+        assert self.process.stderr is not None
+        err = self.process.stderr.read()
+        self.process.stderr.close()
+        self.process.stdout.close()  # type: ignore[union-attr]
+        rest = []
+        while (line := self._lines.get_nowait()) is not None:
+            rest.append(line)
+        return rest, err
+
+
+def test_cli_serves_until_sigint_and_exits_cleanly() -> None:
+    cli = Cli("--port", "0", "--batch", "PARTIAL_FAILED:10:3", "--seed", "7")
+    try:
+        announced = cli.announcement()
+        env = dict(
+            line.strip().removeprefix("export ").split("=", 1)
+            for line in announced
+            if line.strip().startswith("export ")
+        )
+        batch_line = next(line for line in announced if "/api/v1/batches/" in line)
+        url = batch_line.split()[0]
+        assert url.startswith(env["TRIGGER_API_URL"] + "/api/v1/batches/batch_")
+        assert "PARTIAL_FAILED, 10 runs, 3 failed" in batch_line
+
+        code, headers, body = urlopen(url, headers=auth(env["TRIGGER_SECRET_KEY"]))
+        missing, _, _ = urlopen(url)
+    finally:
+        rest, err = cli.stop(signal.SIGINT)
+
+    assert code == 200
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    payload = json.loads(body)
+    assert (payload["status"], payload["runCount"], payload["failedRunCount"]) == (
+        "PARTIAL_FAILED",
+        10,
+        3,
+    )
+    assert missing == 401
+    assert cli.process.returncode == 0
+    assert rest == ["pytest-trigger-batches: stopped"]
+    assert err == ""  # quiet: no request log, no traceback
+
+
+def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
+    payload = BatchFactory(seed=3)("COMPLETED", run_count=4).to_payload()
+    states = [s.to_payload(version=2) for s in BatchFactory(seed=4).lifecycle("COMPLETED")]
+    path = tmp_path / "batches.json"
+    path.write_text(json.dumps([payload, states]))
+    key = "tr_stg_" + "Z" * 22
+
+    cli = Cli("--port", "0", "--batches-file", str(path), "--key", key)
+    try:
+        announced = cli.announcement()
+        base = announced[0].rsplit(" ", 1)[1]
+        code, _, body = urlopen(f"{base}/api/v1/batches/{payload['id']}", headers=auth(key))
+        wrong, _, _ = urlopen(
+            f"{base}/api/v1/batches/{payload['id']}", headers=auth("tr_stg_" + "Y" * 22)
+        )
+        walked = [
+            json.loads(urlopen(f"{base}/api/v2/batches/{states[0]['id']}", headers=auth(key))[2])
+            for _ in states
+        ]
+    finally:
+        rest, _ = cli.stop(signal.SIGTERM)
+
+    assert f"  export TRIGGER_SECRET_KEY={key}" in announced
+    assert (code, json.loads(body)) == (200, payload)
+    assert wrong == 401
+    assert walked == states
+    assert (cli.process.returncode, rest) == (0, ["pytest-trigger-batches: stopped"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--batch", "DONE"], "argument --batch 'DONE': status must be one of PENDING"),
+        (["--batch", "PARTIAL_FAILED:ten"], "run_count must be a whole number"),
+        (["--batch", "ABORTED:5:2"], "failed_count for a ABORTED batch of 5 items must be 5"),
+        (["--batch", "COMPLETED:1:0:0"], "expected STATUS[:run_count[:failed_count]]"),
+        (["--port", "70000"], "argument --port: must be a port number from 0 to 65535"),
+        (["--key", "tr_dev_short"], "argument --key: must be a secret key"),
+        (["--batches-file", "/nonexistent/batches.json"], "argument --batches-file: cannot read"),
+        (["--seed", "x"], "argument --seed: invalid int value"),
+    ],
+)
+def test_cli_bad_input_exits_2_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["serve", "--port", "0", *args])
+
+    assert exit_info.value.code == 2
+    _, err = capsys.readouterr()
+    assert message in err
+    assert "tr_dev_short" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        ("[]", "must hold a payload dict, or a non-empty list"),
+        ('[{"id": "batch_x"}]', "item 0: batch is not a valid batch payload"),
+    ],
+)
+def test_cli_bad_batches_file_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str, message: str
+) -> None:
+    path = tmp_path / "batches.json"
+    path.write_text(content)
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["serve", "--port", "0", "--batches-file", str(path)])
+
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_port_in_use_exits_2_as_a_subprocess() -> None:
+    with TriggerApiServer() as busy:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_trigger_batches", "serve", "--port", str(busy.port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert done.returncode == 2
+    assert f"argument --port: cannot listen on port {busy.port}" in done.stderr
+    assert "Traceback" not in done.stderr
