@@ -365,17 +365,28 @@ def test_faults_can_target_one_batch(
 
 
 def test_a_counting_rate_limit_catches_a_client_that_ignores_reset(
-    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory, fetch: Fetch
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
+    fetch: Fetch,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clock = [1_800_000_000_000]  # unix ms, moved by hand: no sleeping, no timing flakes
+    monkeypatch.setattr("pytest_trigger_batches.api._now_ms", lambda: clock[0])
     batch = trigger_batch_factory()
     mock_trigger_api.add_batch(batch)
-    mock_trigger_api.rate_limit(limit=2, refill=1, interval=0.2)
-    codes = [fetch(url(batch), headers=auth(mock_trigger_api.secret_key)) for _ in range(3)]
-    assert [r.status_code for r in codes] == [200, 200, 429]
-    assert [r.headers["x-ratelimit-remaining"] for r in codes] == ["1", "0", "0"]
-    reset_s = int(codes[2].headers["x-ratelimit-reset"]) / 1000
-    time.sleep(max(0.0, reset_s - time.time()) + 0.01)
-    assert fetch(url(batch), headers=auth(mock_trigger_api.secret_key)).status_code == 200
+    mock_trigger_api.rate_limit(limit=2, refill=1, interval=5)
+    answers = [fetch(url(batch), headers=auth(mock_trigger_api.secret_key)) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    assert [r.headers["x-ratelimit-remaining"] for r in answers] == ["1", "0", "0"]
+    reset = int(answers[2].headers["x-ratelimit-reset"])
+    assert reset == clock[0] + 5000
+    assert answers[2].json()["secondsUntilReset"] == 5
+    clock[0] = reset - 1  # a client that does not wait long enough is still refused
+    assert fetch(url(batch), headers=auth(mock_trigger_api.secret_key)).status_code == 429
+    clock[0] = reset  # waiting exactly until x-ratelimit-reset is enough
+    refilled = fetch(url(batch), headers=auth(mock_trigger_api.secret_key))
+    assert refilled.status_code == 200
+    assert refilled.headers["x-ratelimit-remaining"] == "0"
 
 
 # -- recording and assertions ----------------------------------------------------------

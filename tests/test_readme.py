@@ -9,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
-BLOCK_RE = re.compile(r"(?:<!-- quoted from (?P<source>\S+) -->\n)?```python\n(?P<code>.*?)```", re.S)
+BLOCK_RE = re.compile(
+    r"(?:<!-- quoted from (?P<source>\S+) -->\n)?```python\n(?P<code>.*?)```", re.S
+)
 BLOCKS = [(m.group("source"), m.group("code")) for m in BLOCK_RE.finditer(README)]
 RUN = [code for source, code in BLOCKS if source is None]
 QUOTED = [(source, code) for source, code in BLOCKS if source is not None]

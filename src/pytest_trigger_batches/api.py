@@ -138,7 +138,7 @@ class _Bucket:
     refill: int = 250
     interval_ms: int = 10_000
     tokens: int = 750
-    refilled_at_ms: int = field(default_factory=_now_ms)
+    refilled_at_ms: int = field(default_factory=lambda: _now_ms())  # looked up per call
 
     @property
     def reset_ms(self) -> int:
@@ -162,9 +162,20 @@ class TriggerApi:
 
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, secret_key: str | None = None) -> None:
         self.base_url = _normalize_base_url(base_url)
+        if secret_key is not None and (
+            not isinstance(secret_key, str) or not rules.SECRET_KEY_RE.fullmatch(secret_key)
+        ):
+            raise ValueError(
+                f"secret_key must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + "
+                f"20 to 24 letters or digits, or None; got {redact(str(secret_key))!r}"
+            )
         self._default_key = secret_key or make_secret_key("dev")
         parts = urlsplit(self.base_url)
-        self._origin = (parts.scheme, parts.hostname, parts.port or _default_port(parts.scheme))
+        self._origin = (
+            parts.scheme,
+            _host(parts.hostname),
+            parts.port or _default_port(parts.scheme),
+        )
         self._prefix = parts.path
         self._lock = threading.RLock()
         self._batches: dict[str, BatchHandle] = {}
@@ -219,8 +230,7 @@ class TriggerApi:
             )
         if progress_after is not None:
             states = lifecycle.timeline(states[0], polls=progress_after)
-        if environment is not None and (not isinstance(environment, str) or not environment):
-            raise ValueError(f"environment must be a non-empty string or None; got {environment!r}")
+        _check_environment(environment)
         handle = BatchHandle(states[0].id, states, environment)
         with self._lock:
             self._batches[handle.id] = handle
@@ -247,6 +257,7 @@ class TriggerApi:
                 f"key must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + 20 "
                 f"to 24 letters or digits; got {redact(str(key))!r}"
             )
+        _check_environment(environment)
         with self._lock:
             self._keys[key] = environment or match.group(1)
 
@@ -285,8 +296,12 @@ class TriggerApi:
         for name, value in (("limit", limit), ("refill", refill)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
-        if not isinstance(interval, int | float) or interval <= 0:
-            raise ValueError(f"interval must be a number of seconds > 0; got {interval!r}")
+        if (
+            not isinstance(interval, int | float)
+            or isinstance(interval, bool)
+            or not 0 < interval < math.inf
+        ):
+            raise ValueError(f"interval must be a finite number of seconds > 0; got {interval!r}")
         with self._lock:
             interval_ms = max(1, round(interval * 1000))
             self._bucket = _Bucket(limit, refill, interval_ms, tokens=limit)
@@ -306,7 +321,7 @@ class TriggerApi:
         """Whether `url` is on the Trigger.dev origin this API stands in for."""
         parts = urlsplit(url)
         port = parts.port or _default_port(parts.scheme)
-        return (parts.scheme, parts.hostname, port) == self._origin and (
+        return (parts.scheme, _host(parts.hostname), port) == self._origin and (
             parts.path == self._prefix or parts.path.startswith(self._prefix + "/")
         )
 
@@ -406,7 +421,7 @@ class TriggerApi:
                 method=method,
                 url=redact(url),
                 path=redact(path),
-                batch_id=batch_id,
+                batch_id=None if batch_id is None else redact(batch_id),
                 api_version=version,
                 headers={name: redact(value) for name, value in headers.items()},
                 status_code=status_code,
@@ -434,7 +449,8 @@ class TriggerApi:
     def _closest(self, method: str, path: str) -> str:
         route = _ROUTE_RE.fullmatch(path)
         if route:
-            return f"GET {self._prefix}{path} (the method differs: {method} instead of GET)"
+            shown = redact(path)
+            return f"GET {self._prefix}{shown} (the method differs: {method} instead of GET)"
         candidates = [f"{self._prefix}/api/v{v}/batches/{{batchId}}" for v in (1, 2)]
         guess = difflib.get_close_matches(redact(path), candidates, n=1, cutoff=0.0)
         return f"GET {guess[0]}" if guess else f"GET {candidates[0]}"
@@ -444,7 +460,17 @@ class TriggerApi:
     def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:
         """The recorded calls that asked for `batch`, in order."""
         batch_id = _batch_id(batch)
-        return [call for call in self.calls if call.batch_id == batch_id]
+        with self._lock:
+            found = [call for call in self.calls if call.batch_id == batch_id]
+            known = found or batch_id in self._batches
+        if not known and not rules.BATCH_ID_RE.fullmatch(batch_id):
+            # A typo would make assert_not_retrieved pass whatever the application did.
+            raise ValueError(
+                f"batch must be a batch id such as 'batch_cmx0ugyuv00004a7d2bda9ln4', a "
+                f"TriggerBatch or a handle; got {redact(batch_id)!r:.100}, which is not registered "
+                f"and was never requested"
+            )
+        return found
 
     def assert_retrieved(
         self, batch: str | TriggerBatch | BatchHandle, *, times: int | None = None
@@ -452,13 +478,13 @@ class TriggerApi:
         """Assert the application asked for `batch` (exactly `times` times, if given)."""
         __tracebackhide__ = True
         batch_id = _batch_id(batch)
-        if times is not None and (not isinstance(times, int) or times < 0):
+        if times is not None and (not rules.is_whole_number(times) or times < 0):
             raise ValueError(f"times must be a whole number >= 0; got {times!r}")
         count = len(self.retrievals(batch_id))
         if (times is None and count == 0) or (times is not None and count != times):
             wanted = "at least once" if times is None else _times(times)
             raise AssertionError(
-                f"expected {batch_id} to be retrieved {wanted}, "
+                f"expected {redact(batch_id)} to be retrieved {wanted}, "
                 f"it was retrieved {_times(count)}.\n{self._calls_listing()}"
             )
 
@@ -469,7 +495,8 @@ class TriggerApi:
         count = len(self.retrievals(batch_id))
         if count:
             raise AssertionError(
-                f"expected {batch_id} not to be retrieved, it was retrieved {_times(count)}.\n"
+                f"expected {redact(batch_id)} not to be retrieved, it was retrieved "
+                f"{_times(count)}.\n"
                 f"{self._calls_listing()}"
             )
 
@@ -498,7 +525,31 @@ def _normalize_base_url(base_url: str) -> str:
         )
     if parts.query or parts.fragment:
         raise ValueError(f"base_url must not have a query or fragment; got {base_url!r}")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ValueError(
+            f"base_url must have a port from 0 to 65535, if any; got {base_url!r}"
+        ) from None
     return base_url.rstrip("/")
+
+
+def _check_environment(environment: object) -> None:
+    if environment is None:
+        return
+    if not isinstance(environment, str) or not environment.strip():
+        raise ValueError(f"environment must be a non-empty string or None; got {environment!r}")
+    if environment not in rules.ENVIRONMENTS and environment.strip().lower() in rules.ENVIRONMENTS:
+        raise ValueError(
+            f"environment names are lower case, as in the key prefix "
+            f"({', '.join(rules.ENVIRONMENTS)}): {environment.strip().lower()!r}; "
+            f"got {environment!r}"
+        )
+
+
+def _host(hostname: str | None) -> str:
+    # "api.trigger.dev." is the same host as "api.trigger.dev" (a fully qualified name).
+    return (hostname or "").rstrip(".")
 
 
 def _default_port(scheme: str) -> int:
@@ -509,6 +560,12 @@ def _as_batch(value: object, *, parameter: str) -> TriggerBatch:
     if isinstance(value, TriggerBatch):
         return value
     if isinstance(value, Mapping):
+        shape = _server_shape_problem(value)
+        if shape:
+            raise ValueError(
+                f"{parameter} is not a body the server writes: {shape} "
+                f"(TriggerBatch.from_payload(body) reads the spec's documented shape)"
+            )
         try:
             return TriggerBatch.from_payload(value)
         except (ValueError, TypeError) as problem:
@@ -516,12 +573,52 @@ def _as_batch(value: object, *, parameter: str) -> TriggerBatch:
     raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")
 
 
+_COMMON_FIELDS = ("id", "status", "idempotencyKey", "createdAt", "updatedAt", "runCount", "runs")
+_V1_FIELDS = frozenset((*_COMMON_FIELDS, "successfulRunCount", "failedRunCount", "errors"))
+_V2_FIELDS = frozenset((*_COMMON_FIELDS, "processingCompletedAt", "processing"))
+_PROCESSING_FIELDS = frozenset(("completedAt", "errors"))
+_ERROR_FIELDS = frozenset(("index", "taskIdentifier", "error", "errorCode"))
+_LEFT_OUT = ("idempotencyKey", "successfulRunCount", "failedRunCount", "errors")
+
+
+def _server_shape_problem(payload: Mapping[object, object]) -> str | None:
+    """Why `payload` is not a body the real server writes (unknown fields, nulls)."""
+    v2 = "processing" in payload
+    fields = _V2_FIELDS if v2 else _V1_FIELDS
+    unknown = sorted(repr(name) for name in payload if name not in fields)
+    if unknown:
+        return f"unknown field(s) {', '.join(unknown)} (it writes {', '.join(sorted(fields))})"
+    nulls = [name for name in (*_LEFT_OUT, "processingCompletedAt") if payload.get(name, 0) is None]
+    processing = payload.get("processing")
+    if isinstance(processing, Mapping):
+        unknown = sorted(repr(name) for name in processing if name not in _PROCESSING_FIELDS)
+        if unknown:
+            return f"processing has unknown field(s) {', '.join(unknown)}"
+        nulls += ["processing.completedAt"] if processing.get("completedAt", 0) is None else []
+    errors = processing.get("errors") if isinstance(processing, Mapping) else payload.get("errors")
+    for number, entry in enumerate(errors if isinstance(errors, list | tuple) else ()):
+        if not isinstance(entry, Mapping):
+            continue
+        unknown = sorted(repr(name) for name in entry if name not in _ERROR_FIELDS)
+        if unknown:
+            return f"errors[{number}] has unknown field(s) {', '.join(unknown)}"
+        if isinstance(entry.get("error"), Mapping):
+            return f"errors[{number}].error is the message string, not an object"
+        if "errorCode" in entry and entry["errorCode"] is None:
+            nulls.append(f"errors[{number}].errorCode")
+    if nulls:
+        return f"fields with no value are left out, never null: {', '.join(nulls)}"
+    return None
+
+
 def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:
     if isinstance(batch, TriggerBatch | BatchHandle):
         return batch.id
-    if isinstance(batch, str):
+    if isinstance(batch, str) and batch:
         return batch
-    raise TypeError(f"batch must be a batch id, a TriggerBatch or a handle; got {batch!r:.100}")
+    raise TypeError(
+        f"batch must be a batch id, a TriggerBatch or a handle; got {redact(repr(batch)):.100}"
+    )
 
 
 def _times(count: int) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_trigger_batches import rules
 from pytest_trigger_batches.model import BatchError, TriggerBatch
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ def assert_run_counts(
     expected = {"total": total, "successful": successful, "failed": failed}
     if all(v is None for v in expected.values()):
         raise TypeError("assert_run_counts needs at least one of total=, successful=, failed=")
+    for name, value in expected.items():
+        _check_count(name, value)
     seen = _read(batch)
     actual = {"total": seen.total, "successful": seen.successful, "failed": seen.failed}
     wrong = [
@@ -76,6 +79,24 @@ def assert_batch_errors(
         raise TypeError(
             "assert_batch_errors needs at least one of count=, indices=, "
             "task_identifier=, error_code="
+        )
+    _check_count("count", count)
+    if indices is not None:
+        if not isinstance(indices, Collection) or isinstance(indices, str | bytes | Mapping):
+            raise TypeError(f"indices must be a collection of item indices; got {indices!r:.100}")
+        bad = [i for i in indices if not rules.is_whole_number(i) or i < 0]
+        if bad:
+            raise TypeError(f"indices must be item indices (whole numbers >= 0); got {bad!r:.100}")
+    if task_identifier is not None and (
+        not isinstance(task_identifier, str) or not task_identifier.strip()
+    ):
+        raise TypeError(f"task_identifier must be a task id (a string); got {task_identifier!r}")
+    if error_code is not None and error_code not in rules.ERROR_CODES:
+        hint = ""
+        if isinstance(error_code, str) and error_code.upper() in rules.ERROR_CODES:
+            hint = f" (codes are upper case: {error_code.upper()!r})"
+        raise ValueError(
+            f"error_code must be one of {', '.join(rules.ERROR_CODES)}; got {error_code!r}{hint}"
         )
     seen = _read(batch)
     errors = seen.errors
@@ -152,6 +173,15 @@ def _read(batch: object) -> _Seen:
             f"not a batch payload (missing or malformed {problem}): {dict(batch)!r:.300}"
         ) from None
     return _Seen(label, total, successful, failed, errors)
+
+
+def _check_count(name: str, value: object) -> None:
+    if value is None:
+        return
+    if not rules.is_whole_number(value):
+        raise TypeError(f"{name} must be a whole number (or None: not checked); got {value!r:.100}")
+    if value < 0:  # type: ignore[operator]
+        raise ValueError(f"{name} must be >= 0; got {value!r}")
 
 
 def _count(value: int | None) -> str:

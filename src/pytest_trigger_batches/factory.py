@@ -23,6 +23,10 @@ class _Unset:
 _DEFAULT = _Unset()
 DEFAULT_RUN_COUNT = 10
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+# created_at bounds: cuids count milliseconds since 1970, and updatedAt (up to 15
+# minutes later) must still be a datetime.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 _MESSAGES = {
     "TRIGGER_ERROR": "Failed to trigger task '{task}': {reason}",
     "TRIGGER_FAILED": "Trigger failed for item {index}: {reason}",
@@ -118,6 +122,13 @@ class BatchFactory:
             )
         if not isinstance(legacy, bool):
             raise TypeError(f"legacy must be True or False; got {legacy!r}")
+        if batch_id is not None and (
+            not isinstance(batch_id, str) or not rules.BATCH_ID_RE.fullmatch(batch_id)
+        ):
+            raise ValueError(
+                f"batch_id must be 'batch_' + a 25-char cuid or 21-char nanoid; "
+                f"got {batch_id!r:.80} (e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
+            )
         tasks = self._task_ids(task_identifier)
         key = self._idempotency_key(idempotency_key)
         created = (
@@ -125,6 +136,10 @@ class BatchFactory:
             if created_at is None
             else parse_timestamp(created_at, parameter="created_at")
         )
+        if not _EARLIEST <= created <= _LATEST:
+            raise ValueError(
+                f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); got {created_at!r}"
+            )
         if legacy:
             _legacy_options(status, runs_created, failed_count, error_code)
             return self._legacy(status, run_count, created, key, batch_id)
@@ -267,13 +282,18 @@ class BatchFactory:
     def _task_ids(self, value: str | Sequence[str] | None) -> tuple[str, ...]:
         if value is None:
             return (self._rng.choice(_text_pools().task_ids),)
-        items = (value,) if isinstance(value, str) else tuple(value)
-        if not items or not all(isinstance(v, str) and v for v in items):
+        if isinstance(value, str):
+            items: tuple[object, ...] = (value,)
+        elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+            items = tuple(value)
+        else:
+            items = ()
+        if not items or not all(isinstance(v, str) and v.strip() for v in items):
             raise ValueError(
                 f"task_identifier must be a task id such as 'send-welcome-email', or a "
-                f"non-empty list of them; got {value!r}"
+                f"non-empty list of them; got {value!r:.100}"
             )
-        return items
+        return items  # type: ignore[return-value]
 
     def _idempotency_key(self, value: str | bool | None) -> str | None:
         if value is None or value is False:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -45,9 +46,22 @@ class Fault:
         if (
             not isinstance(reset_after, int | float)
             or isinstance(reset_after, bool)
-            or reset_after < 0
+            or not 0 <= reset_after < math.inf
         ):
-            raise ValueError(f"reset_after must be a number of seconds >= 0; got {reset_after!r}")
+            raise ValueError(
+                f"reset_after must be a finite number of seconds >= 0; got {reset_after!r}"
+            )
+        # The defaults are 500 and 1.0: any other value names the wrong fault.
+        if kind != "server_error" and status_code != 500:
+            raise ValueError(
+                f"status_code applies to fault='server_error' only; got status_code="
+                f"{status_code!r} with fault={kind!r}"
+            )
+        if kind != "rate_limit" and reset_after != 1.0:
+            raise ValueError(
+                f"reset_after applies to fault='rate_limit' only; got reset_after="
+                f"{reset_after!r} with fault={kind!r}"
+            )
         return cls(kind, times, batch_id, status_code, float(reset_after))  # type: ignore[arg-type]
 
 

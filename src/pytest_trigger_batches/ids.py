@@ -84,7 +84,10 @@ def secret_key(environment: str = "dev", *, rng: random.Random | None = None) ->
     return f"tr_{environment}_" + "".join(source.choices(_KEY_CHARS, k=24))
 
 
-_KEYLIKE_RE = re.compile(r"(?<![0-9A-Za-z])tr_(?:(dev|stg|prod|preview)_)?[^\s\"',;]*")
+# A key starts a word, or follows a percent-escape ("Bearer%20tr_prod_..." in a URL).
+_KEYLIKE_RE = re.compile(
+    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(?:(dev|stg|prod|preview)_)?[^\s\"',;]*"
+)
 
 
 def redact(text: str) -> str:

@@ -76,13 +76,20 @@ class BatchError:
     @classmethod
     def from_payload(cls, entry: Mapping[str, Any]) -> BatchError:
         """Read an error entry in any shape the API (or its spec) writes."""
-        message = entry.get("error")
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"an error entry must be an object; got {entry!r:.100}")
+        message = entry["error"]
         if isinstance(message, Mapping):
             message = message.get("message", "")
+        if not isinstance(message, str):
+            raise ValueError(
+                f'errors[].error must be the message string (or the spec\'s {{"message": ...}}); '
+                f"got {message!r:.100}"
+            )
         return cls(
             index=entry["index"],
             task_identifier=entry["taskIdentifier"],
-            error=str(message),
+            error=message,
             error_code=entry.get("errorCode"),
         )
 
@@ -197,18 +204,23 @@ class TriggerBatch:
             created_at=parse_timestamp(payload["createdAt"], parameter="createdAt"),
             updated_at=updated_at,
             run_count=payload["runCount"],
-            runs=tuple(payload["runs"]),
+            runs=_array(payload, "runs"),
             successful_run_count=successful,
             failed_run_count=payload.get("failedRunCount"),
-            errors=tuple(BatchError.from_payload(e) for e in payload.get("errors") or ()),
+            errors=tuple(BatchError.from_payload(e) for e in _array(payload, "errors")),
             processing_completed_at=updated_at if successful is not None else None,
         )
 
     @classmethod
     def _from_v2(cls, payload: Mapping[str, Any]) -> TriggerBatch:
         completed = payload.get("processingCompletedAt")
-        runs = tuple(payload["runs"])
+        runs = _array(payload, "runs")
         run_count = payload["runCount"]
+        processing = payload["processing"]
+        if not isinstance(processing, Mapping):
+            raise ValueError(
+                f"processing must be an object {{completedAt?, errors}}; got {processing!r:.100}"
+            )
         return cls(
             id=payload["id"],
             status=BatchStatus.parse(payload["status"], parameter="payload status"),
@@ -218,14 +230,24 @@ class TriggerBatch:
             run_count=run_count,
             runs=runs,
             successful_run_count=len(runs) if completed else None,
-            failed_run_count=run_count - len(runs) if completed else None,
-            errors=tuple(
-                BatchError.from_payload(e) for e in payload["processing"].get("errors", ())
+            failed_run_count=(
+                run_count - len(runs) if completed and isinstance(run_count, int) else None
             ),
+            errors=tuple(BatchError.from_payload(e) for e in _array(processing, "errors")),
             processing_completed_at=(
                 parse_timestamp(completed, parameter="processingCompletedAt") if completed else None
             ),
         )
+
+
+def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
+    """A JSON array field as a tuple (`errors` may be absent or null, `runs` may not)."""
+    value = payload[name] if name == "runs" else payload.get(name)
+    if value is None and name == "errors":
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{name} must be an array; got {value!r:.100}")
+    return tuple(value)
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -248,5 +270,11 @@ def parse_timestamp(value: object, *, parameter: str) -> datetime:
         raise TypeError(f"{parameter} must be a datetime or an ISO-8601 string; got {value!r}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{parameter} must be a timestamp from year 1 to 9999 in UTC; got {value.isoformat()!r}"
+        ) from None
     # The API keeps milliseconds only; drop the rest so payloads round-trip exactly.
-    return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+    return moment.replace(microsecond=value.microsecond // 1000 * 1000)

@@ -10,12 +10,13 @@ import hashlib
 import os
 import random
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_trigger_batches.api import BatchHandle, TriggerApi
+    from pytest_trigger_batches.api import TriggerApi
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import TriggerBatch
@@ -23,9 +24,8 @@ if TYPE_CHECKING:
 
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
-MARKED_KEY = pytest.StashKey[list["BatchHandle"]]()
+MARKED_KEY = pytest.StashKey[list["_Marked"]]()
 _SEED_FIXTURES = ("trigger_seed",)
-_MARK_OPTIONS = ("environment", "progress_after")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,7 +88,10 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED_KEY] = report.failed
-    if report.failed and any(name in _SEED_FIXTURES for name in getattr(item, "fixturenames", ())):
+    uses_plugin = any(name in _SEED_FIXTURES for name in getattr(item, "fixturenames", ()))
+    if uses_plugin and report.sections and not report.failed:
+        _redact_report(report)  # captured output and logs, shown by -rA for passes too
+    if report.failed and uses_plugin:
         _redact_report(report)
         seed = item.config.stash[SEED_KEY]
         report.sections.append(
@@ -142,75 +145,13 @@ def mock_trigger_api(
     request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
 ) -> Iterator[MockTriggerApi]:
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
-    from pytest_trigger_batches.ids import IdSource
     from pytest_trigger_batches.mock import MockTriggerApi
 
-    key = IdSource(random.Random(trigger_batch_factory.seed)).secret_key("dev")
-    api = MockTriggerApi(base_url=_base_url(request), secret_key=key)
-    request.node.stash[MARKED_KEY] = [
-        _register_marked(api, trigger_batch_factory, marker)
-        for marker in request.node.iter_markers("trigger_batch")
-    ]
+    api = MockTriggerApi(base_url=_base_url(request), secret_key=_secret_key(trigger_batch_factory))
+    _serve_marked(api, request, trigger_batch_factory)
     with api:
         yield api
-    unexpected = [call for call in api.calls if call.outcome == "unexpected"]
-    if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
-        listing = "\n".join(f"  {call}" for call in unexpected)
-        pytest.fail(
-            f"mock_trigger_api received {len(unexpected)} request(s) it does not serve "
-            f"(the code under test caught the error):\n{listing}",
-            pytrace=False,
-        )
-
-
-@pytest.fixture
-def trigger_batch(request: pytest.FixtureRequest, mock_trigger_api: MockTriggerApi) -> TriggerBatch:
-    """The batch built from the test's `@pytest.mark.trigger_batch(...)` (its final state)."""
-    marked = request.node.stash.get(MARKED_KEY, [])
-    if not marked:
-        raise pytest.UsageError(
-            "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker"
-        )
-    final: TriggerBatch = marked[0].final
-    return final
-
-
-def _base_url(request: pytest.FixtureRequest) -> str:
-    marker = request.node.get_closest_marker("trigger_api")
-    if marker is not None:
-        unknown = set(marker.kwargs) - {"base_url"} or (marker.args and {"positional arguments"})
-        if unknown:
-            raise pytest.UsageError(
-                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}"
-            )
-        if "base_url" in marker.kwargs:
-            return str(marker.kwargs["base_url"])
-    env = os.environ.get("TRIGGER_API_URL")
-    if env:
-        return env
-    return str(request.config.getini("trigger_api_url") or "https://api.trigger.dev")
-
-
-def _register_marked(api: TriggerApi, factory: BatchFactory, marker: pytest.Mark) -> BatchHandle:
-    options: dict[str, Any] = dict(marker.kwargs)
-    mock_options = {name: options.pop(name) for name in _MARK_OPTIONS if name in options}
-    if len(marker.args) > 1:
-        raise pytest.UsageError(
-            f"@pytest.mark.trigger_batch takes one positional argument (the status); "
-            f"got {marker.args!r}"
-        )
-    try:
-        batch = factory(*marker.args, **options)
-        return api.add_batch(batch, **mock_options)
-    except (TypeError, ValueError) as problem:
-        raise pytest.UsageError(
-            f"@pytest.mark.trigger_batch({_describe(marker)}): {problem}"
-        ) from None
-
-
-def _describe(marker: pytest.Mark) -> str:
-    parts = [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
-    return ", ".join(parts)
+    _fail_on_unexpected(request, api, "mock_trigger_api", "the code under test caught the error")
 
 
 @pytest.fixture
@@ -225,30 +166,128 @@ def trigger_api_server(
     `mock_trigger_api`; `@pytest.mark.trigger_batch` batches are registered in it.
     A fresh server per test (starting and stopping one takes about a millisecond).
     """
-    from pytest_trigger_batches.ids import IdSource
     from pytest_trigger_batches.server import TriggerApiServer
 
-    key = IdSource(random.Random(trigger_batch_factory.seed)).secret_key("dev")
-    server = TriggerApiServer(secret_key=key)
-    try:
-        marked = request.node.stash.get(MARKED_KEY, None)
-        if marked is None:  # else mock_trigger_api built them: serve the same batches
-            request.node.stash[MARKED_KEY] = [
-                _register_marked(server.api, trigger_batch_factory, marker)
-                for marker in request.node.iter_markers("trigger_batch")
-            ]
-        else:
-            for handle in marked:
-                server.api.add_batch(handle.states, environment=handle.environment)
-        server.start()
+    with TriggerApiServer(secret_key=_secret_key(trigger_batch_factory)) as server:
+        _serve_marked(server.api, request, trigger_batch_factory)
         yield server
-    finally:
-        server.stop()
-    unexpected = [call for call in server.api.calls if call.outcome == "unexpected"]
+    _fail_on_unexpected(request, server.api, "trigger_api_server", "answered 501 Not Implemented")
+
+
+@pytest.fixture
+def trigger_batch(
+    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
+) -> TriggerBatch:
+    """The batch of the test's top-most `@pytest.mark.trigger_batch(...)` (its final state).
+
+    The same batch is served by `mock_trigger_api` and `trigger_api_server`.
+    """
+    marked = _marked(request, trigger_batch_factory)
+    if not marked:
+        raise pytest.UsageError(
+            "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker"
+        )
+    return marked[0].states[-1]
+
+
+def _base_url(request: pytest.FixtureRequest) -> str:
+    from pytest_trigger_batches.api import _normalize_base_url
+
+    url, source = _configured_base_url(request)
+    try:
+        _normalize_base_url(url)
+    except ValueError as problem:  # say where the bad value came from
+        raise pytest.UsageError(f"{source}: {problem}") from None
+    return url
+
+
+def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
+    marker = request.node.get_closest_marker("trigger_api")
+    if marker is not None:
+        unknown = set(marker.kwargs) - {"base_url"} or (marker.args and {"positional arguments"})
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}"
+            )
+        if "base_url" in marker.kwargs:
+            return str(marker.kwargs["base_url"]), "@pytest.mark.trigger_api(base_url=...)"
+    env = os.environ.get("TRIGGER_API_URL")
+    if env:
+        return env, "the TRIGGER_API_URL environment variable"
+    ini = str(request.config.getini("trigger_api_url"))
+    return ini or "https://api.trigger.dev", "the trigger_api_url ini option"
+
+
+def _secret_key(factory: BatchFactory) -> str:
+    from pytest_trigger_batches.ids import IdSource
+
+    return IdSource(random.Random(factory.seed)).secret_key("dev")
+
+
+def _fail_on_unexpected(
+    request: pytest.FixtureRequest, api: TriggerApi, name: str, what_happened: str
+) -> None:
+    # The request already raised (or got a 501) in the test; this catches the case
+    # where the code under test swallowed that, without piling onto a failed test.
+    unexpected = [call for call in api.calls if call.outcome == "unexpected"]
     if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
         listing = "\n".join(f"  {call}" for call in unexpected)
         pytest.fail(
-            f"trigger_api_server received {len(unexpected)} request(s) it does not serve "
-            f"(answered 501 Not Implemented):\n{listing}",
+            f"{name} received {len(unexpected)} request(s) it does not serve "
+            f"({what_happened}):\n{listing}",
             pytrace=False,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Marked:
+    """One `@pytest.mark.trigger_batch` batch: the states it is served as."""
+
+    marker: pytest.Mark
+    states: tuple[TriggerBatch, ...]
+    environment: str | None
+
+
+def _marked(request: pytest.FixtureRequest, factory: BatchFactory) -> list[_Marked]:
+    """The test's marked batches, built once so that every fixture serves the same ones."""
+    marked: list[_Marked] | None = request.node.stash.get(MARKED_KEY, None)
+    if marked is None:
+        marked = [_build_marked(factory, m) for m in request.node.iter_markers("trigger_batch")]
+        request.node.stash[MARKED_KEY] = marked
+    return marked
+
+
+def _build_marked(factory: BatchFactory, marker: pytest.Mark) -> _Marked:
+    from pytest_trigger_batches.lifecycle import timeline
+
+    options: dict[str, Any] = dict(marker.kwargs)
+    environment = options.pop("environment", None)
+    progress_after = options.pop("progress_after", None)
+    if len(marker.args) > 1:
+        raise pytest.UsageError(
+            f"@pytest.mark.trigger_batch takes one positional argument (the status); "
+            f"got {marker.args!r}"
+        )
+    try:
+        batch = factory(*marker.args, **options)
+        states = (batch,) if progress_after is None else timeline(batch, polls=progress_after)
+    except (TypeError, ValueError) as problem:
+        raise pytest.UsageError(
+            f"@pytest.mark.trigger_batch({_describe(marker)}): {problem}"
+        ) from None
+    return _Marked(marker, states, environment)
+
+
+def _serve_marked(api: TriggerApi, request: pytest.FixtureRequest, factory: BatchFactory) -> None:
+    for marked in _marked(request, factory):
+        try:
+            api.add_batch(marked.states, environment=marked.environment)
+        except (TypeError, ValueError) as problem:
+            raise pytest.UsageError(
+                f"@pytest.mark.trigger_batch({_describe(marked.marker)}): {problem}"
+            ) from None
+
+
+def _describe(marker: pytest.Mark) -> str:
+    parts = [repr(a) for a in marker.args] + [f"{k}={v!r}" for k, v in marker.kwargs.items()]
+    return ", ".join(parts)

@@ -36,6 +36,11 @@ RUN_ID_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})")
 SECRET_KEY_RE = re.compile(r"tr_(dev|stg|prod|preview)_[0-9A-Za-z]{20,24}")
 
 
+def is_whole_number(value: object) -> bool:
+    """An int that is not a bool (JSON has no such thing as `True` items)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def collapsed_suffix(failed: int) -> str:
     """How the server ends the one entry standing for `failed` queue-limit failures."""
     return f"({failed} items in this batch failed with the same error)"
@@ -105,7 +110,7 @@ def problems(batch: TriggerBatch) -> list[str]:
     status = batch.status.value
     if not isinstance(batch.id, str) or not BATCH_ID_RE.fullmatch(batch.id):
         add(f"id must be 'batch_' + a 25-char cuid or 21-char nanoid; got {batch.id!r}")
-    if not isinstance(batch.run_count, int) or not 1 <= batch.run_count <= MAX_ITEMS:
+    if not is_whole_number(batch.run_count) or not 1 <= batch.run_count <= MAX_ITEMS:
         add(f"runCount must be an integer from 1 to {MAX_ITEMS}; got {batch.run_count!r}")
         return found  # every count rule below depends on it
     key = batch.idempotency_key
@@ -118,7 +123,7 @@ def problems(batch: TriggerBatch) -> list[str]:
     bad_runs = [r for r in batch.runs if not isinstance(r, str) or not RUN_ID_RE.fullmatch(r)]
     if bad_runs:
         add(f"runs must be run ids ('run_' + cuid or nanoid); got {bad_runs[0]!r}")
-    if len(set(batch.runs)) != len(batch.runs):
+    elif len(set(batch.runs)) != len(batch.runs):
         add("runs must not repeat a run id")
     if len(batch.runs) > batch.run_count:
         add(f"runs holds {len(batch.runs)} ids but runCount is {batch.run_count}")
@@ -126,6 +131,12 @@ def problems(batch: TriggerBatch) -> list[str]:
     successful, failed = batch.successful_run_count, batch.failed_run_count
     if (successful is None) != (failed is None):
         add("successfulRunCount and failedRunCount are both present or both absent")
+        return found
+    if successful is not None and not (is_whole_number(successful) and is_whole_number(failed)):
+        add(
+            f"successfulRunCount and failedRunCount must be whole numbers; "
+            f"got {successful!r} and {failed!r}"
+        )
         return found
     if successful is None or failed is None:
         _check_before_run_creation(batch, add)
@@ -192,10 +203,13 @@ def _statuses_for(failed: int, run_count: int) -> tuple[str, ...]:
 
 def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
     errors = batch.errors
-    indices = [e.index for e in errors]
+    not_numbers = [e.index for e in errors if not is_whole_number(e.index)]
+    if not_numbers:
+        add(f"error indices must be whole numbers; got {not_numbers!r}")
+    indices = [e.index for e in errors if is_whole_number(e.index)]
     if len(set(indices)) != len(indices):
         add(f"error indices must be unique; got {sorted(indices)}")
-    out_of_range = [i for i in indices if not isinstance(i, int) or not 0 <= i < batch.run_count]
+    out_of_range = [i for i in indices if not 0 <= i < batch.run_count]
     if out_of_range:
         add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range}")
     for entry in errors:
@@ -204,7 +218,7 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
                 f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; "
                 f"got {entry.error_code!r}"
             )
-        if not isinstance(entry.task_identifier, str) or not entry.task_identifier:
+        if not isinstance(entry.task_identifier, str) or not entry.task_identifier.strip():
             add(f"error {entry.index}: taskIdentifier must be a task id")
         if not isinstance(entry.error, str):
             add(f"error {entry.index}: error must be the message string")
@@ -215,7 +229,11 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
                 f"when every failure is {QUEUE_LIMIT} they collapse into one error entry; "
                 f"got {len(errors)}"
             )
-        elif failed > 1 and not errors[0].error.endswith(collapsed_suffix(failed)):
+        elif (
+            failed > 1
+            and isinstance(errors[0].error, str)
+            and not errors[0].error.endswith(collapsed_suffix(failed))
+        ):
             add(f"the collapsed {QUEUE_LIMIT} entry ends {collapsed_suffix(failed)!r}")
     elif len(errors) != failed:
         add(
