@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +33,56 @@ def documented_schema() -> dict[str, Any]:
     operation = spec["paths"]["/api/v1/batches/{batchId}"]["get"]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     return _json_schema(schema)
+
+
+# -- network guard (tests/test_network.py) -----------------------------------------------
+# No test may reach a real Trigger.dev, or any other host: every connection that is not
+# to loopback fails at once. test_network.py proves the guard works and that the mock
+# tests pass under it.
+
+_real_getaddrinfo = socket.getaddrinfo
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(host: object) -> bool:
+    name = host.decode() if isinstance(host, bytes) else str(host)
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse(host: object, port: object) -> OSError:
+    return ConnectionRefusedError(
+        f"network guard: tests never connect to {host}:{port} (only loopback is allowed)"
+    )
+
+
+def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+    if host is not None and not _is_loopback(host):
+        raise _refuse(host, port)
+    return _real_getaddrinfo(host, port, *args, **kwargs)
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+        raise _refuse(address[0], address[1])
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+        raise _refuse(address[0], address[1])
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _network_guard() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+        patch.setattr(socket.socket, "connect", _guarded_connect)
+        patch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+        yield

@@ -1,0 +1,60 @@
+"""The benchmark command runs end to end (`--quick`: tiny sizes) and prints its table.
+
+Only that it works is checked here: benchmarks print figures, they never assert on speed.
+Without the `bench` extras (pytest-httpx, polyfactory) those rows read "not installed".
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+ROWS = ("1a", "1b", "1c", "1d", "2a", "2b", "2c", "2d", "3a", "3b", "3c", "4a", "4b", "4c")
+ROWS += ("5a", "5b", "5c")
+
+
+@pytest.fixture(scope="module")
+def quick_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    output = tmp_path_factory.mktemp("bench") / "benchmarks.md"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    return result, output
+
+
+def test_the_quick_run_exits_0_and_prints_every_row(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, _ = quick_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["#", "Measure", "Ours"]
+    keys = [line.split()[0] for line in lines[2:] if line.strip() and not line.startswith("mode")]
+    assert tuple(keys) == ROWS
+    assert "ERROR" not in result.stdout
+
+
+def test_the_report_goes_to_the_output_path_with_machine_and_versions(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, output = quick_run
+    assert f"report written to {output}" in result.stdout
+    report = output.read_text(encoding="utf-8")
+    for heading in ("## Results", "## Machine", "## Versions", "## Method and details"):
+        assert heading in report
+    for name in ("pytest", "httpx", "respx", "Faker", "pytest-httpx", "polyfactory", "pydantic"):
+        assert f"- {name} " in report
+    assert all(f"| {key} |" in report for key in ROWS)

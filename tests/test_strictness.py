@@ -1,0 +1,319 @@
+"""The mock never answers a request it does not understand, and says why.
+
+Each case is a small test run through pytest itself: an unknown path, a wrong method,
+a trailing slash, another API version, a request swallowed by careless code, and
+requests to another origin than the one the test set (which must reach `respx_mock`,
+or the network, never the mock). The inner runs block every non-loopback connection,
+so a request that escaped the mock fails instead of reaching the internet.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+INNER = ("-p", "no:randomly", "-p", "no:hypothesispytest")
+
+GUARD = """
+import socket
+import pytest
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded(host, *args, **kwargs):
+    name = host.decode() if isinstance(host, bytes) else host
+    if name not in _LOOPBACK:
+        raise OSError(f"socket guard: blocked a connection to {name}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def socket_guard(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded)
+"""
+
+HEADER = """
+import asyncio
+import httpx, pytest
+
+KEY = "tr_dev_" + "s" * 22
+AUTH = {"Authorization": "Bearer " + KEY}
+
+
+@pytest.fixture
+def batch_id(mock_trigger_api, trigger_batch_factory):
+    return mock_trigger_api.add_batch(trigger_batch_factory("COMPLETED")).id
+
+"""
+
+API = "https://api.trigger.dev"
+NOT_SERVED = "*UnexpectedTriggerRequest: mock_trigger_api does not serve {method} {url}"
+CLOSEST = "*closest match: GET {route}*"
+
+
+def request(method: str, path: str) -> str:
+    return (
+        "def test_app(mock_trigger_api, batch_id):\n"
+        f"    httpx.request({method!r}, f'{API}{path}', headers=AUTH)\n"
+    )
+
+
+UNEXPECTED = [
+    pytest.param(
+        request("GET", "/api/v1/batch/{batch_id}"),
+        [
+            NOT_SERVED.format(method="GET", url=f"{API}/api/v1/batch/batch_*"),
+            "*it serves:",
+            "*/api/v1/batches/{batchId} (GET)",
+            CLOSEST.format(route="/api/v1/batches/{batchId}"),
+        ],
+        id="unknown-path-singular",
+    ),
+    pytest.param(
+        request("GET", "/api/v3/batches/{batch_id}"),
+        [
+            NOT_SERVED.format(method="GET", url=f"{API}/api/v3/batches/batch_*"),
+            CLOSEST.format(route="/api/v?/batches/{batchId}"),
+        ],
+        id="api-v3",
+    ),
+    pytest.param(
+        request("GET", "/api/v1/runs/run_cmx0ugyuv00014a7da3uz70rc"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/api/v1/runs/run_cmx0ugyuv00014a7da3uz70rc")],
+        id="another-endpoint",
+    ),
+    pytest.param(
+        request("GET", "/api/v1/batches"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/api/v1/batches")],
+        id="batch-list",
+    ),
+    pytest.param(
+        request("GET", "/api/v1/batches/"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/api/v1/batches/")],
+        id="empty-batch-id",
+    ),
+    pytest.param(
+        request("GET", "/api/v1/batches/{batch_id}/"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/api/v1/batches/batch_*/")],
+        id="trailing-slash",
+    ),
+    pytest.param(
+        request("GET", "/api/v1/batches/{batch_id}/runs"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/api/v1/batches/batch_*/runs")],
+        id="sub-resource",
+    ),
+    pytest.param(
+        request("GET", "//api/v1/batches/{batch_id}"),
+        [NOT_SERVED.format(method="GET", url=f"{API}//api/v1/batches/batch_*")],
+        id="double-slash",
+    ),
+    pytest.param(
+        request("GET", "/API/V1/batches/{batch_id}"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/API/V1/batches/batch_*")],
+        id="upper-case-path",
+    ),
+    pytest.param(
+        request("GET", "/"),
+        [NOT_SERVED.format(method="GET", url=f"{API}/")],
+        id="root",
+    ),
+    *[
+        pytest.param(
+            request(method, "/api/v1/batches/{batch_id}"),
+            [
+                NOT_SERVED.format(method=method, url=f"{API}/api/v1/batches/batch_*"),
+                f"*closest match: GET /api/v1/batches/batch_* (the method differs: {method} "
+                "instead of GET)",
+            ],
+            id=f"method-{method}",
+        )
+        for method in ("POST", "PUT", "DELETE", "PATCH")
+    ],
+    pytest.param(
+        "def test_app(mock_trigger_api, batch_id):\n"
+        "    async def go():\n"
+        "        async with httpx.AsyncClient(base_url='" + API + "') as client:\n"
+        "            await client.post(f'/api/v2/batches/{batch_id}', headers=AUTH, json={})\n"
+        "    asyncio.run(go())\n",
+        [
+            NOT_SERVED.format(method="POST", url=f"{API}/api/v2/batches/batch_*"),
+            "*(the method differs: POST instead of GET)",
+        ],
+        id="async-POST",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "lines"), UNEXPECTED)
+def test_a_request_the_mock_does_not_serve_fails_the_test(
+    pytester: pytest.Pytester, source: str, lines: list[str]
+) -> None:
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(HEADER + source)
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([*lines, "*Fix the URL or method in the code under test.*"])
+    assert "tr_dev_ssss" not in result.stdout.str()
+
+
+def test_an_unexpected_request_swallowed_by_the_code_still_fails(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(mock_trigger_api, batch_id):
+    for method in ("PUT", "DELETE"):
+        try:
+            httpx.request(method, f"https://api.trigger.dev/api/v1/batches/{batch_id}/")
+        except AssertionError:
+            pass  # careless application code
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mock_trigger_api received 2 request(s) it does not serve (the code under test "
+            "caught the error):",
+            "*PUT https://api.trigger.dev/api/v1/batches/batch_*/ -> unexpected",
+            "*DELETE https://api.trigger.dev/api/v1/batches/batch_*/ -> unexpected",
+        ]
+    )
+
+
+# -- another origin: never answered by the mock ----------------------------------------
+
+OTHER_ORIGIN = [
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal")
+def test_app(mock_trigger_api, respx_mock, trigger_batch_factory):
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    route = respx_mock.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}").respond(418)
+    theirs = httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=AUTH)
+    assert theirs.status_code == 418
+    assert route.call_count == 1
+    assert mock_trigger_api.calls == []
+    ours = httpx.get(f"https://trigger.internal/api/v1/batches/{batch.id}", headers=AUTH)
+    assert ours.status_code == 200 and len(mock_trigger_api.calls) == 1
+""",
+        {"passed": 1},
+        [],
+        id="answered-by-respx_mock-not-the-mock",
+    ),
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal")
+def test_app(mock_trigger_api, respx_mock, trigger_batch_factory):
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*AllMockedAssertionError: RESPX: <Request('GET', 'https://api.trigger.dev/api/v1/*"],
+        id="respx_mock-without-a-route-fails",
+    ),
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal")
+def test_app(mock_trigger_api, trigger_batch_factory):
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*ConnectError: socket guard: blocked a connection to api.trigger.dev"],
+        id="default-origin-when-another-was-set",
+    ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, batch_id):
+    httpx.get(f"http://api.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*ConnectError: socket guard: blocked a connection to api.trigger.dev"],
+        id="http-instead-of-https",
+    ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, batch_id):
+    httpx.get(f"https://api.trigger.dev:8443/api/v1/batches/{batch_id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*ConnectError: socket guard: blocked a connection to api.trigger.dev"],
+        id="another-port",
+    ),
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal/self-hosted")
+def test_app(mock_trigger_api, trigger_batch_factory):
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    httpx.get(f"https://trigger.internal/api/v1/batches/{batch.id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*ConnectError: socket guard: blocked a connection to trigger.internal"],
+        id="outside-the-path-prefix",
+    ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, batch_id):
+    httpx.get(f"https://cloud.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+""",
+        {"failed": 1},
+        ["*ConnectError: socket guard: blocked a connection to cloud.trigger.dev"],
+        id="another-trigger-host",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "outcomes", "lines"), OTHER_ORIGIN)
+def test_a_request_to_another_origin_never_reaches_the_mock(
+    pytester: pytest.Pytester, source: str, outcomes: dict[str, int], lines: list[str]
+) -> None:
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(HEADER + source)
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(**outcomes)
+    result.stdout.fnmatch_lines(lines)
+    assert "does not serve" not in result.stdout.str(), "the mock looked at another origin"
+
+
+def test_a_query_string_is_ignored_as_the_real_api_ignores_it(pytester: pytest.Pytester) -> None:
+    """Not a request the mock misunderstands: the real route ignores query parameters."""
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(mock_trigger_api, batch_id):
+    url = f"https://api.trigger.dev/api/v1/batches/{batch_id}"
+    plain = httpx.get(url, headers=AUTH)
+    queried = httpx.get(url + "?include=runs&key=" + KEY, headers=AUTH)
+    assert queried.status_code == plain.status_code == 200
+    assert queried.json() == plain.json()
+    assert [call.batch_id for call in mock_trigger_api.calls] == [batch_id, batch_id]
+    assert mock_trigger_api.calls[1].url.endswith("?include=runs&key=tr_dev_****")
+    assert KEY not in repr(mock_trigger_api.calls)
+"""
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
+def test_a_fully_qualified_host_name_is_still_the_api(pytester: pytest.Pytester) -> None:
+    """`api.trigger.dev.` (trailing dot) is the same host: answered, not sent to the network."""
+    pytester.makeconftest(GUARD)
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(mock_trigger_api, batch_id):
+    response = httpx.get(f"https://api.trigger.dev./api/v1/batches/{batch_id}", headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["id"] == batch_id
+    assert len(mock_trigger_api.calls) == 1
+"""
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
