@@ -86,3 +86,18 @@ def _network_guard() -> Iterator[None]:
         patch.setattr(socket.socket, "connect", _guarded_connect)
         patch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
         yield
+
+
+# -- inner pytest runs ------------------------------------------------------------------
+# pytester restores sys.modules after each in-process run, so every inner run imports
+# again what it uses: hypothesis through its pytest plugin (about a second), and, where
+# bytecode is not written (PYTHONDONTWRITEBYTECODE), every module of every pytest11
+# distribution (faker's hundreds among them) re-parsed for assertion rewriting. Inner
+# runs need neither: they check the plugin's own messages, not pytest's introspection.
+
+
+@pytest.fixture(autouse=True)
+def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest --assert=plain")

@@ -47,9 +47,8 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'pytest_trigger_batches' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"pytest_trigger_batches.{home}"), name)
-    globals()[name] = value
-    return value
+    # Not cached here: the submodule in sys.modules stays the one source of truth.
+    return getattr(importlib.import_module(f"pytest_trigger_batches.{home}"), name)
 
 
 def __dir__() -> list[str]:
