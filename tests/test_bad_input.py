@@ -1532,7 +1532,8 @@ MARKERS = [
         '@pytest.mark.trigger_batch("COMPLETED", colour="red")',
         "mock_trigger_api",
         FACTORY_MARK.format(
-            args="'COMPLETED', colour='red'", message="*unexpected keyword argument 'colour'"
+            args="'COMPLETED', colour='red'",
+            message="unknown option(s) colour; the options are status, run_count, *, progress_after",
         ),
         id="trigger_batch-unknown-option",
     ),

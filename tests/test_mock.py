@@ -545,3 +545,19 @@ def test_add_batch_rejects_what_the_platform_never_returns(
         mock_trigger_api.add_batch(42)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="progress_after must be a whole number"):
         mock_trigger_api.add_batch(trigger_batch_factory(), progress_after=-1)
+
+
+def test_preflights_and_head_requests_are_not_retrievals(
+    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+) -> None:
+    final = trigger_batch_factory("COMPLETED")
+    handle = mock_trigger_api.add_batch(final, progress_after=1)
+    httpx.options(url(final), headers={"Origin": "https://app.example"})
+    head = httpx.head(url(final), headers=auth(mock_trigger_api.secret_key))
+    assert head.status_code == 200
+    assert handle.served == 0  # the application saw no body: the batch has not moved on
+    assert [c.method for c in mock_trigger_api.calls] == ["OPTIONS", "HEAD"]
+    mock_trigger_api.assert_not_retrieved(final)
+    body = httpx.get(url(final), headers=auth(mock_trigger_api.secret_key)).json()
+    assert body["status"] == "PENDING"
+    mock_trigger_api.assert_retrieved(final, times=1)

@@ -160,7 +160,15 @@ class _Bucket:
 class TriggerApi:
     """State and behaviour of the retrieve-batch API: batches, keys, faults, calls."""
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, secret_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        secret_key: str | None = None,
+        name: str = "mock_trigger_api",
+    ) -> None:
+        self.name = name
+        """How messages call this API (the fixture's name)."""
         self.base_url = _normalize_base_url(base_url)
         if secret_key is not None and (
             not isinstance(secret_key, str) or not rules.SECRET_KEY_RE.fullmatch(secret_key)
@@ -274,7 +282,8 @@ class TriggerApi:
 
         `fault` is "rate_limit" (429 with the real body and headers, resetting after
         `reset_after` seconds), "server_error" (`status_code`, 500 to 599), "timeout"
-        (an httpx.ReadTimeout) or "connect_error" (an httpx.ConnectError).
+        (an httpx.ReadTimeout) or "connect_error" (an httpx.ConnectError). Over the HTTP
+        server both of the last two drop the connection without an answer.
         """
         with self._lock:
             self._faults.add(
@@ -343,14 +352,14 @@ class TriggerApi:
                 self._record(method, url, path, batch_id, version, lowered, None)
                 raise UnexpectedTriggerRequest(self._explain_unexpected(method, url, path, lowered))
             else:
-                answer = self._retrieve(batch_id or "", version or 1, lowered)
+                # HEAD is answered with the headers only and, as the application sees no
+                # body, does not move the batch along its lifecycle.
+                answer = self._retrieve(batch_id or "", version or 1, lowered, method == "GET")
             self._record(method, url, path, batch_id, version, lowered, answer)
-            if method == "HEAD" and isinstance(answer, ApiResponse):
-                answer = ApiResponse(answer.status_code, answer.headers, b"")
             return answer
 
     def _retrieve(
-        self, batch_id: str, version: int, headers: Mapping[str, str]
+        self, batch_id: str, version: int, headers: Mapping[str, str], with_body: bool
     ) -> ApiResponse | Disconnect:
         now_ms = _now_ms()
         bucket = self._bucket
@@ -375,7 +384,7 @@ class TriggerApi:
         if handle is None or handle.environment not in (None, environment):
             return self._answer(404, {"error": "Not found"}, extra={"x-should-retry": "false"})
         headers_out = _headers(_JSON, bucket.limit, remaining, bucket.reset_ms)
-        return ApiResponse(200, headers_out, handle._serve(version))
+        return ApiResponse(200, headers_out, handle._serve(version) if with_body else b"")
 
     def _answer(
         self,
@@ -438,7 +447,7 @@ class TriggerApi:
             for route in SERVED
         )
         return (
-            f"mock_trigger_api does not serve {method} {redact(url)}\n"
+            f"{self.name} does not serve {method} {redact(url)}\n"
             f"  request headers:\n{shown or '    (none)'}\n"
             f"  it serves:\n{served}\n"
             f"  closest match: {self._closest(method, path)}\n"
@@ -458,10 +467,13 @@ class TriggerApi:
     # -- assertions ---------------------------------------------------------------
 
     def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:
-        """The recorded calls that asked for `batch`, in order."""
+        """The GET requests for `batch` (whatever their answer), in order.
+
+        CORS preflights and HEAD requests are recorded in `calls` but are not retrievals.
+        """
         batch_id = _batch_id(batch)
         with self._lock:
-            found = [call for call in self.calls if call.batch_id == batch_id]
+            found = [c for c in self.calls if c.batch_id == batch_id and c.method == "GET"]
             known = found or batch_id in self._batches
         if not known and not rules.BATCH_ID_RE.fullmatch(batch_id):
             # A typo would make assert_not_retrieved pass whatever the application did.

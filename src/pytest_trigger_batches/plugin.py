@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import pytest
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
     from pytest_trigger_batches.server import TriggerApiServer
 
+T = TypeVar("T")
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 MARKED_KEY = pytest.StashKey[list["_Marked"]]()
@@ -184,8 +185,9 @@ def trigger_batch(
     """
     marked = _marked(request, trigger_batch_factory)
     if not marked:
-        raise pytest.UsageError(
-            "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker"
+        pytest.fail(
+            "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker",
+            pytrace=False,
         )
     return marked[0].states[-1]
 
@@ -194,11 +196,18 @@ def _base_url(request: pytest.FixtureRequest) -> str:
     from pytest_trigger_batches.api import _normalize_base_url
 
     url, source = _configured_base_url(request)
-    try:
-        _normalize_base_url(url)
-    except ValueError as problem:  # say where the bad value came from
-        raise pytest.UsageError(f"{source}: {problem}") from None
+    _, problem = _attempt(_normalize_base_url, url)
+    if problem:  # say where the bad value came from
+        pytest.fail(f"{source}: {problem}", pytrace=False)
     return url
+
+
+def _attempt(call: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | None, str | None]:
+    """`call`'s result, or what it refused; failing outside `except` keeps reports short."""
+    try:
+        return call(*args, **kwargs), None
+    except (TypeError, ValueError) as problem:
+        return None, str(problem)
 
 
 def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
@@ -206,8 +215,9 @@ def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
     if marker is not None:
         unknown = set(marker.kwargs) - {"base_url"} or (marker.args and {"positional arguments"})
         if unknown:
-            raise pytest.UsageError(
-                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}"
+            pytest.fail(
+                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}",
+                pytrace=False,
             )
         if "base_url" in marker.kwargs:
             return str(marker.kwargs["base_url"]), "@pytest.mark.trigger_api(base_url=...)"
@@ -264,28 +274,42 @@ def _build_marked(factory: BatchFactory, marker: pytest.Mark) -> _Marked:
     environment = options.pop("environment", None)
     progress_after = options.pop("progress_after", None)
     if len(marker.args) > 1:
-        raise pytest.UsageError(
+        pytest.fail(
             f"@pytest.mark.trigger_batch takes one positional argument (the status); "
-            f"got {marker.args!r}"
+            f"got {marker.args!r}",
+            pytrace=False,
         )
-    try:
-        batch = factory(*marker.args, **options)
-        states = (batch,) if progress_after is None else timeline(batch, polls=progress_after)
-    except (TypeError, ValueError) as problem:
-        raise pytest.UsageError(
-            f"@pytest.mark.trigger_batch({_describe(marker)}): {problem}"
-        ) from None
+    known = _marker_options(factory)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        _marker_failure(
+            marker, f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(known)}"
+        )
+    batch, problem = _attempt(factory, *marker.args, **options)
+    states: tuple[TriggerBatch, ...] | None = (batch,) if batch is not None else None
+    if batch is not None and progress_after is not None:
+        states, problem = _attempt(timeline, batch, polls=progress_after)
+    if states is None:
+        _marker_failure(marker, problem or "")
     return _Marked(marker, states, environment)
+
+
+def _marker_failure(marker: pytest.Mark, problem: str) -> NoReturn:
+    pytest.fail(f"@pytest.mark.trigger_batch({_describe(marker)}): {problem}", pytrace=False)
+
+
+def _marker_options(factory: BatchFactory) -> list[str]:
+    import inspect
+
+    parameters = inspect.signature(factory).parameters
+    return [*parameters, "environment", "progress_after"]
 
 
 def _serve_marked(api: TriggerApi, request: pytest.FixtureRequest, factory: BatchFactory) -> None:
     for marked in _marked(request, factory):
-        try:
-            api.add_batch(marked.states, environment=marked.environment)
-        except (TypeError, ValueError) as problem:
-            raise pytest.UsageError(
-                f"@pytest.mark.trigger_batch({_describe(marked.marker)}): {problem}"
-            ) from None
+        _, problem = _attempt(api.add_batch, marked.states, environment=marked.environment)
+        if problem is not None:
+            _marker_failure(marked.marker, problem)
 
 
 def _describe(marker: pytest.Mark) -> str:

@@ -84,7 +84,9 @@ class TriggerApiServer:
             url_host = f"[{url_host}]"
         self.base_url = f"http://{url_host}:{self.port}"
         try:
-            api = TriggerApi(base_url=self.base_url, secret_key=secret_key)
+            api = TriggerApi(
+                base_url=self.base_url, secret_key=secret_key, name="trigger_api_server"
+            )
         except BaseException:
             self._httpd.server_close()
             raise
