@@ -1533,7 +1533,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', colour='red'",
-            message="unknown option(s) colour; the options are status, run_count, *, progress_after",
+            message="unknown option(s) colour; the options are status, *, progress_after",
         ),
         id="trigger_batch-unknown-option",
     ),
