@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import httpx
 import respx
+from respx.mocks import DEFAULT_MOCKER, Mocker
 from respx.models import AllMockedAssertionError, PassThrough
 
 from pytest_trigger_batches.api import DEFAULT_BASE_URL, Disconnect, TriggerApi
@@ -29,20 +30,14 @@ class MockTriggerApi(TriggerApi):
 
     def start(self) -> None:
         """Start intercepting httpx."""
-        if self._router is not None:
-            return
-        router = _Router(self)
-        router.start()
-        # Look at every request first, whichever respx router started earlier: other
-        # routers only ever see traffic that is not ours.
-        routers = router.routers()
-        routers.insert(0, routers.pop(routers.index(router)))
-        self._router = router
+        if self._router is None:
+            self._router = _Router(self)
+            self._router.start()
 
     def stop(self) -> None:
         """Stop intercepting httpx."""
         if self._router is not None:
-            self._router.stop(quiet=True)
+            self._router.stop()
             self._router = None
 
     def __enter__(self) -> MockTriggerApi:
@@ -58,26 +53,37 @@ class MockTriggerApi(TriggerApi):
         self.stop()
 
 
-class _Router(respx.MockRouter):
-    """A respx router with no routes: every request it sees goes to the API's pipeline."""
+class _Router:
+    """What respx's mocker asks for every intercepted request: `handler` and `async_handler`.
+
+    A full `respx.Router` keeps routes, call lists and snapshots this mock never uses,
+    and building them cost more per test than the patching itself; the mocker needs
+    only these two methods, so this is registered with it directly.
+    """
+
+    _pass_through_origin: respx.Route | None = None
 
     def __init__(self, api: TriggerApi) -> None:
-        super().__init__(assert_all_called=False, assert_all_mocked=True)
         self._api = api
-        self._origin_route = respx.Route()
+        self._mocker = Mocker.registry[DEFAULT_MOCKER]
 
-    def routers(self) -> list[respx.Router]:
-        # respx keeps the started routers on the mocker class and asks them in order.
-        assert self.Mocker is not None, "the router has not been started"
-        return self.Mocker.routers
+    def start(self) -> None:
+        # First in line, whichever respx router started earlier: other routers only
+        # ever see traffic that is not ours.
+        self._mocker.routers.insert(0, cast(respx.Router, self))
+        self._mocker.start()
+
+    def stop(self) -> None:
+        self._mocker.unregister(cast(respx.Router, self))
+        self._mocker.stop()
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         url = str(request.url)
         if not self._api.owns(url):
-            if any(router is not self for router in self.routers()):
+            if len(self._mocker.routers) > 1:
                 raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
-            raise PassThrough("not Trigger.dev", request=request, origin=self._origin_route)
+            raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
         answer = self._api.handle(request.method, url, request.headers.multi_items())
         if isinstance(answer, Disconnect):
             if answer.kind == "timeout":
@@ -90,3 +96,10 @@ class _Router(respx.MockRouter):
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         return self.handler(request)
+
+
+def _pass_through_origin() -> respx.Route:
+    # respx's PassThrough names the route that let a request through; one will do.
+    if _Router._pass_through_origin is None:
+        _Router._pass_through_origin = respx.Route()
+    return _Router._pass_through_origin

@@ -26,7 +26,8 @@ T = TypeVar("T")
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 MARKED_KEY = pytest.StashKey[list["_Marked"]]()
-_SEED_FIXTURES = ("trigger_seed",)
+# Tests whose reports get the seed section and key redaction.
+_PLUGIN_FIXTURES = frozenset(("trigger_seed", "mock_trigger_api", "trigger_api_server"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +90,7 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED_KEY] = report.failed
-    uses_plugin = any(name in _SEED_FIXTURES for name in getattr(item, "fixturenames", ()))
+    uses_plugin = not _PLUGIN_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
     if uses_plugin and report.sections and not report.failed:
         _redact_report(report)  # captured output and logs, shown by -rA for passes too
     if report.failed and uses_plugin:
@@ -142,23 +143,19 @@ def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
 
 
 @pytest.fixture
-def mock_trigger_api(
-    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
-) -> Iterator[MockTriggerApi]:
+def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]:
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
     from pytest_trigger_batches.mock import MockTriggerApi
 
-    api = MockTriggerApi(base_url=_base_url(request), secret_key=_secret_key(trigger_batch_factory))
-    _serve_marked(api, request, trigger_batch_factory)
+    api = MockTriggerApi(base_url=_base_url(request), secret_key=_secret_key(request))
+    _serve_marked(api, request)
     with api:
         yield api
     _fail_on_unexpected(request, api, "mock_trigger_api", "the code under test caught the error")
 
 
 @pytest.fixture
-def trigger_api_server(
-    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
-) -> Iterator[TriggerApiServer]:
+def trigger_api_server(request: pytest.FixtureRequest) -> Iterator[TriggerApiServer]:
     """The mock API over real HTTP on 127.0.0.1, for clients that are not httpx.
 
     `trigger_api_server.base_url` and `.api.secret_key` (or `.env`, ready for a
@@ -169,21 +166,19 @@ def trigger_api_server(
     """
     from pytest_trigger_batches.server import TriggerApiServer
 
-    with TriggerApiServer(secret_key=_secret_key(trigger_batch_factory)) as server:
-        _serve_marked(server.api, request, trigger_batch_factory)
+    with TriggerApiServer(secret_key=_secret_key(request)) as server:
+        _serve_marked(server.api, request)
         yield server
     _fail_on_unexpected(request, server.api, "trigger_api_server", "answered 501 Not Implemented")
 
 
 @pytest.fixture
-def trigger_batch(
-    request: pytest.FixtureRequest, trigger_batch_factory: BatchFactory
-) -> TriggerBatch:
+def trigger_batch(request: pytest.FixtureRequest) -> TriggerBatch:
     """The batch of the test's top-most `@pytest.mark.trigger_batch(...)` (its final state).
 
     The same batch is served by `mock_trigger_api` and `trigger_api_server`.
     """
-    marked = _marked(request, trigger_batch_factory)
+    marked = _marked(request)
     if not marked:
         pytest.fail(
             "the trigger_batch fixture needs a @pytest.mark.trigger_batch(status=...) marker",
@@ -228,10 +223,13 @@ def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
     return ini or "https://api.trigger.dev", "the trigger_api_url ini option"
 
 
-def _secret_key(factory: BatchFactory) -> str:
+def _secret_key(request: pytest.FixtureRequest) -> str:
+    # Derived like the test's seed, without asking for the fixtures: each one a test
+    # sets up costs as much as the rest of the mock.
     from pytest_trigger_batches.ids import IdSource
 
-    return IdSource(random.Random(factory.seed)).secret_key("dev")
+    seed = test_seed(request.config.stash[SEED_KEY], request.node.nodeid)
+    return IdSource(random.Random(seed)).secret_key("dev")
 
 
 def _fail_on_unexpected(
@@ -258,11 +256,16 @@ class _Marked:
     environment: str | None
 
 
-def _marked(request: pytest.FixtureRequest, factory: BatchFactory) -> list[_Marked]:
+def _marked(request: pytest.FixtureRequest) -> list[_Marked]:
     """The test's marked batches, built once so that every fixture serves the same ones."""
     marked: list[_Marked] | None = request.node.stash.get(MARKED_KEY, None)
     if marked is None:
-        marked = [_build_marked(factory, m) for m in request.node.iter_markers("trigger_batch")]
+        markers = list(request.node.iter_markers("trigger_batch"))
+        if markers:  # the factory (and so trigger_seed, overridable) only when needed
+            factory: BatchFactory = request.getfixturevalue("trigger_batch_factory")
+            marked = [_build_marked(factory, marker) for marker in markers]
+        else:
+            marked = []
         request.node.stash[MARKED_KEY] = marked
     return marked
 
@@ -305,8 +308,8 @@ def _marker_options(factory: BatchFactory) -> list[str]:
     return [*parameters, "environment", "progress_after"]
 
 
-def _serve_marked(api: TriggerApi, request: pytest.FixtureRequest, factory: BatchFactory) -> None:
-    for marked in _marked(request, factory):
+def _serve_marked(api: TriggerApi, request: pytest.FixtureRequest) -> None:
+    for marked in _marked(request):
         _, problem = _attempt(api.add_batch, marked.states, environment=marked.environment)
         if problem is not None:
             _marker_failure(marked.marker, problem)
