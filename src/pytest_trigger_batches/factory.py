@@ -208,7 +208,7 @@ class BatchFactory:
         if status == BatchStatus.COMPLETED:
             updated = finished + self._ms(1000, 600_000)
         own_id = self._ids.cuid(_ms(created))
-        run_ids = self._ids.cuids(_ms(sealed), run_count - failed)
+        runs = self._ids.cuids(_ms(sealed), run_count - failed, prefix="run_")
         failed_indices = sorted(self._rng.sample(range(run_count), failed))
         return TriggerBatch(
             id=batch_id or "batch_" + own_id,
@@ -216,7 +216,7 @@ class BatchFactory:
             created_at=created,
             updated_at=updated,
             run_count=run_count,
-            runs=tuple("run_" + run_id for run_id in run_ids),
+            runs=tuple(runs),
             idempotency_key=key,
             successful_run_count=run_count - failed,
             failed_run_count=failed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 
@@ -14,6 +15,7 @@ _COUNTER_SPAN = 36**4
 # Byte -> alphabet tables: ids for a 1,000-run batch come from one randbytes() call.
 _BASE36_TABLE = bytes(ord(_BASE36[b % 36]) for b in range(256))
 _NANOID_TABLE = bytes(ord(_NANOID[b % len(_NANOID)]) for b in range(256))
+_KEY_TABLE = bytes(ord(_KEY_CHARS[b % len(_KEY_CHARS)]) for b in range(256))
 _PAIRS = [a + b for a in _BASE36 for b in _BASE36]
 
 
@@ -41,23 +43,26 @@ class IdSource:
         """`c`, 8 base-36 chars of time, a 4-char counter, fingerprint, 8 random chars."""
         return self.cuids(at_ms, 1)[0]
 
-    def cuids(self, start_ms: int, count: int, *, per_ms: int = 50) -> list[str]:
-        """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order."""
+    def cuids(self, start_ms: int, count: int, *, per_ms: int = 50, prefix: str = "") -> list[str]:
+        """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order.
+
+        `prefix` ("run_") is put in front of each at no extra cost.
+        """
         noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE).decode("ascii")
-        stamps: dict[int, str] = {}
-        ids = []
-        counter = self._counter
-        for i in range(count):
-            at_ms = start_ms + i // per_ms
-            stamp = stamps.get(at_ms)
-            if stamp is None:
-                stamp = stamps[at_ms] = "c" + _base36(at_ms, 8)
-            counter = (counter + 1) % _COUNTER_SPAN
-            high, low = divmod(counter, 1296)
-            ids.append(
-                stamp + _PAIRS[high] + _PAIRS[low] + self._fingerprint + noise[8 * i : 8 * i + 8]
-            )
-        self._counter = counter
+        # One comprehension over precomputed parts: a loop of divmods was a quarter of
+        # building a 1,000-run batch.
+        stamps = [prefix + "c" + _base36(start_ms + n, 8) for n in range((count - 1) // per_ms + 1)]
+        first = self._counter + 1
+        tail = self._fingerprint
+        ids = [
+            stamps[i // per_ms]
+            + _PAIRS[(first + i) % _COUNTER_SPAN // 1296]
+            + _PAIRS[(first + i) % 1296]
+            + tail
+            + noise[8 * i : 8 * i + 8]
+            for i in range(count)
+        ]
+        self._counter = (first + count - 1) % _COUNTER_SPAN
         return ids
 
     def nanoids(self, count: int) -> list[str]:
@@ -85,6 +90,12 @@ def secret_key(environment: str = "dev", *, rng: random.Random | None = None) ->
 
 
 # A key starts a word, or follows a percent-escape ("Bearer%20tr_prod_..." in a URL).
+def derived_secret_key(seed: int, environment: str = "dev") -> str:
+    """A well-formed key that depends on `seed` alone: the same test, the same key."""
+    digest = hashlib.blake2b(str(seed).encode(), digest_size=24, person=b"secret-key").digest()
+    return f"tr_{environment}_" + digest.translate(_KEY_TABLE).decode("ascii")
+
+
 _KEYLIKE_RE = re.compile(
     r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(?:(dev|stg|prod|preview)_)?[^\s\"',;]*"
 )

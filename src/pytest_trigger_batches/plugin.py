@@ -10,7 +10,6 @@ import hashlib
 import os
 import random
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import pytest
@@ -224,12 +223,11 @@ def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 def _secret_key(request: pytest.FixtureRequest) -> str:
-    # Derived like the test's seed, without asking for the fixtures: each one a test
-    # sets up costs as much as the rest of the mock.
-    from pytest_trigger_batches.ids import IdSource
+    # From the test's seed, without asking for the seed fixture (a fixture set up per
+    # test costs more than the rest of this).
+    from pytest_trigger_batches.ids import derived_secret_key
 
-    seed = test_seed(request.config.stash[SEED_KEY], request.node.nodeid)
-    return IdSource(random.Random(seed)).secret_key("dev")
+    return derived_secret_key(test_seed(request.config.stash[SEED_KEY], request.node.nodeid))
 
 
 def _fail_on_unexpected(
@@ -247,13 +245,18 @@ def _fail_on_unexpected(
         )
 
 
-@dataclass(frozen=True, slots=True)
 class _Marked:
     """One `@pytest.mark.trigger_batch` batch: the states it is served as."""
 
-    marker: pytest.Mark
-    states: tuple[TriggerBatch, ...]
-    environment: str | None
+    # A plain class: a dataclass took half the plugin's import time to create.
+    __slots__ = ("environment", "marker", "states")
+
+    def __init__(
+        self, marker: pytest.Mark, states: tuple[TriggerBatch, ...], environment: str | None
+    ) -> None:
+        self.marker = marker
+        self.states = states
+        self.environment = environment
 
 
 def _marked(request: pytest.FixtureRequest) -> list[_Marked]:

@@ -26,6 +26,7 @@ ERROR_CODES = (
     "QUEUE_SIZE_LIMIT_EXCEEDED",
 )
 QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
+_CODES_OR_ABSENT = (*ERROR_CODES, None)
 
 ENVIRONMENTS = ("dev", "stg", "prod", "preview")
 
@@ -33,6 +34,9 @@ _CUID = r"c[0-9a-z]{24}"
 _NANOID = r"[1-9a-km-z]{21}"
 BATCH_ID_RE = re.compile(rf"batch_(?:{_CUID}|{_NANOID})")
 RUN_ID_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})")
+# All of a batch's runs checked in one pass, joined by spaces: a regex call per id was
+# a quarter of building a 1,000-run batch.
+_RUNS_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})(?: run_(?:{_CUID}|{_NANOID}))*")
 SECRET_KEY_RE = re.compile(r"tr_(dev|stg|prod|preview)_[0-9A-Za-z]{20,24}")
 
 
@@ -120,7 +124,16 @@ def problems(batch: TriggerBatch) -> list[str]:
         add(f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters or absent")
     if batch.updated_at < batch.created_at:
         add("updatedAt must not be before createdAt")
-    bad_runs = [r for r in batch.runs if not isinstance(r, str) or not RUN_ID_RE.fullmatch(r)]
+    runs = batch.runs
+    try:
+        joined = " ".join(runs)  # TypeError if any is not a string
+    except TypeError:
+        joined = ""
+    bad_runs = (
+        []
+        if not runs or _RUNS_RE.fullmatch(joined)
+        else [r for r in runs if not isinstance(r, str) or not RUN_ID_RE.fullmatch(r)]
+    )
     if bad_runs:
         add(f"runs must be run ids ('run_' + cuid or nanoid); got {bad_runs[0]!r}")
     elif len(set(batch.runs)) != len(batch.runs):
@@ -203,25 +216,30 @@ def _statuses_for(failed: int, run_count: int) -> tuple[str, ...]:
 
 def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
     errors = batch.errors
-    not_numbers = [e.index for e in errors if not is_whole_number(e.index)]
-    if not_numbers:
+    every_index = [e.index for e in errors]
+    indices = [i for i in every_index if type(i) is int]  # not bool: JSON has no such index
+    if len(indices) != len(every_index):
+        not_numbers = [i for i in every_index if type(i) is not int]
         add(f"error indices must be whole numbers; got {not_numbers!r}")
-    indices = [e.index for e in errors if is_whole_number(e.index)]
     if len(set(indices)) != len(indices):
         add(f"error indices must be unique; got {sorted(indices)}")
     out_of_range = [i for i in indices if not 0 <= i < batch.run_count]
     if out_of_range:
         add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range}")
-    for entry in errors:
-        if entry.error_code is not None and entry.error_code not in ERROR_CODES:
-            add(
-                f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; "
-                f"got {entry.error_code!r}"
-            )
-        if not isinstance(entry.task_identifier, str) or not entry.task_identifier.strip():
-            add(f"error {entry.index}: taskIdentifier must be a task id")
-        if not isinstance(entry.error, str):
-            add(f"error {entry.index}: error must be the message string")
+    # Comprehensions, not a loop of ifs: this runs over up to 1,000 entries per batch.
+    bad_codes = [e.error_code for e in errors if e.error_code not in _CODES_OR_ABSENT]
+    if bad_codes:
+        add(f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; got {bad_codes[0]!r}")
+    bad_tasks = [
+        e.index
+        for e in errors
+        if type(e.task_identifier) is not str or not e.task_identifier.strip()
+    ]
+    if bad_tasks:
+        add(f"error {bad_tasks[0]}: taskIdentifier must be a task id")
+    not_text = [e.index for e in errors if type(e.error) is not str]
+    if not_text:
+        add(f"error {not_text[0]}: error must be the message string")
     collapsed = failed > 0 and bool(errors) and all(e.error_code == QUEUE_LIMIT for e in errors)
     if collapsed:
         if len(errors) != 1:
