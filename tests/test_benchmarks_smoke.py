@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
-ROWS = ("1a", "1b", "1c", "1d", "2a", "2b", "2c", "2d", "3a", "3b", "3c", "4a", "4b", "4c")
+ROWS = ("1a", "1b", "1c", "1d", "1e", "2a", "2b", "2c", "2d", "3a", "3b", "3c", "4a", "4b", "4c")
 ROWS += ("5a", "5b", "5c")
 
 
