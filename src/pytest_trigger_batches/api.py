@@ -23,7 +23,7 @@ from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.faults import Fault, FaultKind, FaultQueue
 from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.ids import secret_key as make_secret_key
-from pytest_trigger_batches.model import TriggerBatch
+from pytest_trigger_batches.model import TriggerBatch, server_shape_problem
 
 __all__ = [
     "BatchHandle",
@@ -572,7 +572,7 @@ def _as_batch(value: object, *, parameter: str) -> TriggerBatch:
     if isinstance(value, TriggerBatch):
         return value
     if isinstance(value, Mapping):
-        shape = _server_shape_problem(value)
+        shape = server_shape_problem(value)
         if shape:
             raise ValueError(
                 f"{parameter} is not a body the server writes: {shape} "
@@ -583,44 +583,6 @@ def _as_batch(value: object, *, parameter: str) -> TriggerBatch:
         except (ValueError, TypeError) as problem:
             raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
     raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")
-
-
-_COMMON_FIELDS = ("id", "status", "idempotencyKey", "createdAt", "updatedAt", "runCount", "runs")
-_V1_FIELDS = frozenset((*_COMMON_FIELDS, "successfulRunCount", "failedRunCount", "errors"))
-_V2_FIELDS = frozenset((*_COMMON_FIELDS, "processingCompletedAt", "processing"))
-_PROCESSING_FIELDS = frozenset(("completedAt", "errors"))
-_ERROR_FIELDS = frozenset(("index", "taskIdentifier", "error", "errorCode"))
-_LEFT_OUT = ("idempotencyKey", "successfulRunCount", "failedRunCount", "errors")
-
-
-def _server_shape_problem(payload: Mapping[object, object]) -> str | None:
-    """Why `payload` is not a body the real server writes (unknown fields, nulls)."""
-    v2 = "processing" in payload
-    fields = _V2_FIELDS if v2 else _V1_FIELDS
-    unknown = sorted(repr(name) for name in payload if name not in fields)
-    if unknown:
-        return f"unknown field(s) {', '.join(unknown)} (it writes {', '.join(sorted(fields))})"
-    nulls = [name for name in (*_LEFT_OUT, "processingCompletedAt") if payload.get(name, 0) is None]
-    processing = payload.get("processing")
-    if isinstance(processing, Mapping):
-        unknown = sorted(repr(name) for name in processing if name not in _PROCESSING_FIELDS)
-        if unknown:
-            return f"processing has unknown field(s) {', '.join(unknown)}"
-        nulls += ["processing.completedAt"] if processing.get("completedAt", 0) is None else []
-    errors = processing.get("errors") if isinstance(processing, Mapping) else payload.get("errors")
-    for number, entry in enumerate(errors if isinstance(errors, list | tuple) else ()):
-        if not isinstance(entry, Mapping):
-            continue
-        unknown = sorted(repr(name) for name in entry if name not in _ERROR_FIELDS)
-        if unknown:
-            return f"errors[{number}] has unknown field(s) {', '.join(unknown)}"
-        if isinstance(entry.get("error"), Mapping):
-            return f"errors[{number}].error is the message string, not an object"
-        if "errorCode" in entry and entry["errorCode"] is None:
-            nulls.append(f"errors[{number}].errorCode")
-    if nulls:
-        return f"fields with no value are left out, never null: {', '.join(nulls)}"
-    return None
 
 
 def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:
