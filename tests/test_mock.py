@@ -561,3 +561,67 @@ def test_preflights_and_head_requests_are_not_retrievals(
     body = httpx.get(url(final), headers=auth(mock_trigger_api.secret_key)).json()
     assert body["status"] == "PENDING"
     mock_trigger_api.assert_retrieved(final, times=1)
+
+
+def test_polls_may_miss_states_between_them(
+    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory, fetch: Fetch
+) -> None:
+    pending, *_, completed = trigger_batch_factory.lifecycle("COMPLETED", failed_count=2)
+    mock_trigger_api.add_batch([pending, completed])  # a fast batch: PENDING, then done
+    assert statuses(fetch, mock_trigger_api, pending.id, 3) == ["PENDING", "COMPLETED", "COMPLETED"]
+
+
+def test_head_requests_meet_no_fault(
+    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+) -> None:
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    mock_trigger_api.fail_next("rate_limit")
+    assert httpx.head(url(batch), headers=auth(mock_trigger_api.secret_key)).status_code == 200
+    assert httpx.get(url(batch), headers=auth(mock_trigger_api.secret_key)).status_code == 429
+
+
+def test_a_preflight_is_answered_only_for_a_served_route(mock_trigger_api: MockTriggerApi) -> None:
+    asked = "authorization, x-trigger-client, traceparent"
+    answer = httpx.options(
+        url("batch_cmx0ugyuv00004a7d2bda9ln4", 2),
+        headers={"Origin": "https://app.example", "Access-Control-Request-Headers": asked},
+    )
+    assert answer.headers["access-control-allow-headers"] == asked
+    with pytest.raises(AssertionError, match="does not serve OPTIONS"):
+        httpx.options(f"{BASE}/api/v3/whatever")
+    mock_trigger_api.calls.clear()  # the refused preflight was this test's point
+
+
+def test_two_mocks_side_by_side_leave_a_third_host_alone(
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpcore
+
+    sent: list[str] = []
+
+    # Named as the method it stands in for: respx does not wrap a function of another name.
+    def handle_request(self: object, request: httpcore.Request) -> httpcore.Response:
+        sent.append(request.url.host.decode())
+        return httpcore.Response(204)
+
+    mock_trigger_api.stop()
+    monkeypatch.setattr(httpcore.ConnectionPool, "handle_request", handle_request)
+    batch = trigger_batch_factory()
+    try:
+        with MockTriggerApi(base_url="https://self-hosted.example") as other:
+            mock_trigger_api.start()
+            mock_trigger_api.add_batch(batch)
+            other.add_batch(batch)
+            for origin in (BASE, "https://self-hosted.example"):
+                answer = httpx.get(
+                    f"{origin}/api/v1/batches/{batch.id}", headers=auth(other.secret_key)
+                )
+                assert answer.status_code == 200
+            assert httpx.get("http://127.0.0.1:9/health").status_code == 204
+    finally:
+        mock_trigger_api.stop()
+    assert sent == ["127.0.0.1"]
+    assert (len(mock_trigger_api.calls), len(other.calls)) == (1, 1)

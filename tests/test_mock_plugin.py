@@ -286,3 +286,53 @@ def test_marker_with_key_in_options(mock_trigger_api):
     assert KEY[8:] not in output.replace(f'KEY = "{KEY}"', ""), "secret key leaked"
     assert leaks == 0
     assert "tr_prod_****" in output
+
+
+def test_the_trigger_batch_fixture_is_the_top_most_marker(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.trigger_batch("PROCESSING")
+class TestBatches:
+    @pytest.mark.trigger_batch("PARTIAL_FAILED")
+    @pytest.mark.trigger_batch("COMPLETED")
+    def test_app(self, mock_trigger_api, trigger_batch):
+        assert trigger_batch.status == "PARTIAL_FAILED"
+        order = [h.final.status for h in mock_trigger_api.batches]
+        assert order == ["PARTIAL_FAILED", "COMPLETED", "PROCESSING"]
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_two_markers_may_not_share_a_batch_id(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.trigger_batch("PENDING", batch_id="batch_cmx0ugyuv00004a7d2bda9ln4")
+@pytest.mark.trigger_batch("ABORTED", batch_id="batch_cmx0ugyuv00004a7d2bda9ln4")
+def test_app(trigger_batch):
+    pass
+""",
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*another trigger_batch marker has batch_id*"])
+
+
+def test_the_seed_note_names_an_overridden_seed(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.fixture
+def trigger_seed():
+    return 1234
+
+@pytest.mark.trigger_batch("COMPLETED")
+def test_app(trigger_batch):
+    assert False
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*batches in this test were built from seed 1234 (the trigger_seed fixture)*"]
+    )

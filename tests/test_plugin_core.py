@@ -198,7 +198,7 @@ def test_failing_test_shows_seed_and_rerun_hint(pytester: pytest.Pytester) -> No
         [
             "*_ test_uses_factory _*",
             "*- trigger-batches -*",
-            f"batches in this test were built from seed {plugin.test_seed(77, nodeid)} "
+            f"batches in this test were built from seed {plugin.seed_for_test(77, nodeid)} "
             "(run seed 77); rerun with:",
             f"  pytest --trigger-seed=77 '{nodeid}'",
             "*_ test_without_factory _*",

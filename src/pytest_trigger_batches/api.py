@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NoReturn
 from urllib.parse import urlsplit
 
 from pytest_trigger_batches import lifecycle, rules
@@ -145,12 +145,16 @@ class _Bucket:
         """When the next refill happens, in unix milliseconds."""
         return self.refilled_at_ms + self.interval_ms
 
-    def take(self, now_ms: int) -> tuple[bool, int]:
-        """Spend a token if there is one: (allowed, remaining)."""
+    def refill_until(self, now_ms: int) -> None:
+        """Add the refills due by `now_ms`, so every answer's headers are current."""
         periods = (now_ms - self.refilled_at_ms) // self.interval_ms
         if periods > 0:
             self.tokens = min(self.limit, self.tokens + periods * self.refill)
             self.refilled_at_ms += periods * self.interval_ms
+
+    def take(self, now_ms: int) -> tuple[bool, int]:
+        """Spend a token if there is one: (allowed, remaining)."""
+        self.refill_until(now_ms)
         if self.tokens >= 1:
             self.tokens -= 1
             return True, self.tokens
@@ -346,14 +350,16 @@ class TriggerApi:
         version = int(route.group(1)) if route else None
         batch_id = route.group(2) if route else None
         with self._lock:
-            if method == "OPTIONS":
-                answer: ApiResponse | Disconnect = ApiResponse(204, dict(_CORS), b"")
-            elif route is None or method not in ("GET", "HEAD"):
+            if route is None or method not in ("GET", "HEAD", "OPTIONS"):
                 self._record(method, url, path, batch_id, version, lowered, None)
                 raise UnexpectedTriggerRequest(self._explain_unexpected(method, url, path, lowered))
+            if method == "OPTIONS":  # a browser's CORS preflight
+                asked = lowered.get("access-control-request-headers")
+                cors = {**_CORS, "access-control-allow-headers": asked} if asked else _CORS
+                answer: ApiResponse | Disconnect = ApiResponse(204, dict(cors), b"")
             else:
-                # HEAD is answered with the headers only and, as the application sees no
-                # body, does not move the batch along its lifecycle.
+                # HEAD is answered with the headers only: the application sees no body,
+                # so it neither moves the batch along its lifecycle nor meets a fault.
                 answer = self._retrieve(batch_id or "", version or 1, lowered, method == "GET")
             self._record(method, url, path, batch_id, version, lowered, answer)
             return answer
@@ -363,7 +369,8 @@ class TriggerApi:
     ) -> ApiResponse | Disconnect:
         now_ms = _now_ms()
         bucket = self._bucket
-        fault = self._faults.take(batch_id)
+        bucket.refill_until(now_ms)
+        fault = self._faults.take(batch_id) if with_body else None  # faults are for GETs
         if fault is not None:
             if fault.kind in ("timeout", "connect_error"):
                 return Disconnect(fault.kind)
@@ -436,6 +443,26 @@ class TriggerApi:
                 status_code=status_code,
                 outcome=outcome,  # type: ignore[arg-type]
             )
+        )
+
+    def refuse_other_origin(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]]
+    ) -> NoReturn:
+        """Record a request to another Trigger.dev origin and raise `UnexpectedTriggerRequest`.
+
+        The code under test calls a Trigger.dev host that is not the one the test set up
+        (marker, `TRIGGER_API_URL`, ini option): it must not reach the real service.
+        """
+        __tracebackhide__ = True
+        lowered = {name.lower(): value for name, value in headers}
+        with self._lock:
+            self._record(method.upper(), url, urlsplit(url).path, None, None, lowered, None)
+        raise UnexpectedTriggerRequest(
+            f"{self.name} stands in for {self.base_url}, but the code under test sent "
+            f"{method.upper()} {redact(url)}: another Trigger.dev origin. Point the code at "
+            f"{self.base_url} (TRIGGER_API_URL), or set the origin the test intercepts with "
+            f"@pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the trigger_api_url "
+            f"ini option. It was not sent to the real service."
         )
 
     def _explain_unexpected(

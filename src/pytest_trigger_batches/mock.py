@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import functools
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import httpx
 import respx
@@ -61,8 +62,6 @@ class _Router:
     only these two methods, so this is registered with it directly.
     """
 
-    _pass_through_origin: respx.Route | None = None
-
     def __init__(self, api: TriggerApi) -> None:
         self._api = api
         self._mocker = Mocker.registry[DEFAULT_MOCKER]
@@ -81,9 +80,7 @@ class _Router:
         __tracebackhide__ = True
         url = str(request.url)
         if not self._api.owns(url):
-            if len(self._mocker.routers) > 1:
-                raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
-            raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
+            self._not_ours(request, url)
         answer = self._api.handle(request.method, url, request.headers.multi_items())
         if isinstance(answer, Disconnect):
             if answer.kind == "timeout":
@@ -93,13 +90,25 @@ class _Router:
             answer.status_code, headers=answer.headers, content=answer.body, request=request
         )
 
+    def _not_ours(self, request: httpx.Request, url: str) -> NoReturn:
+        """Hand a request for another origin on: never to the real Trigger.dev."""
+        __tracebackhide__ = True
+        routers = self._mocker.routers
+        if any(isinstance(r, _Router) and r._api.owns(url) for r in routers):
+            raise AllMockedAssertionError("another mock_trigger_api serves this origin")
+        if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
+            raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
+        host = request.url.host.rstrip(".")
+        if host == "trigger.dev" or host.endswith(".trigger.dev"):
+            self._api.refuse_other_origin(request.method, url, request.headers.multi_items())
+        raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
+
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         return self.handler(request)
 
 
+@functools.cache
 def _pass_through_origin() -> respx.Route:
     # respx's PassThrough names the route that let a request through; one will do.
-    if _Router._pass_through_origin is None:
-        _Router._pass_through_origin = respx.Route()
-    return _Router._pass_through_origin
+    return respx.Route()

@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
+USED_SEED_KEY = pytest.StashKey[int]()
 MARKED_KEY = pytest.StashKey[list["_Marked"]]()
 # Tests whose reports get the seed section and key redaction.
-_PLUGIN_FIXTURES = frozenset(("trigger_seed", "mock_trigger_api", "trigger_api_server"))
+_PLUGIN_FIXTURES = frozenset(
+    ("trigger_seed", "mock_trigger_api", "trigger_api_server", "trigger_batch")
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,16 +97,24 @@ def pytest_runtest_makereport(
         _redact_report(report)  # captured output and logs, shown by -rA for passes too
     if report.failed and uses_plugin:
         _redact_report(report)
-        seed = item.config.stash[SEED_KEY]
-        report.sections.append(
-            (
-                "trigger-batches",
-                f"batches in this test were built from seed {test_seed(seed, item.nodeid)} "
-                f"(run seed {seed}); rerun with:\n"
-                f"  pytest --trigger-seed={seed} '{item.nodeid}'",
-            )
-        )
+        report.sections.append(("trigger-batches", _seed_note(item)))
     return report
+
+
+def _seed_note(item: pytest.Item) -> str:
+    run_seed = item.config.stash[SEED_KEY]
+    used = item.stash.get(USED_SEED_KEY, None)
+    if used is None:
+        return (
+            f"no batch was built in this test; the run's seed is {run_seed} "
+            f"(--trigger-seed={run_seed})"
+        )
+    if used != seed_for_test(run_seed, item.nodeid):
+        return f"batches in this test were built from seed {used} (the trigger_seed fixture)"
+    return (
+        f"batches in this test were built from seed {used} (run seed {run_seed}); "
+        f"rerun with:\n  pytest --trigger-seed={run_seed} '{item.nodeid}'"
+    )
 
 
 def _redact_report(report: pytest.TestReport) -> None:
@@ -118,26 +129,24 @@ def _redact_report(report: pytest.TestReport) -> None:
     report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
-def test_seed(run_seed: int, nodeid: str) -> int:
+def seed_for_test(run_seed: int, nodeid: str) -> int:
     """The seed of one test: its own stream, whichever tests ran before it."""
     digest = hashlib.blake2b(f"{run_seed}:{nodeid}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 1
 
 
-test_seed.__test__ = False  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def trigger_seed(request: pytest.FixtureRequest) -> int:
     """The seed this test's batches come from; override the fixture to pin it."""
-    return test_seed(request.config.stash[SEED_KEY], request.node.nodeid)
+    return seed_for_test(request.config.stash[SEED_KEY], request.node.nodeid)
 
 
 @pytest.fixture
-def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
+def trigger_batch_factory(request: pytest.FixtureRequest, trigger_seed: int) -> BatchFactory:
     """Build realistic `TriggerBatch` objects: `trigger_batch_factory(status="COMPLETED")`."""
     from pytest_trigger_batches.factory import BatchFactory
 
+    request.node.stash[USED_SEED_KEY] = trigger_seed  # what a failure report names
     return BatchFactory(seed=trigger_seed)
 
 
@@ -227,7 +236,7 @@ def _secret_key(request: pytest.FixtureRequest) -> str:
     # test costs more than the rest of this).
     from pytest_trigger_batches.ids import derived_secret_key
 
-    return derived_secret_key(test_seed(request.config.stash[SEED_KEY], request.node.nodeid))
+    return derived_secret_key(seed_for_test(request.config.stash[SEED_KEY], request.node.nodeid))
 
 
 def _fail_on_unexpected(
@@ -263,14 +272,31 @@ def _marked(request: pytest.FixtureRequest) -> list[_Marked]:
     """The test's marked batches, built once so that every fixture serves the same ones."""
     marked: list[_Marked] | None = request.node.stash.get(MARKED_KEY, None)
     if marked is None:
-        markers = list(request.node.iter_markers("trigger_batch"))
+        markers = _in_reading_order(request.node)
         if markers:  # the factory (and so trigger_seed, overridable) only when needed
             factory: BatchFactory = request.getfixturevalue("trigger_batch_factory")
             marked = [_build_marked(factory, marker) for marker in markers]
+            ids = [m.states[0].id for m in marked]
+            for m in marked:
+                if ids.count(m.states[0].id) > 1:
+                    _marker_failure(
+                        m.marker, f"another trigger_batch marker has batch_id {m.states[0].id!r}"
+                    )
         else:
             marked = []
         request.node.stash[MARKED_KEY] = marked
     return marked
+
+
+def _in_reading_order(node: pytest.Item) -> list[pytest.Mark]:
+    """The test's trigger_batch markers top to bottom: its own, then its class's, module's.
+
+    pytest keeps each node's decorators bottom-up (the order they were applied).
+    """
+    by_node: dict[int, list[pytest.Mark]] = {}
+    for owner, marker in node.iter_markers_with_node("trigger_batch"):
+        by_node.setdefault(id(owner), []).append(marker)
+    return [marker for markers in by_node.values() for marker in reversed(markers)]
 
 
 def _build_marked(factory: BatchFactory, marker: pytest.Mark) -> _Marked:

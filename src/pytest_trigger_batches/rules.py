@@ -70,6 +70,19 @@ TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
 FINAL_STATUSES = frozenset({"COMPLETED", "ABORTED"})
 
 
+def _closure(steps: frozenset[tuple[Phase, Phase]]) -> frozenset[tuple[Phase, Phase]]:
+    reachable = set(steps)
+    while True:
+        longer = {(a, d) for a, b in reachable for c, d in reachable if b == c} - reachable
+        if not longer:
+            return frozenset(reachable)
+        reachable |= longer
+
+
+REACHABLE = _closure(TRANSITIONS)
+"""Phase pairs one or more transitions apart: two polls may miss the states between."""
+
+
 def phase(batch: TriggerBatch) -> Phase:
     """The batch's status and whether its run creation has finished."""
     return (batch.status.value, batch.successful_run_count is not None)
@@ -96,8 +109,8 @@ def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
         if not set(before.runs) <= set(after.runs):
             return "runs disappeared"
         return None
-    if (old, new) not in TRANSITIONS:
-        return f"no transition from {_name(old)} to {_name(new)}"
+    if (old, new) not in REACHABLE:
+        return f"{_name(new)} never follows {_name(old)}"
     if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
         return "runs or errors changed after run creation had finished"
     return None
