@@ -1061,37 +1061,37 @@ SETTINGS = [
         "accept_key-unknown-environment",
         lambda c: c.api.accept_key("tr_live_" + "a" * 22),
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got 'tr_\*\*\*\*'",
+        rf"key must be a secret key: {KEY_RULE}; got 'tr_live_\*\*\*\*'",
     ),
     case(
         "accept_key-public-key",
         lambda c: c.api.accept_key("pk_dev_" + "a" * 22),
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got 'pk_dev_a+'",
+        rf"key must be a secret key: {KEY_RULE}; got 'pk_dev_\*\*\*\*'",
     ),
     case(
         "accept_key-with-Bearer",
         lambda c: c.api.accept_key("Bearer " + KEY),
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got 'Bearer tr_dev_\*\*\*\*'",
+        rf"key must be a secret key: {KEY_RULE}; got '\*\*\*\*'",
     ),
     case(
         "accept_key-trailing-space",
         lambda c: c.api.accept_key(KEY + " "),
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got 'tr_dev_\*\*\*\* '",
+        rf"key must be a secret key: {KEY_RULE}; got 'tr_dev_\*\*\*\*'",
     ),
     case(
         "accept_key-bytes",
         lambda c: c.api.accept_key(KEY.encode()),  # type: ignore[arg-type]
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got \"b'tr_dev_\*\*\*\*'\"",
+        rf"key must be a secret key: {KEY_RULE}; got '<bytes>'",
     ),
     case(
         "accept_key-None",
         lambda c: c.api.accept_key(None),  # type: ignore[arg-type]
         ValueError,
-        rf"key must be a secret key: {KEY_RULE}; got 'None'",
+        rf"key must be a secret key: {KEY_RULE}; got '<NoneType>'",
     ),
     case(
         "accept_key-environment-empty",
@@ -1147,13 +1147,13 @@ SETTINGS = [
         "api-secret_key-malformed",
         lambda c: TriggerApi(secret_key="sk_test_123"),
         ValueError,
-        rf"secret_key must be a secret key: {KEY_RULE}, or None; got 'sk_test_123'",
+        rf"secret_key must be a secret key: {KEY_RULE}; got 'sk_test_\*\*\*\*'",
     ),
     case(
         "api-secret_key-empty",
         lambda c: MockTriggerApi(secret_key=""),
         ValueError,
-        rf"secret_key must be a secret key: {KEY_RULE}, or None; got ''",
+        rf"secret_key must be a secret key: {KEY_RULE}; got '\*\*\*\*'",
     ),
 ]
 

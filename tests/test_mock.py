@@ -625,3 +625,18 @@ def test_two_mocks_side_by_side_leave_a_third_host_alone(
         mock_trigger_api.stop()
     assert sent == ["127.0.0.1"]
     assert (len(mock_trigger_api.calls), len(other.calls)) == (1, 1)
+
+
+def test_a_malformed_key_is_masked_and_other_text_left_alone(
+    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+) -> None:
+    from pytest_trigger_batches.ids import redact
+
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    typo = "tr_prd_" + "S3cret" * 4  # a real key with its prefix mistyped is still a secret
+    assert httpx.get(url(batch), headers=auth(typo)).status_code == 401
+    assert mock_trigger_api.calls[-1].headers["authorization"] == "Bearer tr_prd_****"
+    assert redact("tr_expected_total = 3; key=tr_dev_Ab12&page=2") == (
+        "tr_expected_total = 3; key=tr_dev_****&page=2"
+    )

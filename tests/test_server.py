@@ -613,7 +613,7 @@ def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
         (["--batch", "ABORTED:5:2"], "failed_count for a ABORTED batch of 5 items must be 5"),
         (["--batch", "COMPLETED:1:0:0"], "expected STATUS[:run_count[:failed_count]]"),
         (["--port", "70000"], "argument --port: must be a port number from 0 to 65535"),
-        (["--key", "tr_dev_short"], "argument --key: must be a secret key"),
+        (["--key", "tr_dev_short"], "argument --key must be a secret key"),
         (["--batches-file", "/nonexistent/batches.json"], "argument --batches-file: cannot read"),
         (["--seed", "x"], "argument --seed: invalid int value"),
     ],

@@ -119,16 +119,15 @@ def _port(text: str) -> int:
 
 
 def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
-    from pytest_trigger_batches import rules
     from pytest_trigger_batches.factory import BatchFactory
-    from pytest_trigger_batches.ids import IdSource, redact
+    from pytest_trigger_batches.ids import IdSource, environment_of_key
     from pytest_trigger_batches.server import TriggerApiServer
 
-    if options.key is not None and not rules.SECRET_KEY_RE.fullmatch(options.key):
-        serve.error(
-            f"argument --key: must be a secret key, tr_dev_, tr_stg_, tr_prod_ or "
-            f"tr_preview_ + 20 to 24 letters or digits; got {redact(options.key)!r}"
-        )
+    if options.key is not None:
+        try:
+            environment_of_key(options.key, parameter="argument --key")
+        except ValueError as problem:
+            serve.error(str(problem))
     seed: int = options.seed if options.seed is not None else random.randrange(10**8)
     factory = BatchFactory(seed=seed)
     key: str = options.key or IdSource(random.Random(seed)).secret_key("dev")

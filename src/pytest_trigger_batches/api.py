@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.faults import Fault, FaultKind, FaultQueue
-from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, server_shape_problem
 
@@ -174,13 +174,8 @@ class TriggerApi:
         self.name = name
         """How messages call this API (the fixture's name)."""
         self.base_url = _normalize_base_url(base_url)
-        if secret_key is not None and (
-            not isinstance(secret_key, str) or not rules.SECRET_KEY_RE.fullmatch(secret_key)
-        ):
-            raise ValueError(
-                f"secret_key must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + "
-                f"20 to 24 letters or digits, or None; got {redact(str(secret_key))!r}"
-            )
+        if secret_key is not None:
+            environment_of_key(secret_key, parameter="secret_key")
         self._default_key = secret_key or make_secret_key("dev")
         parts = urlsplit(self.base_url)
         self._origin = (
@@ -263,15 +258,10 @@ class TriggerApi:
 
         `environment` defaults to the key's own (`tr_prod_...` belongs to "prod").
         """
-        match = rules.SECRET_KEY_RE.fullmatch(key) if isinstance(key, str) else None
-        if match is None:
-            raise ValueError(
-                f"key must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + 20 "
-                f"to 24 letters or digits; got {redact(str(key))!r}"
-            )
+        own = environment_of_key(key, parameter="key")
         _check_environment(environment)
         with self._lock:
-            self._keys[key] = environment or match.group(1)
+            self._keys[key] = environment or own
 
     def fail_next(
         self,
@@ -439,7 +429,7 @@ class TriggerApi:
                 path=redact(path),
                 batch_id=None if batch_id is None else redact(batch_id),
                 api_version=version,
-                headers={name: redact(value) for name, value in headers.items()},
+                headers={name: shown_header(name, value) for name, value in headers.items()},
                 status_code=status_code,
                 outcome=outcome,  # type: ignore[arg-type]
             )
@@ -468,7 +458,9 @@ class TriggerApi:
     def _explain_unexpected(
         self, method: str, url: str, path: str, headers: Mapping[str, str]
     ) -> str:
-        shown = "\n".join(f"    {name}: {redact(value)}" for name, value in headers.items())
+        shown = "\n".join(
+            f"    {name}: {shown_header(name, value)}" for name, value in headers.items()
+        )
         served = "\n".join(
             f"    {self._prefix}{route.split(' ', 1)[1]} ({route.split(' ')[0]})"
             for route in SERVED

@@ -6,7 +6,7 @@ import hashlib
 import random
 import re
 
-from pytest_trigger_batches.rules import ENVIRONMENTS
+from pytest_trigger_batches.rules import ENVIRONMENTS, SECRET_KEY_RE
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _NANOID = "123456789abcdefghijkmnopqrstuvwxyz"
@@ -96,9 +96,38 @@ def derived_secret_key(seed: int, environment: str = "dev") -> str:
     return f"tr_{environment}_" + digest.translate(_KEY_TABLE).decode("ascii")
 
 
+# A secret key's prefix and the characters after it, also after a percent-escape
+# (`Bearer%20tr_dev_...` in a URL). Identifiers such as `tr_total` are left alone.
 _KEYLIKE_RE = re.compile(
-    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(?:(dev|stg|prod|preview)_)?[^\s\"',;]*"
+    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(dev|stg|prod|preview)_[0-9A-Za-z]+"
 )
+
+
+def environment_of_key(key: object, *, parameter: str) -> str:
+    """The environment of a well-formed secret key; else `ValueError` showing it masked."""
+    match = SECRET_KEY_RE.fullmatch(key) if isinstance(key, str) else None
+    if match is None:
+        raise ValueError(
+            f"{parameter} must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + "
+            f"20 to 24 letters or digits; got {mask_key(key)!r}"
+        )
+    return match.group(1)
+
+
+def mask_key(value: object) -> str:
+    """Show a value meant as a key by its prefix alone (`tr_live_****`), well-formed or not."""
+    if not isinstance(value, str):
+        return f"<{type(value).__name__}>"
+    prefix = re.match(r"[A-Za-z]{1,10}_(?:[A-Za-z]{1,10}_)?", value)
+    return (prefix.group(0) if prefix else "") + "****"
+
+
+def shown_header(name: str, value: str) -> str:
+    """A header value fit to print or record: the credentials masked, keys redacted."""
+    if name.lower() == "authorization":
+        scheme, _, credentials = value.partition(" ")
+        return f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value)
+    return redact(value)
 
 
 def redact(text: str) -> str:
@@ -109,5 +138,4 @@ def redact(text: str) -> str:
 
 
 def _redacted(match: re.Match[str]) -> str:
-    environment = match.group(1)
-    return f"tr_{environment}_****" if environment else "tr_****"
+    return f"tr_{match.group(1)}_****"
