@@ -189,10 +189,12 @@ def test_a_pinned_key_can_belong_to_a_named_environment(
     mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory, fetch: Fetch
 ) -> None:
     batch = trigger_batch_factory()
-    mock_trigger_api.add_batch(batch, environment="staging-eu")
     eu, us = "tr_stg_" + "e" * 20, "tr_stg_" + "u" * 20
+    with pytest.raises(ValueError, match="pin a key to it first"):
+        mock_trigger_api.add_batch(batch, environment="staging-eu")  # no key belongs to it
     mock_trigger_api.accept_key(eu, environment="staging-eu")
     mock_trigger_api.accept_key(us, environment="staging-us")
+    mock_trigger_api.add_batch(batch, environment="staging-eu")
     assert fetch(url(batch), headers=auth(eu)).status_code == 200
     assert fetch(url(batch), headers=auth(us)).status_code == 404
 

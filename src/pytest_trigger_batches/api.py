@@ -238,6 +238,13 @@ class TriggerApi:
         if progress_after is not None:
             states = lifecycle.timeline(states[0], polls=progress_after)
         _check_environment(environment)
+        known = {*rules.ENVIRONMENTS, *self._keys.values()}
+        if environment is not None and environment not in known:
+            # No key could ever see it: every request would get 404, silently.
+            raise ValueError(
+                f"environment must be one a key belongs to: {', '.join(sorted(known))}; got "
+                f"{environment!r} (pin a key to it first: accept_key(key, environment=...))"
+            )
         handle = BatchHandle(states[0].id, states, environment)
         with self._lock:
             self._batches[handle.id] = handle

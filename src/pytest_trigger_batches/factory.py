@@ -339,15 +339,14 @@ def _runs_created(status: BatchStatus, value: bool | None) -> bool:
 
 
 def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int:
+    if status == BatchStatus.PARTIAL_FAILED and run_count < 2:
+        raise ValueError(
+            "run_count must be at least 2 for PARTIAL_FAILED (some items fail, some succeed)"
+        )
     if value is None:
         if status == BatchStatus.ABORTED:
             return run_count
         if status == BatchStatus.PARTIAL_FAILED:
-            if run_count < 2:
-                raise ValueError(
-                    "run_count must be at least 2 for PARTIAL_FAILED (some items fail, "
-                    "some succeed)"
-                )
             return min(run_count - 1, max(1, run_count * 3 // 10))
         return 0
     failed = _count("failed_count", value)
