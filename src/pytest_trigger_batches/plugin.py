@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
-USED_SEED_KEY = pytest.StashKey[int]()
+MARKED_SEED_KEY = pytest.StashKey[int]()
 MARKED_KEY = pytest.StashKey[list["_Marked"]]()
 # Tests whose reports get the seed section and key redaction.
 _PLUGIN_FIXTURES = frozenset(
@@ -103,7 +103,11 @@ def pytest_runtest_makereport(
 
 def _seed_note(item: pytest.Item) -> str:
     run_seed = item.config.stash[SEED_KEY]
-    used = item.stash.get(USED_SEED_KEY, None)
+    # The seed its batches really came from: the factory's, if the test built any.
+    factory = getattr(item, "funcargs", {}).get("trigger_batch_factory")
+    used = getattr(factory, "seed", None)
+    if used is None:
+        used = item.stash.get(MARKED_SEED_KEY, None)
     if used is None:
         return (
             f"no batch was built in this test; the run's seed is {run_seed} "
@@ -142,11 +146,10 @@ def trigger_seed(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture
-def trigger_batch_factory(request: pytest.FixtureRequest, trigger_seed: int) -> BatchFactory:
+def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
     """Build realistic `TriggerBatch` objects: `trigger_batch_factory(status="COMPLETED")`."""
     from pytest_trigger_batches.factory import BatchFactory
 
-    request.node.stash[USED_SEED_KEY] = trigger_seed  # what a failure report names
     return BatchFactory(seed=trigger_seed)
 
 
@@ -275,6 +278,7 @@ def _marked(request: pytest.FixtureRequest) -> list[_Marked]:
         markers = _in_reading_order(request.node)
         if markers:  # the factory (and so trigger_seed, overridable) only when needed
             factory: BatchFactory = request.getfixturevalue("trigger_batch_factory")
+            request.node.stash[MARKED_SEED_KEY] = factory.seed
             marked = [_build_marked(factory, marker) for marker in markers]
             ids = [m.states[0].id for m in marked]
             for m in marked:
