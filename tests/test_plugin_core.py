@@ -300,25 +300,10 @@ def test_xdist_workers_share_the_run_seed(pytester: pytest.Pytester) -> None:
 # -- import cost -----------------------------------------------------------------------------
 
 
-def test_importing_the_plugin_loads_nothing_heavy(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["pytest_trigger_batches.plugin", "pytest_trigger_batches"])
+def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
     code = (
-        "import pytest_trigger_batches.plugin; import sys; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faker','respx','httpx')))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert done.stdout.strip() == "[]"
-
-
-def test_importing_the_package_loads_nothing_heavy(tmp_path: Path) -> None:
-    code = (
-        "import pytest_trigger_batches; import sys; "
+        f"import {module}; import sys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faker','respx','httpx')))"
     )
     done = subprocess.run(

@@ -316,15 +316,6 @@ class TriggerApi:
             interval_ms = max(1, round(interval * 1000))
             self._bucket = _Bucket(limit, refill, interval_ms, tokens=limit)
 
-    def reset(self) -> None:
-        """Forget batches, pinned keys, faults, calls and the rate-limit bucket."""
-        with self._lock:
-            self._batches.clear()
-            self._keys.clear()
-            self._faults = FaultQueue()
-            self._bucket = _Bucket()
-            self.calls.clear()
-
     # -- the pipeline -------------------------------------------------------------
 
     def owns(self, url: str) -> bool:
