@@ -101,3 +101,15 @@ def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
         monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest --assert=plain")
+
+
+# -- one matrix over both transports (tests/wire.py) -------------------------------------
+
+
+@pytest.fixture(params=["respx-sync", "respx-async", "server"])
+def wire(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The API served over each transport in turn, with a fixed key."""
+    from wire import wire as serve
+
+    with serve(request.param) as served:
+        yield served

@@ -28,8 +28,8 @@ STATUSES = r"PENDING, PROCESSING, COMPLETED, PARTIAL_FAILED, ABORTED"
 CODES = (
     r"TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED"
 )
-KEY_RULE = r"tr_dev_, tr_stg_, tr_prod_ or tr_preview_ \+ 20 to 24 letters or digits"
-KEY = "tr_dev_" + "Kq7" * 7  # 21 chars after the prefix
+KEY_RULE = r"tr_dev_, tr_stg_, tr_prod_ or tr_preview_ \+ 24 letters or digits \(20 in keys made before 2026-08-06\), or an additional key tr_<env>_sk_ \+ 24"
+KEY = "tr_dev_" + "Kq7" * 8  # 24 chars after the prefix
 WELL_FORMED_ID = "batch_cmx0ugyuv00004a7d2bda9ln4"
 
 
@@ -1059,7 +1059,7 @@ SETTINGS = [
     ),
     case(
         "accept_key-unknown-environment",
-        lambda c: c.api.accept_key("tr_live_" + "a" * 22),
+        lambda c: c.api.accept_key("tr_live_" + "a" * 24),
         ValueError,
         rf"key must be a secret key: {KEY_RULE}; got 'tr_live_\*\*\*\*'",
     ),

@@ -39,7 +39,7 @@ from pytest_trigger_batches.mock import MockTriggerApi
 
 TRIED: Counter[str] = Counter()
 SSL = ssl.create_default_context()  # one for every client: building one takes ~25 ms
-KEY = "tr_dev_" + "F" * 22
+KEY = "tr_dev_" + "F" * 24
 FACTORY = BatchFactory(seed=99)
 BATCH = FACTORY("COMPLETED", run_count=8, failed_count=3)
 PAYLOADS = {

@@ -87,7 +87,7 @@ def test_batch(mock_trigger_api, trigger_batch_factory, client, record, n):
     assert [client.get(url, headers=auth(key)).status_code for _ in range(6)] == [
         503, 503, 200, 200, 200, 429
     ]
-    assert client.get(url, headers=auth("tr_prod_" + "y" * 22)).status_code == 401
+    assert client.get(url, headers=auth("tr_prod_" + "y" * 24)).status_code == 401
     assert len(mock_trigger_api.calls) == 7
     mock_trigger_api.fail_next("timeout", times=3)  # left pending on purpose
     mock_trigger_api.add_batch(trigger_batch_factory("COMPLETED"))  # never retrieved

@@ -164,10 +164,10 @@ def test_pinned_keys_reject_other_well_formed_keys(
 ) -> None:
     batch = trigger_batch_factory()
     mock_trigger_api.add_batch(batch)
-    pinned = "tr_prod_" + "A1" * 11
+    pinned = "tr_prod_" + "A1" * 12
     mock_trigger_api.accept_key(pinned)
     assert fetch(url(batch), headers=auth(pinned)).status_code == 200
-    other = fetch(url(batch), headers=auth("tr_prod_" + "B2" * 11))
+    other = fetch(url(batch), headers=auth("tr_prod_" + "B2" * 12))
     assert other.status_code == 401
     assert other.json() == {"error": "Invalid API Key"}
     assert mock_trigger_api.secret_key == pinned
@@ -178,7 +178,7 @@ def test_a_batch_of_another_environment_is_404(
 ) -> None:
     batch = trigger_batch_factory()
     mock_trigger_api.add_batch(batch, environment="prod")
-    prod, dev = "tr_prod_" + "p" * 22, "tr_dev_" + "d" * 22
+    prod, dev = "tr_prod_" + "p" * 24, "tr_dev_" + "d" * 24
     assert fetch(url(batch), headers=auth(prod)).status_code == 200
     response = fetch(url(batch), headers=auth(dev))
     assert response.status_code == 404

@@ -581,7 +581,7 @@ def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
     states = [s.to_payload(version=2) for s in BatchFactory(seed=4).lifecycle("COMPLETED")]
     path = tmp_path / "batches.json"
     path.write_text(json.dumps([payload, states]))
-    key = "tr_stg_" + "Z" * 22
+    key = "tr_stg_" + "Z" * 24
 
     cli = Cli("--port", "0", "--batches-file", str(path), "--key", key)
     try:
@@ -589,7 +589,7 @@ def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
         base = announced[0].rsplit(" ", 1)[1]
         code, _, body = urlopen(f"{base}/api/v1/batches/{payload['id']}", headers=auth(key))
         wrong, _, _ = urlopen(
-            f"{base}/api/v1/batches/{payload['id']}", headers=auth("tr_stg_" + "Y" * 22)
+            f"{base}/api/v1/batches/{payload['id']}", headers=auth("tr_stg_" + "Y" * 24)
         )
         walked = [
             json.loads(urlopen(f"{base}/api/v2/batches/{states[0]['id']}", headers=auth(key))[2])

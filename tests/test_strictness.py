@@ -37,7 +37,7 @@ HEADER = """
 import asyncio
 import httpx, pytest
 
-KEY = "tr_dev_" + "s" * 22
+KEY = "tr_dev_" + "s" * 24
 AUTH = {"Authorization": "Bearer " + KEY}
 
 

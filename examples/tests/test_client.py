@@ -16,8 +16,8 @@ from batch_app.client import (
 
 from pytest_trigger_batches import BatchStatus, TriggerBatch, assert_run_counts
 
-PROD_KEY = "tr_prod_" + "p1" * 11
-DEV_KEY = "tr_dev_" + "d2" * 11
+PROD_KEY = "tr_prod_" + "p1" * 12
+DEV_KEY = "tr_dev_" + "d2" * 12
 
 
 def assert_reads(batch: Batch, served: TriggerBatch) -> None:

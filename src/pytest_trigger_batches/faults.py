@@ -1,8 +1,9 @@
-"""Faults a test asks for: the next N retrievals fail in a chosen way."""
+"""Faults a test asks for: the next N requests (to one route, or of one batch) fail."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -12,13 +13,18 @@ FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 @dataclass(slots=True)
 class Fault:
-    """`times` more retrievals (of `batch_id`, or of any batch when None) fail as `kind`."""
+    """`times` more requests fail as `kind`: to `route` and of `batch_id` (None: any)."""
 
     kind: FaultKind
     times: int
     batch_id: str | None
     status_code: int
     reset_after: float
+    route: str | None = None
+
+    def applies(self, route: str, params: Mapping[str, str]) -> bool:
+        """Whether a request to `route` with `params` meets this fault."""
+        return self.route in (None, route) and self.batch_id in (None, params.get("batchId"))
 
     @classmethod
     def make(
@@ -29,6 +35,7 @@ class Fault:
         batch_id: object,
         status_code: object,
         reset_after: object,
+        route: str | None = None,
     ) -> Fault:
         """Check every argument and name the one that is wrong."""
         if kind not in FAULT_KINDS:
@@ -62,21 +69,23 @@ class Fault:
                 f"reset_after applies to fault='rate_limit' only; got reset_after="
                 f"{reset_after!r} with fault={kind!r}"
             )
-        return cls(kind, times, batch_id, status_code, float(reset_after))  # type: ignore[arg-type]
+        return cls(kind, times, batch_id, status_code, float(reset_after), route)  # type: ignore[arg-type]
 
 
 class FaultQueue:
-    """Faults in the order they were asked for; each retrieval takes the first that applies."""
+    """Faults in the order they were asked for; each request takes the first that applies."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
+        """Queue `fault` after the others."""
         self._faults.append(fault)
 
-    def take(self, batch_id: str) -> Fault | None:
+    def take(self, route: str, params: Mapping[str, str]) -> Fault | None:
+        """The fault a request to `route` meets, counted as used; None when there is none."""
         for fault in self._faults:
-            if fault.batch_id in (None, batch_id):
+            if fault.applies(route, params):
                 fault.times -= 1
                 if fault.times == 0:
                     self._faults.remove(fault)

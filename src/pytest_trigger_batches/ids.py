@@ -6,8 +6,13 @@ import hashlib
 import random
 import re
 
-from pytest_trigger_batches.rules import ENVIRONMENTS, SECRET_KEY_RE
+from pytest_trigger_batches.rules import ENVIRONMENTS
 
+# Root keys: 24 letters or digits (20 before 2026-08-06); additional keys (since
+# 2026-08): `sk_` + 24.
+SECRET_KEY_RE = re.compile(
+    r"tr_(dev|stg|prod|preview)_(?:sk_[0-9A-Za-z]{24}|[0-9A-Za-z]{24}|[0-9A-Za-z]{20})"
+)
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _NANOID = "123456789abcdefghijkmnopqrstuvwxyz"
 _KEY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -99,7 +104,7 @@ def derived_secret_key(seed: int, environment: str = "dev") -> str:
 # A secret key's prefix and the characters after it, also after a percent-escape
 # (`Bearer%20tr_dev_...` in a URL). Identifiers such as `tr_total` are left alone.
 _KEYLIKE_RE = re.compile(
-    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(dev|stg|prod|preview)_[0-9A-Za-z]+"
+    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(dev|stg|prod|preview)_(?:sk_)?[0-9A-Za-z]+"
 )
 
 
@@ -109,7 +114,8 @@ def environment_of_key(key: object, *, parameter: str) -> str:
     if match is None:
         raise ValueError(
             f"{parameter} must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + "
-            f"20 to 24 letters or digits; got {mask_key(key)!r}"
+            f"24 letters or digits (20 in keys made before 2026-08-06), or an additional "
+            f"key tr_<env>_sk_ + 24; got {mask_key(key)!r}"
         )
     return match.group(1)
 

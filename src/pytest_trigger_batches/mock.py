@@ -1,4 +1,9 @@
-"""The respx transport: hands httpx requests for the Trigger.dev origin to `TriggerApi`."""
+"""The respx transport: hands httpx requests for the Trigger.dev origin to `TriggerApi`.
+
+It decides nothing: the pipeline answers, and this module turns the answer into an
+`httpx.Response`, an injected httpx exception, or, for a request the mock does not
+serve, the test's own respx route for it or `UnexpectedTriggerRequest`.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,20 @@ import respx
 from respx.mocks import DEFAULT_MOCKER, Mocker
 from respx.models import AllMockedAssertionError, PassThrough
 
-from pytest_trigger_batches.api import DEFAULT_BASE_URL, Disconnect, TriggerApi
+from pytest_trigger_batches.api import (
+    DEFAULT_BASE_URL,
+    Disconnect,
+    Request,
+    TriggerApi,
+    UnexpectedTriggerRequest,
+    Unserved,
+)
+from pytest_trigger_batches.clock import ClockFunction
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from pytest_trigger_batches.pipeline import ApiResponse
 
 __all__ = ["MockTriggerApi"]
 
@@ -25,8 +40,14 @@ class MockTriggerApi(TriggerApi):
     the `respx_mock` fixture) or, when there is none, sent on as usual.
     """
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, secret_key: str | None = None) -> None:
-        super().__init__(base_url=base_url, secret_key=secret_key)
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        secret_key: str | None = None,
+        clock: ClockFunction | None = None,
+    ) -> None:
+        super().__init__(base_url=base_url, secret_key=secret_key, clock=clock)
         self._router: _Router | None = None
 
     def start(self) -> None:
@@ -68,7 +89,7 @@ class _Router:
 
     def start(self) -> None:
         # First in line, whichever respx router started earlier: other routers only
-        # ever see traffic that is not ours.
+        # ever see traffic that is not ours, or that the mock does not serve.
         self._mocker.routers.insert(0, cast(respx.Router, self))
         self._mocker.start()
 
@@ -81,14 +102,58 @@ class _Router:
         url = str(request.url)
         if not self._api.owns(url):
             self._not_ours(request, url)
-        answer = self._api.handle(request.method, url, request.headers.multi_items())
-        if isinstance(answer, Disconnect):
-            if answer.kind == "timeout":
-                raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
-            raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
-        return httpx.Response(
-            answer.status_code, headers=answer.headers, content=answer.body, request=request
+        ours = Request.make(request.method, url, request.headers.multi_items(), request.read())
+        answer = self._api.handle(ours)
+        if isinstance(answer, Unserved):
+            router = self._user_router(request)
+            if router is None:
+                self._unserved(ours)
+            try:
+                response = router.handler(request)
+            except PassThrough:  # never to the real service
+                self._unserved(ours)
+            self._api.record_unserved(ours, status_code=response.status_code)
+            return response
+        return _response(answer, request)
+
+    async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
+        url = str(request.url)
+        if not self._api.owns(url):
+            self._not_ours(request, url)
+        body = await request.aread()
+        ours = Request.make(request.method, url, request.headers.multi_items(), body)
+        answer = self._api.handle(ours)
+        if isinstance(answer, Unserved):
+            router = self._user_router(request)
+            if router is None:
+                self._unserved(ours)
+            try:
+                response = await router.async_handler(request)
+            except PassThrough:
+                self._unserved(ours)
+            self._api.record_unserved(ours, status_code=response.status_code)
+            return response
+        return _response(answer, request)
+
+    def _user_router(self, request: httpx.Request) -> respx.Router | None:
+        """A later respx router with a route of the test's for this request, if any."""
+        for router in self._mocker.routers:
+            if isinstance(router, _Router):
+                continue
+            for route in getattr(router, "routes", ()):
+                if route.pattern is None or route.pattern.match(request):
+                    return router
+        return None
+
+    def _unserved(self, request: Request) -> NoReturn:
+        __tracebackhide__ = True
+        self._api.record_unserved(request)
+        how = (
+            f"{self._api.name}.add_route({request.method!r}, ...) or a respx_mock route "
+            f"for {self._api.base_url}"
         )
+        raise UnexpectedTriggerRequest(self._api.explain_unserved(request, how_to_stub=how))
 
     def _not_ours(self, request: httpx.Request, url: str) -> NoReturn:
         """Hand a request for another origin on: never to the real Trigger.dev."""
@@ -100,12 +165,20 @@ class _Router:
             raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
         host = request.url.host.rstrip(".")
         if host == "trigger.dev" or host.endswith(".trigger.dev"):
-            self._api.refuse_other_origin(request.method, url, request.headers.multi_items())
+            self._api.refuse_other_origin(
+                Request.make(request.method, url, request.headers.multi_items())
+            )
         raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
 
-    async def async_handler(self, request: httpx.Request) -> httpx.Response:
-        __tracebackhide__ = True
-        return self.handler(request)
+
+def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx.Response:
+    if isinstance(answer, Disconnect):
+        if answer.kind == "timeout":
+            raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
+        raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
+    return httpx.Response(
+        answer.status_code, headers=answer.headers, content=answer.body, request=request
+    )
 
 
 @functools.cache

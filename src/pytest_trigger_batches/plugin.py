@@ -59,8 +59,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "trigger_api(*, base_url): the Trigger.dev origin mock_trigger_api intercepts "
-        "for this test.",
+        "trigger_api(*, base_url=None, clock=None): the Trigger.dev origin mock_trigger_api "
+        "intercepts for this test, and the clock the mock reads (a callable returning "
+        "seconds since the epoch).",
     )
     seed = config.getoption("trigger_seed", None)
     workerinput = getattr(config, "workerinput", None)
@@ -158,7 +159,11 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
     from pytest_trigger_batches.mock import MockTriggerApi
 
-    api = MockTriggerApi(base_url=_base_url(request), secret_key=_secret_key(request))
+    if "httpx_mock" in request.fixturenames:
+        _check_httpx_mock(request)
+    api = MockTriggerApi(
+        base_url=_base_url(request), secret_key=_secret_key(request), clock=_clock(request)
+    )
     _serve_marked(api, request)
     with api:
         yield api
@@ -169,18 +174,17 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
 def trigger_api_server(request: pytest.FixtureRequest) -> Iterator[TriggerApiServer]:
     """The mock API over real HTTP on 127.0.0.1, for clients that are not httpx.
 
-    `trigger_api_server.base_url` and `.api.secret_key` (or `.env`, ready for a
-    subprocess) point any client at it: urllib, requests, a subprocess, the TypeScript
-    SDK. `.api` has the same batches, faults, keys and recorded calls as
-    `mock_trigger_api`; `@pytest.mark.trigger_batch` batches are registered in it.
-    A fresh server per test (starting and stopping one takes about a millisecond).
+    `trigger_api_server.base_url` and `.secret_key` (or `.env`, ready for a subprocess)
+    point any client at it: urllib, requests, a subprocess, the TypeScript SDK. It has
+    every set-up and assertion method of `mock_trigger_api`; `@pytest.mark.trigger_batch`
+    batches are registered in it. A fresh server per test (about a millisecond).
     """
     from pytest_trigger_batches.server import TriggerApiServer
 
-    with TriggerApiServer(secret_key=_secret_key(request)) as server:
-        _serve_marked(server.api, request)
+    with TriggerApiServer(secret_key=_secret_key(request), clock=_clock(request)) as server:
+        _serve_marked(server, request)
         yield server
-    _fail_on_unexpected(request, server.api, "trigger_api_server", "answered 501 Not Implemented")
+    _fail_on_unexpected(request, server, "trigger_api_server", "answered 501 Not Implemented")
 
 
 @pytest.fixture
@@ -216,15 +220,51 @@ def _attempt(call: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T | Non
         return None, str(problem)
 
 
-def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
-    marker = request.node.get_closest_marker("trigger_api")
+def _api_marker(request: pytest.FixtureRequest) -> pytest.Mark | None:
+    marker: pytest.Mark | None = request.node.get_closest_marker("trigger_api")
     if marker is not None:
-        unknown = set(marker.kwargs) - {"base_url"} or (marker.args and {"positional arguments"})
+        unknown = set(marker.kwargs) - {"base_url", "clock"} or (
+            marker.args and {"positional arguments"}
+        )
         if unknown:
             pytest.fail(
-                f"@pytest.mark.trigger_api takes only base_url=...; got {sorted(unknown)}",
+                f"@pytest.mark.trigger_api takes only base_url=... and clock=...; "
+                f"got {sorted(unknown)}",
                 pytrace=False,
             )
+    return marker
+
+
+def _clock(request: pytest.FixtureRequest) -> Callable[[], float] | None:
+    marker = _api_marker(request)
+    clock = None if marker is None else marker.kwargs.get("clock")
+    if clock is not None and not callable(clock):
+        pytest.fail(
+            f"@pytest.mark.trigger_api(clock=...) must be a callable returning seconds since "
+            f"the epoch (like time.time); got {clock!r:.100}",
+            pytrace=False,
+        )
+    return clock
+
+
+def _check_httpx_mock(request: pytest.FixtureRequest) -> None:
+    # pytest-httpx replaces httpx's transports, in front of respx: without should_mock
+    # every request to Trigger.dev would meet its "no response" timeout instead.
+    marker = request.node.get_closest_marker("httpx_mock")
+    if marker is None or "should_mock" not in marker.kwargs:
+        pytest.fail(
+            "mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
+            "httpx_mock would answer every request, Trigger.dev's included. Let the Trigger.dev "
+            "origin through to mock_trigger_api:\n"
+            "  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "
+            '"api.trigger.dev")',
+            pytrace=False,
+        )
+
+
+def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
+    marker = _api_marker(request)
+    if marker is not None:
         if "base_url" in marker.kwargs:
             return str(marker.kwargs["base_url"]), "@pytest.mark.trigger_api(base_url=...)"
     env = os.environ.get("TRIGGER_API_URL")
@@ -247,7 +287,7 @@ def _fail_on_unexpected(
 ) -> None:
     # The request already raised (or got a 501) in the test; this catches the case
     # where the code under test swallowed that, without piling onto a failed test.
-    unexpected = [call for call in api.calls if call.outcome == "unexpected"]
+    unexpected = [call for call in list(api.calls) if call.outcome == "unexpected"]
     if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
         listing = "\n".join(f"  {call}" for call in unexpected)
         pytest.fail(

@@ -1,6 +1,6 @@
 """The mock Trigger.dev API over real HTTP, for clients that are not httpx.
 
-`TriggerApiServer` serves one `TriggerApi` on 127.0.0.1 (a free port by default) from a
+`TriggerApiServer` is a `TriggerApi` served on 127.0.0.1 (a free port by default) from a
 background thread, with the standard library only. Everything the in-process
 `mock_trigger_api` does (batches, lifecycles, keys, faults, rate limits, recorded
 calls) lives in `TriggerApi`; this module only translates HTTP requests into
@@ -13,8 +13,9 @@ Two answers have no HTTP equivalent of their own:
   `http.client`/`urllib`/`requests`, `httpx.RemoteProtocolError`, `fetch failed` in
   Node), not its own timeout;
 - a request the API does not serve gets `501 {"error": <why, with keys redacted>}`
-  and stays in `api.calls` with outcome "unexpected" (the `trigger_api_server`
-  fixture then fails the test).
+  with `x-should-retry: false` (so the official SDK does not retry it) and stays in
+  `calls` with outcome "unexpected" (the `trigger_api_server` fixture then fails the
+  test).
 """
 
 from __future__ import annotations
@@ -31,12 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pytest_trigger_batches.api import (
-    ApiResponse,
-    Disconnect,
-    TriggerApi,
-    UnexpectedTriggerRequest,
-)
+from pytest_trigger_batches.api import ApiResponse, Disconnect, Request, TriggerApi, Unserved
+from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.ids import redact
 
 if TYPE_CHECKING:
@@ -49,20 +46,21 @@ _UNSPECIFIED = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 _MAX_LINE = 65536
 
 
-class TriggerApiServer:
-    """A real HTTP server answering as Trigger.dev's retrieve-batch API does.
+class TriggerApiServer(TriggerApi):
+    """The mock Trigger.dev API over real HTTP: every method of `mock_trigger_api`.
 
-    The socket is bound when the server is created, so `base_url` and `api` are ready
-    before `start()`; `stop()` (or leaving the `with` block) closes every connection,
-    the listening socket and every thread. A stopped server cannot be started again.
+    The socket is bound when the server is created, so `base_url` is ready before
+    `start()`; `stop()` (or leaving the `with` block) closes every connection, the
+    listening socket and every thread. A stopped server cannot be started again.
 
         with TriggerApiServer() as server:
-            server.api.add_batch(batch)
+            server.add_batch(batch)
             urllib.request.urlopen(...)  # server.base_url + "/api/v1/batches/" + batch.id
 
     - `host`, `port`: where to listen; port 0 picks a free port.
-    - `secret_key`: the key `api.secret_key` reports (any well-formed key is accepted
-      until `api.accept_key()` pins some).
+    - `secret_key`: the key `secret_key` reports (any well-formed key is accepted
+      until `accept_key()` pins some).
+    - `clock`: where the mock reads the time (default: the wall clock).
     - `verbose`: print one line per request to stderr (keys redacted). Quiet otherwise.
     """
 
@@ -72,6 +70,7 @@ class TriggerApiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         secret_key: str | None = None,
+        clock: ClockFunction | None = None,
         verbose: bool = False,
     ) -> None:
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
@@ -82,16 +81,17 @@ class TriggerApiServer:
         url_host = _UNSPECIFIED.get(host, host)
         if ":" in url_host:
             url_host = f"[{url_host}]"
-        self.base_url = f"http://{url_host}:{self.port}"
         try:
-            api = TriggerApi(
-                base_url=self.base_url, secret_key=secret_key, name="trigger_api_server"
+            super().__init__(
+                base_url=f"http://{url_host}:{self.port}",
+                secret_key=secret_key,
+                name="trigger_api_server",
+                clock=clock,
             )
         except BaseException:
             self._httpd.server_close()
             raise
-        self.api = self._httpd.api = api
-        """The behaviour and state served: add batches, faults and keys here."""
+        self._httpd.api = self
         self._wake_recv, self._wake_send = socket.socketpair()
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -102,6 +102,11 @@ class TriggerApiServer:
         return f"<{type(self).__name__} {self.base_url} {state}>"
 
     @property
+    def api(self) -> TriggerApi:
+        """The server itself: kept for code written as `trigger_api_server.api.add_batch`."""
+        return self
+
+    @property
     def running(self) -> bool:
         """Whether the server is accepting requests."""
         return self._thread is not None and not self._stopped
@@ -109,7 +114,7 @@ class TriggerApiServer:
     @property
     def env(self) -> dict[str, str]:
         """`TRIGGER_API_URL` and `TRIGGER_SECRET_KEY` for a client (SDK, subprocess)."""
-        return {"TRIGGER_API_URL": self.base_url, "TRIGGER_SECRET_KEY": self.api.secret_key}
+        return {"TRIGGER_API_URL": self.base_url, "TRIGGER_SECRET_KEY": self.secret_key}
 
     def start(self) -> TriggerApiServer:
         """Serve requests from a daemon thread; returns the server."""
@@ -252,17 +257,18 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _answer(self) -> None:
-        if not self._discard_body():
+        body = self._read_body()
+        if body is None:
             self.close_connection = True
-        try:
-            answer = self.server.api.handle(self.command, self._url(), self.headers.items())
-        except UnexpectedTriggerRequest as problem:
-            body = json.dumps({"error": str(problem)}).encode()
-            headers = {
-                "content-type": "application/json; charset=utf-8",
-                "access-control-allow-origin": "*",
-            }
-            answer = ApiResponse(501, headers, body)
+            body = b""
+        api = self.server.api
+        request = Request.make(self.command, self._url(), self.headers.items(), body)
+        answer = api.handle(request)
+        if isinstance(answer, Unserved):
+            api.record_unserved(request)
+            problem = json.dumps({"error": api.explain_unserved(request)}).encode()
+            headers = {"content-type": "application/json; charset=utf-8", "x-should-retry": "false"}
+            answer = ApiResponse(501, headers, problem)
         if isinstance(answer, Disconnect):
             self.log_message('"%s" connection dropped (%s fault)', self.requestline, answer.kind)
             self.close_connection = True
@@ -289,33 +295,37 @@ class _Handler(BaseHTTPRequestHandler):
         origin = f"http://{host}" if _HOST_HEADER_RE.fullmatch(host) else self.server.api.base_url
         return origin + (target if target.startswith("/") else "/" + target)
 
-    def _discard_body(self) -> bool:
-        """Read any request body (the API ignores it); False if it cannot be delimited."""
+    def _read_body(self) -> bytes | None:
+        """The request body (chunked or by length); None if it cannot be delimited."""
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
             while True:
                 size_line = self.rfile.readline(_MAX_LINE)
                 try:
                     size = int(size_line.split(b";", 1)[0].strip(), 16)
                 except ValueError:
-                    return False
+                    return None
                 if size == 0:
                     while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
-                    return True
-                self.rfile.read(size + 2)
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.read(2)
         length = self.headers.get("content-length")
         if length is None:
-            return True
+            return b""
         try:
             remaining = int(length)
         except ValueError:
-            return False
+            return None
+        chunks = []
         while remaining > 0:
             chunk = self.rfile.read(min(remaining, 1 << 16))
             if not chunk:
-                return False
+                return None
+            chunks.append(chunk)
             remaining -= len(chunk)
-        return True
+        return b"".join(chunks)
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.address_string()} - {format % args}")

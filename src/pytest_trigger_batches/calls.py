@@ -1,0 +1,103 @@
+"""Recorded calls: every request that reached the origin, with secrets redacted."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pytest_trigger_batches.ids import redact, shown_header
+from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
+
+__all__ = ["CallOutcome", "RecordedCall", "record"]
+
+CallOutcome = Literal["answered", "timeout", "connect_error", "unexpected"]
+_VERSION_RE = re.compile(r"/api/v(\d+)/")
+_MAX_RECORDED_BODY = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCall:
+    """One request to the Trigger.dev origin and what became of it, keys redacted.
+
+    - `route`: the route that served it (`GET /api/v1/batches/{batchId}`), None if none.
+    - `params`: the route's path parameters, percent-decoded (`{"batchId": ...}`).
+    - `body`: the request body parsed as JSON (None if empty or not JSON).
+    - `outcome`: "answered", "timeout", "connect_error" (faults), or "unexpected" (a
+      request the mock does not serve, and no route of the test answered it).
+    - `stubbed`: answered by a route the test added (`add_route` or a respx route).
+    """
+
+    method: str
+    url: str
+    path: str
+    headers: Mapping[str, str]
+    status_code: int | None
+    outcome: CallOutcome
+    route: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    body: object = None
+    stubbed: bool = False
+
+    @property
+    def batch_id(self) -> str | None:
+        """The `batchId` path parameter, if the route has one."""
+        return self.params.get("batchId")
+
+    @property
+    def api_version(self) -> int | None:
+        """The API version in the path (`/api/v2/...` is 2), if any."""
+        found = _VERSION_RE.match(self.path)
+        return int(found.group(1)) if found else None
+
+    def __str__(self) -> str:
+        result = self.status_code if self.outcome == "answered" else self.outcome
+        return f"{self.method} {self.url} -> {result}"
+
+
+def record(
+    request: Request,
+    path: str,
+    outcome: Outcome | None,
+    *,
+    status_code: int | None = None,
+    stubbed: bool = False,
+) -> RecordedCall:
+    """The record of `request`: from the pipeline's `outcome`, or a transport's answer."""
+    kind: CallOutcome = "answered" if status_code is not None else "unexpected"
+    route = None
+    params: dict[str, str] = {}
+    if outcome is not None:
+        answer = outcome.answer
+        stubbed = stubbed or outcome.stubbed
+        if outcome.route is not None and not isinstance(answer, Unserved):
+            route, params = outcome.route.name, outcome.params
+        if isinstance(answer, ApiResponse):
+            kind, status_code = "answered", answer.status_code
+        elif isinstance(answer, Disconnect):
+            kind = answer.kind
+    return RecordedCall(
+        method=request.method,
+        url=redact(request.url),
+        path=redact(path),
+        headers={name: shown_header(name, value) for name, value in request.headers.items()},
+        status_code=status_code,
+        outcome=kind,
+        route=route,
+        params={name: redact(value) for name, value in params.items()},
+        body=_parsed(request.body),
+        stubbed=stubbed,
+    )
+
+
+def _parsed(body: bytes) -> object:
+    if not body or len(body) > _MAX_RECORDED_BODY:
+        return None
+    try:
+        return json.loads(redact(body.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+

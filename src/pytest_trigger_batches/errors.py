@@ -1,0 +1,62 @@
+"""Platform errors, raised by handlers and steps, rendered in the platform's formats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+__all__ = ["JSON", "PROBLEM_JSON", "PlatformError", "js_number", "json_bytes", "pretty_json"]
+
+JSON = "application/json; charset=utf-8"
+PROBLEM_JSON = "application/problem+json; charset=utf-8"
+
+
+class PlatformError(Exception):
+    """An answer other than success: a status and the body the platform writes for it.
+
+    `cors=False` for the answers the platform's rate limiter writes itself (before the
+    route's CORS wrapper could add headers); `rate_limited=False` for those written
+    before the limiter ran.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        body: Mapping[str, object] | bytes,
+        *,
+        content_type: str = JSON,
+        headers: Mapping[str, str] | None = None,
+        cors: bool = True,
+        rate_limit_headers: bool = True,
+    ) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.body = body if isinstance(body, bytes) else json_bytes(body)
+        self.content_type = content_type
+        self.headers = dict(headers or {})
+        self.cors = cors
+        self.rate_limit_headers = rate_limit_headers
+
+    @classmethod
+    def message(
+        cls, status_code: int, message: str, *, headers: Mapping[str, str] | None = None
+    ) -> PlatformError:
+        """The common shape, `{"error": message}`."""
+        return cls(status_code, {"error": message}, headers=headers)
+
+
+def json_bytes(body: object) -> bytes:
+    """Compact JSON, as Remix's `json()` writes it."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def pretty_json(body: object) -> bytes:
+    """`JSON.stringify(body, null, 2)`, as the platform's rate limiter writes its bodies."""
+    return json.dumps(body, indent=2, ensure_ascii=False).encode()
+
+
+def js_number(value: float) -> int | float:
+    """`value` as JavaScript prints it: integral floats lose their `.0` (5, not 5.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value

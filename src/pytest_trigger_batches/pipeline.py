@@ -1,0 +1,454 @@
+"""One request, answered as Trigger.dev answers it: the shared steps in the platform's order.
+
+A transport hands `Pipeline.handle` a `Request` (method, URL, headers, body) and writes
+back what it returns, unchanged:
+
+1. served? decided first from the routing table, so a request the mock does not serve
+   always fails the test, before any step below could answer it (`Unserved`);
+2. a trailing slash: `301` to the path without it;
+3. a CORS preflight (`OPTIONS`) on a route with CORS: `200 {}`;
+4. the rate limiter (before auth): no `Authorization` header is its own 401; every
+   other request spends a token of its bucket (one per environment; an unknown key has
+   a bucket of its own; a public token a window of 60 a minute);
+5. auth: secret keys, public access tokens, environments;
+6. the faults the test asked for;
+7. the route's handler, which sees a `Context` and the shared `Store` and raises
+   `PlatformError` for every answer but success;
+8. the answer rendered with the route's headers (rate limit, CORS, `x-should-retry`).
+
+Recording the call is the caller's last step (`TriggerApi`), whatever happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+
+from pytest_trigger_batches import tokens
+from pytest_trigger_batches.clock import Clock
+from pytest_trigger_batches.errors import (
+    JSON,
+    PROBLEM_JSON,
+    PlatformError,
+    js_number,
+    pretty_json,
+)
+from pytest_trigger_batches.faults import Fault, FaultQueue
+from pytest_trigger_batches.ratelimit import FixedWindow, Limits, TokenBucket
+from pytest_trigger_batches.routes import Route, RouteTable
+from pytest_trigger_batches.store import Store
+
+__all__ = [
+    "ApiResponse",
+    "Context",
+    "Disconnect",
+    "Pipeline",
+    "Reply",
+    "Request",
+    "Unserved",
+    "UserRoute",
+]
+
+CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
+EXPOSED_HEADERS = "x-trigger-jwt,x-trigger-jwt-claims"
+_NO_AUTHORIZATION = {
+    "title": "Unauthorized",
+    "status": 401,
+    "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/401",
+    "detail": "No authorization header provided",
+    "error": "No authorization header provided",
+}
+_FORBIDDEN = {
+    "error": "Unauthorized",
+    "code": "unauthorized",
+    "param": "access_token",
+    "type": "authorization",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a transport hands the pipeline: header names lower-cased, the body as bytes."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    @classmethod
+    def make(
+        cls, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes = b""
+    ) -> Request:
+        """Normalize a transport's view of a request."""
+        lowered: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            lowered[key] = f"{lowered[key]}, {value}" if key in lowered else value
+        return cls(method.upper(), url, lowered, body)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """An answer, ready for any transport to write."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """No answer: the transport raises a timeout or a connection error instead."""
+
+    kind: Literal["timeout", "connect_error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unserved:
+    """The mock does not serve this request; each transport renders that its own way."""
+
+    method: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler's success: status, body and any headers of its own."""
+
+    status_code: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRoute:
+    """An endpoint the test answers itself (`add_route`), after the shared steps."""
+
+    route: Route
+    status_code: int
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(slots=True)
+class Context:
+    """What a handler sees of the request."""
+
+    method: str
+    route: Route
+    params: dict[str, str]
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    environment: str
+    token: tokens.PublicToken | None
+    now_ms: int
+
+    @property
+    def api_version(self) -> str | None:
+        """The `x-trigger-api-version` header (`2025-07-16` from SDK 4.x)."""
+        return self.headers.get("x-trigger-api-version")
+
+    def not_found(self, message: str = "Not found") -> PlatformError:
+        """The route builder's 404, with `x-should-retry` as the route sets it."""
+        retry = "true" if self.route.retry_not_found else "false"
+        return PlatformError.message(404, message, headers={"x-should-retry": retry})
+
+    def authorize(self, action: str, resources: Sequence[tuple[str, str | None]]) -> None:
+        """Raise the 403 a public token gets without a scope for any of `resources`."""
+        if self.token is not None and not tokens.grants(self.token.scopes, action, resources):
+            raise PlatformError(403, _FORBIDDEN)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the pipeline did, for the record: the route, its params and the answer."""
+
+    answer: ApiResponse | Disconnect | Unserved
+    route: Route | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    stubbed: bool = False
+
+
+class Pipeline:
+    """The shared steps and the routes, over one store."""
+
+    def __init__(self, table: RouteTable, store: Store, *, prefix: str, clock: Clock) -> None:
+        self.table = table
+        self.store = store
+        self.prefix = prefix
+        self.clock = clock
+        self.faults = FaultQueue()
+        self.limits = Limits()
+        self.user_routes: list[UserRoute] = []
+        self._buckets: dict[str, TokenBucket] = {}
+        self._windows: dict[str, FixedWindow] = {}
+
+    def resize(self, limits: Limits) -> None:
+        """New bucket sizes for every bucket, starting full."""
+        self.limits = limits
+        self._buckets.clear()
+
+    def handle(self, request: Request) -> Outcome:
+        """Answer one request to the origin as Trigger.dev would."""
+        parts = urlsplit(request.url)
+        path = parts.path[len(self.prefix) :]
+        method = request.method
+        # 1. served? (a trailing slash is served where the path without it is)
+        bare = path.rstrip("/") if len(path) > 1 and path.endswith("/") else path
+        preflight = method == "OPTIONS"
+        found = self._find(method, bare, preflight=preflight)
+        if found is None:
+            return Outcome(Unserved(method, path))
+        route, params, user = found
+        outcome = Outcome(Unserved(method, path), route, params, stubbed=user is not None)
+        try:
+            outcome.answer = self._answer(request, path, bare, parts.query, route, params, user)
+        except PlatformError as error:
+            outcome.answer = _render_error(error, route, request, {})
+        return outcome
+
+    def _find(
+        self, method: str, path: str, *, preflight: bool
+    ) -> tuple[Route, dict[str, str], UserRoute | None] | None:
+        if preflight:
+            for route, params in self.table.match_path(path):
+                if route.cors:
+                    return route, params, None
+            for user in self.user_routes:
+                user_params = user.route.match(path)
+                if user_params is not None and user.route.cors:
+                    return user.route, user_params, user
+            return None
+        found = self.table.match(method, path)
+        if found is not None:
+            return found[0], found[1], None
+        wanted = "GET" if method == "HEAD" else method
+        for user in self.user_routes:
+            if user.route.method == wanted:
+                matched = user.route.match(path)
+                if matched is not None:
+                    return user.route, matched, user
+        return None
+
+    def _answer(
+        self,
+        request: Request,
+        path: str,
+        bare: str,
+        query: str,
+        route: Route,
+        params: dict[str, str],
+        user: UserRoute | None,
+    ) -> ApiResponse | Disconnect:
+        headers = request.headers
+        method = request.method
+        # 2. trailing slash: before anything else, even the limiter
+        if bare != path:
+            location = self.prefix + bare + (f"?{query}" if query else "")
+            body = b"" if method == "HEAD" else f"Moved Permanently. Redirecting to {location}"
+            return ApiResponse(
+                301,
+                {"content-type": "text/plain; charset=utf-8", "location": location},
+                body.encode() if isinstance(body, str) else body,
+            )
+        # 3. CORS preflight: the limiter lets OPTIONS through
+        if method == "OPTIONS":
+            return ApiResponse(200, _preflight_headers(headers), b"{}")
+        # 4. rate limiter, before auth
+        authorization = headers.get("authorization", "")
+        if not authorization:
+            raise PlatformError(
+                401,
+                pretty_json(_NO_AUTHORIZATION),
+                content_type=PROBLEM_JSON,
+                cors=False,
+                rate_limit_headers=False,
+            )
+        raw = authorization.removeprefix("Bearer ").strip()
+        now_ms = self.clock.now_ms()
+        claims = tokens.read_claims(raw) if route.allow_jwt else None
+        environment = None if claims is not None else self.store.keys.environment_of(raw)
+        limit_headers = self._take(authorization, environment, claims, now_ms)
+        try:
+            # 5. auth
+            token = None
+            if claims is not None:
+                token = self._authenticate(raw, claims)
+                environment = self.store.keys.environment_named_by(token.environment_id)
+            elif environment is None:
+                raise PlatformError.message(
+                    401, "Invalid or Missing API key" if not raw else "Invalid API key"
+                )
+            elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
+                raise PlatformError.message(
+                    401, "x-trigger-branch header required for preview env"
+                )
+            assert environment is not None
+            # 6. faults (a HEAD shows no body, so it meets none)
+            fault = self.faults.take(route.name, params) if method != "HEAD" else None
+            if fault is not None:
+                return self._fault(fault, route, request, limit_headers, now_ms)
+            # 7. the handler
+            if user is not None:
+                reply = Reply(user.status_code, user.body, user.headers)
+            else:
+                context = Context(
+                    method,
+                    route,
+                    params,
+                    parse_qs(query),
+                    headers,
+                    request.body,
+                    environment,
+                    token,
+                    now_ms,
+                )
+                reply = route.handler(context, self.store)
+        except PlatformError as error:
+            return _render_error(error, route, request, limit_headers)
+        # 8. render
+        out = {"content-type": JSON, **limit_headers, **reply.headers}
+        if route.cors:
+            out.update(_cors_headers(headers))
+        return ApiResponse(reply.status_code, out, b"" if method == "HEAD" else reply.body)
+
+    def _take(
+        self,
+        authorization: str,
+        environment: str | None,
+        claims: Mapping[str, object] | None,
+        now_ms: int,
+    ) -> dict[str, str]:
+        if claims is not None:
+            # Public tokens: a fixed window per token (keyed by the header's hash).
+            identity = _hash(authorization)
+            window = self._windows.get(identity)
+            if window is None:
+                window = self._windows[identity] = FixedWindow()
+            allowed, remaining = window.take(now_ms)
+            limit, reset_ms = window.limit, window.reset_ms
+            raw_remaining = remaining
+        else:
+            identity = f"env:{environment}" if environment else _hash(authorization)
+            bucket = self._buckets.get(identity)
+            if bucket is None:
+                bucket = self._buckets[identity] = TokenBucket.full(self.limits, now_ms)
+            allowed, raw_remaining = bucket.take(now_ms)
+            limit, reset_ms = bucket.limit, bucket.reset_ms
+        headers = _limit_headers(limit, raw_remaining, reset_ms)
+        if not allowed:
+            raise rate_limited(limit, raw_remaining, reset_ms, now_ms)
+        return headers
+
+    def _authenticate(self, raw: str, claims: Mapping[str, object]) -> tokens.PublicToken:
+        subject = claims.get("sub")
+        environment = (
+            self.store.keys.environment_named_by(subject) if isinstance(subject, str) else None
+        )
+        if environment is None:
+            raise PlatformError.message(401, "Invalid Public Access Token")
+        keys = self.store.keys.signing_keys(environment)
+        token = tokens.verify(raw, keys, now_s=self.clock.now_ms() / 1000)
+        if token is None:
+            raise PlatformError.message(401, "Public Access Token is invalid")
+        return token
+
+    def _fault(
+        self,
+        fault: Fault,
+        route: Route,
+        request: Request,
+        limit_headers: dict[str, str],
+        now_ms: int,
+    ) -> ApiResponse | Disconnect:
+        if fault.kind == "timeout" or fault.kind == "connect_error":
+            return Disconnect(fault.kind)
+        if fault.kind == "rate_limit":
+            reset_ms = now_ms + round(fault.reset_after * 1000)
+            limit = int(limit_headers["x-ratelimit-limit"])
+            error = rate_limited(limit, -1, reset_ms, now_ms)
+        else:
+            error = PlatformError.message(fault.status_code, "Internal Server Error")
+        return _render_error(error, route, request, limit_headers)
+
+
+def _render_error(
+    error: PlatformError, route: Route, request: Request, limit_headers: dict[str, str]
+) -> ApiResponse:
+    out = {"content-type": error.content_type}
+    if error.rate_limit_headers:
+        out.update(limit_headers)
+    out.update(error.headers)  # a 429's own rate-limit headers win
+    if error.cors and route.cors:
+        out.update(_cors_headers(request.headers))
+    return ApiResponse(error.status_code, out, b"" if request.method == "HEAD" else error.body)
+
+
+def rate_limited(limit: int, remaining: int, reset_ms: int, now_ms: int) -> PlatformError:
+    """The limiter's 429: `remaining` raw (-1 on a refusal), seconds as JavaScript prints them."""
+    seconds = js_number(max(0, (reset_ms - now_ms) / 1000))
+    message = (
+        f"Rate limit exceeded {max(0, remaining)}/{limit} requests remaining. "
+        f"Retry in {seconds} seconds."
+    )
+    body = {
+        "title": "Rate Limit Exceeded",
+        "status": 429,
+        "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/429",
+        "detail": message,
+        "reset": reset_ms,
+        "limit": limit,
+        "remaining": remaining,
+        "secondsUntilReset": seconds,
+        "error": message,
+    }
+    return PlatformError(
+        429,
+        pretty_json(body),
+        content_type=PROBLEM_JSON,
+        headers=_limit_headers(limit, remaining, reset_ms),
+        cors=False,
+    )
+
+
+def _limit_headers(limit: int, remaining: int, reset_ms: int) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(max(0, remaining)),
+        "x-ratelimit-reset": str(reset_ms),
+    }
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cors_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
+    out = {"access-control-expose-headers": EXPOSED_HEADERS}
+    origin = request_headers.get("origin")
+    if origin:
+        out["access-control-allow-origin"] = origin
+        out["vary"] = "Origin"
+    return out
+
+
+def _preflight_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
+    out = {"content-type": JSON}
+    vary = []
+    origin = request_headers.get("origin")
+    if origin:
+        out["access-control-allow-origin"] = origin
+        vary.append("Origin")
+    out["access-control-allow-methods"] = CORS_METHODS
+    asked = request_headers.get("access-control-request-headers")
+    vary.append("Access-Control-Request-Headers")
+    if asked:
+        out["access-control-allow-headers"] = asked
+    out["access-control-max-age"] = "300"
+    out["vary"] = ", ".join(vary)
+    return out
+

@@ -1,0 +1,78 @@
+"""The platform's API rate limiter: a token bucket per environment, windows for tokens.
+
+Kept in whole milliseconds of the mock's clock, so a client that waits exactly until
+`x-ratelimit-reset` always finds the refill there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FixedWindow", "Limits", "TokenBucket"]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A token bucket's size: `limit` tokens, `refill` more every `interval_ms`."""
+
+    limit: int = 750
+    refill: int = 250
+    interval_ms: int = 10_000
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """One bucket, as the limiter keeps one per environment (per key before 2026-08-06)."""
+
+    limits: Limits
+    tokens: int
+    refilled_at_ms: int
+
+    @classmethod
+    def full(cls, limits: Limits, now_ms: int) -> TokenBucket:
+        """A bucket with every token, refilling from `now_ms`."""
+        return cls(limits, limits.limit, now_ms)
+
+    @property
+    def limit(self) -> int:
+        """The bucket's size, as `x-ratelimit-limit` says."""
+        return self.limits.limit
+
+    @property
+    def reset_ms(self) -> int:
+        """When the next refill happens, in unix milliseconds."""
+        return self.refilled_at_ms + self.limits.interval_ms
+
+    def take(self, now_ms: int) -> tuple[bool, int]:
+        """Spend a token if there is one: (allowed, remaining). Remaining is -1 on refusal."""
+        periods = (now_ms - self.refilled_at_ms) // self.limits.interval_ms
+        if periods > 0:
+            self.tokens = min(self.limits.limit, self.tokens + periods * self.limits.refill)
+            self.refilled_at_ms += periods * self.limits.interval_ms
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True, self.tokens
+        return False, -1
+
+
+@dataclass(slots=True)
+class FixedWindow:
+    """Public access tokens: `limit` requests a window (60 a minute), counted per token."""
+
+    limit: int = 60
+    window_ms: int = 60_000
+    window_start_ms: int = 0
+    used: int = 0
+
+    @property
+    def reset_ms(self) -> int:
+        """When the current window ends, in unix milliseconds."""
+        return self.window_start_ms + self.window_ms
+
+    def take(self, now_ms: int) -> tuple[bool, int]:
+        """Count a request: (allowed, remaining)."""
+        start = now_ms - now_ms % self.window_ms
+        if start != self.window_start_ms:
+            self.window_start_ms, self.used = start, 0
+        self.used += 1
+        return self.used <= self.limit, max(0, self.limit - self.used)

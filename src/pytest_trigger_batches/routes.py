@@ -1,0 +1,128 @@
+"""The routing table: each endpoint is a row (method, path template, handler, options).
+
+Matching, the "it serves" list and the closest-match text of failure messages all come
+from the rows. Adding an endpoint is one row here and one handler in `handlers/`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.pipeline import Context, Reply
+    from pytest_trigger_batches.store import Store
+
+    Handler = Callable[[Context, Store], Reply]
+
+__all__ = ["Route", "RouteTable", "route_name"]
+
+_PARAM_RE = re.compile(r"\{([A-Za-z]+)\}")
+
+
+def route_name(method: str, template: str) -> str:
+    """How messages, recorded calls and faults name a route: `GET /api/v1/batches/{batchId}`."""
+    return f"{method} {template}"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One endpoint, with the route builder's options the platform sets for it.
+
+    - `cors`: answered with CORS headers, and preflights answered (`corsStrategy: "all"`).
+    - `allow_jwt`: public access tokens are accepted, as well as secret keys.
+    - `retry_not_found`: a missing resource's 404 carries `x-should-retry: true`.
+    """
+
+    method: str
+    template: str
+    handler: Handler
+    cors: bool = True
+    allow_jwt: bool = False
+    retry_not_found: bool = False
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pieces = _PARAM_RE.split(self.template)  # static, name, static, name, ...
+        regex = "".join(
+            f"(?P<{piece}>[^/]+)" if odd else re.escape(piece)
+            for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+        )
+        object.__setattr__(self, "pattern", re.compile(regex))
+
+    @property
+    def name(self) -> str:
+        """`METHOD /path/{template}`."""
+        return route_name(self.method, self.template)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The percent-decoded path parameters if `path` is this route's, else None."""
+        found = self.pattern.fullmatch(path)
+        if found is None:
+            return None
+        return {name: unquote(value) for name, value in found.groupdict().items()}
+
+
+class RouteTable:
+    """The endpoints the mock serves, in the order messages list them."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes = tuple(routes)
+        self._by_name = {route.name: route for route in self.routes}
+
+    def names(self) -> list[str]:
+        """Every route's name, as `fail_next(route=...)` takes them."""
+        return list(self._by_name)
+
+    def get(self, name: str) -> Route | None:
+        """The route called `name`, or None."""
+        return self._by_name.get(name)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route serving `method path` (HEAD is served where GET is), with its params."""
+        wanted = "GET" if method == "HEAD" else method
+        for route in self.routes:
+            if route.method == wanted:
+                params = route.match(path)
+                if params is not None:
+                    return route, params
+        return None
+
+    def match_path(self, path: str) -> list[tuple[Route, dict[str, str]]]:
+        """Every route on `path`, whatever its method."""
+        found = []
+        for route in self.routes:
+            params = route.match(path)
+            if params is not None:
+                found.append((route, params))
+        return found
+
+    def closest(self, method: str, path: str) -> str:
+        """The served route nearest to `method path`, said for a failure message."""
+        same_path = self.match_path(path)
+        if same_path:
+            methods = "/".join(sorted({route.method for route, _ in same_path}))
+            route = same_path[0][0]
+            return f"{route.name} (the method differs: {method} instead of {methods})"
+        templates = {_shape(route.template): route for route in self.routes}
+        guess = difflib.get_close_matches(_shape(path), list(templates), n=1, cutoff=0.0)
+        return templates[guess[0]].name if guess else self.routes[0].name
+
+    def describe(self, prefix: str = "") -> str:
+        """The served routes, one a line, for failure messages."""
+        return "\n".join(f"    {route.method} {prefix}{route.template}" for route in self.routes)
+
+
+def _shape(path: str) -> str:
+    # Ids vary: compare `/api/v1/batches/batch_x` with `/api/v1/batches/{batchId}` by
+    # their fixed segments.
+    return "/".join("{}" if "{" in part or "_" in part else part for part in path.split("/"))
+
+
+def params_text(params: Mapping[str, str]) -> str:
+    """`batchId=batch_...`, for messages."""
+    return ", ".join(f"{name}={value}" for name, value in params.items())
