@@ -79,9 +79,9 @@ def test_batch(mock_trigger_api, trigger_batch_factory, client, record, n):
     batch = trigger_batch_factory(status, run_count=2 + n % 9)
     record(batch.to_payload())
     mock_trigger_api.add_batch(batch, progress_after=n % 3, environment="prod" if n % 2 else None)
-    key = f"tr_prod_{{K}}{{n:04d}}" + "x" * 17
+    key = f"tr_prod_{{K}}{{n:04d}}" + "x" * 19
     mock_trigger_api.accept_key(key)
-    mock_trigger_api.rate_limit(limit=3, refill=1, interval=3600)
+    mock_trigger_api.rate_limit(limit=5, refill=1, interval=3600)  # faulted ones spend too
     mock_trigger_api.fail_next("server_error", times=2, status_code=503)
     url = f"{{mock_trigger_api.base_url}}/api/v1/batches/{{batch.id}}"
     assert [client.get(url, headers=auth(key)).status_code for _ in range(6)] == [

@@ -130,41 +130,6 @@ def test_a_subprocess_reaches_the_server_with_its_env(
 # -- headers, preflight, errors -------------------------------------------------------
 
 
-def test_rate_limit_and_cors_headers_on_every_answer(
-    server: TriggerApiServer, trigger_batch_factory: BatchFactory
-) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    before_ms = int(time.time() * 1000)
-
-    remaining = []
-    for target in (batch.id, "batch_cmx0ugyuv00004a7d2bda9ln4"):  # 200, then 404
-        _, headers, _ = urlopen(batch_url(server, target), headers=auth(server.api.secret_key))
-        assert headers["x-ratelimit-limit"] == "750"
-        assert int(headers["x-ratelimit-reset"]) > before_ms
-        assert headers["access-control-allow-origin"] == "*"
-        assert "retry-after" not in headers
-        remaining.append(int(headers["x-ratelimit-remaining"]))
-    assert remaining == [749, 748]
-
-
-def test_options_preflight_answers_cors_without_auth(server: TriggerApiServer) -> None:
-    code, headers, body = urlopen(
-        batch_url(server, "batch_anything"),
-        method="OPTIONS",
-        headers={
-            "Origin": "https://app.example",
-            "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "authorization",
-        },
-    )
-
-    assert (code, body) == (204, b"")
-    assert headers["access-control-allow-origin"] == "*"
-    assert "GET" in headers["access-control-allow-methods"]
-    assert "authorization" in headers["access-control-allow-headers"].lower()
-    assert "content-length" not in headers
-
-
 def test_head_answers_the_headers_without_a_body(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
@@ -177,45 +142,6 @@ def test_head_answers_the_headers_without_a_body(
     assert (head.status_code, head.content) == (200, b"")
     assert head.headers["content-type"] == "application/json; charset=utf-8"
     assert get.status_code == 200
-
-
-def test_no_authorization_header_is_the_problem_json_401(server: TriggerApiServer) -> None:
-    code, headers, body = urlopen(batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"))
-
-    assert code == 401
-    assert headers["content-type"] == "application/problem+json"
-    assert json.loads(body) == {
-        "title": "Unauthorized",
-        "status": 401,
-        "type": "https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/401",
-        "detail": "No authorization header provided",
-        "error": "No authorization header provided",
-    }
-
-
-def test_a_key_that_is_not_accepted_is_401_invalid_api_key(
-    server: TriggerApiServer, trigger_batch_factory: BatchFactory
-) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    server.api.accept_key("tr_prod_" + "A" * 24)
-
-    code, _, body = urlopen(batch_url(server, batch), headers=auth("tr_prod_" + "B" * 24))
-    ok, _, _ = urlopen(batch_url(server, batch), headers=auth("tr_prod_" + "A" * 24))
-
-    assert (code, json.loads(body)) == (401, {"error": "Invalid API Key"})
-    assert ok == 200
-
-
-def test_unknown_batch_is_404_not_found_with_should_retry(server: TriggerApiServer) -> None:
-    code, headers, body = urlopen(
-        batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(server.api.secret_key)
-    )
-
-    assert (code, json.loads(body)) == (404, {"error": "Not found"})
-    assert headers["x-should-retry"] == "false"
-
-
-# -- lifecycle, faults, recording -----------------------------------------------------
 
 
 def test_progress_after_walks_the_lifecycle_across_requests(
@@ -235,22 +161,6 @@ def test_progress_after_walks_the_lifecycle_across_requests(
         "COMPLETED",
         "COMPLETED",
     ]
-
-
-def test_rate_limit_fault_is_the_real_429(server: TriggerApiServer) -> None:
-    server.api.fail_next("rate_limit", reset_after=3)
-
-    code, headers, body = urlopen(
-        batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(server.api.secret_key)
-    )
-
-    assert code == 429
-    assert headers["content-type"] == "application/problem+json"
-    assert headers["x-ratelimit-remaining"] == "0"
-    problem = json.loads(body)
-    assert problem["title"] == "Rate Limit Exceeded"
-    assert problem["reset"] == int(headers["x-ratelimit-reset"])
-    assert problem["error"].startswith("Rate limit exceeded 0/750 requests remaining.")
 
 
 def test_a_small_bucket_runs_out(server: TriggerApiServer) -> None:

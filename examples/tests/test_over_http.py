@@ -47,16 +47,16 @@ def test_a_worker_process_reports_and_plans_the_resubmit(trigger_api_server, tri
 
     assert result["failed"] == 4
     assert result["resubmit"] == [e.index for e in trigger_batch.errors]
-    trigger_api_server.api.assert_retrieved(trigger_batch, times=1)
-    [call] = trigger_api_server.api.calls
+    trigger_api_server.assert_retrieved(trigger_batch, times=1)
+    [call] = trigger_api_server.calls
     assert call.headers["authorization"] == "Bearer tr_dev_****"  # recorded, redacted
 
 
 def test_a_worker_process_retries_a_429_from_the_server(trigger_api_server, trigger_batch_factory):
     batch = trigger_batch_factory("COMPLETED")
-    trigger_api_server.api.add_batch(batch)
-    trigger_api_server.api.fail_next("rate_limit", reset_after=0.2)
+    trigger_api_server.add_batch(batch)
+    trigger_api_server.fail_next("rate_limit", reset_after=0.2)
 
     assert run_worker(trigger_api_server, batch.id)["failed"] == 0
-    codes = [call.status_code for call in trigger_api_server.api.retrievals(batch)]
+    codes = [call.status_code for call in trigger_api_server.retrievals(batch)]
     assert codes == [429, 200]

@@ -1,4 +1,4 @@
-"""pytest fixtures for applications that retrieve Trigger.dev batches over httpx.
+"""pytest fixtures for applications that talk to Trigger.dev's API over httpx.
 
 The fixtures (`trigger_batch_factory`, `mock_trigger_api`, ...) arrive through the
 `trigger_batches` pytest plugin; this module exports the types and assertion helpers.
@@ -11,21 +11,31 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_trigger_batches.api import UnexpectedTriggerRequest
+    from pytest_trigger_batches.api import TriggerApi, UnexpectedTriggerRequest
     from pytest_trigger_batches.assertions import assert_batch_errors, assert_run_counts
+    from pytest_trigger_batches.calls import RecordedCall
     from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.faults import FaultKind
     from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
     from pytest_trigger_batches.server import TriggerApiServer
+    from pytest_trigger_batches.store import BatchHandle
+
+    __version__: str
 
 __all__ = [
     "BatchError",
     "BatchFactory",
+    "BatchHandle",
     "BatchStatus",
+    "FaultKind",
     "MockTriggerApi",
+    "RecordedCall",
+    "TriggerApi",
     "TriggerApiServer",
     "TriggerBatch",
     "UnexpectedTriggerRequest",
+    "__version__",
     "assert_batch_errors",
     "assert_run_counts",
 ]
@@ -33,8 +43,12 @@ __all__ = [
 _HOMES = {
     "BatchError": "model",
     "BatchFactory": "factory",
+    "BatchHandle": "store",
     "BatchStatus": "model",
+    "FaultKind": "faults",
     "MockTriggerApi": "mock",
+    "RecordedCall": "calls",
+    "TriggerApi": "api",
     "TriggerApiServer": "server",
     "TriggerBatch": "model",
     "UnexpectedTriggerRequest": "api",
@@ -44,6 +58,10 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source of truth: the installed distribution's metadata
+        from importlib.metadata import version
+
+        return version("pytest-trigger-batches")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'pytest_trigger_batches' has no attribute {name!r}")

@@ -1,0 +1,174 @@
+"""Endpoints the mock does not serve yet: the test answers them itself, through respx or
+`add_route`; and pytest-httpx next to the mock. Run as a user's suite would, in pytester."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+INNER = ("-p", "no:randomly", "-p", "no:hypothesispytest")
+HEADER = """
+import httpx
+import pytest
+
+AUTH = {"Authorization": "Bearer tr_dev_" + "e" * 24}
+"""
+
+
+def test_a_respx_route_answers_what_the_mock_does_not_serve_and_is_recorded(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(mock_trigger_api, respx_mock, trigger_batch_factory):
+    route = respx_mock.post("https://api.trigger.dev/api/v1/tasks/batch").respond(
+        202, json={"id": "batch_cmx0ugyuv00004a7d2bda9ln4", "isCached": False, "runs": []}
+    )
+    shadow = respx_mock.get(url__regex=r"https://api.trigger.dev/api/v1/batches/.*").respond(500)
+    batch = trigger_batch_factory("COMPLETED")
+    mock_trigger_api.add_batch(batch)
+
+    created = httpx.post("https://api.trigger.dev/api/v1/tasks/batch", headers=AUTH, json={"items": []})
+    served = httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=AUTH)
+
+    assert created.status_code == 202 and route.call_count == 1
+    assert served.status_code == 200 and shadow.call_count == 0  # the mock serves it first
+    post, get = mock_trigger_api.calls
+    assert (post.method, post.status_code, post.stubbed, post.body) == ("POST", 202, True, {"items": []})
+    assert (get.route, get.stubbed) == ("GET /api/v1/batches/{batchId}", False)
+"""
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
+def test_without_a_route_the_request_fails_and_says_how_to_answer_it(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(mock_trigger_api, respx_mock):
+    respx_mock.get("https://elsewhere.example/").respond(200)
+    httpx.post("https://api.trigger.dev/api/v1/tasks/batch", headers=AUTH, json={})
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnexpectedTriggerRequest: mock_trigger_api does not serve POST "
+            "https://api.trigger.dev/api/v1/tasks/batch",
+            "*If the real API has this endpoint, the mock does not serve it yet: answer it in the "
+            "test with mock_trigger_api.add_route('POST', ...) or a respx_mock route for "
+            "https://api.trigger.dev.*",
+        ]
+    )
+    assert "your code is wrong" not in result.stdout.str()
+
+
+def test_add_route_works_over_the_server_too(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(trigger_api_server):
+    trigger_api_server.add_route("POST", "/api/v1/tasks/{taskId}/trigger", json={"id": "run_1"})
+    url = trigger_api_server.base_url + "/api/v1/tasks/send-email/trigger"
+    answer = httpx.post(url, headers=AUTH, json={"payload": {}})
+    assert answer.json() == {"id": "run_1"}
+    assert trigger_api_server.calls[-1].params == {"taskId": "send-email"}
+"""
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
+def test_an_unserved_request_to_the_server_is_501_without_retries(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(trigger_api_server):
+    answer = httpx.post(trigger_api_server.base_url + "/api/v1/tasks/batch", headers=AUTH)
+    assert answer.status_code == 501
+    assert answer.headers["x-should-retry"] == "false"
+    assert "does not serve POST" in answer.json()["error"]
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=1, errors=1)  # the body passed; teardown fails the test
+    result.stdout.fnmatch_lines(["*trigger_api_server received 1 request(s) it does not serve*"])
+
+
+def test_httpx_mock_next_to_the_mock_without_should_mock_fails_and_says_why(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_httpx")
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_app(httpx_mock, mock_trigger_api):
+    pass
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mock_trigger_api and pytest-httpx's httpx_mock are both used in this test*",
+            '*@pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != '
+            '"api.trigger.dev")*',
+        ]
+    )
+
+
+def test_httpx_mock_with_should_mock_leaves_trigger_dev_to_the_mock(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_httpx")
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "api.trigger.dev")
+def test_app(httpx_mock, mock_trigger_api, trigger_batch_factory):
+    httpx_mock.add_response(url="https://hooks.example/notify", json={"ok": True})
+    batch = trigger_batch_factory("COMPLETED")
+    mock_trigger_api.add_batch(batch)
+    got = httpx.get(f"https://api.trigger.dev/api/v2/batches/{batch.id}", headers=AUTH)
+    assert got.json()["status"] == "COMPLETED"
+    assert httpx.post("https://hooks.example/notify").json() == {"ok": True}
+"""
+    )
+    pytester.runpytest(*INNER).assert_outcomes(passed=1)
+
+
+def test_a_seed_and_a_fixed_clock_give_byte_identical_answers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+import hashlib
+
+
+@pytest.mark.trigger_api(clock=lambda: 1_780_000_000.0)
+@pytest.mark.trigger_batch("PARTIAL_FAILED", run_count=20)
+def test_app(mock_trigger_api, trigger_batch):
+    key = {"Authorization": "Bearer " + mock_trigger_api.secret_key}
+    answers = [
+        httpx.get(f"https://api.trigger.dev/api/v{v}/batches/{trigger_batch.id}", headers=key)
+        for v in (1, 2)
+    ]
+    token = mock_trigger_api.public_token(scopes=["read:all"])
+    seen = b"".join(a.content + repr(sorted(a.headers.items())).encode() for a in answers)
+    print("DIGEST", hashlib.sha256(seen + token.encode()).hexdigest())
+"""
+    )
+    digests = []
+    for _ in range(2):
+        result = pytester.runpytest(*INNER, "-s", "--trigger-seed=42")
+        result.assert_outcomes(passed=1)
+        digests += re.findall(r"DIGEST (\w+)", result.stdout.str())
+    other = pytester.runpytest(*INNER, "-s", "--trigger-seed=43")
+    digests += re.findall(r"DIGEST (\w+)", other.stdout.str())
+    assert len(digests) == 3
+    assert digests[0] == digests[1] != digests[2]
