@@ -28,7 +28,10 @@ STATUSES = r"PENDING, PROCESSING, COMPLETED, PARTIAL_FAILED, ABORTED"
 CODES = (
     r"TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED"
 )
-KEY_RULE = r"tr_dev_, tr_stg_, tr_prod_ or tr_preview_ \+ 24 letters or digits \(20 in keys made before 2026-08-06\), or an additional key tr_<env>_sk_ \+ 24"
+KEY_RULE = (
+    r"tr_dev_, tr_stg_, tr_prod_ or tr_preview_ \+ 24 letters or digits \(20 in keys made "
+    r"before 2026-08-06\), or an additional key tr_<env>_sk_ \+ 24"
+)
 KEY = "tr_dev_" + "Kq7" * 8  # 24 chars after the prefix
 WELL_FORMED_ID = "batch_cmx0ugyuv00004a7d2bda9ln4"
 
@@ -1587,7 +1590,8 @@ MARKERS = [
     pytest.param(
         '@pytest.mark.trigger_api("https://api.example")',
         "mock_trigger_api",
-        "*@pytest.mark.trigger_api takes only base_url=... and clock=...; got ['positional arguments']*",
+        "*@pytest.mark.trigger_api takes only base_url=... and clock=...; "
+        "got ['positional arguments']*",
         id="trigger_api-positional",
     ),
     pytest.param(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 from wire import KEY, Wire, wire
 
@@ -300,7 +299,9 @@ def test_a_bad_public_token_is_401(wire: Wire) -> None:
     good = wire.api.public_token(scopes=["read:all"], expires_in=60)
     header, payload, signature = good.split(".")
     forged = f"{header}.{payload}.{signature[:-2]}AA"
-    assert wire.get_batch(batch.id, key=forged).json() == {"error": "Public Access Token is invalid"}
+    assert wire.get_batch(batch.id, key=forged).json() == {
+        "error": "Public Access Token is invalid"
+    }
     other = wire.api.public_token(scopes=["read:all"], secret_key="tr_dev_" + "o" * 24)
     assert wire.get_batch(batch.id, key=other).status_code == 200  # a dev key seen by the API
     wire.api.clock = _fixed(NOW + 61)  # past its expiry on the mock's clock
@@ -372,11 +373,11 @@ def test_recorded_calls_name_the_route_and_its_parameters(wire: Wire) -> None:
 
 
 def test_a_route_of_the_test_answers_an_endpoint_the_mock_does_not_serve(wire: Wire) -> None:
-    wire.api.add_route(
-        "POST", "/api/v1/runs/{runId}/tags", status_code=200, json={"message": "ok"}
-    )
+    wire.api.add_route("POST", "/api/v1/runs/{runId}/tags", status_code=200, json={"message": "ok"})
     response = wire.send(
-        "POST", "/api/v1/runs/run_abc/tags", content=b'{"tags":["a"]}',
+        "POST",
+        "/api/v1/runs/run_abc/tags",
+        content=b'{"tags":["a"]}',
         headers={"content-type": "application/json"},
     )
     assert (response.status_code, response.json()) == (200, {"message": "ok"})

@@ -289,7 +289,9 @@ class TriggerApi:
         """
         for name, value in (("limit", limit), ("refill", refill)):
             if not rules.is_whole_number(value) or not 1 <= value <= 10**9:
-                raise ValueError(f"{name} must be a whole number from 1 to 10**9; got {value!r:.50}")
+                raise ValueError(
+                    f"{name} must be a whole number from 1 to 10**9; got {value!r:.50}"
+                )
         if (
             not isinstance(interval, int | float)
             or isinstance(interval, bool)
@@ -326,7 +328,9 @@ class TriggerApi:
                 f"'/api/v1/runs/{{runId}}/tags'; got {path!r:.100}"
             )
         if not rules.is_whole_number(status_code) or not 100 <= status_code <= 599:
-            raise ValueError(f"status_code must be an HTTP status (100 to 599); got {status_code!r}")
+            raise ValueError(
+                f"status_code must be an HTTP status (100 to 599); got {status_code!r}"
+            )
         route = Route(method, path, lambda context, store: _unstubbable())
         concrete = path.replace("{", "x").replace("}", "")  # a path the template matches
         served = TABLE.match(method, concrete)
@@ -391,7 +395,9 @@ class TriggerApi:
         shown = "\n".join(
             f"    {name}: {shown_header(name, value)}" for name, value in request.headers.items()
         )
-        stub = how_to_stub or f"{self.name}.add_route({request.method!r}, {redact(path)!r}, json=...)"
+        stub = (
+            how_to_stub or f"{self.name}.add_route({request.method!r}, {redact(path)!r}, json=...)"
+        )
         return (
             f"{self.name} does not serve {request.method} {redact(request.url)}\n"
             f"  request headers:\n{shown or '    (none)'}\n"
@@ -550,7 +556,9 @@ def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> Trigg
                 f"(TriggerBatch.from_payload(body) reads the spec's documented shape)"
             )
         try:
-            return TriggerBatch.from_payload(value, **({} if check_ids else {'check_ids': False}))  # TEMP
+            return TriggerBatch.from_payload(
+                value, **({} if check_ids else {"check_ids": False})
+            )  # TEMP
         except (ValueError, TypeError) as problem:
             raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
     raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")

@@ -99,5 +99,3 @@ def _parsed(body: bytes) -> object:
         return json.loads(redact(body.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-
-

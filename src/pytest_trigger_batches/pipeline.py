@@ -284,9 +284,7 @@ class Pipeline:
                     401, "Invalid or Missing API key" if not raw else "Invalid API key"
                 )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(
-                    401, "x-trigger-branch header required for preview env"
-                )
+                raise PlatformError.message(401, "x-trigger-branch header required for preview env")
             assert environment is not None
             # 6. faults (a HEAD shows no body, so it meets none)
             fault = self.faults.take(route.name, params) if method != "HEAD" else None
@@ -451,4 +449,3 @@ def _preflight_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
     out["access-control-max-age"] = "300"
     out["vary"] = ", ".join(vary)
     return out
-

@@ -264,9 +264,8 @@ def _check_httpx_mock(request: pytest.FixtureRequest) -> None:
 
 def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
     marker = _api_marker(request)
-    if marker is not None:
-        if "base_url" in marker.kwargs:
-            return str(marker.kwargs["base_url"]), "@pytest.mark.trigger_api(base_url=...)"
+    if marker is not None and "base_url" in marker.kwargs:
+        return str(marker.kwargs["base_url"]), "@pytest.mark.trigger_api(base_url=...)"
     env = os.environ.get("TRIGGER_API_URL")
     if env:
         return env, "the TRIGGER_API_URL environment variable"
