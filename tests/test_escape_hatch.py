@@ -126,6 +126,24 @@ def test_app(httpx_mock, mock_trigger_api):
     )
 
 
+def test_a_should_mock_that_keeps_the_configured_origin_fails_naming_that_host(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("pytest_httpx")
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.mark.trigger_api(base_url="https://trigger.internal/base")
+@pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "api.trigger.dev")
+def test_app(httpx_mock, mock_trigger_api):
+    pass
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(['*request.url.host != "trigger.internal")*'])
+
+
 def test_httpx_mock_with_should_mock_leaves_trigger_dev_to_the_mock(
     pytester: pytest.Pytester,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -131,9 +132,14 @@ def mask_key(value: object) -> str:
 def shown_header(name: str, value: str) -> str:
     """A header value fit to print or record: the credentials masked, keys redacted."""
     if name.lower() == "authorization":
-        scheme, _, credentials = value.partition(" ")
-        return f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value)
+        return _masked_credentials(value)
     return redact(value)
+
+
+@functools.lru_cache(maxsize=32)  # a test sends the same few headers again and again
+def _masked_credentials(value: str) -> str:
+    scheme, _, credentials = value.partition(" ")
+    return f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value)
 
 
 def redact(text: str) -> str:

@@ -140,12 +140,17 @@ class Context:
     method: str
     route: Route
     params: dict[str, str]
-    query: dict[str, list[str]]
+    query_string: str
     headers: Mapping[str, str]
     body: bytes
     environment: str
     token: tokens.PublicToken | None
     now_ms: int
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        """The query string's parameters (parsed when a handler asks)."""
+        return parse_qs(self.query_string)
 
     @property
     def api_version(self) -> str | None:
@@ -168,6 +173,7 @@ class Outcome:
     """What the pipeline did, for the record: the route, its params and the answer."""
 
     answer: ApiResponse | Disconnect | Unserved
+    path: str
     route: Route | None = None
     params: dict[str, str] = field(default_factory=dict)
     stubbed: bool = False
@@ -202,9 +208,9 @@ class Pipeline:
         preflight = method == "OPTIONS"
         found = self._find(method, bare, preflight=preflight)
         if found is None:
-            return Outcome(Unserved(method, path))
+            return Outcome(Unserved(method, path), path)
         route, params, user = found
-        outcome = Outcome(Unserved(method, path), route, params, stubbed=user is not None)
+        outcome = Outcome(Unserved(method, path), path, route, params, stubbed=user is not None)
         try:
             outcome.answer = self._answer(request, path, bare, parts.query, route, params, user)
         except PlatformError as error:
@@ -298,7 +304,7 @@ class Pipeline:
                     method,
                     route,
                     params,
-                    parse_qs(query),
+                    query,
                     headers,
                     request.body,
                     environment,

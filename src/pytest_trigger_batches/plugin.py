@@ -159,11 +159,10 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
     from pytest_trigger_batches.mock import MockTriggerApi
 
+    base_url = _base_url(request)
     if "httpx_mock" in request.fixturenames:
-        _check_httpx_mock(request)
-    api = MockTriggerApi(
-        base_url=_base_url(request), secret_key=_secret_key(request), clock=_clock(request)
-    )
+        _check_httpx_mock(request, base_url)
+    api = MockTriggerApi(base_url=base_url, secret_key=_secret_key(request), clock=_clock(request))
     _serve_marked(api, request)
     with api:
         yield api
@@ -247,19 +246,25 @@ def _clock(request: pytest.FixtureRequest) -> Callable[[], float] | None:
     return clock
 
 
-def _check_httpx_mock(request: pytest.FixtureRequest) -> None:
-    # pytest-httpx replaces httpx's transports, in front of respx: without should_mock
-    # every request to Trigger.dev would meet its "no response" timeout instead.
+def _check_httpx_mock(request: pytest.FixtureRequest, base_url: str) -> None:
+    # pytest-httpx replaces httpx's transports, in front of respx: unless its should_mock
+    # lets the Trigger.dev origin through, every request to it meets its "no response"
+    # timeout instead of the mock.
+    import httpx
+
     marker = request.node.get_closest_marker("httpx_mock")
-    if marker is None or "should_mock" not in marker.kwargs:
-        pytest.fail(
-            "mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
-            "httpx_mock would answer every request, Trigger.dev's included. Let the Trigger.dev "
-            "origin through to mock_trigger_api:\n"
-            "  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "
-            '"api.trigger.dev")',
-            pytrace=False,
-        )
+    should_mock = None if marker is None else marker.kwargs.get("should_mock")
+    probe = httpx.Request("GET", f"{base_url}/api/v1/batches/batch_probe")
+    if callable(should_mock) and not should_mock(probe):
+        return
+    host = httpx.URL(base_url).host
+    pytest.fail(
+        f"mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
+        f"httpx_mock would answer every request to {base_url}. Let the Trigger.dev origin "
+        f"through to mock_trigger_api:\n"
+        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")',
+        pytrace=False,
+    )
 
 
 def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:

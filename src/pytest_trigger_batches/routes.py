@@ -45,6 +45,8 @@ class Route:
     allow_jwt: bool = False
     retry_not_found: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    name: str = field(init=False, repr=False, compare=False)
+    """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""
 
     def __post_init__(self) -> None:
         pieces = _PARAM_RE.split(self.template)  # static, name, static, name, ...
@@ -53,18 +55,17 @@ class Route:
             for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
         )
         object.__setattr__(self, "pattern", re.compile(regex))
-
-    @property
-    def name(self) -> str:
-        """`METHOD /path/{template}`."""
-        return route_name(self.method, self.template)
+        object.__setattr__(self, "name", route_name(self.method, self.template))
 
     def match(self, path: str) -> dict[str, str] | None:
         """The percent-decoded path parameters if `path` is this route's, else None."""
         found = self.pattern.fullmatch(path)
         if found is None:
             return None
-        return {name: unquote(value) for name, value in found.groupdict().items()}
+        return {
+            name: unquote(value) if "%" in value else value
+            for name, value in found.groupdict().items()
+        }
 
 
 class RouteTable:

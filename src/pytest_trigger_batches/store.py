@@ -73,11 +73,14 @@ class KeyRing:
         """The environment `key` belongs to, or None if the API does not accept it."""
         if self.pinned:
             return self.pinned.get(key)
+        known = self._seen.get(key)
+        if known is not None:
+            return known
         match = SECRET_KEY_RE.fullmatch(key)
         if match is None:
             return None
         if len(self._seen) < 64:  # the keys that may have signed a public token
-            self._seen.setdefault(key, match.group(1))
+            self._seen[key] = match.group(1)
         return match.group(1)
 
     def environments(self) -> list[str]:
