@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.assertions import assert_batch_errors, assert_run_counts
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.mock import MockTriggerApi
-    from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
+    from pytest_trigger_batches.model import BatchError, TriggerBatch
     from pytest_trigger_batches.server import TriggerApiServer
+    from pytest_trigger_batches.statuses import BatchStatus
 
 __all__ = [
     "BatchError",
@@ -33,7 +34,7 @@ __all__ = [
 _HOMES = {
     "BatchError": "model",
     "BatchFactory": "factory",
-    "BatchStatus": "model",
+    "BatchStatus": "statuses",
     "MockTriggerApi": "mock",
     "TriggerApiServer": "server",
     "TriggerBatch": "model",
