@@ -1,4 +1,9 @@
-"""4. Factory throughput: a 1,000-run PARTIAL_FAILED batch, built and serialized."""
+"""4. Factory throughput: a 1,000-run PARTIAL_FAILED batch, built and serialized.
+
+`python benchmarks/bench_factory.py` prints, for every status and failure share, what
+building and serializing a 1,000-run batch costs against `json.dumps` of the finished
+payload alone (the floor). Printed, never asserted.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from pytest_trigger_batches.factory import BatchFactory
 
 RUNS = 1000
 FAILED = 300
+CODE = "TRIGGER_ERROR"
 MIN_SPEEDUP = 3.0
 MAX_OVER_FLOOR = 5.0
 BUDGET = 0.04  # seconds per timed block
@@ -104,7 +110,8 @@ def run(ctx: Context) -> Section:
     section = Section(
         4,
         "Factory throughput",
-        f"In one process: `trigger_batch_factory('PARTIAL_FAILED', run_count={RUNS})` (700 "
+        f"In one process: `trigger_batch_factory('PARTIAL_FAILED', run_count={RUNS}, "
+        f"error_code={CODE!r})` (700 "
         f"run ids, {FAILED} error entries, every platform rule validated) then "
         "`json.dumps(batch.to_payload(), separators=(',', ':'))`, as the mock serializes. "
         "polyfactory builds a pydantic v2 model mirroring the v1 body (id, status enum, "
@@ -117,11 +124,12 @@ def run(ctx: Context) -> Section:
         "round (ours and the floor in 41 short rounds, ours and polyfactory in 11).",
     )
     factory = BatchFactory(seed=20260301)
-    payload = factory("PARTIAL_FAILED", run_count=RUNS).to_payload()
+    # One entry per failure, as the polyfactory schema has (the default code collapses).
+    payload = factory("PARTIAL_FAILED", run_count=RUNS, error_code=CODE).to_payload()
     size = len(_dumps(payload))
 
     def ours() -> str:
-        return _dumps(factory("PARTIAL_FAILED", run_count=RUNS).to_payload())
+        return _dumps(factory("PARTIAL_FAILED", run_count=RUNS, error_code=CODE).to_payload())
 
     def floor() -> str:
         return _dumps(payload)
@@ -182,3 +190,59 @@ def run(ctx: Context) -> Section:
         "timed block: " + ", ".join(f"{name} {n}" for name, n in counts.items())
     )
     return section
+
+
+# (label, status, options): every status and failure share, with the default code (the
+# failures collapse into one entry) and with one entry per failure.
+CODES = {"QUEUE_SIZE_LIMIT_EXCEEDED": "queue limit (default)", "TRIGGER_ERROR": "TRIGGER_ERROR"}
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("COMPLETED", "COMPLETED", {}),
+    *(
+        (
+            f"PARTIAL_FAILED {share}%, {name}",
+            "PARTIAL_FAILED",
+            {"failed_count": share * 10, "error_code": code},
+        )
+        for code, name in CODES.items()
+        for share in (1, 30, 90)
+    ),
+    *((f"ABORTED, {name}", "ABORTED", {"error_code": code}) for code, name in CODES.items()),
+]
+
+
+def ratio_table(rounds: int = 15, budget: float = 0.02) -> list[tuple[str, float, float, float]]:
+    """(case, build + serialize, json.dumps floor, median ratio) for every case in CASES."""
+    factory = BatchFactory(seed=20260301)
+    table = []
+    for label, status, options in CASES:
+        payload = factory(status, run_count=RUNS, **options).to_payload()
+
+        def ours(status: str = status, options: dict[str, Any] = options) -> str:
+            return _dumps(factory(status, run_count=RUNS, **options).to_payload())
+
+        def floor(payload: dict[str, Any] = payload) -> str:
+            return _dumps(payload)
+
+        counts = {"ours": calibrate(ours, budget), "floor": calibrate(floor, budget)}
+        samples = interleave(
+            {
+                name: (lambda f=f, n=counts[name]: time_loop(f, n))
+                for name, f in (("ours", ours), ("floor", floor))
+            },
+            rounds,
+        )
+        table.append(
+            (
+                label,
+                median(samples["ours"]),
+                median(samples["floor"]),
+                median(paired_ratios(samples["ours"], samples["floor"])),
+            )
+        )
+    return table
+
+
+if __name__ == "__main__":
+    print(f"{'1,000-run batch':<42} {'build + dumps':>14} {'dumps alone':>12} {'ratio':>7}")
+    for label, mine, bare, ratio in ratio_table():
+        print(f"{label:<42} {fmt_time(mine):>14} {fmt_time(bare):>12} {ratio:>6.2f}x")

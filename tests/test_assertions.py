@@ -104,8 +104,39 @@ def test_batch_errors_pass(partial: TriggerBatch, form: Callable[[TriggerBatch],
     batch = form(partial)
     assert_batch_errors(batch, count=3, indices=indices, error_code="ITEM_ERROR")
     assert_batch_errors(batch, indices=set(reversed(indices)))
-    one_task = BatchFactory(seed=2)("ABORTED", run_count=3, task_identifier="send-email")
+    one_task = BatchFactory(seed=2)(
+        "ABORTED", run_count=3, task_identifier="send-email", error_code="TRIGGER_ERROR"
+    )
     assert_batch_errors(form(one_task), indices=[0, 1, 2], task_identifier="send-email")
+
+
+def test_batch_errors_of_a_collapsed_entry_match_its_index(
+    form: Callable[[TriggerBatch], Any],
+) -> None:
+    batch = BatchFactory(seed=6)("PARTIAL_FAILED", run_count=20, failed_count=7)
+    (entry,) = batch.errors  # the default: every failure is the queue size limit
+    assert_batch_errors(form(batch), count=1, indices=[entry.index])
+    others = [i for i in range(20) if i != entry.index][:7]
+    with pytest.raises(AssertionError) as caught:
+        assert_batch_errors(form(batch), indices=others)
+    message = str(caught.value)
+    assert f"indices: expected {sorted(others)}, actual [{entry.index}]" in message
+    assert (
+        f"note: the 7 failed item(s) collapsed into one QUEUE_SIZE_LIMIT_EXCEEDED entry, at "
+        f"index {entry.index} (the first failure)"
+    ) in message
+
+
+def test_batch_errors_in_any_order(partial: TriggerBatch) -> None:
+    body = partial.to_payload()
+    body["errors"].reverse()  # the platform defines no order
+    indices = [e.index for e in partial.errors]
+    assert_batch_errors(body, count=3, indices=indices, error_code="ITEM_ERROR")
+    assert_run_counts(body, total=10, successful=7, failed=3)
+    with pytest.raises(AssertionError) as caught:
+        assert_batch_errors(body, count=2)
+    listed = [line.split("]")[0] for line in str(caught.value).splitlines() if "] " in line]
+    assert listed == [f"  [{i}" for i in sorted(indices)]  # listed in index order
 
 
 def test_batch_errors_name_what_differs(
@@ -158,7 +189,7 @@ def test_batch_errors_without_codes_say_so() -> None:
 
 
 def test_long_error_listings_are_cut(form: Callable[[TriggerBatch], Any]) -> None:
-    batch = BatchFactory(seed=4)("ABORTED", run_count=30)
+    batch = BatchFactory(seed=4)("ABORTED", run_count=30, error_code="TRIGGER_ERROR")
     with pytest.raises(AssertionError) as caught:
         assert_batch_errors(form(batch), count=29)
     message = str(caught.value)

@@ -26,8 +26,10 @@ from pytest_trigger_batches.model import TriggerBatch
 
 STATUSES = r"PENDING, PROCESSING, COMPLETED, PARTIAL_FAILED, ABORTED"
 CODES = (
-    r"TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED"
+    r"TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED, "
+    r"UNEXPECTED_ERROR, PAYLOAD_TOO_LARGE"
 )
+ID_FORMATS = r"a 25-char cuid, 21-char nanoid, 26-char run-ops id or 27-char base62 id"
 KEY_RULE = (
     r"tr_dev_, tr_stg_, tr_prod_ or tr_preview_ \+ 24 letters or digits \(20 in keys made "
     r"before 2026-08-06\), or an additional key tr_<env>_sk_ \+ 24"
@@ -49,7 +51,7 @@ class Ctx:
 @pytest.fixture
 def ctx() -> Ctx:
     factory = BatchFactory(seed=20260301)
-    batch = factory("COMPLETED", run_count=10, failed_count=2)
+    batch = factory("COMPLETED", run_count=10, failed_count=2, error_code="TRIGGER_ERROR")
     queue = factory("ABORTED", run_count=5, error_code="QUEUE_SIZE_LIMIT_EXCEEDED")
     api = TriggerApi(secret_key=KEY)
     api.add_batch(batch)
@@ -125,37 +127,37 @@ FACTORY = [
         "run_count-0",
         lambda c: c.factory(run_count=0),
         ValueError,
-        r"run_count must be from 1 to 1000 \(items per batch\); got 0",
+        r"run_count must be a whole number from 1 to 1000; got 0",
     ),
     case(
         "run_count-1001",
         lambda c: c.factory(run_count=1001),
         ValueError,
-        r"run_count must be from 1 to 1000 \(items per batch\); got 1001",
+        r"run_count must be a whole number from 1 to 1000; got 1001",
     ),
     case(
         "run_count-True",
         lambda c: c.factory(run_count=True),
         TypeError,
-        r"run_count must be an int; got True",
+        r"run_count must be a whole number from 1 to 1000; got True",
     ),
     case(
         "run_count-str",
         lambda c: c.factory(run_count="10"),
         TypeError,
-        r"run_count must be an int; got '10'",
+        r"run_count must be a whole number from 1 to 1000; got '10'",
     ),
     case(
         "run_count-float",
         lambda c: c.factory(run_count=10.0),
         TypeError,
-        r"run_count must be an int; got 10.0",
+        r"run_count must be a whole number from 1 to 1000; got 10.0",
     ),
     case(
         "run_count-negative",
         lambda c: c.factory(run_count=-1),
         ValueError,
-        r"run_count must not be negative; got -1",
+        r"run_count must be a whole number from 1 to 1000; got -1",
     ),
     case(
         "run_count-1-for-PARTIAL_FAILED",
@@ -197,25 +199,25 @@ FACTORY = [
         "failed_count-above-run_count",
         lambda c: c.factory("COMPLETED", run_count=3, failed_count=4),
         ValueError,
-        r"failed_count must be between 0 and run_count \(3\); got 4",
+        r"failed_count must be a whole number from 0 to 3; got 4",
     ),
     case(
         "failed_count-negative",
         lambda c: c.factory("COMPLETED", failed_count=-1),
         ValueError,
-        r"failed_count must not be negative; got -1",
+        r"failed_count must be a whole number from 0 to 10; got -1",
     ),
     case(
         "failed_count-str",
         lambda c: c.factory("COMPLETED", failed_count="1"),
         TypeError,
-        r"failed_count must be an int; got '1'",
+        r"failed_count must be a whole number from 0 to 10; got '1'",
     ),
     case(
         "failed_count-True",
         lambda c: c.factory("COMPLETED", failed_count=True),
         TypeError,
-        r"failed_count must be an int; got True",
+        r"failed_count must be a whole number from 0 to 10; got True",
     ),
     case(
         "failed_count-before-run-creation",
@@ -375,13 +377,13 @@ FACTORY = [
         "batch_id-malformed",
         lambda c: c.factory(batch_id="batch_123"),
         ValueError,
-        r"batch_id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 'batch_123'",
+        rf"batch_id must be 'batch_' \+ {ID_FORMATS}; got 'batch_123'",
     ),
     case(
         "batch_id-empty",
         lambda c: c.factory(batch_id=""),
         ValueError,
-        r"batch_id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got ''",
+        rf"batch_id must be 'batch_' \+ {ID_FORMATS}; got ''",
     ),
     case(
         "batch_id-run-id",
@@ -393,7 +395,7 @@ FACTORY = [
         "batch_id-int",
         lambda c: c.factory(batch_id=5),
         ValueError,
-        r"batch_id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 5",
+        rf"batch_id must be 'batch_' \+ {ID_FORMATS}; got 5",
     ),
     case(
         "unknown-option",
@@ -411,13 +413,13 @@ FACTORY = [
         "seed-str",
         lambda c: BatchFactory(seed="1"),  # type: ignore[arg-type]
         TypeError,
-        r"seed must be an int; got '1'",
+        r"seed must be a whole number; got '1'",
     ),
     case(
         "seed-bool",
         lambda c: BatchFactory(seed=True),
         TypeError,
-        r"seed must be an int; got True",
+        r"seed must be a whole number; got True",
     ),
     case(
         "to_payload-version-3",
@@ -490,19 +492,19 @@ PAYLOADS = [
         "bad-batch-id",
         payload("failed", lambda p: p.update(id="batch_123")),
         ValueError,
-        r"id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 'batch_123'",
+        rf"id must be 'batch_' \+ {ID_FORMATS}; got 'batch_123'",
     ),
     case(
         "batch-id-int",
         payload("failed", lambda p: p.update(id=5)),
         ValueError,
-        r"id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 5",
+        rf"id must be 'batch_' \+ {ID_FORMATS}; got 5",
     ),
     case(
         "bad-run-id",
         payload("failed", lambda p: p["runs"].__setitem__(0, "run_x")),
         ValueError,
-        r"runs must be run ids \('run_' \+ cuid or nanoid\); got 'run_x'",
+        rf"runs must be run ids \('run_' \+ {ID_FORMATS}\); got 'run_x'",
     ),
     case(
         "repeated-run-id",
@@ -644,25 +646,25 @@ PAYLOADS = [
         "runCount-0",
         payload("pending", lambda p: p.update(runCount=0)),
         ValueError,
-        r"runCount must be an integer from 1 to 1000; got 0",
+        r"runCount must be a whole number from 1 to 1000; got 0",
     ),
     case(
         "runCount-1001",
         payload("pending", lambda p: p.update(runCount=1001)),
         ValueError,
-        r"runCount must be an integer from 1 to 1000; got 1001",
+        r"runCount must be a whole number from 1 to 1000; got 1001",
     ),
     case(
         "runCount-str",
         payload("pending", lambda p: p.update(runCount="10")),
         ValueError,
-        r"runCount must be an integer from 1 to 1000; got '10'",
+        r"runCount must be a whole number from 1 to 1000; got '10'",
     ),
     case(
         "runCount-True",
         payload("pending", lambda p: p.update(runCount=True)),
         ValueError,
-        r"runCount must be an integer from 1 to 1000; got True",
+        r"runCount must be a whole number from 1 to 1000; got True",
     ),
     case(
         "status-lower-case",
@@ -701,13 +703,13 @@ PAYLOADS = [
         "negative-counts",
         payload("failed", lambda p: p.update(successfulRunCount=12, failedRunCount=-2)),
         ValueError,
-        r"successfulRunCount and failedRunCount must not be negative",
+        r"failedRunCount must be a whole number >= 0; got -2",
     ),
     case(
         "counts-as-strings",
         payload("failed", lambda p: p.update(successfulRunCount="8")),
         ValueError,
-        r"successfulRunCount and failedRunCount must be whole numbers; got '8' and 2",
+        r"successfulRunCount must be a whole number >= 0; got '8'",
     ),
     case(
         "runs-not-an-array",
@@ -845,25 +847,25 @@ ADD_BATCH = [
         "progress_after-negative",
         lambda c: c.api.add_batch(c.batch, progress_after=-1),
         ValueError,
-        r"progress_after must be a whole number of polls >= 0; got -1",
+        r"progress_after must be a whole number >= 0; got -1",
     ),
     case(
         "progress_after-True",
         lambda c: c.api.add_batch(c.batch, progress_after=True),
-        ValueError,
-        r"progress_after must be a whole number of polls >= 0; got True",
+        TypeError,
+        r"progress_after must be a whole number >= 0; got True",
     ),
     case(
         "progress_after-str",
         lambda c: c.api.add_batch(c.batch, progress_after="2"),  # type: ignore[arg-type]
-        ValueError,
-        r"progress_after must be a whole number of polls >= 0; got '2'",
+        TypeError,
+        r"progress_after must be a whole number >= 0; got '2'",
     ),
     case(
         "progress_after-float",
         lambda c: c.api.add_batch(c.batch, progress_after=2.0),  # type: ignore[arg-type]
-        ValueError,
-        r"progress_after must be a whole number of polls >= 0; got 2.0",
+        TypeError,
+        r"progress_after must be a whole number >= 0; got 2.0",
     ),
     case(
         "environment-empty",
@@ -1229,19 +1231,19 @@ ASSERTIONS = [
         "assert_run_counts-total-str",
         lambda c: assert_run_counts(c.batch, total="10"),  # type: ignore[arg-type]
         TypeError,
-        r"total must be a whole number \(or None: not checked\); got '10'",
+        r"total must be a whole number >= 0; got '10'",
     ),
     case(
         "assert_run_counts-failed-True",
         lambda c: assert_run_counts(c.batch, failed=True),
         TypeError,
-        r"failed must be a whole number \(or None: not checked\); got True",
+        r"failed must be a whole number >= 0; got True",
     ),
     case(
         "assert_run_counts-successful-negative",
         lambda c: assert_run_counts(c.batch, successful=-8),
         ValueError,
-        r"successful must be >= 0; got -8",
+        r"successful must be a whole number >= 0; got -8",
     ),
     case(
         "assert_run_counts-batch-None",
@@ -1278,13 +1280,13 @@ ASSERTIONS = [
         "assert_batch_errors-count-negative",
         lambda c: assert_batch_errors(c.batch, count=-1),
         ValueError,
-        r"count must be >= 0; got -1",
+        r"count must be a whole number >= 0; got -1",
     ),
     case(
         "assert_batch_errors-count-str",
         lambda c: assert_batch_errors(c.batch, count="2"),  # type: ignore[arg-type]
         TypeError,
-        r"count must be a whole number \(or None: not checked\); got '2'",
+        r"count must be a whole number >= 0; got '2'",
     ),
     case(
         "assert_batch_errors-indices-int",
@@ -1302,7 +1304,7 @@ ASSERTIONS = [
         "assert_batch_errors-indices-of-str",
         lambda c: assert_batch_errors(c.batch, indices=["1", 3]),  # type: ignore[list-item]
         TypeError,
-        r"indices must be item indices \(whole numbers >= 0\); got \['1'\]",
+        r"every index in indices must be a whole number >= 0; got '1'",
     ),
     case(
         "assert_batch_errors-error_code-unknown",
@@ -1507,7 +1509,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', progress_after=-1",
-            message="progress_after must be a whole number of polls >= 0; got -1",
+            message="progress_after must be a whole number >= 0; got -1",
         ),
         id="trigger_batch-progress_after-negative",
     ),
@@ -1550,7 +1552,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="status='COMPLETED', run_count=0",
-            message="run_count must be from 1 to 1000 (items per batch); got 0",
+            message="run_count must be a whole number from 1 to 1000; got 0",
         ),
         id="trigger_batch-run_count-0",
     ),
@@ -1568,7 +1570,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', batch_id=''",
-            message="batch_id must be 'batch_' + a 25-char cuid or 21-char nanoid; got ''*",
+            message="batch_id must be 'batch_' + a 25-char cuid, 21-char nanoid, *; got ''*",
         ),
         id="trigger_batch-batch_id-empty",
     ),
@@ -1577,7 +1579,7 @@ MARKERS = [
         "trigger_api_server",
         FACTORY_MARK.format(
             args="'PENDING', run_count=0",
-            message="run_count must be from 1 to 1000 (items per batch); got 0",
+            message="run_count must be a whole number from 1 to 1000; got 0",
         ),
         id="trigger_batch-on-the-server-fixture",
     ),

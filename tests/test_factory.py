@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_trigger_batches import lifecycle, rules
-from pytest_trigger_batches.factory import BatchFactory
+from pytest_trigger_batches.factory import BatchFactory, _payload_too_large
 from pytest_trigger_batches.model import BatchStatus, TriggerBatch
 
 QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
@@ -70,8 +70,9 @@ def test_completed_keeps_its_failures(factory: BatchFactory) -> None:
     batch = factory("COMPLETED", run_count=8, failed_count=3)
     assert (batch.successful_run_count, batch.failed_run_count) == (5, 3)
     assert len(batch.runs) == 5
-    assert len(batch.errors) == 3
-    assert all(e.error_code == "TRIGGER_ERROR" for e in batch.errors)
+    assert [e.error_code for e in batch.errors] == [QUEUE]  # collapsed
+    each = factory("COMPLETED", run_count=8, failed_count=3, error_code="TRIGGER_ERROR")
+    assert [e.error_code for e in each.errors] == ["TRIGGER_ERROR"] * 3
 
 
 def test_partial_failed(factory: BatchFactory) -> None:
@@ -89,7 +90,10 @@ def test_aborted_because_every_item_failed(factory: BatchFactory) -> None:
     assert batch.runs_created
     assert (batch.successful_run_count, batch.failed_run_count) == (0, 8)
     assert batch.runs == ()
-    assert [e.index for e in batch.errors] == list(range(8))
+    (entry,) = batch.errors  # the default code collapses, at the first failure
+    assert (entry.index, entry.error_code) == (0, QUEUE)
+    each = factory("ABORTED", run_count=8, error_code="ITEM_ERROR")
+    assert [e.index for e in each.errors] == list(range(8))
 
 
 def test_aborted_because_items_never_finished_arriving(factory: BatchFactory) -> None:
@@ -98,8 +102,9 @@ def test_aborted_because_items_never_finished_arriving(factory: BatchFactory) ->
     assert not batch.runs_created
     assert batch.runs == ()
     assert batch.errors == ()
-    # It timed out: minutes after creation.
-    assert batch.updated_at - batch.created_at >= timedelta(minutes=5)
+    # The seal timeout aborted it, 30 minutes after creation, and set processingCompletedAt.
+    assert timedelta(minutes=30) <= batch.updated_at - batch.created_at < timedelta(minutes=31)
+    assert batch.processing_completed_at == batch.updated_at
 
 
 @pytest.mark.parametrize("status", ["PENDING", "COMPLETED", "ABORTED"])
@@ -140,10 +145,45 @@ def test_partial_failed_alone_is_a_plausible_partial_failure(factory: BatchFacto
     assert batch.run_count == 10
     assert batch.failed_run_count == 3
     assert batch.successful_run_count == 7
-    assert len(batch.errors) == 3
-    assert all(e.error_code == "TRIGGER_ERROR" for e in batch.errors)
-    assert all(e.error and e.task_identifier for e in batch.errors)
-    assert len({e.task_identifier for e in batch.errors}) == 1
+    (entry,) = batch.errors
+    assert entry.error_code == QUEUE
+    assert entry.error.endswith("(3 items in this batch failed with the same error)")
+    assert entry.task_identifier
+
+
+@pytest.mark.parametrize(
+    ("status", "options"),
+    [
+        ("PARTIAL_FAILED", {}),
+        ("PARTIAL_FAILED", {"run_count": 40, "failed_count": 1}),
+        ("COMPLETED", {"failed_count": 4}),
+        ("ABORTED", {}),
+    ],
+)
+def test_failures_default_to_the_queue_size_limit(
+    factory: BatchFactory, status: str, options: dict[str, Any]
+) -> None:
+    # Since 2026-02-23 an item that cannot trigger becomes a pre-failed run (counted as
+    # created); what still fails is, commonly, a full queue: one collapsed entry.
+    batch = factory(status, **options)
+    failed = batch.failed_run_count
+    assert failed
+    (entry,) = batch.errors
+    assert entry.error_code == QUEUE
+    assert entry.error.endswith(f" ({failed} items in this batch failed with the same error)")
+    assert TriggerBatch.from_payload(batch.to_payload()) == batch
+
+
+def test_the_collapsed_entry_sits_at_the_first_failure() -> None:
+    # The first of the failed items: never one past the last item that could have failed.
+    seen = set()
+    for seed in range(40):
+        factory = BatchFactory(seed=seed)
+        for run_count, failed in ((10, 3), (1000, 900), (1000, 10), (50, 1)):
+            (entry,) = factory("PARTIAL_FAILED", run_count=run_count, failed_count=failed).errors
+            assert 0 <= entry.index <= run_count - failed
+            seen.add((run_count, failed, entry.index))
+    assert len({index for run_count, _, index in seen if run_count == 50}) > 10  # anywhere
 
 
 def test_partial_failed_default_keeps_a_success_and_a_failure() -> None:
@@ -180,7 +220,9 @@ def test_failed_count(factory: BatchFactory, status: str, failed: int) -> None:
     batch = factory(status, run_count=10, failed_count=failed)
     assert batch.failed_run_count == failed
     assert batch.successful_run_count == 10 - failed
-    assert len(batch.errors) == failed
+    assert len(batch.errors) == min(failed, 1)  # the default code collapses
+    each = factory(status, run_count=10, failed_count=failed, error_code="TRIGGER_FAILED")
+    assert len(each.errors) == failed
 
 
 def test_idempotency_key_true_generates_an_sdk_key(factory: BatchFactory) -> None:
@@ -212,11 +254,10 @@ def test_task_identifier_string_names_every_error(factory: BatchFactory) -> None
 
 def test_task_identifier_list_is_spread_over_items_in_turn(factory: BatchFactory) -> None:
     tasks = ["send-email", "resize-image", "charge-card"]
-    batch = factory("ABORTED", run_count=7, task_identifier=tasks)
+    batch = factory("ABORTED", run_count=7, task_identifier=tasks, error_code="ITEM_ERROR")
     assert [e.task_identifier for e in batch.errors] == [tasks[i % 3] for i in range(7)]
-    assert factory("ABORTED", run_count=2, task_identifier=("a-task",)).errors[
-        1
-    ].task_identifier == ("a-task")
+    one = factory("ABORTED", run_count=2, task_identifier=("a-task",), error_code=None)
+    assert one.errors[1].task_identifier == "a-task"
 
 
 @pytest.mark.parametrize("code", rules.ERROR_CODES)
@@ -245,9 +286,44 @@ def test_queue_size_limit_failures_collapse(factory: BatchFactory) -> None:
     assert entry.error.endswith(" 10000 (12 items in this batch failed with the same error)")
 
 
-def test_a_single_queue_size_limit_failure_has_no_suffix(factory: BatchFactory) -> None:
+def test_a_single_queue_size_limit_failure_has_the_suffix_too(factory: BatchFactory) -> None:
     (entry,) = factory("COMPLETED", run_count=5, failed_count=1, error_code=QUEUE).errors
-    assert "items in this batch failed" not in entry.error
+    assert entry.error.endswith(" 10000 (1 items in this batch failed with the same error)")
+
+
+THROWN = re.compile(r"[A-Z][a-z]+(?: [a-z]+)+")  # a thrown message, as Error.message has it
+
+
+def test_error_messages_are_the_platforms(factory: BatchFactory) -> None:
+    def messages(code: str) -> list[str]:
+        batch = factory("ABORTED", run_count=6, error_code=code, task_identifier="send-email")
+        return [e.error for e in batch.errors]
+
+    assert messages("TRIGGER_FAILED") == ["TriggerTaskService returned undefined"] * 6
+    assert messages("ENVIRONMENT_NOT_FOUND") == ["Environment not found"] * 6
+    too_large = re.compile(
+        r"Batch item payload is too large \((\d+\.\d) KB\)\. Maximum allowed size is "
+        r"3072\.0 KB\. Reduce the payload size or offload large data to external storage\."
+    )
+    for message in messages("PAYLOAD_TOO_LARGE"):
+        match = too_large.fullmatch(message)
+        assert match, message
+        assert float(match.group(1)) > 3072.0
+    for code in ("TRIGGER_ERROR", "UNEXPECTED_ERROR"):  # the thrown message, unwrapped
+        thrown = messages(code)
+        assert all(THROWN.fullmatch(m) for m in thrown), thrown
+        assert len(set(thrown)) > 1
+        assert not any("send-email" in m for m in thrown)
+    assert all(
+        m.startswith(f"Invalid payload for item {i}: ")
+        for i, m in enumerate(messages("ITEM_ERROR"))
+    )
+
+
+def test_payload_sizes_round_as_javascript_does() -> None:
+    # (3072.25).toFixed(1) is "3072.3"; Python's format would give "3072.2".
+    assert "(3072.3 KB)" in _payload_too_large(3_145_984)
+    assert "(3072.1 KB)" in _payload_too_large(3_145_830)
 
 
 def test_created_at_accepts_a_datetime(factory: BatchFactory) -> None:
@@ -277,13 +353,30 @@ def test_batch_id_is_used(factory: BatchFactory) -> None:
     assert factory("COMPLETED", legacy=True, batch_id=legacy_id).id == legacy_id
 
 
+@pytest.mark.parametrize(
+    "batch_id",
+    [
+        "batch_p4omhh45hgxxnq1re6ovy",  # nanoid
+        "batch_0685k5ubvh2ue9l1c3pqsr7me1",  # run-ops
+        "batch_2yQbR7vTz0KxWm4NcLp8HsDfGa1",  # base62
+    ],
+)
+def test_batch_id_may_be_any_of_the_platforms_formats(factory: BatchFactory, batch_id: str) -> None:
+    batch = factory("PARTIAL_FAILED", batch_id=batch_id)
+    assert batch.id == batch_id
+    assert TriggerBatch.from_payload(batch.to_payload(version=2)) == batch
+    # ... while its runs, and ids it makes itself, stay cuids.
+    assert all(CUID.fullmatch(r.removeprefix("run_")) for r in batch.runs)
+    assert CUID.fullmatch(factory("PARTIAL_FAILED").id.removeprefix("batch_"))
+
+
 # -- impossible requests -------------------------------------------------------------------
 
 IMPOSSIBLE = [
     pytest.param(
         {"status": "COMPLETED", "run_count": 3, "failed_count": 4},
         ValueError,
-        r"failed_count must be between 0 and run_count \(3\); got 4",
+        r"failed_count must be a whole number from 0 to 3; got 4",
         id="failed-more-than-run-count",
     ),
     pytest.param(
@@ -323,28 +416,40 @@ IMPOSSIBLE = [
         id="partial-failed-of-one",
     ),
     pytest.param(
-        {"run_count": -1}, ValueError, r"run_count must not be negative; got -1", id="negative-runs"
+        {"run_count": -1},
+        ValueError,
+        r"run_count must be a whole number from 1 to 1000; got -1",
+        id="negative-runs",
     ),
     pytest.param(
         {"status": "COMPLETED", "failed_count": -2},
         ValueError,
-        r"failed_count must not be negative; got -2",
+        r"failed_count must be a whole number from 0 to 10; got -2",
         id="negative-failures",
     ),
     pytest.param(
-        {"run_count": 0}, ValueError, r"run_count must be from 1 to 1000 .*got 0", id="no-runs"
+        {"run_count": 0},
+        ValueError,
+        r"run_count must be a whole number from 1 to 1000; got 0",
+        id="no-runs",
     ),
     pytest.param(
         {"run_count": 1001},
         ValueError,
-        r"run_count must be from 1 to 1000 \(items per batch\); got 1001",
+        r"run_count must be a whole number from 1 to 1000; got 1001",
         id="too-many-runs",
     ),
     pytest.param(
-        {"run_count": "10"}, TypeError, r"run_count must be an int; got '10'", id="str-runs"
+        {"run_count": "10"},
+        TypeError,
+        r"run_count must be a whole number from 1 to 1000; got '10'",
+        id="str-runs",
     ),
     pytest.param(
-        {"run_count": True}, TypeError, r"run_count must be an int; got True", id="bool-runs"
+        {"run_count": True},
+        TypeError,
+        r"run_count must be a whole number from 1 to 1000; got True",
+        id="bool-runs",
     ),
     pytest.param(
         {"status": "DONE"},
@@ -439,7 +544,8 @@ IMPOSSIBLE = [
         {"status": "COMPLETED", "failed_count": 1, "error_code": "TIMEOUT"},
         ValueError,
         r"error_code must be one of TRIGGER_ERROR, TRIGGER_FAILED, ENVIRONMENT_NOT_FOUND, "
-        r"ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED or None; got 'TIMEOUT'",
+        r"ITEM_ERROR, QUEUE_SIZE_LIMIT_EXCEEDED, UNEXPECTED_ERROR, PAYLOAD_TOO_LARGE or None; "
+        r"got 'TIMEOUT'",
         id="unknown-error-code",
     ),
     pytest.param(
@@ -495,7 +601,8 @@ IMPOSSIBLE = [
     pytest.param(
         {"batch_id": "batch_1234"},
         ValueError,
-        r"id must be 'batch_' \+ a 25-char cuid or 21-char nanoid; got 'batch_1234'",
+        r"batch_id must be 'batch_' \+ a 25-char cuid, 21-char nanoid, 26-char run-ops id or "
+        r"27-char base62 id; got 'batch_1234'",
         id="malformed-batch-id",
     ),
 ]
@@ -510,9 +617,9 @@ def test_impossible_requests_are_refused(
 
 
 def test_seed_must_be_an_int() -> None:
-    with pytest.raises(TypeError, match="seed must be an int; got '1'"):
+    with pytest.raises(TypeError, match="seed must be a whole number; got '1'"):
         BatchFactory(seed="1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="seed must be an int; got True"):
+    with pytest.raises(TypeError, match="seed must be a whole number; got True"):
         BatchFactory(seed=True)
     assert repr(BatchFactory(seed=17)) == "BatchFactory(seed=17)"
 

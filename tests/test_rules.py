@@ -1,4 +1,4 @@
-"""One test per platform rule (REALISM.md): the model obeys it and refuses to break it."""
+"""One test per platform rule (docs/platform.md): the model obeys it and refuses to break it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_trigger_batches import lifecycle, rules
-from pytest_trigger_batches.factory import BatchFactory
+from pytest_trigger_batches.factory import BatchFactory, _Cuids
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.model import (
     BatchError,
@@ -22,6 +22,13 @@ from pytest_trigger_batches.model import (
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CUID = re.compile(r"c[0-9a-z]{24}")
+# One real-shaped id body of each format the platform has minted (docs/platform.md, section 3).
+ID_BODIES = {
+    "cuid": "cmx0ugyuv00004a7d2bda9ln4",
+    "nanoid": "p4omhh45hgxxnq1re6ovy",
+    "run-ops": "0685k5ubvh2ue9l1c3pqsr7me1",
+    "base62": "2yQbR7vTz0KxWm4NcLp8HsDfGa1",
+}
 NANOID = re.compile(r"[1-9a-km-z]{21}")
 TASK_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
@@ -86,7 +93,7 @@ def test_error_indices_are_unique_and_in_range(factory: BatchFactory) -> None:
         indices = [e["index"] for e in batch.to_payload().get("errors", [])]
         assert len(set(indices)) == len(indices)
         assert all(0 <= i < batch.run_count for i in indices)
-    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2)
+    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2, error_code="TRIGGER_ERROR")
     first, second = good.errors
     with pytest.raises(ValueError, match="error indices must be unique"):
         replace(good, errors=(first, replace(second, index=first.index)))
@@ -95,20 +102,30 @@ def test_error_indices_are_unique_and_in_range(factory: BatchFactory) -> None:
 
 
 def test_one_error_entry_per_failed_item(factory: BatchFactory) -> None:
-    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2)
+    good = factory("PARTIAL_FAILED", run_count=5, failed_count=2, error_code="TRIGGER_ERROR")
     assert len(good.errors) == good.failed_run_count == 2
     with pytest.raises(ValueError, match="one error entry per failed item"):
         replace(good, errors=good.errors[:1])
 
 
 def test_task_identifiers_are_task_ids(factory: BatchFactory) -> None:
-    batch = factory("COMPLETED", run_count=30, failed_count=10)
+    batch = factory("COMPLETED", run_count=30, failed_count=10, error_code="ITEM_ERROR")
     assert all(TASK_ID.fullmatch(e.task_identifier) for e in batch.errors)
     with pytest.raises(ValueError, match="taskIdentifier must be a task id"):
         replace(batch, errors=(replace(batch.errors[0], task_identifier=""), *batch.errors[1:]))
 
 
 def test_error_codes_come_from_the_platform_list(factory: BatchFactory) -> None:
+    # The codes its code writes today, UNEXPECTED_ERROR and PAYLOAD_TOO_LARGE included.
+    assert set(rules.ERROR_CODES) == {
+        "TRIGGER_ERROR",
+        "TRIGGER_FAILED",
+        "ENVIRONMENT_NOT_FOUND",
+        "ITEM_ERROR",
+        QUEUE,
+        "UNEXPECTED_ERROR",
+        "PAYLOAD_TOO_LARGE",
+    }
     for code in rules.ERROR_CODES:
         batch = factory("COMPLETED", run_count=4, failed_count=1, error_code=code)
         assert batch.to_payload()["errors"][0]["errorCode"] == code
@@ -136,7 +153,7 @@ def test_at_most_1000_items_per_batch(factory: BatchFactory) -> None:
     good = factory("PENDING")
     for bad in (0, 1001):
         with pytest.raises(
-            ValueError, match=f"runCount must be an integer from 1 to 1000; got {bad}"
+            ValueError, match=f"runCount must be a whole number from 1 to 1000; got {bad}"
         ):
             replace(good, run_count=bad)
 
@@ -165,6 +182,34 @@ def test_before_run_creation_there_are_no_runs_counts_or_errors(factory: BatchFa
         replace(processing, status="PARTIAL_FAILED")
 
 
+def test_an_unsealed_batch_aborted_has_processing_completed_at_but_no_counts(
+    factory: BatchFactory,
+) -> None:
+    aborted = factory("ABORTED", runs_created=False, run_count=3)
+    assert aborted.processing_completed_at == aborted.updated_at
+    assert aborted.updated_at - aborted.created_at >= timedelta(minutes=30)
+    body = aborted.to_payload(version=2)
+    assert body["processingCompletedAt"] == body["processing"]["completedAt"] == body["updatedAt"]
+    assert (body["runs"], body["processing"]["errors"]) == ([], [])
+    v1 = aborted.to_payload()
+    assert not {"successfulRunCount", "failedRunCount", "errors"} & v1.keys()
+    # Read back as that batch from either body, not as "every item failed".
+    for payload in (body, v1):
+        back = TriggerBatch.from_payload(payload)
+        assert back == aborted
+        assert (back.successful_run_count, back.processing_completed_at) == (
+            None,
+            aborted.processing_completed_at,
+        )
+    # Only then: not with runs (a legacy ABORTED batch), not on another status.
+    run_id = factory("COMPLETED", run_count=1).runs[0]
+    with pytest.raises(ValueError, match="or on an ABORTED batch whose items never"):
+        replace(aborted, runs=(run_id,))  # runs without counts: a legacy batch
+    with pytest.raises(ValueError, match="or on an ABORTED batch whose items never"):
+        replace(aborted, status="PENDING")
+    assert lifecycle.history(aborted)[0].processing_completed_at is None
+
+
 def test_counts_come_in_pairs_with_processing_completed_at(factory: BatchFactory) -> None:
     good = factory("COMPLETED", run_count=3)
     with pytest.raises(ValueError, match="both present or both absent"):
@@ -173,6 +218,8 @@ def test_counts_come_in_pairs_with_processing_completed_at(factory: BatchFactory
         replace(good, processing_completed_at=None)
     with pytest.raises(ValueError, match="processingCompletedAt is set only once run creation"):
         replace(factory("PENDING"), processing_completed_at=good.created_at)
+    with pytest.raises(ValueError, match="processingCompletedAt is set only once run creation"):
+        replace(factory("PROCESSING"), processing_completed_at=good.created_at)
     with pytest.raises(ValueError, match="processingCompletedAt must lie between"):
         replace(good, processing_completed_at=good.updated_at + timedelta(seconds=1))
 
@@ -235,6 +282,16 @@ def test_queue_limit_failures_collapse_into_one_entry(factory: BatchFactory) -> 
     assert rules.collapsed_suffix(7) == "(7 items in this batch failed with the same error)"
 
 
+def test_a_single_queue_limit_failure_collapses_too(factory: BatchFactory) -> None:
+    # The server appends the count whatever it is: "(1 items in this batch ...)".
+    batch = factory("PARTIAL_FAILED", run_count=5, failed_count=1, error_code=QUEUE)
+    (entry,) = batch.errors
+    assert entry.error.endswith(" 10000 (1 items in this batch failed with the same error)")
+    bare = entry.error.removesuffix(" (1 items in this batch failed with the same error)")
+    with pytest.raises(ValueError, match=re.escape("ends '(1 items in this batch failed")):
+        replace(batch, errors=(replace(entry, error=bare),))
+
+
 def test_queue_limit_collapse_is_enforced(factory: BatchFactory) -> None:
     batch = factory("COMPLETED", run_count=20, failed_count=7, error_code=QUEUE)
     entry = batch.errors[0]
@@ -248,6 +305,55 @@ def test_queue_limit_collapse_is_enforced(factory: BatchFactory) -> None:
 
 
 # -- ids and keys ---------------------------------------------------------------------------
+
+
+def test_batch_and_run_ids_come_in_four_formats(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=2)
+    for name, body in ID_BODIES.items():
+        batch = replace(good, id=f"batch_{body}", runs=(f"run_{body}", good.runs[1]))
+        payload = batch.to_payload()
+        assert TriggerBatch.from_payload(payload) == batch, name
+        assert TriggerBatch.from_payload(batch.to_payload(version=2)).id == f"batch_{body}"
+    wrong = {
+        "cuid in upper case": "CMX0UGYUV00004A7D2BDA9LN4",
+        "nanoid with an l": "l" * 21,
+        "run-ops core outside base32hex": "w685k5ubvh2ue9l1c3pqsr7me1",
+        "run-ops version 3": "0685k5ubvh2ue9l1c3pqsr7me3",
+        "base62 with a dash": "2yQbR7vTz0KxWm4NcLp8HsDfG-1",
+        "24 chars": "cmx0ugyuv00004a7d2bda9ln",
+        "28 chars": "2yQbR7vTz0KxWm4NcLp8HsDfGa12",
+    }
+    for name, body in wrong.items():
+        with pytest.raises(
+            ValueError, match=r"id must be 'batch_' \+ a 25-char cuid, 21-char nanoid"
+        ):
+            replace(good, id=f"batch_{body}")
+        with pytest.raises(ValueError, match=r"runs must be run ids \('run_' \+ a 25-char cuid"):
+            replace(good, runs=(good.runs[0], f"run_{body}"))
+        assert not rules.RUN_ID_RE.fullmatch(f"run_{body}"), name
+
+
+def test_the_factory_mints_cuids_as_the_id_source_does() -> None:
+    # factory._Cuids writes ids column by column for speed; ids.IdSource one by one.
+    # Same seed, same ids: one id scheme, whichever makes them.
+    for seed in range(5):
+        fast, plain = _Cuids(random.Random(seed)), IdSource(random.Random(seed))
+        for start, count, per_ms in ((1_772_366_400_000, 1, 50), (1295, 1000, 7), (0, 3, 1)):
+            made = fast.mint(start, count, per_ms=per_ms, prefix="run_")
+            assert made == plain.cuids(start, count, per_ms=per_ms, prefix="run_")
+            assert all(rules.RUN_ID_RE.fullmatch(r) for r in made)
+
+
+def test_the_factory_path_checks_every_rule_but_the_id_formats(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=3, failed_count=1)
+    values = {name: getattr(good, name) for name in ("id", "status", "created_at", "updated_at")}
+    values |= {"run_count": 3, "runs": good.runs, "errors": good.errors}
+    values |= {"successful_run_count": 2, "processing_completed_at": good.processing_completed_at}
+    with pytest.raises(ValueError, match="both present or both absent"):
+        TriggerBatch._minted(**values)
+    # A public copy checks the ids again.
+    with pytest.raises(ValueError, match="runs must be run ids"):
+        replace(good, runs=(good.runs[0], "run_x"))
 
 
 def test_batch_and_run_ids_are_prefixed_cuids(factory: BatchFactory) -> None:
@@ -269,6 +375,8 @@ def test_ids_that_break_the_shape_are_refused(factory: BatchFactory) -> None:
     good = factory("COMPLETED", run_count=2)
     with pytest.raises(ValueError, match=r"id must be 'batch_' \+ a 25-char cuid"):
         replace(good, id="batch_1234")
+    with pytest.raises(ValueError, match=r"id must be 'batch_' \+ a 25-char cuid"):
+        replace(good, id="my-batch")
     with pytest.raises(ValueError, match=r"runs must be run ids .* got 'run_1234'"):
         replace(good, runs=(good.runs[0], "run_1234"))
 
@@ -328,6 +436,32 @@ def test_v2_body_after_run_creation(factory: BatchFactory) -> None:
     assert body["runs"] == list(batch.runs)
 
 
+def test_v2_body_keys_come_in_the_server_order(factory: BatchFactory) -> None:
+    keyed = factory("PARTIAL_FAILED", run_count=6, idempotency_key=True).to_payload(version=2)
+    assert list(keyed) == [
+        "id",
+        "status",
+        "idempotencyKey",
+        "createdAt",
+        "updatedAt",
+        "processingCompletedAt",
+        "runCount",
+        "runs",
+        "processing",
+    ]
+    assert list(keyed["processing"]) == ["completedAt", "errors"]
+    waiting = factory("PROCESSING").to_payload(version=2)
+    assert list(waiting) == [
+        "id",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "runCount",
+        "runs",
+        "processing",
+    ]
+
+
 def test_v2_body_errors_is_an_empty_list_when_none(factory: BatchFactory) -> None:
     done = factory("COMPLETED", run_count=3).to_payload(version=2)
     assert done["processing"]["errors"] == []
@@ -383,6 +517,81 @@ def test_status_is_parsed_with_an_upper_case_hint(factory: BatchFactory) -> None
         replace(good, status="DONE")
 
 
+def test_errors_come_in_any_order(factory: BatchFactory) -> None:
+    batch = factory("ABORTED", run_count=12, error_code="TRIGGER_ERROR")
+    shuffled = list(batch.errors)
+    random.Random(3).shuffle(shuffled)
+    assert shuffled != list(batch.errors)
+    for version in (1, 2):
+        body = batch.to_payload(version=version)  # type: ignore[arg-type]
+        entries = [e.to_payload() for e in shuffled]
+        if version == 1:
+            body["errors"] = entries
+        else:
+            body["processing"]["errors"] = entries
+        back = TriggerBatch.from_payload(body)
+        assert back == batch  # the same batch ...
+        assert hash(back) == hash(batch)
+        assert list(back.errors) == shuffled  # ... listing its entries as given
+        assert back.to_payload(version=version) == body  # type: ignore[arg-type]
+    reordered = replace(batch, errors=tuple(shuffled))
+    assert rules.transition_problem(batch, reordered) is None
+    assert rules.transition_problem(reordered, batch) is None
+    other = replace(batch, errors=(replace(shuffled[0], error="boom"), *shuffled[1:]))
+    assert rules.transition_problem(batch, other) == (
+        "runs or errors changed after run creation had finished"
+    )
+
+
+def test_readable_ids_only_with_check_ids_false(factory: BatchFactory) -> None:
+    good = factory("COMPLETED", run_count=2)
+    readable = {"id": "batch_nightly-report", "runs": ("run_1", "run_2")}
+    with pytest.raises(ValueError, match="id must be 'batch_' \\+ a 25-char cuid"):
+        replace(good, **readable)  # strict by default
+    batch = replace(good, **readable, check_ids=False)
+    assert batch.check_ids is False
+    assert batch == replace(good, **readable, check_ids=False)
+    assert "check_ids" not in repr(batch)
+    body = batch.to_payload()
+    assert body["id"] == "batch_nightly-report"
+    assert TriggerBatch.from_payload(body, check_ids=False) == batch
+    with pytest.raises(ValueError, match="id must be 'batch_' \\+ a 25-char cuid"):
+        TriggerBatch.from_payload(body)
+    # Only the id formats are skipped: every other rule still applies ...
+    with pytest.raises(ValueError, match="runs must not repeat a run id"):
+        replace(batch, runs=("run_1", "run_1"))
+    with pytest.raises(ValueError, match=r"len\(runs\) == successfulRunCount: 1 != 2"):
+        replace(batch, runs=("run_1",))
+    # ... and an id must still fit in a URL path.
+    for bad in ("", "nightly/report", "night ly", 7):
+        with pytest.raises(ValueError, match="must be a non-empty string without spaces, '/'"):
+            replace(batch, id=bad)
+    with pytest.raises(ValueError, match="runs must be a non-empty string without spaces"):
+        replace(batch, runs=("run_1", "run 2"))
+    with pytest.raises(ValueError, match="runs must be run ids"):
+        replace(good, runs=(" ".join(good.runs),), successful_run_count=1, failed_run_count=1)
+    with pytest.raises(TypeError, match="check_ids must be True or False; got 'no'"):
+        replace(good, check_ids="no")
+
+
+def test_whole_numbers_are_ints_in_range() -> None:
+    assert rules.whole_number(5, parameter="n", minimum=1, maximum=5) == 5
+    assert rules.whole_number(-3, parameter="n") == -3
+    for value in ("5", 5.0, True, None):
+        with pytest.raises(
+            TypeError, match=rf"^n must be a whole number from 1 to 9; got {value!r}$"
+        ):
+            rules.whole_number(value, parameter="n", minimum=1, maximum=9)
+    cases = [
+        ({"minimum": 1, "maximum": 9}, 10, "n must be a whole number from 1 to 9; got 10"),
+        ({"minimum": 0}, -1, "n must be a whole number >= 0; got -1"),
+        ({"maximum": 3}, 4, "n must be a whole number <= 3; got 4"),
+    ]
+    for bounds, value, message in cases:
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            rules.whole_number(value, parameter="n", **bounds)
+
+
 ROUND_TRIP_CASES = [
     ("PENDING", {}),
     ("PENDING", {"runs_created": True, "idempotency_key": True}),
@@ -393,6 +602,8 @@ ROUND_TRIP_CASES = [
     ("PARTIAL_FAILED", {"task_identifier": ["a-task", "b-task"]}),
     ("ABORTED", {}),
     ("ABORTED", {"runs_created": False}),
+    ("ABORTED", {"error_code": "PAYLOAD_TOO_LARGE"}),
+    ("COMPLETED", {"failed_count": 2, "error_code": "UNEXPECTED_ERROR"}),
     ("PENDING", {"legacy": True}),
     ("COMPLETED", {"legacy": True}),
     ("ABORTED", {"legacy": True}),
@@ -505,7 +716,7 @@ def test_timeline_spreads_history_over_polls(factory: BatchFactory) -> None:
     few = lifecycle.timeline(final, polls=1)
     assert few == (history[-2], final)
     lifecycle.check_sequence(many)
-    with pytest.raises(ValueError, match="whole number of polls >= 0; got -1"):
+    with pytest.raises(ValueError, match="progress_after must be a whole number >= 0; got -1"):
         lifecycle.timeline(final, polls=-1)
 
 
@@ -526,7 +737,7 @@ def test_final_statuses_are_final(factory: BatchFactory) -> None:
         rules.transition_problem(completed, later) == "COMPLETED is final; a batch never leaves it"
     )
     aborted = factory("ABORTED", runs_created=False, run_count=4)
-    processing = replace(aborted, status="PROCESSING")
+    processing = replace(aborted, status="PROCESSING", processing_completed_at=None)
     assert (
         rules.transition_problem(aborted, processing) == "ABORTED is final; a batch never leaves it"
     )

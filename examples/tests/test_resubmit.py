@@ -13,7 +13,11 @@ QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
 
 
 @pytest.mark.trigger_batch(
-    "PARTIAL_FAILED", run_count=10, failed_count=3, task_identifier="send-welcome-email"
+    "PARTIAL_FAILED",
+    run_count=10,
+    failed_count=3,
+    task_identifier="send-welcome-email",
+    error_code="TRIGGER_ERROR",  # one entry per item (the default, the queue limit, collapses)
 )
 def test_the_report_lists_every_item_that_failed(client, trigger_batch):
     assert_batch_errors(trigger_batch, count=3, task_identifier="send-welcome-email")
@@ -49,7 +53,7 @@ def test_a_collapsed_queue_limit_entry_counts_every_item(
     assert (plan.indices, plan.unlisted) == ((item.index,), 6)
 
 
-def test_a_single_queue_limit_failure_is_not_a_collapse(
+def test_a_single_queue_limit_failure_stands_for_itself(
     client, mock_trigger_api, trigger_batch_factory
 ):
     served = trigger_batch_factory("PARTIAL_FAILED", failed_count=1, error_code=QUEUE_LIMIT)
@@ -65,7 +69,9 @@ def test_a_single_queue_limit_failure_is_not_a_collapse(
 def test_only_failures_that_can_pass_are_resubmitted(
     client, mock_trigger_api, trigger_batch_factory
 ):
-    payload = trigger_batch_factory("PARTIAL_FAILED", run_count=10, failed_count=5).to_payload()
+    payload = trigger_batch_factory(
+        "PARTIAL_FAILED", run_count=10, failed_count=5, error_code="TRIGGER_ERROR"
+    ).to_payload()
     codes = ["TRIGGER_ERROR", "ITEM_ERROR", "TRIGGER_FAILED", "ENVIRONMENT_NOT_FOUND", None]
     for entry, code in zip(payload["errors"], codes, strict=True):
         entry.pop("errorCode")

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.faults import FaultKind
     from pytest_trigger_batches.mock import MockTriggerApi
-    from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
+    from pytest_trigger_batches.model import BatchError, TriggerBatch
     from pytest_trigger_batches.server import TriggerApiServer
+    from pytest_trigger_batches.statuses import BatchStatus
     from pytest_trigger_batches.store import BatchHandle
 
     __version__: str
@@ -44,7 +45,7 @@ _HOMES = {
     "BatchError": "model",
     "BatchFactory": "factory",
     "BatchHandle": "store",
-    "BatchStatus": "model",
+    "BatchStatus": "statuses",
     "FaultKind": "faults",
     "MockTriggerApi": "mock",
     "RecordedCall": "calls",

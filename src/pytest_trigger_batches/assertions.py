@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,10 @@ def assert_run_counts(
     ]
     if wrong:
         raise AssertionError(
-            f"run counts of {seen.label} differ:\n" + "\n".join(wrong) + _listing(seen.errors)
+            f"run counts of {seen.label} differ:\n"
+            + "\n".join(wrong)
+            + _collapse_note(seen)
+            + _listing(seen.errors)
         )
 
 
@@ -71,8 +75,11 @@ def assert_batch_errors(
     """Assert the batch's error entries (the items whose run could not be created).
 
     - `count`: the number of error entries (a collapsed queue-limit failure is one).
-    - `indices`: exactly these item indices failed (any order).
+    - `indices`: the entries' item indices are exactly these (any order). A collapsed
+      queue-limit entry has one index, the first failure's.
     - `task_identifier` / `error_code`: every entry has this task id / error code.
+
+    The entries may come in any order: the platform defines none.
     """
     __tracebackhide__ = True
     if count is None and indices is None and task_identifier is None and error_code is None:
@@ -84,9 +91,8 @@ def assert_batch_errors(
     if indices is not None:
         if not isinstance(indices, Collection) or isinstance(indices, str | bytes | Mapping):
             raise TypeError(f"indices must be a collection of item indices; got {indices!r:.100}")
-        bad = [i for i in indices if not rules.is_whole_number(i) or i < 0]
-        if bad:
-            raise TypeError(f"indices must be item indices (whole numbers >= 0); got {bad!r:.100}")
+        for index in indices:
+            rules.whole_number(index, parameter="every index in indices", minimum=0)
     if task_identifier is not None and (
         not isinstance(task_identifier, str) or not task_identifier.strip()
     ):
@@ -129,7 +135,10 @@ def assert_batch_errors(
             )
     if wrong:
         raise AssertionError(
-            f"error entries of {seen.label} differ:\n" + "\n".join(wrong) + _listing(errors)
+            f"error entries of {seen.label} differ:\n"
+            + "\n".join(wrong)
+            + _collapse_note(seen)
+            + _listing(errors)
         )
 
 
@@ -176,12 +185,19 @@ def _read(batch: object) -> _Seen:
 
 
 def _check_count(name: str, value: object) -> None:
-    if value is None:
-        return
-    if not rules.is_whole_number(value):
-        raise TypeError(f"{name} must be a whole number (or None: not checked); got {value!r:.100}")
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{name} must be >= 0; got {value!r}")
+    if value is not None:  # None: not checked
+        rules.whole_number(value, parameter=name, minimum=0)
+
+
+def _collapse_note(seen: _Seen) -> str:
+    """Why one entry may stand for several failed items, when it does."""
+    errors, failed = seen.errors, seen.failed
+    if len(errors) != 1 or errors[0].error_code != rules.QUEUE_LIMIT or not failed:
+        return ""
+    return (
+        f"\nnote: the {failed} failed item(s) collapsed into one {rules.QUEUE_LIMIT} entry, "
+        f"at index {errors[0].index} (the first failure); the API does not list the others"
+    )
 
 
 def _count(value: int | None) -> str:
@@ -191,9 +207,10 @@ def _count(value: int | None) -> str:
 def _listing(errors: tuple[BatchError, ...], limit: int = 20) -> str:
     if not errors:
         return "\nerror entries: none"
+    in_order = sorted(errors, key=lambda e: e.index if type(e.index) is int else math.inf)
     lines = [
         f"  [{e.index}] {e.task_identifier} {e.error_code or '(no code)'}: {e.error}"
-        for e in errors[:limit]
+        for e in in_order[:limit]
     ]
     if len(errors) > limit:
         lines.append(f"  ... and {len(errors) - limit} more")

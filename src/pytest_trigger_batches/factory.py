@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.ids import IdSource
-from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch, parse_timestamp
+from pytest_trigger_batches.model import BatchError, TriggerBatch, _many_errors, parse_timestamp
+from pytest_trigger_batches.statuses import BatchStatus
 
 __all__ = ["BatchFactory"]
 
@@ -22,28 +23,36 @@ class _Unset:
 
 _DEFAULT = _Unset()
 DEFAULT_RUN_COUNT = 10
+DEFAULT_ERROR_CODE = rules.QUEUE_LIMIT
+"""Why items fail today: the environment's queue is full (other failures become
+pre-failed runs, counted as created)."""
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-# created_at bounds: cuids count milliseconds since 1970, and updatedAt (up to 15
+# created_at bounds: cuids count milliseconds since 1970, and updatedAt (up to 40
 # minutes later) must still be a datetime.
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
-_MESSAGES = {
-    "TRIGGER_ERROR": "Failed to trigger task '{task}': {reason}",
-    "TRIGGER_FAILED": "Trigger failed for item {index}: {reason}",
+_SEAL_TIMEOUT = timedelta(minutes=30)
+"""An unsealed batchTriggerAndWait batch is aborted this long after creation."""
+_MAX_ITEM_BYTES = 3_145_728
+"""The largest NDJSON line a streamed item may be (STREAMING_BATCH_ITEM_MAXIMUM_SIZE)."""
+_QUEUE_MESSAGE = (
+    "Cannot trigger {task} as the queue size limit for this environment has been "
+    "reached. The maximum size is 10000"
+)
+# The message of each code, where it does not depend on the item.
+_FIXED_MESSAGES = {
+    "TRIGGER_FAILED": "TriggerTaskService returned undefined",
     "ENVIRONMENT_NOT_FOUND": "Environment not found",
-    "ITEM_ERROR": "Invalid payload for item {index}: {reason}",
-    "QUEUE_SIZE_LIMIT_EXCEEDED": (
-        "Cannot trigger {task} as the queue size limit for this environment has been "
-        "reached. The maximum size is 10000"
-    ),
-    None: "{reason}",
 }
+# Codes whose message is whatever the failing code threw.
+_THROWN = frozenset({"TRIGGER_ERROR", "UNEXPECTED_ERROR"})
 
 
 @dataclass(frozen=True, slots=True)
 class _TextPools:
     task_ids: tuple[str, ...]
     reasons: tuple[str, ...]
+    thrown: tuple[str, ...]
 
 
 @functools.cache
@@ -62,7 +71,115 @@ def _text_pools() -> _TextPools:
         if task_id not in task_ids:
             task_ids.append(task_id)
     reasons = tuple(fake.sentence(nb_words=6).rstrip(".").lower() for _ in range(48))
-    return _TextPools(tuple(task_ids), reasons)
+    # An Error's message, as the failing call threw it: "Respond alone lose state".
+    thrown = tuple(reason[:1].upper() + reason[1:] for reason in reasons)
+    return _TextPools(tuple(task_ids), reasons, thrown)
+
+
+def _payload_too_large(size: int) -> str:
+    """The platform's message for an item of `size` bytes (sizes in KB to one decimal)."""
+    # JavaScript's toFixed(1) rounds halves up; integer arithmetic does the same.
+    actual, limit = ((n * 10 + 512) // 1024 for n in (size, _MAX_ITEM_BYTES))
+    return (
+        f"Batch item payload is too large ({actual // 10}.{actual % 10} KB). Maximum allowed "
+        f"size is {limit // 10}.{limit % 10} KB. Reduce the payload size or offload large "
+        f"data to external storage."
+    )
+
+
+# -- cuids ---------------------------------------------------------------------------
+
+_BASE36 = b"0123456789abcdefghijklmnopqrstuvwxyz"
+_BASE36_TABLE = bytes(_BASE36[b % 36] for b in range(256))
+_COUNTER_SPAN = 36**4
+_COUNTER_WEIGHTS = (36**3, 36**2, 36, 1)  # the counter's 4 digits, most significant first
+_PAIRS = [bytes([a, b]) for a in _BASE36 for b in _BASE36]  # 2-digit numbers, 0 to 1295
+_PAIR_TEXT = [pair.decode("ascii") for pair in _PAIRS]
+
+
+def _base36(number: int, width: int) -> str:
+    """`number` in `width` base-36 digits (`width` even), two digits at a time."""
+    pairs = []
+    for _ in range(width // 2):
+        number, pair = divmod(number, 1296)
+        pairs.append(_PAIR_TEXT[pair])
+    return "".join(reversed(pairs))
+
+
+# Digit columns of consecutive counter values. The lowest digit cycles every 36
+# numbers, the next every 1,296: precomputed cycles, sliced. The two high ones change
+# at most once in 1,000 ids: written run by run.
+_CYCLES = {weight: b"".join(bytes([c]) * weight for c in _BASE36) for weight in (1, 36)}
+
+
+def _digit_column(first: int, count: int, weight: int) -> bytes:
+    """The base-36 digit of weight `weight` of first, first + 1, ... (`count` numbers)."""
+    cycle = _CYCLES.get(weight)
+    if cycle is not None:
+        start = first % len(cycle)
+        return (cycle * ((start + count) // len(cycle) + 1))[start : start + count]
+    runs = []
+    value, end = first, first + count
+    while value < end:
+        digit = (value // weight) % 36
+        run = min(end, (value // weight + 1) * weight) - value  # until the digit changes
+        runs.append(_BASE36[digit : digit + 1] * run)
+        value += run
+    return b"".join(runs)
+
+
+class _Cuids:
+    """Mints cuids as `ids.IdSource` does (same layout, same draws), column by column.
+
+    A 1,000-run batch needs 1,000 ids at once: writing each column of a fixed-width
+    buffer in one slice assignment, then splitting, takes a quarter of the time of
+    assembling the ids one by one. `IdSource(rng).cuids(...)` gives the same ids (the
+    two belong together in `ids`).
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._counter = rng.randrange(_COUNTER_SPAN)
+        self._fingerprint = _base36(rng.randrange(_COUNTER_SPAN), 4)
+
+    def mint(self, start_ms: int, count: int, *, per_ms: int = 50, prefix: str = "") -> list[str]:
+        """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order."""
+        noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE)
+        if count <= 4:  # a batch's own id, a tiny batch: the columns do not pay off
+            return self._few(start_ms, count, per_ms, prefix, noise.decode("ascii"))
+        head = prefix + "c"
+        width = len(head) + 25  # + 8 of time, 4 of counter, 4 of fingerprint, 8 random, " "
+        tail = ("0000" + self._fingerprint + "00000000 ").encode("ascii")
+        blocks = []
+        high_ms, high = -1, b""
+        for block, start in enumerate(range(0, count, per_ms)):
+            ms = start_ms + block
+            if ms // 1296 != high_ms:  # the first 6 time digits: the same for 1.3 s
+                high_ms, high = ms // 1296, (head + _base36(ms // 1296, 6)).encode("ascii")
+            low = _PAIRS[ms % 1296]
+            blocks.append((high + low + tail) * min(per_ms, count - start))
+        buffer = bytearray(b"".join(blocks))
+        counter = len(head) + 8
+        first = self._counter + 1
+        for position, weight in enumerate(_COUNTER_WEIGHTS):
+            buffer[counter + position :: width] = _digit_column(first, count, weight)
+        for position in range(8):
+            buffer[counter + 8 + position :: width] = noise[position::8]
+        self._counter = (first + count - 1) % _COUNTER_SPAN
+        return buffer.decode("ascii").split(" ")[:count]
+
+    def _few(self, start_ms: int, count: int, per_ms: int, prefix: str, noise: str) -> list[str]:
+        first = self._counter + 1
+        self._counter = (first + count - 1) % _COUNTER_SPAN
+        return [
+            f"{prefix}c{_base36(start_ms + i // per_ms, 8)}"
+            f"{_PAIR_TEXT[(first + i) % _COUNTER_SPAN // 1296]}{_PAIR_TEXT[(first + i) % 1296]}"
+            f"{self._fingerprint}{noise[8 * i : 8 * i + 8]}"
+            for i in range(count)
+        ]
+
+
+# -- the factory ---------------------------------------------------------------------
 
 
 class BatchFactory:
@@ -73,11 +190,10 @@ class BatchFactory:
     """
 
     def __init__(self, *, seed: int) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise TypeError(f"seed must be an int; got {seed!r}")
-        self.seed = seed
+        self.seed = rules.whole_number(seed, parameter="seed")
         self._rng = random.Random(seed)
         self._ids = IdSource(self._rng)
+        self._cuids = _Cuids(self._rng)
 
     def __repr__(self) -> str:
         return f"BatchFactory(seed={self.seed})"
@@ -104,30 +220,34 @@ class BatchFactory:
         - `runs_created`: whether run creation has finished (counts and runs present).
           Defaults to False for PENDING and PROCESSING, True otherwise. PENDING with
           True is "all runs created, waiting to finish"; ABORTED with False is a batch
-          whose items never finished arriving.
+          whose items never finished arriving (aborted 30 minutes after creation).
         - `legacy`: a v3 / early v4 batch: no counts, no errors, nanoid ids; PENDING
           (runs filling up), COMPLETED or ABORTED.
         - `idempotency_key`: a key, True for a SHA-256 like the SDK sends, or None.
         - `task_identifier`: one task id, or a list spread over the items in turn.
-        - `error_code`: the code of every failure, or None for entries without one.
-          With QUEUE_SIZE_LIMIT_EXCEEDED the failures collapse into one entry.
+        - `error_code`: the code of every failure. The default, QUEUE_SIZE_LIMIT_EXCEEDED,
+          is why items fail today: the failures collapse into one entry (at the first
+          failed index) that says how many items it stands for. Any other code gives
+          one entry per failure; None gives entries without a code.
         - `created_at`: a datetime or ISO-8601 string (default: drawn from the seed).
-        - `batch_id`: use this id instead of a generated one.
+        - `batch_id`: use this id instead of a generated one (any of the platform's
+          formats: cuid, nanoid, run-ops or base62).
         """
         status = BatchStatus.parse(status)
-        run_count = _count("run_count", DEFAULT_RUN_COUNT if run_count is None else run_count)
-        if not 1 <= run_count <= rules.MAX_ITEMS:
-            raise ValueError(
-                f"run_count must be from 1 to {rules.MAX_ITEMS} (items per batch); got {run_count}"
-            )
+        run_count = rules.whole_number(
+            DEFAULT_RUN_COUNT if run_count is None else run_count,
+            parameter="run_count",
+            minimum=1,
+            maximum=rules.MAX_ITEMS,
+        )
         if not isinstance(legacy, bool):
             raise TypeError(f"legacy must be True or False; got {legacy!r}")
         if batch_id is not None and (
             not isinstance(batch_id, str) or not rules.BATCH_ID_RE.fullmatch(batch_id)
         ):
             raise ValueError(
-                f"batch_id must be 'batch_' + a 25-char cuid or 21-char nanoid; "
-                f"got {batch_id!r:.80} (e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
+                f"batch_id must be 'batch_' + {rules.ID_FORMATS}; got {batch_id!r:.80} "
+                f"(e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
             )
         tasks = self._task_ids(task_identifier)
         key = self._idempotency_key(idempotency_key)
@@ -168,6 +288,8 @@ class BatchFactory:
         return lifecycle.history(self(status, **options))  # type: ignore[arg-type]
 
     # -- the flavours -------------------------------------------------------------
+    # Built with TriggerBatch._minted: every platform rule is checked, but not the
+    # format of the ids minted here (checking them again was most of the cost).
 
     def _before_run_creation(
         self,
@@ -178,17 +300,20 @@ class BatchFactory:
         batch_id: str | None,
     ) -> TriggerBatch:
         updated = created
+        completed = None
         if status == BatchStatus.PROCESSING:
             updated = created + self._ms(50, 2000)
         elif status == BatchStatus.ABORTED:
-            updated = created + self._ms(5 * 60_000, 15 * 60_000)
-        return TriggerBatch(
-            id=batch_id or "batch_" + self._ids.cuid(_ms(created)),
+            # The seal timeout aborts it, setting processingCompletedAt.
+            updated = completed = created + _SEAL_TIMEOUT + self._ms(0, 5000)
+        return TriggerBatch._minted(
+            id=batch_id or self._batch_id(created),
             status=status,
             created_at=created,
             updated_at=updated,
             run_count=run_count,
             idempotency_key=key,
+            processing_completed_at=completed,
         )
 
     def _after_run_creation(
@@ -207,11 +332,10 @@ class BatchFactory:
         updated = finished
         if status == BatchStatus.COMPLETED:
             updated = finished + self._ms(1000, 600_000)
-        own_id = self._ids.cuid(_ms(created))
-        runs = self._ids.cuids(_ms(sealed), run_count - failed, prefix="run_")
-        failed_indices = sorted(self._rng.sample(range(run_count), failed))
-        return TriggerBatch(
-            id=batch_id or "batch_" + own_id,
+        own_id = self._batch_id(created)
+        runs = self._cuids.mint(_ms(sealed), run_count - failed, prefix="run_")
+        return TriggerBatch._minted(
+            id=batch_id or own_id,
             status=status,
             created_at=created,
             updated_at=updated,
@@ -220,7 +344,7 @@ class BatchFactory:
             idempotency_key=key,
             successful_run_count=run_count - failed,
             failed_run_count=failed,
-            errors=self._errors(failed_indices, tasks, code),
+            errors=self._errors(run_count, failed, tasks, code),
             processing_completed_at=finished,
         )
 
@@ -238,7 +362,7 @@ class BatchFactory:
             BatchStatus.ABORTED: self._rng.randint(0, run_count - 1),
         }[status]
         ids = self._ids.nanoids(created_runs + 1)
-        return TriggerBatch(
+        return TriggerBatch._minted(
             id=batch_id or "batch_" + ids[0],
             status=status,
             created_at=created,
@@ -248,33 +372,74 @@ class BatchFactory:
             idempotency_key=key,
         )
 
+    # -- error entries ------------------------------------------------------------
+
     def _errors(
-        self, indices: list[int], tasks: tuple[str, ...], code: str | None
+        self, run_count: int, failed: int, tasks: tuple[str, ...], code: str | None
     ) -> tuple[BatchError, ...]:
-        if not indices:
+        if not failed:
             return ()
-        template = _MESSAGES[code]
         if code == rules.QUEUE_LIMIT:
-            first = indices[0]
-            message = template.format(task=tasks[first % len(tasks)])
-            if len(indices) > 1:
-                message += " " + rules.collapsed_suffix(len(indices))
-            return (BatchError(first, tasks[first % len(tasks)], message, code),)
-        reasons = self._rng.choices(_text_pools().reasons, k=len(indices))
-        return tuple(
-            BatchError(
-                index,
-                tasks[index % len(tasks)],
-                template.format(task=tasks[index % len(tasks)], index=index, reason=reason),
-                code,
-            )
-            for index, reason in zip(indices, reasons, strict=True)
-        )
+            # One entry for all of them, at the first failure; no per-item work.
+            first = self._first_failure(run_count, failed)
+            task = tasks[first % len(tasks)]
+            message = f"{_QUEUE_MESSAGE.format(task=task)} {rules.collapsed_suffix(failed)}"
+            return (BatchError(first, task, message, code),)
+        indices = self._failed_indices(run_count, failed)
+        if len(tasks) == 1:
+            item_tasks = [tasks[0]] * failed
+        else:
+            item_tasks = [tasks[index % len(tasks)] for index in indices]
+        return _many_errors(indices, item_tasks, self._messages(code, indices), code)
+
+    def _messages(self, code: str | None, indices: list[int]) -> list[str]:
+        """What each failed item's entry says, for error code `code`."""
+        count = len(indices)
+        if code in _FIXED_MESSAGES:
+            return [_FIXED_MESSAGES[code]] * count
+        pools = _text_pools()
+        if code in _THROWN:
+            return self._rng.choices(pools.thrown, k=count)
+        if code == "PAYLOAD_TOO_LARGE":
+            sizes = (self._rng.randint(_MAX_ITEM_BYTES + 1, 4 * _MAX_ITEM_BYTES) for _ in indices)
+            return [_payload_too_large(size) for size in sizes]
+        reasons = self._rng.choices(pools.reasons, k=count)
+        if code == "ITEM_ERROR":
+            return [
+                f"Invalid payload for item {index}: {reason}"
+                for index, reason in zip(indices, reasons, strict=True)
+            ]
+        return reasons  # no code: a bare message
+
+    def _failed_indices(self, run_count: int, failed: int) -> list[int]:
+        """`failed` item indices drawn at random, in index order."""
+        if failed == run_count:
+            return list(range(run_count))
+        if 2 * failed > run_count:  # draw the fewer: the items that did not fail
+            kept = set(self._rng.sample(range(run_count), run_count - failed))
+            return [index for index in range(run_count) if index not in kept]
+        return sorted(self._rng.sample(range(run_count), failed))
+
+    def _first_failure(self, run_count: int, failed: int) -> int:
+        """The lowest of `failed` item indices drawn at random, without drawing them all."""
+        if failed * failed <= run_count:
+            return min(self._rng.sample(range(run_count), failed))
+        draw = self._rng.random
+        # Item i is among the failures with probability (failures left) / (items left);
+        # none before it were, so all `failed` are still to place. Certain at the end.
+        for index in range(run_count - failed):
+            if draw() * (run_count - index) < failed:
+                return index
+        return run_count - failed
 
     # -- values ---------------------------------------------------------------
 
+    def _batch_id(self, created: datetime) -> str:
+        return "batch_" + self._cuids.mint(_ms(created), 1)[0]
+
     def _ms(self, low: int, high: int) -> timedelta:
-        return timedelta(milliseconds=self._rng.randint(low, high))
+        # random() rather than randint(): a third of the cost, and as uniform as needed.
+        return timedelta(milliseconds=low + int(self._rng.random() * (high - low + 1)))
 
     def _default_created_at(self) -> datetime:
         return _EPOCH + self._ms(0, 240 * 86_400_000)
@@ -312,14 +477,6 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _count(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int; got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must not be negative; got {value}")
-    return value
-
-
 def _runs_created(status: BatchStatus, value: bool | None) -> bool:
     if value is None:
         return status not in (BatchStatus.PENDING, BatchStatus.PROCESSING)
@@ -349,11 +506,7 @@ def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int
         if status == BatchStatus.PARTIAL_FAILED:
             return min(run_count - 1, max(1, run_count * 3 // 10))
         return 0
-    failed = _count("failed_count", value)
-    if failed > run_count:
-        raise ValueError(
-            f"failed_count must be between 0 and run_count ({run_count}); got {failed}"
-        )
+    failed = rules.whole_number(value, parameter="failed_count", minimum=0, maximum=run_count)
     allowed = {
         BatchStatus.PENDING: (0, 0, "0 (PENDING after run creation means none failed)"),
         BatchStatus.PARTIAL_FAILED: (1, run_count - 1, f"1 to {run_count - 1}"),
@@ -370,7 +523,7 @@ def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int
 
 def _error_code(value: str | _Unset | None) -> str | None:
     if isinstance(value, _Unset):
-        return "TRIGGER_ERROR"
+        return DEFAULT_ERROR_CODE
     if value is not None and value not in rules.ERROR_CODES:
         raise ValueError(
             f"error_code must be one of {', '.join(rules.ERROR_CODES)} or None; got {value!r}"

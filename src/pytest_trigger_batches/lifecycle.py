@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from pytest_trigger_batches import rules
-from pytest_trigger_batches.model import BatchStatus, TriggerBatch
+from pytest_trigger_batches.model import TriggerBatch
+from pytest_trigger_batches.statuses import BatchStatus
 
 
 def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
-    """Every state the platform shows on the way to `final`, oldest first, `final` last."""
-    created = replace(
-        final,
+    """Every state the platform shows on the way to `final`, oldest first, `final` last.
+
+    A batch aborted before its items finished arriving goes straight from PENDING to
+    ABORTED (with processingCompletedAt, no runs, no counts).
+    """
+    # Each earlier state holds some of final's runs, whose ids `final` has checked.
+    created = final._derived(
         status=BatchStatus.PENDING,
         updated_at=final.created_at,
         runs=(),
@@ -32,25 +36,23 @@ def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
     if not final.runs_created:
         if final.runs or final.status == BatchStatus.COMPLETED:
             # Legacy batch: PENDING while runs fill up, then final.
-            half = replace(
-                created,
+            half = created._derived(
                 runs=final.runs[: len(final.runs) // 2],
                 updated_at=_between(final.created_at, final.updated_at),
             )
             return _dedupe((created, half, final))
-        # PROCESSING, or ABORTED because the items never finished arriving.
+        # PROCESSING, or ABORTED because the items never finished arriving (never sealed,
+        # so never PROCESSING).
         return (created, final)
     finished = final.processing_completed_at or final.updated_at
-    sealed = replace(
-        created,
+    sealed = created._derived(
         status=BatchStatus.PROCESSING,
         updated_at=_between(final.created_at, finished),
     )
     if final.status != BatchStatus.COMPLETED:
         return (created, sealed, final)
     failed = final.failed_run_count or 0
-    runs_created = replace(
-        final,
+    runs_created = final._derived(
         status=BatchStatus.PARTIAL_FAILED if failed else BatchStatus.PENDING,
         updated_at=finished,
     )
@@ -63,8 +65,8 @@ def timeline(final: TriggerBatch, *, polls: int) -> tuple[TriggerBatch, ...]:
     The earlier states of `history(final)` are spread over the polls in order; with
     fewer polls than states the latest ones are shown.
     """
-    if not isinstance(polls, int) or isinstance(polls, bool) or polls < 0:
-        raise ValueError(f"progress_after must be a whole number of polls >= 0; got {polls!r}")
+    # Named for the option users give (add_batch's and the marker's progress_after).
+    rules.whole_number(polls, parameter="progress_after", minimum=0)
     earlier = history(final)[:-1]
     if not earlier or polls == 0:
         return (final,)

@@ -6,44 +6,19 @@ platform invariant, so a batch that exists is a batch the real platform could re
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any, Literal
 
 from pytest_trigger_batches import rules
+from pytest_trigger_batches.statuses import BatchStatus
 
 __all__ = ["BatchError", "BatchStatus", "PayloadShape", "TriggerBatch"]
 
 PayloadShape = Literal["server", "documented"]
-
-
-class BatchStatus(enum.StrEnum):
-    """The five statuses a batch can have; str-valued (`BatchStatus.COMPLETED == "COMPLETED"`)."""
-
-    PENDING = "PENDING"
-    PROCESSING = "PROCESSING"
-    COMPLETED = "COMPLETED"
-    PARTIAL_FAILED = "PARTIAL_FAILED"
-    ABORTED = "ABORTED"
-
-    @classmethod
-    def parse(cls, value: object, *, parameter: str = "status") -> BatchStatus:
-        """Return the status named by `value`, or raise `ValueError` listing the valid ones."""
-        if isinstance(value, BatchStatus):
-            return value
-        if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
-        hint = ""
-        if isinstance(value, str) and value.upper() in cls.__members__:
-            hint = f" (statuses are upper case: {value.upper()!r})"
-        raise ValueError(
-            f"{parameter} must be one of {', '.join(s.value for s in cls)}; got {value!r}{hint}"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +39,7 @@ class BatchError:
                 "error": {"message": self.error},
                 "errorCode": self.error_code,
             }
-        entry: dict[str, Any] = {
-            "index": self.index,
-            "taskIdentifier": self.task_identifier,
-            "error": self.error,
-        }
-        if self.error_code is not None:
-            entry["errorCode"] = self.error_code
-        return entry
+        return _server_entry(self)
 
     @classmethod
     def from_payload(cls, entry: Mapping[str, Any]) -> BatchError:
@@ -94,7 +62,46 @@ class BatchError:
         )
 
 
-@dataclass(frozen=True, slots=True)
+def _many_errors(
+    indices: Sequence[int], tasks: Sequence[str], messages: Sequence[str], code: str | None
+) -> tuple[BatchError, ...]:
+    """Error entries from columns of values already known good (the factory's).
+
+    Sets the slots directly: the frozen dataclass's `__init__` was most of the cost of
+    a batch with 1,000 failures.
+    """
+    entries = [object.__new__(BatchError) for _ in indices]
+    for name, values in (
+        ("index", indices),
+        ("task_identifier", tasks),
+        ("error", messages),
+        ("error_code", repeat(code)),
+    ):
+        deque(map(_SLOTS[name], entries, values), maxlen=0)  # map runs the loop in C
+    return tuple(entries)
+
+
+_SLOTS = {name: getattr(BatchError, name).__set__ for name in BatchError.__slots__}
+
+
+def _server_entry(error: BatchError) -> dict[str, Any]:
+    # A plain function, mapped over up to 1,000 entries per body.
+    if error.error_code is None:
+        return {"index": error.index, "taskIdentifier": error.task_identifier, "error": error.error}
+    return {
+        "index": error.index,
+        "taskIdentifier": error.task_identifier,
+        "error": error.error,
+        "errorCode": error.error_code,
+    }
+
+
+def _by_index(errors: tuple[BatchError, ...]) -> list[BatchError]:
+    return sorted(errors, key=lambda e: e.index)
+
+
+# eq=False: equality and hash are written below, to ignore the order of `errors`.
+@dataclass(frozen=True, slots=True, eq=False)
 class TriggerBatch:
     """A batch of task runs, as the platform would return it at one moment.
 
@@ -102,6 +109,13 @@ class TriggerBatch:
     `TriggerBatch.from_payload`. Counts are `None` until run creation has finished (and
     always for legacy batches). Constructing a batch that breaks a platform rule raises
     `ValueError` naming the rule.
+
+    `check_ids=False` accepts readable ids (`"batch_nightly-report"`, `"run_1"`) instead
+    of the platform's formats; every other rule still applies.
+
+    Two batches are equal when the API would show them alike: `processing_completed_at`
+    (absent from v1 bodies) and `check_ids` are left out, and so is the order of
+    `errors`, which the platform does not define.
     """
 
     id: str
@@ -114,8 +128,8 @@ class TriggerBatch:
     successful_run_count: int | None = None
     failed_run_count: int | None = None
     errors: tuple[BatchError, ...] = ()
-    # Not in v1 bodies, so left out of equality: a v1 body reads back as the same batch.
     processing_completed_at: datetime | None = field(default=None, compare=False)
+    check_ids: bool = field(default=True, compare=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         # Accept the natural spellings, then insist on every platform rule.
@@ -126,12 +140,62 @@ class TriggerBatch:
                 object.__setattr__(self, name, parse_timestamp(value, parameter=name))
         object.__setattr__(self, "runs", tuple(self.runs))
         object.__setattr__(self, "errors", tuple(self.errors))
-        problems = rules.problems(self)
+        if not isinstance(self.check_ids, bool):
+            raise TypeError(f"check_ids must be True or False; got {self.check_ids!r:.100}")
+        self._insist(rules.problems(self))
+
+    @classmethod
+    def _minted(cls, **values: Any) -> TriggerBatch:
+        """The factory's way in: values already in their stored types, ids made by it.
+
+        Every rule is checked except the format and uniqueness of the ids, which the
+        factory guarantees; `replace()` on the result goes through `__init__` again.
+        """
+        unknown = values.keys() - _NAMES
+        if unknown:
+            raise TypeError(f"unknown fields {sorted(unknown)}")
+        batch = object.__new__(cls)
+        setter = object.__setattr__
+        for name, default in _DEFAULTS:
+            setter(batch, name, values.get(name, default))
+        batch._insist(rules.problems(batch, ids_minted=True))
+        return batch
+
+    def _derived(self, **changes: Any) -> TriggerBatch:
+        """An earlier state of this batch (for `lifecycle`): its ids are checked already."""
+        values = {name: getattr(self, name) for name, _ in _DEFAULTS}
+        values.update(changes)
+        return TriggerBatch._minted(**values)
+
+    def _insist(self, problems: list[str]) -> None:
         if problems:
             raise ValueError(
-                f"not a batch Trigger.dev could return ({self.id!r}):\n  - "
+                f"not a batch Trigger.dev could return ({self.id!r:.100}):\n  - "
                 + "\n  - ".join(problems)
             )
+
+    def _identity(self) -> tuple[object, ...]:
+        return (
+            self.id,
+            self.status,
+            self.created_at,
+            self.updated_at,
+            self.run_count,
+            self.runs,
+            self.idempotency_key,
+            self.successful_run_count,
+            self.failed_run_count,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TriggerBatch):
+            return NotImplemented
+        return self._identity() == other._identity() and (
+            self.errors == other.errors or _by_index(self.errors) == _by_index(other.errors)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
 
     @property
     def runs_created(self) -> bool:
@@ -160,18 +224,23 @@ class TriggerBatch:
             body["idempotencyKey"] = self.idempotency_key
         body["createdAt"] = format_timestamp(self.created_at)
         body["updatedAt"] = format_timestamp(self.updated_at)
-        body["runCount"] = self.run_count
-        body["runs"] = list(self.runs)
-        errors = [e.to_payload(shape=shape) for e in self.errors]
+        if documented:
+            errors = [e.to_payload(shape="documented") for e in self.errors]
+        else:
+            errors = list(map(_server_entry, self.errors))
         if version == 2:
             processing: dict[str, Any] = {}
             if self.processing_completed_at is not None:
                 completed = format_timestamp(self.processing_completed_at)
                 body["processingCompletedAt"] = completed
                 processing["completedAt"] = completed
+            body["runCount"] = self.run_count
+            body["runs"] = list(self.runs)
             processing["errors"] = errors
             body["processing"] = processing
             return body
+        body["runCount"] = self.run_count
+        body["runs"] = list(self.runs)
         if self.successful_run_count is not None or documented:
             body["successfulRunCount"] = self.successful_run_count
             body["failedRunCount"] = self.failed_run_count
@@ -182,62 +251,87 @@ class TriggerBatch:
         return body
 
     @classmethod
-    def from_payload(cls, payload: Mapping[str, Any]) -> TriggerBatch:
-        """Read a v1 (server or documented shape) or v2 body; raise `ValueError` if invalid."""
+    def from_payload(cls, payload: Mapping[str, Any], *, check_ids: bool = True) -> TriggerBatch:
+        """Read a v1 (server or documented shape) or v2 body; raise `ValueError` if invalid.
+
+        `errors` may come in any order (the platform defines none) and keep it.
+        `check_ids=False` accepts readable ids, as the constructor does.
+        """
         if not isinstance(payload, Mapping):
             raise TypeError(f"payload must be a mapping (a parsed JSON body); got {payload!r}")
         try:
             if "processing" in payload:
-                return cls._from_v2(payload)
-            return cls._from_v1(payload)
+                return cls._from_v2(payload, check_ids=check_ids)
+            return cls._from_v1(payload, check_ids=check_ids)
         except KeyError as missing:
             raise ValueError(f"payload is missing the field {missing}") from None
 
     @classmethod
-    def _from_v1(cls, payload: Mapping[str, Any]) -> TriggerBatch:
+    def _from_v1(cls, payload: Mapping[str, Any], *, check_ids: bool) -> TriggerBatch:
         successful = payload.get("successfulRunCount")
+        status = BatchStatus.parse(payload["status"], parameter="payload status")
         updated_at = parse_timestamp(payload["updatedAt"], parameter="updatedAt")
+        runs = _array(payload, "runs")
+        # v1 bodies do not carry processingCompletedAt: it is taken to be the last update
+        # where the platform sets it (run creation finished; an unsealed batch aborted).
+        finished = successful is not None or (status == BatchStatus.ABORTED and not runs)
         return cls(
             id=payload["id"],
-            status=BatchStatus.parse(payload["status"], parameter="payload status"),
+            status=status,
             idempotency_key=payload.get("idempotencyKey"),
             created_at=parse_timestamp(payload["createdAt"], parameter="createdAt"),
             updated_at=updated_at,
             run_count=payload["runCount"],
-            runs=_array(payload, "runs"),
+            runs=runs,
             successful_run_count=successful,
             failed_run_count=payload.get("failedRunCount"),
             errors=tuple(BatchError.from_payload(e) for e in _array(payload, "errors")),
-            processing_completed_at=updated_at if successful is not None else None,
+            processing_completed_at=updated_at if finished else None,
+            check_ids=check_ids,
         )
 
     @classmethod
-    def _from_v2(cls, payload: Mapping[str, Any]) -> TriggerBatch:
+    def _from_v2(cls, payload: Mapping[str, Any], *, check_ids: bool) -> TriggerBatch:
         completed = payload.get("processingCompletedAt")
         runs = _array(payload, "runs")
         run_count = payload["runCount"]
+        status = BatchStatus.parse(payload["status"], parameter="payload status")
         processing = payload["processing"]
         if not isinstance(processing, Mapping):
             raise ValueError(
                 f"processing must be an object {{completedAt?, errors}}; got {processing!r:.100}"
             )
+        errors = tuple(BatchError.from_payload(e) for e in _array(processing, "errors"))
+        # v2 has no counts: they follow from runs once processing completed, except for
+        # a batch aborted before its items finished arriving (completed, but no runs,
+        # no errors, no counts).
+        never_sealed = status == BatchStatus.ABORTED and not runs and not errors
+        counted = bool(completed) and not never_sealed
         return cls(
             id=payload["id"],
-            status=BatchStatus.parse(payload["status"], parameter="payload status"),
+            status=status,
             idempotency_key=payload.get("idempotencyKey"),
             created_at=parse_timestamp(payload["createdAt"], parameter="createdAt"),
             updated_at=parse_timestamp(payload["updatedAt"], parameter="updatedAt"),
             run_count=run_count,
             runs=runs,
-            successful_run_count=len(runs) if completed else None,
+            successful_run_count=len(runs) if counted else None,
             failed_run_count=(
-                run_count - len(runs) if completed and isinstance(run_count, int) else None
+                run_count - len(runs) if counted and isinstance(run_count, int) else None
             ),
-            errors=tuple(BatchError.from_payload(e) for e in _array(processing, "errors")),
+            errors=errors,
             processing_completed_at=(
                 parse_timestamp(completed, parameter="processingCompletedAt") if completed else None
             ),
+            check_ids=check_ids,
         )
+
+
+# Every field with its default (required ones get None until set), for `_minted`.
+_DEFAULTS = tuple(
+    (f.name, None if f.default is MISSING else f.default) for f in fields(TriggerBatch)
+)
+_NAMES = frozenset(name for name, _ in _DEFAULTS)
 
 
 def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
@@ -252,8 +346,8 @@ def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
 
 def format_timestamp(moment: datetime) -> str:
     """ISO-8601 in UTC with milliseconds and `Z`, as the server writes it."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat: years below 1000 keep 4 digits, as toISOString() writes them.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_timestamp(value: object, *, parameter: str) -> datetime:

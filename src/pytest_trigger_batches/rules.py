@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches.statuses import BatchStatus
+
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
 
@@ -18,26 +20,71 @@ MAX_ITEMS = 1000
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 2048
 
+QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
 ERROR_CODES = (
     "TRIGGER_ERROR",
     "TRIGGER_FAILED",
     "ENVIRONMENT_NOT_FOUND",
     "ITEM_ERROR",
-    "QUEUE_SIZE_LIMIT_EXCEEDED",
+    QUEUE_LIMIT,
+    "UNEXPECTED_ERROR",
+    "PAYLOAD_TOO_LARGE",
 )
-QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
+"""The codes the platform writes on error entries (the column is free text; these are
+the ones its code produces)."""
 _CODES_OR_ABSENT = (*ERROR_CODES, None)
 
 ENVIRONMENTS = ("dev", "stg", "prod", "preview")
 
-_CUID = r"c[0-9a-z]{24}"
-_NANOID = r"[1-9a-km-z]{21}"
-BATCH_ID_RE = re.compile(rf"batch_(?:{_CUID}|{_NANOID})")
-RUN_ID_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})")
+# What follows `batch_` / `run_`: every generator the platform has used is still valid
+# in bodies. Case-sensitive.
+_CUID = r"c[0-9a-z]{24}"  # c, 8 of time, 4 of counter, 4 of fingerprint, 8 random
+_NANOID = r"[1-9a-km-z]{21}"  # v3 batches and runs before 2026-07
+_RUN_OPS = r"[0-9a-v]{24}[0-9a-z][12]"  # base32hex time + random, region/shard, version
+_BASE62 = r"[0-9A-Za-z]{27}"  # from before the run-ops cutover
+_ID_BODY = rf"(?:{_CUID}|{_NANOID}|{_RUN_OPS}|{_BASE62})"
+ID_FORMATS = "a 25-char cuid, 21-char nanoid, 26-char run-ops id or 27-char base62 id"
+"""The id formats, as failure messages name them."""
+BATCH_ID_RE = re.compile(rf"batch_{_ID_BODY}")
+RUN_ID_RE = re.compile(rf"run_{_ID_BODY}")
 # All of a batch's runs checked in one pass, joined by spaces: a regex call per id was
 # a quarter of building a 1,000-run batch.
-_RUNS_RE = re.compile(rf"run_(?:{_CUID}|{_NANOID})(?: run_(?:{_CUID}|{_NANOID}))*")
-SECRET_KEY_RE = re.compile(r"tr_(dev|stg|prod|preview)_[0-9A-Za-z]{20,24}")
+_RUNS_RE = re.compile(rf"run_{_ID_BODY}(?: run_{_ID_BODY})*")
+# With check_ids=False an id may be any text that fits in a URL path segment.
+_READABLE = r"[^\s/?#%]+"
+_READABLE_RE = re.compile(_READABLE)
+_READABLE_RUNS_RE = re.compile(rf"{_READABLE}(?: {_READABLE})*")
+READABLE_ID = "a non-empty string without spaces, '/', '?', '#' or '%'"
+
+
+def whole_number(
+    value: object,
+    *,
+    parameter: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Return `value` if it is an int (not a bool) from `minimum` to `maximum` (inclusive).
+
+    Otherwise raise `TypeError` (not an int, or a bool: JSON has no such thing as `True`
+    items) or `ValueError` (out of range), with a message naming `parameter` and the
+    valid range, e.g. ``run_count must be a whole number from 1 to 1000; got 1001``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if (minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+            return value
+        error: type[Exception] = ValueError
+    else:
+        error = TypeError
+    if minimum is not None and maximum is not None:
+        valid = f" from {minimum} to {maximum}"
+    elif minimum is not None:
+        valid = f" >= {minimum}"
+    elif maximum is not None:
+        valid = f" <= {maximum}"
+    else:
+        valid = ""
+    raise error(f"{parameter} must be a whole number{valid}; got {value!r:.100}")
 
 
 def is_whole_number(value: object) -> bool:
@@ -46,7 +93,10 @@ def is_whole_number(value: object) -> bool:
 
 
 def collapsed_suffix(failed: int) -> str:
-    """How the server ends the one entry standing for `failed` queue-limit failures."""
+    """How the server ends the one entry standing for `failed` queue-limit failures.
+
+    Also for one failure: the server writes "(1 items in this batch ...)".
+    """
     return f"({failed} items in this batch failed with the same error)"
 
 
@@ -56,8 +106,9 @@ TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
     {
         # streaming batches (SDK 4.3.1 and later)
         (("PENDING", False), ("PROCESSING", False)),
-        (("PENDING", False), ("ABORTED", False)),  # items never finished arriving
-        (("PROCESSING", False), ("ABORTED", False)),
+        # Items never finished arriving: a batchTriggerAndWait batch is aborted 30 minutes
+        # after creation. Only unsealed batches are: never from PROCESSING.
+        (("PENDING", False), ("ABORTED", False)),
         (("PROCESSING", False), ("ABORTED", True)),  # every item failed
         (("PROCESSING", False), ("PARTIAL_FAILED", True)),
         (("PROCESSING", False), ("PENDING", True)),  # all created, waiting to finish
@@ -67,7 +118,7 @@ TRANSITIONS: frozenset[tuple[Phase, Phase]] = frozenset(
         (("PENDING", False), ("COMPLETED", False)),
     }
 )
-FINAL_STATUSES = frozenset({"COMPLETED", "ABORTED"})
+FINAL_STATUSES = frozenset({BatchStatus.COMPLETED.value, BatchStatus.ABORTED.value})
 
 
 def _closure(steps: frozenset[tuple[Phase, Phase]]) -> frozenset[tuple[Phase, Phase]]:
@@ -104,31 +155,43 @@ def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
     if after.updated_at < before.updated_at:
         return "updatedAt went backwards"
     if old == new:
-        if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
+        if old[1] and _outcome_changed(before, after):
             return "runs or errors changed after run creation had finished"
         if not set(before.runs) <= set(after.runs):
             return "runs disappeared"
         return None
     if (old, new) not in REACHABLE:
         return f"{_name(new)} never follows {_name(old)}"
-    if old[1] and (before.runs, before.errors) != (after.runs, after.errors):
+    if old[1] and _outcome_changed(before, after):
         return "runs or errors changed after run creation had finished"
     return None
+
+
+def _outcome_changed(before: TriggerBatch, after: TriggerBatch) -> bool:
+    # errors[] has no defined order: two retrievals may list the same entries differently.
+    return before.runs != after.runs or (
+        before.errors != after.errors and set(before.errors) != set(after.errors)
+    )
 
 
 def _name(p: Phase) -> str:
     return f"{p[0]} ({'after' if p[1] else 'before'} run creation)"
 
 
-def problems(batch: TriggerBatch) -> list[str]:
-    """Every platform invariant `batch` breaks, as readable sentences (empty when valid)."""
+def problems(batch: TriggerBatch, *, ids_minted: bool = False) -> list[str]:
+    """Every platform invariant `batch` breaks, as readable sentences (empty when valid).
+
+    `ids_minted`: the factory made the batch's ids itself, so their format and
+    uniqueness are not checked again (public construction always checks them).
+    """
     found: list[str] = []
     add = found.append
-    status = batch.status.value
-    if not isinstance(batch.id, str) or not BATCH_ID_RE.fullmatch(batch.id):
-        add(f"id must be 'batch_' + a 25-char cuid or 21-char nanoid; got {batch.id!r}")
-    if not is_whole_number(batch.run_count) or not 1 <= batch.run_count <= MAX_ITEMS:
-        add(f"runCount must be an integer from 1 to {MAX_ITEMS}; got {batch.run_count!r}")
+    if not ids_minted:
+        _check_ids(batch, add)
+    try:
+        whole_number(batch.run_count, parameter="runCount", minimum=1, maximum=MAX_ITEMS)
+    except (TypeError, ValueError) as problem:
+        add(str(problem))
         return found  # every count rule below depends on it
     key = batch.idempotency_key
     if key is not None and (
@@ -137,20 +200,6 @@ def problems(batch: TriggerBatch) -> list[str]:
         add(f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters or absent")
     if batch.updated_at < batch.created_at:
         add("updatedAt must not be before createdAt")
-    runs = batch.runs
-    try:
-        joined = " ".join(runs)  # TypeError if any is not a string
-    except TypeError:
-        joined = ""
-    bad_runs = (
-        []
-        if not runs or _RUNS_RE.fullmatch(joined)
-        else [r for r in runs if not isinstance(r, str) or not RUN_ID_RE.fullmatch(r)]
-    )
-    if bad_runs:
-        add(f"runs must be run ids ('run_' + cuid or nanoid); got {bad_runs[0]!r}")
-    elif len(set(batch.runs)) != len(batch.runs):
-        add("runs must not repeat a run id")
     if len(batch.runs) > batch.run_count:
         add(f"runs holds {len(batch.runs)} ids but runCount is {batch.run_count}")
 
@@ -158,30 +207,63 @@ def problems(batch: TriggerBatch) -> list[str]:
     if (successful is None) != (failed is None):
         add("successfulRunCount and failedRunCount are both present or both absent")
         return found
-    if successful is not None and not (is_whole_number(successful) and is_whole_number(failed)):
-        add(
-            f"successfulRunCount and failedRunCount must be whole numbers; "
-            f"got {successful!r} and {failed!r}"
-        )
-        return found
     if successful is None or failed is None:
         _check_before_run_creation(batch, add)
     else:
+        wrong = []
+        for name, count in (("successfulRunCount", successful), ("failedRunCount", failed)):
+            try:
+                whole_number(count, parameter=name, minimum=0)
+            except (TypeError, ValueError) as problem:
+                wrong.append(str(problem))
+        if wrong:
+            found.extend(wrong)
+            return found  # the rules below add and compare the counts
         _check_after_run_creation(batch, successful, failed, add)
     completed = batch.processing_completed_at
     if completed is not None and not batch.created_at <= completed <= batch.updated_at:
         add("processingCompletedAt must lie between createdAt and updatedAt")
-    if status == "PARTIAL_FAILED" and successful is None:
-        add("a PARTIAL_FAILED batch has finished run creation, so it has counts")
     return found
+
+
+def _check_ids(batch: TriggerBatch, add: AddProblem) -> None:
+    strict = batch.check_ids
+    if strict:
+        if not isinstance(batch.id, str) or not BATCH_ID_RE.fullmatch(batch.id):
+            add(f"id must be 'batch_' + {ID_FORMATS}; got {batch.id!r:.100}")
+    elif not isinstance(batch.id, str) or not _READABLE_RE.fullmatch(batch.id):
+        add(f"id must be {READABLE_ID} (with check_ids=False); got {batch.id!r:.100}")
+    runs = batch.runs
+    if not runs:
+        return
+    try:
+        joined = " ".join(runs)  # TypeError if any is not a string
+    except TypeError:
+        joined = ""
+    # The space count too: an id holding a space would otherwise pass as two.
+    joined_ok = joined.count(" ") == len(runs) - 1
+    if not (joined_ok and (_RUNS_RE if strict else _READABLE_RUNS_RE).fullmatch(joined)):
+        single = RUN_ID_RE if strict else _READABLE_RE
+        bad = next(r for r in runs if not isinstance(r, str) or not single.fullmatch(r))
+        if strict:
+            add(f"runs must be run ids ('run_' + {ID_FORMATS}); got {bad!r:.100}")
+        else:
+            add(f"runs must be {READABLE_ID} (with check_ids=False); got {bad!r:.100}")
+    elif len(set(runs)) != len(runs):
+        add("runs must not repeat a run id")
 
 
 def _check_before_run_creation(batch: TriggerBatch, add: AddProblem) -> None:
     status = batch.status.value
     if batch.errors:
         add("errors appear only once run creation has finished (with the counts)")
-    if batch.processing_completed_at is not None:
-        add("processingCompletedAt is set only once run creation has finished")
+    if batch.processing_completed_at is not None and (status != BatchStatus.ABORTED or batch.runs):
+        # The one exception: a batch whose items never finished arriving is aborted
+        # with processingCompletedAt set, and no runs or counts.
+        add(
+            "processingCompletedAt is set only once run creation has finished, or on an "
+            "ABORTED batch whose items never finished arriving (no runs, no counts)"
+        )
     if status == "PROCESSING" and batch.runs:
         add("a PROCESSING batch has no runs yet (runs appear with the counts)")
     if status == "COMPLETED" and len(batch.runs) != batch.run_count:
@@ -189,15 +271,14 @@ def _check_before_run_creation(batch: TriggerBatch, add: AddProblem) -> None:
             f"a COMPLETED batch without counts (legacy) holds all its runs: "
             f"runCount is {batch.run_count} but runs holds {len(batch.runs)}"
         )
+    if status == "PARTIAL_FAILED":
+        add("a PARTIAL_FAILED batch has finished run creation, so it has counts")
 
 
 def _check_after_run_creation(
     batch: TriggerBatch, successful: int, failed: int, add: AddProblem
 ) -> None:
     status = batch.status.value
-    if successful < 0 or failed < 0:
-        add("successfulRunCount and failedRunCount must not be negative")
-        return
     if successful + failed != batch.run_count:
         add(
             f"successfulRunCount + failedRunCount must equal runCount: "
@@ -228,21 +309,29 @@ def _statuses_for(failed: int, run_count: int) -> tuple[str, ...]:
 
 
 def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
+    # In any order: errors[] has no defined order (the order failures were recorded).
     errors = batch.errors
+    if not errors:
+        if failed:
+            add(f"one error entry per failed item: failedRunCount is {failed}, errors has 0")
+        return
     every_index = [e.index for e in errors]
     indices = [i for i in every_index if type(i) is int]  # not bool: JSON has no such index
     if len(indices) != len(every_index):
         not_numbers = [i for i in every_index if type(i) is not int]
-        add(f"error indices must be whole numbers; got {not_numbers!r}")
+        add(f"error indices must be whole numbers; got {not_numbers!r:.100}")
     if len(set(indices)) != len(indices):
-        add(f"error indices must be unique; got {sorted(indices)}")
+        add(f"error indices must be unique; got {sorted(indices)!r:.200}")
     out_of_range = [i for i in indices if not 0 <= i < batch.run_count]
     if out_of_range:
-        add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range}")
+        add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range!r:.100}")
     # Comprehensions, not a loop of ifs: this runs over up to 1,000 entries per batch.
     bad_codes = [e.error_code for e in errors if e.error_code not in _CODES_OR_ABSENT]
     if bad_codes:
-        add(f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; got {bad_codes[0]!r}")
+        add(
+            f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; "
+            f"got {bad_codes[0]!r:.100}"
+        )
     bad_tasks = [
         e.index
         for e in errors
@@ -253,17 +342,14 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
     not_text = [e.index for e in errors if type(e.error) is not str]
     if not_text:
         add(f"error {not_text[0]}: error must be the message string")
-    collapsed = failed > 0 and bool(errors) and all(e.error_code == QUEUE_LIMIT for e in errors)
-    if collapsed:
+    if failed and all(e.error_code == QUEUE_LIMIT for e in errors):
         if len(errors) != 1:
             add(
                 f"when every failure is {QUEUE_LIMIT} they collapse into one error entry; "
                 f"got {len(errors)}"
             )
-        elif (
-            failed > 1
-            and isinstance(errors[0].error, str)
-            and not errors[0].error.endswith(collapsed_suffix(failed))
+        elif isinstance(errors[0].error, str) and not errors[0].error.endswith(
+            collapsed_suffix(failed)
         ):
             add(f"the collapsed {QUEUE_LIMIT} entry ends {collapsed_suffix(failed)!r}")
     elif len(errors) != failed:
