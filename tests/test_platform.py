@@ -427,3 +427,22 @@ def test_freezegun_moves_the_default_clock(transport: str) -> None:
     with freezegun.freeze_time("2026-03-01T12:00:00Z"), wire(transport) as served:
         response = served.get_batch("batch_cmx0ugyuv00004a7d2bda9ln4")
     assert response.headers["x-ratelimit-reset"] == str(1_772_366_400_000 + 10_000)
+
+
+def test_readable_ids_are_served_only_when_asked_for(wire: Wire) -> None:
+    body = _batch(run_count=2).to_payload()
+    body = {**body, "id": "batch_abc", "runs": ["run_one", "run_two"]}
+    with pytest.raises(ValueError, match="id must be 'batch_'"):
+        wire.api.add_batch(body)
+    wire.api.add_batch(body, check_ids=False)
+    assert wire.get_batch("batch_abc").json() == body
+    wire.api.assert_retrieved("batch_abc", times=1)
+
+
+def test_the_package_exports_its_public_types_and_version() -> None:
+    import pytest_trigger_batches as package
+
+    for name in ("TriggerApi", "BatchHandle", "RecordedCall", "FaultKind", "BatchStatus"):
+        assert name in package.__all__
+        assert getattr(package, name) is not None
+    assert package.__version__.count(".") >= 2
