@@ -71,23 +71,34 @@ _FORBIDDEN = {
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What a transport hands the pipeline: header names lower-cased, the body as bytes."""
+    """What a transport hands the pipeline: header names lower-cased, the body as bytes.
+
+    `length_declared` is False when the body came without a `Content-Length` (chunked):
+    routes with a size limit answer such a body 413, as the platform does.
+    """
 
     method: str
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    length_declared: bool = True
 
     @classmethod
     def make(
-        cls, method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes = b""
+        cls,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes = b"",
+        *,
+        length_declared: bool = True,
     ) -> Request:
         """Normalize a transport's view of a request."""
         lowered: dict[str, str] = {}
         for name, value in headers:
             key = name.lower()
             lowered[key] = f"{lowered[key]}, {value}" if key in lowered else value
-        return cls(method.upper(), url, lowered, body)
+        return cls(method.upper(), url, lowered, body, length_declared)
 
 
 @dataclass(frozen=True, slots=True)
