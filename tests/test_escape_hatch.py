@@ -23,7 +23,7 @@ def test_a_respx_route_answers_what_the_mock_does_not_serve_and_is_recorded(
         HEADER
         + """
 def test_app(mock_trigger_api, respx_mock, trigger_batch_factory):
-    route = respx_mock.post("https://api.trigger.dev/api/v1/tasks/batch").respond(
+    route = respx_mock.post("https://api.trigger.dev/api/v1/schedules").respond(
         202, json={"id": "batch_cmx0ugyuv00004a7d2bda9ln4", "isCached": False, "runs": []}
     )
     shadow = respx_mock.get(url__regex=r"https://api.trigger.dev/api/v1/batches/.*").respond(500)
@@ -31,7 +31,7 @@ def test_app(mock_trigger_api, respx_mock, trigger_batch_factory):
     mock_trigger_api.add_batch(batch)
 
     created = httpx.post(
-        "https://api.trigger.dev/api/v1/tasks/batch", headers=AUTH, json={"items": []}
+        "https://api.trigger.dev/api/v1/schedules", headers=AUTH, json={"items": []}
     )
     served = httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=AUTH)
 
@@ -54,7 +54,7 @@ def test_without_a_route_the_request_fails_and_says_how_to_answer_it(
         + """
 def test_app(mock_trigger_api, respx_mock):
     respx_mock.get("https://elsewhere.example/").respond(200)
-    httpx.post("https://api.trigger.dev/api/v1/tasks/batch", headers=AUTH, json={})
+    httpx.post("https://api.trigger.dev/api/v1/schedules", headers=AUTH, json={})
 """
     )
     result = pytester.runpytest(*INNER)
@@ -62,7 +62,7 @@ def test_app(mock_trigger_api, respx_mock):
     result.stdout.fnmatch_lines(
         [
             "*UnexpectedTriggerRequest: mock_trigger_api does not serve POST "
-            "https://api.trigger.dev/api/v1/tasks/batch",
+            "https://api.trigger.dev/api/v1/schedules",
             "*If the real API has this endpoint, the mock does not serve it yet: answer it in the "
             "test with mock_trigger_api.add_route('POST', ...) or a respx_mock route for "
             "https://api.trigger.dev.*",
@@ -76,11 +76,11 @@ def test_add_route_works_over_the_server_too(pytester: pytest.Pytester) -> None:
         HEADER
         + """
 def test_app(trigger_api_server):
-    trigger_api_server.add_route("POST", "/api/v1/tasks/{taskId}/trigger", json={"id": "run_1"})
-    url = trigger_api_server.base_url + "/api/v1/tasks/send-email/trigger"
+    trigger_api_server.add_route("POST", "/api/v1/queues/{queueId}/pause", json={"id": "run_1"})
+    url = trigger_api_server.base_url + "/api/v1/queues/emails/pause"
     answer = httpx.post(url, headers=AUTH, json={"payload": {}})
     assert answer.json() == {"id": "run_1"}
-    assert trigger_api_server.calls[-1].params == {"taskId": "send-email"}
+    assert trigger_api_server.calls[-1].params == {"queueId": "emails"}
 """
     )
     pytester.runpytest(*INNER).assert_outcomes(passed=1)
@@ -93,7 +93,7 @@ def test_an_unserved_request_to_the_server_is_501_without_retries(
         HEADER
         + """
 def test_app(trigger_api_server):
-    answer = httpx.post(trigger_api_server.base_url + "/api/v1/tasks/batch", headers=AUTH)
+    answer = httpx.post(trigger_api_server.base_url + "/api/v1/schedules", headers=AUTH)
     assert answer.status_code == 501
     assert answer.headers["x-should-retry"] == "false"
     assert "does not serve POST" in answer.json()["error"]

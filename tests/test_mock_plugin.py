@@ -64,7 +64,7 @@ def test_an_unexpected_request_the_app_swallowed_still_fails(pytester: pytest.Py
         """
 def test_app(mock_trigger_api):
     try:
-        httpx.post("https://api.trigger.dev/api/v1/tasks/send-email/trigger", headers=AUTH)
+        httpx.post("https://api.trigger.dev/api/v1/schedules/sched_1", headers=AUTH)
     except Exception:
         pass  # careless application code
 """,
@@ -73,7 +73,7 @@ def test_app(mock_trigger_api):
     result.stdout.fnmatch_lines(
         [
             "*mock_trigger_api received 1 request(s) it does not serve*",
-            "*POST https://api.trigger.dev/api/v1/tasks/send-email/trigger -> unexpected",
+            "*POST https://api.trigger.dev/api/v1/schedules/sched_1 -> unexpected",
         ]
     )
 

@@ -16,9 +16,10 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from pytest_trigger_batches import lifecycle, rules, tokens
-from pytest_trigger_batches.calls import RecordedCall, record
+from pytest_trigger_batches.calls import RecordedCall, TriggeredItem, record
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
+from pytest_trigger_batches.handlers import triggers
 from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, server_shape_problem
@@ -30,10 +31,18 @@ from pytest_trigger_batches.pipeline import (
     Unserved,
     UserRoute,
 )
+from pytest_trigger_batches.progress import (
+    ItemOutcome,
+    Progression,
+    check_outcome,
+    check_progression,
+)
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
-from pytest_trigger_batches.store import BatchHandle, Store
+from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.store import BatchHandle, ItemRule, Store
 from pytest_trigger_batches.table import TABLE
+from pytest_trigger_batches.triggered import TriggeredBatch
 
 __all__ = [
     "ApiResponse",
@@ -183,9 +192,9 @@ class TriggerApi:
 
     @property
     def batches(self) -> list[BatchHandle]:
-        """The registered batches, in the order they were added."""
+        """The registered batches (`add_batch`), in the order they were added."""
         with self._lock:
-            return list(self._store.batches.values())
+            return [h for h in self._store.batches.values() if isinstance(h, BatchHandle)]
 
     def accept_key(self, key: str, *, environment: str | None = None) -> None:
         """Accept only pinned keys from now on, `key` among them.
@@ -258,6 +267,7 @@ class TriggerApi:
         batch_id: str | None = None,
         status_code: int = 500,
         reset_after: float = 1.0,
+        when: str = "before",
     ) -> None:
         """Make the next `times` requests (to `route`, of `batch_id`, or any) fail.
 
@@ -278,9 +288,152 @@ class TriggerApi:
             status_code=status_code,
             reset_after=reset_after,
             route=route,
+            when=when,
         )
         with self._lock:
             self._pipeline.faults.add(made)
+
+    @property
+    def progression(self) -> Progression:
+        """How batches move on: "per_poll" (default), "held" or "immediate" (progress.py).
+
+        - "per_poll": each successful GET of a batch moves it, and its unfinished runs,
+          one step; it becomes COMPLETED on the first retrieval after its last run is
+          final.
+        - "held": nothing moves until `advance(...)`.
+        - "immediate": batches settle at once (a streaming batch once it is sealed).
+        """
+        return self._store.progression
+
+    @progression.setter
+    def progression(self, mode: Progression) -> None:
+        with self._lock:
+            self._store.progression = check_progression(mode)
+
+    def advance(
+        self,
+        batch: str | TriggerBatch | BatchHandle | TriggeredBatch,
+        *,
+        to: BatchStatus | str | None = None,
+    ) -> TriggerBatch:
+        """Move a batch one step (or, with `to`, until it has that status); its new state.
+
+        A streaming batch that is not sealed yet cannot move: its items call seals it.
+        """
+        batch_id = batch.id if not isinstance(batch, str) else batch
+        wanted = None if to is None else BatchStatus.parse(to, parameter="to")
+        with self._lock:
+            handle = self._store.batches.get(batch_id)
+            if handle is None:
+                raise ValueError(
+                    f"batch must be a registered or triggered batch; got {redact(batch_id)!r:.100}"
+                )
+            for _ in range(16 if wanted is not None else 1):
+                if wanted is not None and handle.batch.status == wanted:
+                    break
+                self._step(handle)
+            state = handle.batch
+            if wanted is not None and state.status != wanted:
+                raise ValueError(
+                    f"to={wanted.value!r} is not a state {batch_id} reaches from "
+                    f"{state.status.value} (sealed streaming batches, one-shot batches and "
+                    f"registered states only move forward)"
+                )
+            return state
+
+    def _step(self, handle: BatchHandle | TriggeredBatch) -> None:
+        now = self._clock.now_ms()
+        if isinstance(handle, BatchHandle):
+            handle.advance()
+            return
+        handle.complete_if_done(now)
+        if not handle.settled:
+            triggers.step(self._store, handle, now)
+
+    def on_item(
+        self,
+        *,
+        outcome: ItemOutcome,
+        task: str | None = None,
+        index: int | None = None,
+    ) -> None:
+        """Decide what happens to triggered items of `task` and/or at `index` (None: any).
+
+        `outcome` is one of "created" (the default for every item), "trigger_failure",
+        "queue_limit", "unknown_task", "too_large" or "too_large_error"; each endpoint
+        answers it as the platform does (see the README's table). The latest rule
+        that matches an item wins.
+        """
+        check_outcome(outcome)
+        if task is not None and (not isinstance(task, str) or not task):
+            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
+        if index is not None:
+            rules.whole_number(index, parameter="index", minimum=0)
+        with self._lock:
+            self._store.item_rules.append(ItemRule(outcome, task, index))
+
+    @property
+    def triggered(self) -> list[TriggeredItem]:
+        """Every item the application triggered, in the order it sent them."""
+        with self._lock:
+            sent = list(self._store.triggered_items)
+        return [
+            TriggeredItem(
+                route=route,
+                task=item.task,
+                index=item.index,
+                payload=_redacted_json(item.payload),
+                options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
+                batch_id=batch_id,
+            )
+            for route, item, batch_id in sent
+        ]
+
+    def assert_triggered(
+        self,
+        task: str | None = None,
+        *,
+        count: int | None = None,
+        payloads: Sequence[object] | None = None,
+    ) -> list[TriggeredItem]:
+        """Assert items (of `task`, or any) were triggered; returns them, in order.
+
+        - `count`: exactly this many items.
+        - `payloads`: exactly these payloads, in the order they were sent.
+        """
+        __tracebackhide__ = True
+        if count is not None:
+            rules.whole_number(count, parameter="count", minimum=0)
+        if payloads is not None and (
+            isinstance(payloads, str | bytes) or not isinstance(payloads, Sequence)
+        ):
+            raise TypeError(f"payloads must be a list of payloads; got {payloads!r:.100}")
+        every = self.triggered
+        found = [item for item in every if task is None or item.task == task]
+        what = f"items of {task!r}" if task is not None else "items"
+        problems = []
+        if count is None and payloads is None and not found:
+            problems.append(f"expected {what} to be triggered, none were")
+        if count is not None and len(found) != count:
+            problems.append(f"expected {count} {what} to be triggered, got {len(found)}")
+        if payloads is not None and [item.payload for item in found] != list(payloads):
+            problems.append(
+                f"payloads of {what} differ:\n    expected {list(payloads)!r:.500}\n"
+                f"    sent     {[item.payload for item in found]!r:.500}"
+            )
+        if problems:
+            raise AssertionError("\n".join(problems) + "\n" + _triggered_listing(every))
+        return found
+
+    def assert_nothing_triggered(self) -> None:
+        """Assert the application triggered no task."""
+        __tracebackhide__ = True
+        every = self.triggered
+        if every:
+            raise AssertionError(
+                f"expected nothing to be triggered, {len(every)} item(s) were.\n"
+                + _triggered_listing(every)
+            )
 
     def rate_limit(self, *, limit: int = 750, refill: int = 250, interval: float = 10.0) -> None:
         """Size every bucket: `limit` tokens, `refill` more every `interval` seconds.
@@ -498,6 +651,23 @@ class TriggerApi:
             return f"No request reached {self.base_url}."
         lines = [f"  {number}. {call}" for number, call in enumerate(calls, start=1)]
         return f"Requests to {self.base_url}, in order:\n" + "\n".join(lines)
+
+
+def _triggered_listing(items: Sequence[TriggeredItem], limit: int = 30) -> str:
+    if not items:
+        return "Nothing was triggered."
+    lines = [f"  {number}. {item}" for number, item in enumerate(items[:limit], start=1)]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return "Triggered, in order:\n" + "\n".join(lines)
+
+
+def _redacted_json(value: object) -> object:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        return value
+    return json.loads(redact(text)) if "tr_" in text else value
 
 
 _RETRIEVE_ROUTES = frozenset(

@@ -11,7 +11,7 @@ from typing import Literal
 from pytest_trigger_batches.ids import redact, shown_header
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
 
-__all__ = ["CallOutcome", "RecordedCall", "record"]
+__all__ = ["CallOutcome", "RecordedCall", "TriggeredItem", "record"]
 
 CallOutcome = Literal["answered", "timeout", "connect_error", "unexpected"]
 _VERSION_RE = re.compile(r"/api/v(\d+)/")
@@ -57,6 +57,27 @@ class RecordedCall:
         return f"{self.method} {self.url} -> {result}"
 
 
+@dataclass(frozen=True, slots=True)
+class TriggeredItem:
+    """One item the application triggered, as it sent it (keys redacted).
+
+    `payload` is parsed when the SDK sent it as JSON text; `index` is the item's index
+    in its batch (0 for a single trigger); `batch_id` is None for a single trigger.
+    """
+
+    route: str
+    task: str
+    index: int
+    payload: object
+    options: Mapping[str, object]
+    batch_id: str | None
+
+    def __str__(self) -> str:
+        where = f"{self.batch_id}[{self.index}]" if self.batch_id else "single trigger"
+        payload = json.dumps(self.payload, default=str)
+        return f"{self.task} {where}: {payload[:120]}{'...' if len(payload) > 120 else ''}"
+
+
 def record(
     request: Request,
     path: str,
@@ -97,9 +118,18 @@ def record(
 
 
 def _parsed(body: bytes) -> object:
+    """The body as JSON; NDJSON as a list of its lines; None if neither (or too large)."""
     if not body or len(body) > _MAX_RECORDED_BODY:
         return None
     try:
-        return json.loads(redact(body.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        text = redact(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except (ValueError, RecursionError):
         return None

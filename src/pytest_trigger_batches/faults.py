@@ -21,6 +21,8 @@ class Fault:
     status_code: int
     reset_after: float
     route: str | None = None
+    when: str = "before"
+    """"after": the request is handled (a batch created) and then the answer is lost."""
 
     def applies(self, route: str, params: Mapping[str, str]) -> bool:
         """Whether a request to `route` with `params` meets this fault."""
@@ -36,6 +38,7 @@ class Fault:
         status_code: object,
         reset_after: object,
         route: str | None = None,
+        when: object = "before",
     ) -> Fault:
         """Check every argument and name the one that is wrong."""
         if kind not in FAULT_KINDS:
@@ -69,7 +72,22 @@ class Fault:
                 f"reset_after applies to fault='rate_limit' only; got reset_after="
                 f"{reset_after!r} with fault={kind!r}"
             )
-        return cls(kind, times, batch_id, status_code, float(reset_after), route)  # type: ignore[arg-type]
+        if when not in ("before", "after"):
+            raise ValueError(f"when must be 'before' or 'after' (the handler); got {when!r:.50}")
+        if when == "after" and kind not in ("timeout", "connect_error"):
+            raise ValueError(
+                f"when='after' applies to fault='timeout' or 'connect_error' (the answer is "
+                f"lost); got fault={kind!r}"
+            )
+        return cls(
+            kind,  # type: ignore[arg-type]
+            times,
+            batch_id,
+            status_code,
+            float(reset_after),
+            route,
+            str(when),
+        )
 
 
 class FaultQueue:

@@ -102,7 +102,14 @@ class _Router:
         url = str(request.url)
         if not self._api.owns(url):
             self._not_ours(request, url)
-        ours = Request.make(request.method, url, request.headers.multi_items(), request.read())
+        body = request.read()
+        ours = Request.make(
+            request.method,
+            url,
+            request.headers.multi_items(),
+            body,
+            length_declared=not body or "content-length" in request.headers,
+        )
         answer = self._api.handle(ours)
         if isinstance(answer, Unserved):
             router = self._user_router(request)
@@ -122,7 +129,13 @@ class _Router:
         if not self._api.owns(url):
             self._not_ours(request, url)
         body = await request.aread()
-        ours = Request.make(request.method, url, request.headers.multi_items(), body)
+        ours = Request.make(
+            request.method,
+            url,
+            request.headers.multi_items(),
+            body,
+            length_declared=not body or "content-length" in request.headers,
+        )
         answer = self._api.handle(ours)
         if isinstance(answer, Unserved):
             router = self._user_router(request)

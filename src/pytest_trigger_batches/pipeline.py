@@ -22,6 +22,7 @@ Recording the call is the caller's last step (`TriggerApi`), whatever happened.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -39,7 +40,7 @@ from pytest_trigger_batches.errors import (
 from pytest_trigger_batches.faults import Fault, FaultQueue
 from pytest_trigger_batches.ratelimit import FixedWindow, Limits, TokenBucket
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.store import Store
+from pytest_trigger_batches.store import REQUEST_CACHE_MS, CachedAnswer, Store
 
 __all__ = [
     "ApiResponse",
@@ -157,6 +158,8 @@ class Context:
     environment: str
     token: tokens.PublicToken | None
     now_ms: int
+    signing_key: str = ""
+    environment_id: str = ""
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -175,8 +178,41 @@ class Context:
 
     def authorize(self, action: str, resources: Sequence[tuple[str, str | None]]) -> None:
         """Raise the 403 a public token gets without a scope for any of `resources`."""
-        if self.token is not None and not tokens.grants(self.token.scopes, action, resources):
+        self.authorize_any((action,), resources)
+
+    def authorize_any(
+        self,
+        actions: Sequence[str],
+        resources: Sequence[tuple[str, str | None]],
+        *,
+        every: bool = False,
+    ) -> None:
+        """The 403 for a public token that no scope of `actions` grants (for `every` resource)."""
+        if self.token is None:
+            return
+        scopes = self.token.scopes
+
+        def allowed(wanted: Sequence[tuple[str, str | None]]) -> bool:
+            return any(tokens.grants(scopes, action, wanted) for action in actions)
+
+        ok = all(allowed([r]) for r in resources) if every else allowed(resources)
+        if not ok:
             raise PlatformError(403, _FORBIDDEN)
+
+    def jwt_headers(self, scopes: Sequence[str]) -> dict[str, str]:
+        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims."""
+        if not self.signing_key:
+            return {}
+        now_s = self.now_ms // 1000
+        token = tokens.mint(
+            self.signing_key,
+            environment_id=self.environment_id,
+            scopes=list(scopes),
+            issued_at=now_s,
+            expires_at=now_s + 3600,
+        )
+        claims = json.dumps({"sub": self.environment_id, "pub": True}, separators=(",", ":"))
+        return {"x-trigger-jwt": token, "x-trigger-jwt-claims": claims}
 
 
 @dataclass(slots=True)
@@ -275,6 +311,11 @@ class Pipeline:
         # 3. CORS preflight: the limiter lets OPTIONS through
         if method == "OPTIONS":
             return ApiResponse(200, _preflight_headers(headers), b"{}")
+        if route.content_types:  # the items route checks its content type before auth
+            content_type = headers.get("content-type", "")
+            if not any(wanted in content_type for wanted in route.content_types):
+                allowed = " or ".join(route.content_types)
+                raise PlatformError.message(415, f"Content-Type must be {allowed}")
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
         if not authorization:
@@ -303,14 +344,30 @@ class Pipeline:
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
                 raise PlatformError.message(401, "x-trigger-branch header required for preview env")
             assert environment is not None
+            # a size limit: checked right after auth, also when the length is unknown
+            if route.max_body is not None and (
+                len(request.body) > route.max_body or (request.body and not request.length_declared)
+            ):
+                raise PlatformError.message(413, "Request body too large")
             # 6. faults (a HEAD shows no body, so it meets none)
             fault = self.faults.take(route.name, params) if method != "HEAD" else None
-            if fault is not None:
+            if fault is not None and fault.when == "before":
                 return self._fault(fault, route, request, limit_headers, now_ms)
             # 7. the handler
+            replay_key = headers.get("x-trigger-request-idempotency-key") if route.replays else None
+            cache_key = (
+                environment,
+                route.name + "|" + str(sorted(params.items())),
+                replay_key or "",
+            )
+            cached = self.store.request_cache.get(cache_key) if replay_key else None
             if user is not None:
                 reply = Reply(user.status_code, user.body, user.headers)
+            elif cached is not None and now_ms < cached.expires_ms:
+                reply = Reply(200, cached.body, cached.headers)
             else:
+                keys = self.store.keys
+                signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
                 context = Context(
                     method,
                     route,
@@ -321,8 +378,16 @@ class Pipeline:
                     environment,
                     token,
                     now_ms,
+                    signing,
+                    keys.environment_id(environment),
                 )
                 reply = route.handler(context, self.store)
+                if replay_key and 200 <= reply.status_code < 300:
+                    self.store.request_cache[cache_key] = CachedAnswer(
+                        reply.body, dict(reply.headers), now_ms + REQUEST_CACHE_MS
+                    )
+            if fault is not None:  # when="after": handled, and the answer is lost
+                return self._fault(fault, route, request, limit_headers, now_ms)
         except PlatformError as error:
             return _render_error(error, route, request, limit_headers)
         # 8. render

@@ -262,7 +262,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             body = b""
         api = self.server.api
-        request = Request.make(self.command, self._url(), self.headers.items(), body)
+        request = Request.make(
+            self.command,
+            self._url(),
+            self.headers.items(),
+            body,
+            length_declared=not body or "content-length" in self.headers,
+        )
         answer = api.handle(request)
         if isinstance(answer, Unserved):
             api.record_unserved(request)

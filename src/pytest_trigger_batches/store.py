@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE
+from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource
+from pytest_trigger_batches.progress import ItemOutcome, Progression
+from pytest_trigger_batches.ratelimit import Limits, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
+from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
 
-__all__ = ["BatchHandle", "KeyRing", "Store"]
+__all__ = ["BatchHandle", "CachedAnswer", "ItemRule", "KeyRing", "Store"]
+
+REQUEST_CACHE_MS = 24 * 3600 * 1000
+BATCH_LIMITS = Limits(limit=1200, refill=100, interval_ms=10_000)
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -27,28 +34,38 @@ class BatchHandle:
     environment: str | None = None
     served: int = 0
     """How many successful (200) GET retrievals have been answered."""
+    _position: int = field(default=0, repr=False)
     _bodies: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def batch(self) -> TriggerBatch:
         """The state the next successful retrieval answers with."""
-        return self.states[min(self.served, len(self.states) - 1)]
+        return self.states[self._position]
 
     @property
     def final(self) -> TriggerBatch:
         """The last state, which sticks once reached."""
         return self.states[-1]
 
-    def body(self, version: int, *, advance: bool) -> bytes:
-        """The current state's body for API `version`; `advance` moves to the next state."""
-        position = min(self.served, len(self.states) - 1)
+    def advance(self, steps: int = 1) -> None:
+        """Move on to a later state (the last one sticks)."""
+        self._position = min(self._position + steps, len(self.states) - 1)
+
+    def body(self, version: int, *, count: bool, advance: bool) -> bytes:
+        """The current state's body for API `version`.
+
+        `count`: a successful GET (counted in `served`); `advance`: then move one state on.
+        """
+        position = self._position
         body = self._bodies.get((position, version))
         if body is None:
             payload = self.states[position].to_payload(version=1 if version == 1 else 2)
             body = json.dumps(payload, separators=(",", ":")).encode()
             self._bodies[(position, version)] = body
-        if advance:
+        if count:
             self.served += 1
+        if advance:
+            self.advance()
         return body
 
 
@@ -117,16 +134,108 @@ class KeyRing:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ItemRule:
+    """`on_item`: what happens to items of `task` and/or at `index` (None: any)."""
+
+    outcome: ItemOutcome
+    task: str | None = None
+    index: int | None = None
+
+    def applies(self, task: str, index: int | None) -> bool:
+        """Whether an item of `task` at `index` meets this rule."""
+        return self.task in (None, task) and (self.index is None or self.index == index)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    """A trigger answer kept for `x-trigger-request-idempotency-key` replays."""
+
+    body: bytes
+    headers: dict[str, str]
+    expires_ms: int
+
+
 class Store:
     """State shared by every endpoint of one mock API."""
 
     def __init__(self, default_key: str) -> None:
-        self.batches: dict[str, BatchHandle] = {}
+        self.batches: dict[str, BatchHandle | TriggeredBatch] = {}
+        self.runs: dict[str, Run] = {}
         self.keys = KeyRing(default_key)
+        # Everything the mock creates comes from the key (so from the test's seed).
+        self.ids = IdSource(random.Random(f"ids:{default_key}"))
+        self.progression: Progression = "per_poll"
+        self.item_rules: list[ItemRule] = []
+        self.run_keys: dict[tuple[str, str, str], Run] = {}
+        """(environment, task, idempotency key) -> the run it made."""
+        self.batch_keys: dict[tuple[str, str, str], tuple[TriggeredBatch, int | None]] = {}
+        """(environment, kind, key) -> the batch it made, and when the key expires."""
+        self.request_cache: dict[tuple[str, str, str], CachedAnswer] = {}
+        self.batch_limits = BATCH_LIMITS
+        self.batch_buckets: dict[str, TokenBucket] = {}
+        self.triggered_items: list[tuple[str, Item, str | None]] = []
+        """(route, item, batch id) in the order the app sent them."""
 
-    def batch(self, batch_id: str, environment: str) -> BatchHandle | None:
+    def batch(self, batch_id: str, environment: str) -> BatchHandle | TriggeredBatch | None:
         """The batch `batch_id` as a key of `environment` sees it (another's is None)."""
         handle = self.batches.get(batch_id)
         if handle is None or handle.environment not in (None, environment):
             return None
         return handle
+
+    def create_run(
+        self,
+        *,
+        environment: str,
+        item: Item,
+        now_ms: int,
+        prefailed: bool = False,
+        batch_id: str | None = None,
+    ) -> Run | str:
+        """A new run for `item`, or the id of the unexpired run its idempotency key made."""
+        key = item.options.get("idempotencyKey")
+        if isinstance(key, str) and key:
+            earlier = self.run_keys.get((environment, item.task, key))
+            expires = None if earlier is None else earlier.idempotency_expires_ms
+            if earlier is not None and (expires is None or now_ms < expires):
+                return earlier.id
+        run = Run(
+            id="run_" + self.ids.cuid(now_ms),
+            task=item.task,
+            created_ms=now_ms,
+            payload=item.payload,
+            options=dict(item.options),
+            batch_id=batch_id,
+            index=item.index if batch_id is not None else None,
+            prefailed=prefailed,
+        )
+        if isinstance(key, str) and key:
+            ttl = item.options.get("idempotencyKeyTTL")
+            run.idempotency_key = key
+            run.idempotency_expires_ms = now_ms + duration_ms(ttl, default=30 * 86_400_000)
+            self.run_keys[(environment, item.task, key)] = run
+        self.runs[run.id] = run
+        return run
+
+    def outcome(self, task: str, index: int | None) -> ItemOutcome:
+        """What the test said happens to an item (the last matching rule wins)."""
+        for rule in reversed(self.item_rules):
+            if rule.applies(task, index):
+                return rule.outcome
+        return "created"
+
+
+_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(value: object, *, default: int) -> int:
+    """`"30d"`, `"1h"` ... as milliseconds; `default` when absent or not such a string."""
+    if (
+        isinstance(value, str)
+        and len(value) > 1
+        and value[:-1].isdigit()
+        and value[-1] in _UNITS_MS
+    ):
+        return int(value[:-1]) * _UNITS_MS[value[-1]]
+    return default

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches
+from pytest_trigger_batches.handlers import batches, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
 
 __all__ = ["TABLE"]
+
+_MB = 1_000_000
+_3MIB = 3 * 1024 * 1024
+_NDJSON = ("application/x-ndjson", "application/ndjson")
 
 TABLE = RouteTable(
     [
@@ -22,6 +26,55 @@ TABLE = RouteTable(
             batches.retrieve_batch,
             allow_jwt=True,
             retry_not_found=True,
+        ),
+        Route(
+            "POST",
+            "/api/v3/batches",
+            triggers.create_batch,
+            allow_jwt=True,
+            max_body=131_072,
+            replays=True,
+        ),
+        Route(
+            "POST",
+            "/api/v3/batches/{batchId}/items",
+            triggers.stream_items,
+            cors=False,
+            allow_jwt=True,
+            content_types=_NDJSON,
+        ),
+        Route("GET", "/api/v3/batches/{batchId}/items", triggers.items_get, cors=False),
+        Route(
+            "POST",
+            "/api/v2/tasks/batch",
+            triggers.batch_v2,
+            allow_jwt=True,
+            max_body=_MB,
+            replays=True,
+        ),
+        Route(
+            "POST",
+            "/api/v1/tasks/batch",
+            triggers.batch_v1,
+            allow_jwt=True,
+            max_body=_MB,
+            replays=True,
+        ),
+        Route(
+            "POST",
+            "/api/v1/tasks/{taskId}/batch",
+            triggers.batch_task_v1,
+            cors=False,
+            max_body=_3MIB,
+            replays=True,
+        ),
+        Route(
+            "POST",
+            "/api/v1/tasks/{taskId}/trigger",
+            triggers.trigger_task,
+            allow_jwt=True,
+            max_body=_3MIB,
+            replays=True,
         ),
     ]
 )

@@ -1,0 +1,468 @@
+"""Triggering: streaming batches (v3), one-shot batches (v2, v1, v1 per task), one task.
+
+Each handler validates the body as the platform does, asks the store what the test
+said happens to each item (`on_item`), and creates batches and runs in the store, so
+that what the app triggers is what it later retrieves. docs/platform.md §5 and §6.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pytest_trigger_batches.errors import PlatformError, json_bytes
+from pytest_trigger_batches.handlers.validate import Problems, json_body
+from pytest_trigger_batches.pipeline import Reply
+from pytest_trigger_batches.ratelimit import TokenBucket
+from pytest_trigger_batches.store import REQUEST_CACHE_MS, duration_ms
+from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch, queue_limit_message
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.pipeline import Context
+    from pytest_trigger_batches.store import Store
+    from pytest_trigger_batches.triggered import BatchKind
+
+STREAMING_MAX_ITEMS = 1000
+ONE_SHOT_MAX_ITEMS = 500
+TASK_BATCH_MAX_ITEMS = 100
+_BATCH_ACTIONS = ("batchTrigger", "write")
+_TRIGGER_ACTIONS = ("trigger", "write")
+_SOMETHING_WENT_WRONG = "Something went wrong"
+
+
+# -- POST /api/v3/batches -------------------------------------------------------------
+
+
+def create_batch(context: Context, store: Store) -> Reply:
+    """Phase 1 of a streaming batch: the batch, PENDING, waiting for its items."""
+    body = json_body(context.body)
+    problems = Problems()
+    shaped = problems.object(body, "")
+    problems.raise_any()
+    assert shaped is not None
+    run_count = problems.integer(shaped, "runCount", "", required=True, minimum=0, exclusive=True)
+    tasks = shaped.get("taskIdentifiers")
+    if tasks is not None and (
+        not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
+    ):
+        problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
+    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048)
+    problems.string(shaped, "parentRunId", "", required=False)
+    problems.raise_any()
+    assert run_count is not None
+    if isinstance(tasks, list):
+        context.authorize_any(_BATCH_ACTIONS, [("tasks", t) for t in tasks])
+    else:
+        context.authorize_any(_BATCH_ACTIONS, [("batch", None), ("tasks", None)])
+    if run_count > STREAMING_MAX_ITEMS:
+        raise PlatformError.message(
+            400,
+            f"Batch runCount of {run_count} exceeds maximum allowed of {STREAMING_MAX_ITEMS}.",
+        )
+    now = context.now_ms
+    if key:
+        earlier = store.batch_keys.get((context.environment, "streaming", key))
+        if earlier is not None:
+            batch, cached_until = earlier
+            if cached_until is not None and now < cached_until:
+                cached = {"id": batch.id, "runCount": batch.run_count, "isCached": True}
+                return Reply(200, json_bytes({**cached, "idempotencyKey": key}))
+            raise PlatformError.message(
+                422,
+                "Cannot create batch as it has already been created with the same idempotency key.",
+            )
+    _take_batch_tokens(store, context, run_count)
+    batch = _new_batch(store, context, "streaming", run_count, key)
+    if key:
+        store.batch_keys[(context.environment, "streaming", key)] = (batch, now + REQUEST_CACHE_MS)
+    answer: dict[str, Any] = {"id": batch.id, "runCount": run_count, "isCached": False}
+    if key:
+        answer["idempotencyKey"] = key
+    return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
+
+
+def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
+    bucket = store.batch_buckets.get(context.environment)
+    if bucket is None:
+        bucket = store.batch_buckets[context.environment] = TokenBucket.full(
+            store.batch_limits, context.now_ms
+        )
+    bucket.take(context.now_ms)  # refill to now
+    bucket.tokens += 1  # take() spent one; the batch costs runCount
+    if bucket.tokens >= cost:
+        bucket.tokens -= cost
+        return
+    reset_s = -(-bucket.reset_ms // 1000)
+    reset = datetime.fromtimestamp(bucket.reset_ms / 1000, tz=UTC)
+    iso = reset.strftime("%Y-%m-%dT%H:%M:%S.") + f"{reset.microsecond // 1000:03d}Z"
+    raise PlatformError(
+        429,
+        {"error": f"Batch rate limit exceeded. Limit resets at {iso}"},
+        headers={
+            "x-ratelimit-limit": str(bucket.limit),
+            "x-ratelimit-remaining": str(max(0, bucket.tokens)),
+            "x-ratelimit-reset": str(reset_s),  # seconds here, unlike the general limiter
+            "retry-after": str(max(0, -(-(bucket.reset_ms - context.now_ms) // 1000))),
+        },
+    )
+
+
+# -- POST /api/v3/batches/{batchId}/items ---------------------------------------------
+
+
+def stream_items(context: Context, store: Store) -> Reply:
+    """Phase 2: NDJSON items, deduplicated by index; sealed once all have arrived."""
+    batch_id = context.params["batchId"]
+    lines = _ndjson(context.body)
+    handle = store.batch(batch_id, context.environment)
+    if not isinstance(handle, TriggeredBatch) or handle.kind != "streaming":
+        raise PlatformError.message(422, f"Batch {batch_id} not found")
+    if handle.sealed or handle.processed or handle.status.value != "PENDING":
+        if handle.status.value == "ABORTED":
+            raise PlatformError.message(
+                422, f"Batch {batch_id} is not in PENDING status (current: ABORTED)"
+            )
+        done = {"id": handle.id, "itemsAccepted": 0, "itemsDeduplicated": 0, "sealed": True}
+        return Reply(200, json_bytes({**done, "runCount": handle.run_count}))
+    accepted = deduplicated = 0
+    for position, (size, raw) in enumerate(lines):
+        item = _streamed_item(raw, position, size, handle.run_count)
+        if context.token is not None:
+            try:
+                context.authorize_any(_BATCH_ACTIONS, [("tasks", item.task)])
+            except PlatformError:
+                raise PlatformError.message(403, "Unauthorized") from None
+        if item.index in handle.items:
+            deduplicated += 1
+            continue
+        handle.items[item.index] = item
+        store.triggered_items.append((context.route.name, item, handle.id))
+        accepted += 1
+    now = context.now_ms
+    handle.touch(now)
+    answer: dict[str, Any] = {
+        "id": handle.id,
+        "itemsAccepted": accepted,
+        "itemsDeduplicated": deduplicated,
+    }
+    if len(handle.items) < handle.run_count:
+        answer.update(
+            sealed=False,
+            enqueuedCount=len(handle.items),
+            expectedCount=handle.run_count,
+            runCount=handle.run_count,
+        )
+        return Reply(200, json_bytes(answer))
+    handle.seal(now)
+    if store.progression == "immediate":
+        settle(store, handle, now)
+    answer.update(sealed=True, runCount=handle.run_count)
+    return Reply(200, json_bytes(answer))
+
+
+def items_get(context: Context, store: Store) -> Reply:
+    """GET on the items route: the platform's 405."""
+    raise PlatformError.message(405, "Method not allowed. Use POST to stream batch items.")
+
+
+def _ndjson(body: bytes) -> list[tuple[int, object]]:
+    parsed: list[tuple[int, object]] = []
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append((len(line), json.loads(line)))
+        except (ValueError, RecursionError) as problem:
+            reason = str(problem).split(":")[0] if isinstance(problem, ValueError) else "too deep"
+            raise PlatformError.message(400, f"Invalid JSON at line {number}: {reason}") from None
+    return parsed
+
+
+def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Item:
+    problems = Problems()
+    shaped = problems.object(raw, "")
+    index = task = None
+    options: Mapping[str, Any] = {}
+    if shaped is not None:
+        index = problems.integer(shaped, "index", "", required=True, minimum=0)
+        task = problems.string(shaped, "task", "", required=True, min_length=1)
+        options = problems.options(shaped, "")
+    if problems.found:
+        where = index if index is not None else position
+        raise PlatformError.message(
+            422, f"Invalid item at index {where}: {'; '.join(problems.found)}"
+        )
+    assert shaped is not None
+    assert index is not None
+    assert task is not None
+    if index >= run_count:
+        raise PlatformError.message(422, f"Item index {index} exceeds batch runCount {run_count}")
+    return Item(index, task, _payload(shaped.get("payload"), options), options, size)
+
+
+def _payload(payload: object, options: Mapping[str, Any]) -> object:
+    # The SDK sends payloads as JSON text with payloadType application/json.
+    if isinstance(payload, str) and options.get("payloadType") == "application/json":
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return payload
+    return payload
+
+
+def settle(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
+    """Move `batch` on until it is final (progression "immediate", `advance(to=...)`)."""
+    for _ in range(8):
+        batch.complete_if_done(now_ms)
+        if batch.settled:
+            return
+        step(store, batch, now_ms)
+
+
+def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
+    """One poll's worth of progress for a triggered batch."""
+    batch.step(
+        now_ms,
+        lambda item, prefailed: store.create_run(
+            environment=batch.environment,
+            item=item,
+            now_ms=now_ms,
+            prefailed=prefailed,
+            batch_id=batch.id,
+        ),
+        lambda item: store.outcome(item.task, item.index),
+    )
+
+
+# -- the one-shot endpoints -----------------------------------------------------------
+
+
+def batch_v2(context: Context, store: Store) -> Reply:
+    """`POST /api/v2/tasks/batch`: runs at once; the batch has no counts."""
+    items = _one_shot_items(
+        context, with_task=True, empty="Batch cannot be triggered with no items"
+    )
+    _check_size(
+        len(items),
+        ONE_SHOT_MAX_ITEMS,
+        "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
+    )
+    _refuse_whole_batch(store, context, items)
+    batch, _ = _one_shot(store, context, "v2", items, key=None)
+    answer = {"id": batch.id, "isCached": False, "runCount": batch.run_count}
+    return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
+
+
+def batch_v1(context: Context, store: Store) -> Reply:
+    """`POST /api/v1/tasks/batch`: run ids in the answer; `idempotency-key` for the batch."""
+    items = _one_shot_items(
+        context, with_task=True, empty="Batch cannot be triggered with no items"
+    )
+    _check_size(
+        len(items),
+        ONE_SHOT_MAX_ITEMS,
+        "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
+    )
+    key = context.headers.get("idempotency-key") or None
+    now = context.now_ms
+    if key:
+        earlier = store.batch_keys.get((context.environment, "v1", key))
+        if earlier is not None:
+            batch, expires = earlier
+            if expires is None or now < expires:
+                return Reply(202, json_bytes(_v1_answer(store, batch, key, cached=True)))
+            batch.idempotency_key = None  # the platform clears an expired key from the old batch
+            batch.touch(now)
+    _refuse_whole_batch(store, context, items)
+    batch, reused = _one_shot(store, context, "v1", items, key=key)
+    if key:
+        ttl = duration_ms(context.headers.get("idempotency-key-ttl"), default=30 * 86_400_000)
+        store.batch_keys[(context.environment, "v1", key)] = (batch, now + ttl)
+    answer = _v1_answer(store, batch, key, cached=False, reused=reused)
+    return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
+
+
+def batch_task_v1(context: Context, store: Store) -> Reply:
+    """`POST /api/v1/tasks/{taskId}/batch`: the oldest shape, `{batchId, runs}`."""
+    task = context.params["taskId"]
+    items = _one_shot_items(context, with_task=False, task=task, empty="No items to trigger")
+    _check_size(
+        len(items), TASK_BATCH_MAX_ITEMS, "Too many items. Maximum allowed batch size is {m}."
+    )
+    outcomes = [store.outcome(task, item.index) for item in items]
+    if "unknown_task" in outcomes:
+        raise PlatformError.message(404, "Task not found")
+    if "too_large" in outcomes or "too_large_error" in outcomes:
+        raise PlatformError.message(413, "Request body too large")
+    if "queue_limit" in outcomes:
+        raise PlatformError.message(400, queue_limit_message(task))
+    key = context.headers.get("idempotency-key") or None
+    if key:
+        earlier = store.batch_keys.get((context.environment, f"v1-task:{task}", key))
+        if earlier is not None:
+            batch = earlier[0]
+            return Reply(200, json_bytes({"batchId": batch.id, "runs": list(batch.runs)}))
+    batch, _ = _one_shot(store, context, "v1-task", items, key=key)
+    if key:
+        store.batch_keys[(context.environment, f"v1-task:{task}", key)] = (batch, None)
+    return Reply(200, json_bytes({"batchId": batch.id, "runs": list(batch.runs)}))
+
+
+def _one_shot_items(
+    context: Context, *, with_task: bool, empty: str, task: str | None = None
+) -> list[Item]:
+    body = json_body(context.body)
+    problems = Problems()
+    shaped = problems.object(body, "")
+    problems.raise_any()
+    assert shaped is not None
+    raw_items = shaped.get("items")
+    if "items" not in shaped:
+        problems.add("Required", "items")
+    elif not isinstance(raw_items, list):
+        problems.add(f"Expected array, received {type(raw_items).__name__}", "items")
+    problems.raise_any()
+    assert isinstance(raw_items, list)
+    items: list[Item] = []
+    for index, raw in enumerate(raw_items):
+        path = f"items[{index}]"
+        entry = problems.object(raw, path)
+        if entry is None:
+            continue
+        name = problems.string(entry, "task", path, required=True) if with_task else task
+        options = problems.options(entry, path)
+        size = len(json.dumps(entry.get("payload"), default=str))
+        items.append(
+            Item(index, name or "", _payload(entry.get("payload"), options), options, size)
+        )
+    problems.raise_any()
+    if not items:
+        raise PlatformError.message(400, empty)
+    tasks = sorted({item.task for item in items})
+    actions = _BATCH_ACTIONS
+    context.authorize_any(actions, [("tasks", name) for name in tasks], every=True)
+    return items
+
+
+def _check_size(count: int, maximum: int, template: str) -> None:
+    if count > maximum:
+        raise PlatformError.message(400, template.format(n=count, m=maximum))
+
+
+def _refuse_whole_batch(store: Store, context: Context, items: Sequence[Item]) -> None:
+    outcomes = [store.outcome(item.task, item.index) for item in items]
+    if "too_large" in outcomes or "too_large_error" in outcomes:
+        raise PlatformError.message(413, "Request body too large")
+    if "queue_limit" in outcomes:
+        raise PlatformError.message(
+            422,
+            f"Cannot trigger {len(items)} tasks as the queue size limit for this environment "
+            f"has been reached. The maximum size is 10000",
+        )
+
+
+def _one_shot(
+    store: Store, context: Context, kind: BatchKind, items: list[Item], *, key: str | None
+) -> tuple[TriggeredBatch, set[str]]:
+    batch = _new_batch(store, context, kind, len(items), key)
+    made: list[Run | str] = []
+    reused: set[str] = set()
+    for item in items:
+        outcome = store.outcome(item.task, item.index)
+        run = store.create_run(
+            environment=context.environment,
+            item=item,
+            now_ms=context.now_ms,
+            prefailed=outcome in ("trigger_failure", "unknown_task"),
+            batch_id=batch.id,
+        )
+        if isinstance(run, str):
+            reused.add(run)
+        made.append(run)
+        batch.items[item.index] = item
+        store.triggered_items.append((context.route.name, item, batch.id))
+    batch.add_runs(made)
+    if store.progression == "immediate":
+        settle(store, batch, context.now_ms)
+    return batch, reused
+
+
+def _v1_answer(
+    store: Store,
+    batch: TriggeredBatch,
+    key: str | None,
+    *,
+    cached: bool,
+    reused: set[str] | frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    runs = []
+    for run_id in batch.runs:
+        run = store.runs[run_id]
+        entry: dict[str, Any] = {
+            "id": run.id,
+            "taskIdentifier": run.task,
+            "isCached": cached or run_id in reused,
+        }
+        if run.idempotency_key:
+            entry["idempotencyKey"] = run.idempotency_key
+        runs.append(entry)
+    answer: dict[str, Any] = {"id": batch.id, "isCached": cached}
+    if key and batch.idempotency_key:
+        answer["idempotencyKey"] = key
+    answer["runs"] = runs
+    return answer
+
+
+# -- POST /api/v1/tasks/{taskId}/trigger ----------------------------------------------
+
+
+def trigger_task(context: Context, store: Store) -> Reply:
+    """One run of one task."""
+    task = context.params["taskId"]
+    body = json_body(context.body)
+    problems = Problems()
+    shaped = problems.object(body, "")
+    options: Mapping[str, Any] = {}
+    if shaped is not None:
+        options = problems.options(shaped, "")
+    problems.raise_any()
+    assert shaped is not None
+    context.authorize_any(_TRIGGER_ACTIONS, [("tasks", task)])
+    header_key = context.headers.get("idempotency-key")
+    if header_key and "idempotencyKey" not in options:
+        options = {**options, "idempotencyKey": header_key}
+    outcome = store.outcome(task, None)
+    if outcome == "unknown_task":
+        raise PlatformError.message(404, "Task not found")
+    if outcome in ("too_large", "too_large_error"):
+        raise PlatformError.message(413, "Request body too large")
+    if outcome == "queue_limit":
+        raise PlatformError.message(422, queue_limit_message(task))
+    if outcome == "trigger_failure":
+        raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
+    item = Item(0, task, _payload(shaped.get("payload"), options), options, len(context.body))
+    store.triggered_items.append((context.route.name, item, None))
+    run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
+    if isinstance(run, str):
+        return Reply(200, json_bytes({"id": run, "isCached": True}))
+    scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
+    return Reply(200, json_bytes({"id": run.id, "isCached": False}), context.jwt_headers(scopes))
+
+
+def _new_batch(
+    store: Store, context: Context, kind: BatchKind, run_count: int, key: str | None
+) -> TriggeredBatch:
+    now = context.now_ms
+    batch = TriggeredBatch(
+        id="batch_" + store.ids.cuid(now),
+        kind=kind,
+        environment=context.environment,
+        run_count=run_count,
+        created_ms=now,
+        idempotency_key=key if kind != "v2" else None,
+        updated_ms=now,
+    )
+    store.batches[batch.id] = batch
+    return batch
