@@ -112,12 +112,12 @@ def record(
         outcome=kind,
         route=route,
         params={name: redact(value) for name, value in params.items()} if params else {},
-        body=_parsed(request.body),
+        body=_parsed(request.body, ndjson="ndjson" in request.headers.get("content-type", "")),
         stubbed=stubbed,
     )
 
 
-def _parsed(body: bytes) -> object:
+def _parsed(body: bytes, *, ndjson: bool) -> object:
     """The body as JSON; NDJSON as a list of its lines; None if neither (or too large)."""
     if not body or len(body) > _MAX_RECORDED_BODY:
         return None
@@ -125,10 +125,11 @@ def _parsed(body: bytes) -> object:
         text = redact(body.decode("utf-8"))
     except UnicodeDecodeError:
         return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        pass
+    if not ndjson:
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            return None
     try:
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     except (ValueError, RecursionError):

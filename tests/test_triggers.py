@@ -1,0 +1,551 @@
+"""Triggering through the mock (docs/platform.md §5, §6): what the app sends decides what
+it later retrieves. Every test runs over respx (sync and async) and the HTTP server."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+from wire import Wire
+
+NOW = 1_780_000_000.0
+NDJSON = {"content-type": "application/x-ndjson"}
+
+
+def ndjson(items: list[dict[str, Any]]) -> bytes:
+    return "\n".join(json.dumps(item) for item in items).encode()
+
+
+def items(count: int, task: str = "send-email", start: int = 0) -> list[dict[str, Any]]:
+    return [{"index": i, "task": task, "payload": {"n": i}} for i in range(start, start + count)]
+
+
+def create(
+    w: Wire, run_count: int, *, key: str | None = "default", headers: Any = None, **body: Any
+) -> httpx.Response:
+    content = json.dumps({"runCount": run_count, **body}).encode()
+    return w.send("POST", "/api/v3/batches", content=content, key=key, headers=headers)
+
+
+def stream(w: Wire, batch_id: str, lines: list[dict[str, Any]], **options: Any) -> httpx.Response:
+    headers = {**NDJSON, **options.pop("headers", {})}
+    return w.send(
+        "POST",
+        f"/api/v3/batches/{batch_id}/items",
+        content=ndjson(lines),
+        headers=headers,
+        **options,
+    )
+
+
+def post(w: Wire, path: str, body: object, **options: Any) -> httpx.Response:
+    return w.send("POST", path, content=json.dumps(body).encode(), **options)
+
+
+def statuses(w: Wire, batch_id: str, polls: int, version: int = 1) -> list[str]:
+    return [w.get_batch(batch_id, version=version).json()["status"] for _ in range(polls)]
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+# -- POST /api/v3/batches + items: the streaming batch -----------------------------------
+
+
+def test_a_streaming_batch_is_pending_until_its_items_seal_it(wire: Wire) -> None:
+    created = create(wire, 3, idempotencyKey="k-1")
+    assert created.status_code == 202
+    body = created.json()
+    assert body == {"id": body["id"], "runCount": 3, "isCached": False, "idempotencyKey": "k-1"}
+    assert statuses(wire, body["id"], 3) == ["PENDING"] * 3  # polls never seal it
+    assert wire.get_batch(body["id"]).json()["runs"] == []
+
+
+def test_items_are_deduplicated_by_index_and_seal_the_batch_when_all_arrived(wire: Wire) -> None:
+    batch_id = create(wire, 3).json()["id"]
+    partial = stream(wire, batch_id, items(2))
+    assert partial.json() == {
+        "id": batch_id,
+        "itemsAccepted": 2,
+        "itemsDeduplicated": 0,
+        "sealed": False,
+        "enqueuedCount": 2,
+        "expectedCount": 3,
+        "runCount": 3,
+    }
+    sealed = stream(wire, batch_id, items(3))
+    assert sealed.json() == {
+        "id": batch_id,
+        "itemsAccepted": 1,
+        "itemsDeduplicated": 2,
+        "sealed": True,
+        "runCount": 3,
+    }
+    again = stream(wire, batch_id, items(3))
+    assert (again.json()["sealed"], again.json()["itemsAccepted"]) == (True, 0)
+
+
+def test_a_sealed_batch_moves_one_step_per_poll_until_completed(wire: Wire) -> None:
+    batch_id = create(wire, 2).json()["id"]
+    stream(wire, batch_id, items(2))
+    seen = [wire.get_batch(batch_id).json() for _ in range(5)]
+    assert [b["status"] for b in seen] == [
+        "PROCESSING",
+        "PENDING",
+        "PENDING",
+        "COMPLETED",
+        "COMPLETED",
+    ]
+    assert seen[0]["runs"] == []
+    assert "successfulRunCount" not in seen[0]
+    assert (seen[1]["successfulRunCount"], seen[1]["failedRunCount"]) == (2, 0)
+    assert len(seen[1]["runs"]) == 2
+    assert seen[1]["runs"] == seen[4]["runs"]
+    v2 = wire.get_batch(batch_id, version=2).json()
+    assert v2["processingCompletedAt"] == v2["processing"]["completedAt"]
+
+
+def test_queue_limit_failures_collapse_into_one_entry_with_the_senders_index_and_task(
+    wire: Wire,
+) -> None:
+    wire.api.on_item(task="resize-image", outcome="queue_limit")
+    batch_id = create(wire, 4).json()["id"]
+    stream(wire, batch_id, items(2) + items(2, task="resize-image", start=2))
+    wire.get_batch(batch_id)
+    body = wire.get_batch(batch_id).json()
+    assert body["status"] == "PARTIAL_FAILED"
+    assert (body["successfulRunCount"], body["failedRunCount"], len(body["runs"])) == (2, 2, 2)
+    [entry] = body["errors"]
+    assert (entry["index"], entry["taskIdentifier"], entry["errorCode"]) == (
+        2,
+        "resize-image",
+        "QUEUE_SIZE_LIMIT_EXCEEDED",
+    )
+    assert entry["error"] == (
+        "Cannot trigger resize-image as the queue size limit for this environment has been "
+        "reached. The maximum size is 10000 (2 items in this batch failed with the same error)"
+    )
+    assert statuses(wire, batch_id, 3)[-1] == "COMPLETED"  # keeps its failures
+    assert wire.get_batch(batch_id).json()["failedRunCount"] == 2
+
+
+def test_every_item_failing_aborts_the_batch(wire: Wire) -> None:
+    wire.api.on_item(outcome="queue_limit")
+    batch_id = create(wire, 2).json()["id"]
+    stream(wire, batch_id, items(2))
+    assert statuses(wire, batch_id, 4) == ["PROCESSING", "ABORTED", "ABORTED", "ABORTED"]
+    again = stream(wire, batch_id, items(2))
+    assert again.status_code == 422
+    assert again.json() == {
+        "error": f"Batch {batch_id} is not in PENDING status (current: ABORTED)"
+    }
+
+
+@pytest.mark.parametrize("outcome", ["trigger_failure", "unknown_task", "too_large"])
+def test_items_that_cannot_trigger_become_pre_failed_runs_counted_as_created(
+    wire: Wire, outcome: str
+) -> None:
+    wire.api.on_item(index=1, outcome=outcome)  # type: ignore[arg-type]
+    batch_id = create(wire, 2).json()["id"]
+    stream(wire, batch_id, items(2))
+    wire.get_batch(batch_id)
+    body = wire.get_batch(batch_id).json()
+    assert (body["status"], body["successfulRunCount"], body["failedRunCount"]) == ("PENDING", 2, 0)
+    assert "errors" not in body
+
+
+def test_too_large_error_is_a_payload_too_large_entry(wire: Wire) -> None:
+    wire.api.on_item(index=0, outcome="too_large_error")
+    batch_id = create(wire, 2).json()["id"]
+    stream(wire, batch_id, items(2))
+    wire.get_batch(batch_id)
+    [entry] = wire.get_batch(batch_id).json()["errors"]
+    assert entry["errorCode"] == "PAYLOAD_TOO_LARGE"
+    assert entry["error"].startswith("Batch item payload is too large (")
+    assert "Maximum allowed size is 3072.0 KB." in entry["error"]
+
+
+def test_the_sdks_json_text_payloads_are_parsed(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    line = {
+        "index": 0,
+        "task": "t",
+        "payload": '{"to":"a@b.c"}',
+        "options": {"payloadType": "application/json"},
+    }
+    stream(wire, batch_id, [line])
+    [item] = wire.api.triggered
+    assert (item.task, item.index, item.payload, item.batch_id) == (
+        "t",
+        0,
+        {"to": "a@b.c"},
+        batch_id,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"not json\n", 400, "Invalid JSON at line 1: Expecting value"),
+        (
+            b'{"index": 0, "task": "t"}\n{oops\n',
+            400,
+            "Invalid JSON at line 2: Expecting property name enclosed in double quotes",
+        ),
+        (b'{"index": 5, "task": "t"}', 422, "Item index 5 exceeds batch runCount 2"),
+        (b'{"index": 0}', 422, 'Invalid item at index 0: Required at "task"'),
+        (
+            b'{"index": -1, "task": "t"}',
+            422,
+            'Invalid item at index 0: Number must be greater than or equal to 0 at "index"',
+        ),
+    ],
+    ids=["invalid-json", "invalid-json-line-2", "index-out-of-range", "no-task", "negative-index"],
+)
+def test_bad_items_are_refused_as_the_platform_refuses_them(
+    wire: Wire, body: bytes, status: int, error: str
+) -> None:
+    batch_id = create(wire, 2).json()["id"]
+    answer = wire.send("POST", f"/api/v3/batches/{batch_id}/items", content=body, headers=NDJSON)
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+def test_items_for_an_unknown_or_foreign_batch_are_422(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    foreign = stream(wire, batch_id, items(1), key="tr_prod_" + "p" * 24)
+    assert (foreign.status_code, foreign.json()) == (422, {"error": f"Batch {batch_id} not found"})
+    assert "access-control-expose-headers" not in foreign.headers  # the items route has no CORS
+
+
+def test_the_items_route_wants_ndjson_before_it_checks_the_key(wire: Wire) -> None:
+    answer = wire.send(
+        "POST",
+        "/api/v3/batches/batch_x/items",
+        content=b"{}",
+        headers={"content-type": "application/json"},
+        key="tr_dev_unknown",
+    )
+    assert answer.status_code == 415
+    assert answer.json() == {
+        "error": "Content-Type must be application/x-ndjson or application/ndjson"
+    }
+    got = wire.send("GET", "/api/v3/batches/batch_x/items")
+    assert (got.status_code, got.json()) == (
+        405,
+        {"error": "Method not allowed. Use POST to stream batch items."},
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"", "Request body is empty"),
+        (b"{", "Invalid JSON"),
+        (b"{}", 'Validation error: Required at "runCount"'),
+        (b'{"runCount": "3"}', 'Validation error: Expected number, received string at "runCount"'),
+        (b'{"runCount": 0}', 'Validation error: Number must be greater than 0 at "runCount"'),
+        (b'{"runCount": 1.5}', 'Validation error: Expected integer, received float at "runCount"'),
+        (b'{"runCount": 1001}', "Batch runCount of 1001 exceeds maximum allowed of 1000."),
+    ],
+)
+def test_a_bad_create_body_is_400_naming_the_field(wire: Wire, body: bytes, error: str) -> None:
+    answer = wire.send("POST", "/api/v3/batches", content=body)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+
+
+def test_a_body_over_the_routes_limit_is_413(wire: Wire) -> None:
+    answer = create(wire, 1, taskIdentifiers=["t" * 140_000])
+    assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large"})
+
+
+def test_the_batch_idempotency_key_returns_the_same_batch_for_24_hours_then_422(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    first = create(wire, 2, idempotencyKey="nightly")
+    again = create(wire, 2, idempotencyKey="nightly")
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "isCached": True}
+    now[0] += 24 * 3600 + 1
+    late = create(wire, 2, idempotencyKey="nightly")
+    assert (late.status_code, late.json()) == (
+        422,
+        {
+            "error": "Cannot create batch as it has already been created with the same "
+            "idempotency key."
+        },
+    )
+
+
+def test_the_batch_rate_limiter_costs_run_count_and_answers_in_seconds(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    assert create(wire, 1000).status_code == 202
+    refused = create(wire, 300)
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "error": "Batch rate limit exceeded. Limit resets at 2026-05-28T20:26:50.000Z"
+    }
+    assert refused.headers["x-ratelimit-reset"] == str(int(NOW) + 10)  # seconds, not ms
+    assert refused.headers["retry-after"] == "10"
+    assert create(wire, 200).status_code == 202  # 200 tokens were left
+
+
+def test_the_answer_carries_a_public_token_for_the_batch(wire: Wire) -> None:
+    created = create(wire, 1)
+    batch_id = created.json()["id"]
+    token = created.headers["x-trigger-jwt"]
+    assert claims_of(token)["scopes"] == [f"read:batch:{batch_id}"]
+    assert json.loads(created.headers["x-trigger-jwt-claims"])["pub"] is True
+    assert wire.get_batch(batch_id, key=token).status_code == 200
+
+
+def test_a_public_token_needs_a_trigger_scope_for_the_tasks(wire: Wire) -> None:
+    allowed = wire.api.public_token(scopes=["write:tasks:send-email"])
+    assert create(wire, 1, taskIdentifiers=["send-email"], key=allowed).status_code == 202
+    other = create(wire, 1, taskIdentifiers=["resize"], key=allowed)
+    assert (other.status_code, other.json()["code"]) == (403, "unauthorized")
+    trigger = wire.api.public_token(scopes=["trigger:tasks:send-email"])
+    assert (
+        post(wire, "/api/v1/tasks/send-email/trigger", {"payload": 1}, key=trigger).status_code
+        == 200
+    )
+    reader = wire.api.public_token(scopes=["read:all"])
+    assert (
+        post(wire, "/api/v1/tasks/send-email/trigger", {"payload": 1}, key=reader).status_code
+        == 403
+    )
+
+
+# -- the one-shot endpoints -----------------------------------------------------------
+
+
+def test_v2_tasks_batch_creates_runs_at_once_and_has_no_counts(wire: Wire) -> None:
+    answer = post(
+        wire, "/api/v2/tasks/batch", {"items": [{"task": "a", "payload": 1}, {"task": "b"}]}
+    )
+    assert answer.status_code == 202
+    batch_id = answer.json()["id"]
+    assert answer.json() == {"id": batch_id, "isCached": False, "runCount": 2}
+    seen = [wire.get_batch(batch_id).json() for _ in range(4)]
+    assert [b["status"] for b in seen] == ["PENDING", "PENDING", "COMPLETED", "COMPLETED"]
+    assert len(seen[0]["runs"]) == 2
+    assert "successfulRunCount" not in seen[-1]
+    assert "errors" not in seen[-1]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/tasks/batch", "/api/v1/tasks/batch"])
+def test_one_shot_batch_limits(wire: Wire, path: str) -> None:
+    empty = post(wire, path, {"items": []})
+    assert (empty.status_code, empty.json()) == (
+        400,
+        {"error": "Batch cannot be triggered with no items"},
+    )
+    big = post(wire, path, {"items": [{"task": "t"}] * 501})
+    assert big.json() == {
+        "error": "Batch size of 501 is too large. Maximum allowed batch size is 500."
+    }
+    missing = post(wire, path, {"items": [{"payload": 1}]})
+    assert missing.json() == {"error": 'Validation error: Required at "items[0].task"'}
+    wire.api.on_item(task="t", outcome="queue_limit")
+    full = post(wire, path, {"items": [{"task": "t"}, {"task": "u"}]})
+    assert (full.status_code, full.json()) == (
+        422,
+        {
+            "error": "Cannot trigger 2 tasks as the queue size limit for this environment has "
+            "been reached. The maximum size is 10000"
+        },
+    )
+    wire.api.on_item(task="t", outcome="too_large")
+    assert post(wire, path, {"items": [{"task": "t"}]}).status_code == 413
+
+
+def test_v1_tasks_batch_answers_the_run_ids_and_honours_its_idempotency_key(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"items": [{"task": "a", "payload": 1}, {"task": "b", "payload": 2}]}
+    keyed = {"idempotency-key": "import-7", "idempotency-key-ttl": "1h"}
+    first = post(wire, "/api/v1/tasks/batch", body, headers=keyed)
+    assert first.status_code == 202
+    answer = first.json()
+    assert answer["isCached"] is False
+    assert answer["idempotencyKey"] == "import-7"
+    assert [r["taskIdentifier"] for r in answer["runs"]] == ["a", "b"]
+    assert wire.get_batch(answer["id"]).json()["runs"] == [r["id"] for r in answer["runs"]]
+    again = post(wire, "/api/v1/tasks/batch", body, headers=keyed).json()
+    assert again["id"] == answer["id"]
+    assert again["isCached"] is True
+    assert all(r["isCached"] for r in again["runs"])
+    now[0] += 3601  # the key expired: a new batch, and the old one loses its key
+    fresh = post(wire, "/api/v1/tasks/batch", body, headers=keyed).json()
+    assert fresh["id"] != answer["id"]
+    assert "idempotencyKey" not in wire.get_batch(answer["id"]).json()
+
+
+def test_v1_task_batch_is_the_oldest_shape(wire: Wire) -> None:
+    answer = post(
+        wire, "/api/v1/tasks/send-email/batch", {"items": [{"payload": 1}, {"payload": 2}]}
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert set(body) == {"batchId", "runs"}
+    assert len(body["runs"]) == 2
+    assert wire.get_batch(body["batchId"]).json()["runs"] == body["runs"]
+    assert post(wire, "/api/v1/tasks/t/batch", {"items": []}).json() == {
+        "error": "No items to trigger"
+    }
+    many = post(wire, "/api/v1/tasks/t/batch", {"items": [{"payload": 1}] * 101})
+    assert many.json() == {"error": "Too many items. Maximum allowed batch size is 100."}
+    wire.api.on_item(task="gone", outcome="unknown_task")
+    gone = post(wire, "/api/v1/tasks/gone/batch", {"items": [{"payload": 1}]})
+    assert (gone.status_code, gone.json()) == (404, {"error": "Task not found"})
+    wire.api.on_item(task="full", outcome="queue_limit")
+    assert post(wire, "/api/v1/tasks/full/batch", {"items": [{"payload": 1}]}).status_code == 400
+    token = wire.api.public_token(scopes=["admin"])
+    refused = post(wire, "/api/v1/tasks/send-email/batch", {"items": [{"payload": 1}]}, key=token)
+    assert refused.json() == {"error": "Invalid API key"}  # secret keys only
+
+
+# -- one task -------------------------------------------------------------------------
+
+
+def test_triggering_one_task_creates_a_run_with_a_token_for_it(wire: Wire) -> None:
+    answer = post(wire, "/api/v1/tasks/send-email/trigger", {"payload": {"to": "a@b.c"}})
+    assert answer.status_code == 200
+    run_id = answer.json()["id"]
+    assert answer.json() == {"id": run_id, "isCached": False}
+    assert run_id.startswith("run_c")
+    assert claims_of(answer.headers["x-trigger-jwt"])["scopes"] == [
+        f"read:runs:{run_id}",
+        f"write:inputStreams:{run_id}",
+    ]
+    wire.api.assert_triggered("send-email", payloads=[{"to": "a@b.c"}])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "error"),
+    [
+        ("trigger_failure", 500, "Something went wrong"),
+        ("unknown_task", 404, "Task not found"),
+        ("too_large", 413, "Request body too large"),
+        (
+            "queue_limit",
+            422,
+            "Cannot trigger t as the queue size limit for this environment has been reached. "
+            "The maximum size is 10000",
+        ),
+    ],
+)
+def test_a_single_trigger_answers_each_outcome(
+    wire: Wire, outcome: str, status: int, error: str
+) -> None:
+    wire.api.on_item(task="t", outcome=outcome)  # type: ignore[arg-type]
+    answer = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1})
+    assert (answer.status_code, answer.json()) == (status, {"error": error})
+
+
+def test_an_item_idempotency_key_reuses_the_earlier_run(wire: Wire) -> None:
+    first = post(
+        wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers={"idempotency-key": "u-1"}
+    )
+    again = post(
+        wire, "/api/v1/tasks/t/trigger", {"payload": 2, "options": {"idempotencyKey": "u-1"}}
+    )
+    assert again.json() == {"id": first.json()["id"], "isCached": True}
+    batch_id = create(wire, 2).json()["id"]
+    lines = items(2, task="t")
+    lines[1]["options"] = {"idempotencyKey": "u-1"}
+    stream(wire, batch_id, lines)
+    wire.get_batch(batch_id)
+    runs = wire.get_batch(batch_id).json()["runs"]
+    assert runs[1] == first.json()["id"]  # the reused run is listed, not linked
+    assert statuses(wire, batch_id, 3)[-1] == "COMPLETED"
+
+
+# -- what the mock adds ---------------------------------------------------------------
+
+
+def test_a_request_idempotency_key_replays_the_answer_for_24_hours(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    headers = {"x-trigger-request-idempotency-key": "req-1"}
+    first = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers)
+    again = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json() == first.json()
+    assert len(wire.api.triggered) == 1
+    now[0] += 24 * 3600
+    assert (
+        post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers).json()
+        != first.json()
+    )
+
+
+def test_a_timeout_after_creation_loses_the_answer_and_a_retry_gets_it(wire: Wire) -> None:
+    wire.api.fail_next("timeout", route="POST /api/v3/batches", when="after")
+    headers = {"x-trigger-request-idempotency-key": "req-2"}
+    with pytest.raises((httpx.ReadTimeout, httpx.RemoteProtocolError)):
+        create(wire, 2, headers=headers)
+    retried = create(wire, 2, headers=headers)
+    assert retried.status_code == 200  # the cached answer of the batch that was created
+    batch_id = retried.json()["id"]
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"
+    assert [c.status_code for c in wire.api.calls if c.route == "POST /api/v3/batches"] == [
+        None,
+        200,
+    ]
+
+
+def test_held_batches_move_only_when_the_test_says(wire: Wire) -> None:
+    wire.api.progression = "held"
+    batch_id = create(wire, 1).json()["id"]
+    stream(wire, batch_id, items(1))
+    assert statuses(wire, batch_id, 3) == ["PROCESSING"] * 3
+    assert wire.api.advance(batch_id).status == "PENDING"
+    assert wire.api.advance(batch_id, to="COMPLETED").status == "COMPLETED"
+    assert wire.get_batch(batch_id).json()["status"] == "COMPLETED"
+    with pytest.raises(ValueError, match="progression must be one of per_poll, held, immediate"):
+        wire.api.progression = "fast"  # type: ignore[assignment]
+
+
+def test_immediate_batches_settle_once_sealed(wire: Wire) -> None:
+    wire.api.progression = "immediate"
+    batch_id = create(wire, 2).json()["id"]
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"  # not sealed yet
+    stream(wire, batch_id, items(2))
+    body = wire.get_batch(batch_id).json()
+    assert (body["status"], body["successfulRunCount"]) == ("COMPLETED", 2)
+    one_shot = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}).json()["id"]
+    assert wire.get_batch(one_shot).json()["status"] == "COMPLETED"
+
+
+def test_recorded_calls_keep_the_parsed_bodies(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    stream(wire, batch_id, items(1))
+    create_call, items_call = wire.api.calls
+    assert create_call.body == {"runCount": 1}
+    assert items_call.body == [{"index": 0, "task": "send-email", "payload": {"n": 0}}]
+    assert (items_call.route, items_call.params) == (
+        "POST /api/v3/batches/{batchId}/items",
+        {"batchId": batch_id},
+    )
+
+
+def test_assert_triggered_lists_what_was_sent(wire: Wire) -> None:
+    wire.api.assert_nothing_triggered()
+    post(
+        wire, "/api/v1/tasks/batch", {"items": [{"task": "a", "payload": {"n": 1}}, {"task": "b"}]}
+    )
+    [sent] = wire.api.assert_triggered("a", count=1, payloads=[{"n": 1}])
+    assert sent.index == 0
+    with pytest.raises(
+        AssertionError, match=r"expected 2 items of 'a' to be triggered, got 1"
+    ) as caught:
+        wire.api.assert_triggered("a", count=2)
+    assert "1. a batch_" in str(caught.value)
+    assert '[0]: {"n": 1}' in str(caught.value)
+    with pytest.raises(AssertionError, match=r"expected nothing to be triggered, 2 item\(s\) were"):
+        wire.api.assert_nothing_triggered()
