@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE
+from pytest_trigger_batches.ids import SECRET_KEY_RE, remember_key
 from pytest_trigger_batches.rules import ENVIRONMENTS
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class KeyRing:
 
     def environment_of(self, key: str) -> str | None:
         """The environment `key` belongs to, or None if the API does not accept it."""
+        remember_key(key)  # a key seen in a request is redacted from then on
         if self.pinned:
             return self.pinned.get(key)
         known = self._seen.get(key)
