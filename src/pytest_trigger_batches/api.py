@@ -390,7 +390,8 @@ class TriggerApi:
             )
 
     def _path(self, url: str) -> str:
-        return urlsplit(url).path[len(self._prefix) :]
+        path = urlsplit(url).path
+        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
         """Why `request` failed the test: what it was, what the mock serves, what to do."""
