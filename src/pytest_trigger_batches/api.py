@@ -258,6 +258,7 @@ class TriggerApi:
         batch_id: str | None = None,
         status_code: int = 500,
         reset_after: float = 1.0,
+        required: bool = True,
     ) -> None:
         """Make the next `times` requests (to `route`, of `batch_id`, or any) fail.
 
@@ -265,7 +266,9 @@ class TriggerApi:
         `reset_after` seconds), "server_error" (`status_code`, 500 to 599), "timeout"
         (an httpx.ReadTimeout) or "connect_error" (an httpx.ConnectError). Over the HTTP
         server both of the last two drop the connection without an answer. `route` is a
-        route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`).
+        route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`);
+        `batch_id` must be registered (`add_batch` first). A fault that no request met by
+        the end of the test fails it at the fixture's teardown, unless `required=False`.
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
@@ -278,8 +281,15 @@ class TriggerApi:
             status_code=status_code,
             reset_after=reset_after,
             route=route,
+            required=required,
         )
         with self._lock:
+            if batch_id is not None and batch_id not in self._store.batches:
+                # A typo, or a batch never served: the fault could never be met.
+                raise ValueError(
+                    f"batch_id must be a registered batch (add_batch it first); got "
+                    f"{redact(str(batch_id))!r:.100}"
+                )
             self._pipeline.faults.add(made)
 
     def rate_limit(self, *, limit: int = 750, refill: int = 250, interval: float = 10.0) -> None:

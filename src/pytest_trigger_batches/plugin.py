@@ -412,12 +412,29 @@ def _fail_on_unexpected(
 ) -> None:
     # The request already raised (or got a 501) in the test; this catches the case
     # where the code under test swallowed that, without piling onto a failed test.
-    unexpected = [call for call in list(api.calls) if call.outcome == "unexpected"]
-    if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
+    if request.node.stash.get(CALL_FAILED_KEY, False):
+        return
+    with api._lock:
+        unexpected = [call for call in api.calls if call.outcome == "unexpected"]
+        unused = [fault.describe() for fault in api._pipeline.faults.unused()]
+    if unexpected:
         listing = "\n".join(f"  {call}" for call in unexpected)
         pytest.fail(
             f"{name} received {len(unexpected)} request(s) it does not serve "
             f"({what_happened}):\n{listing}",
+            pytrace=False,
+        )
+    if unused:
+        from pytest_trigger_batches.ids import redact
+
+        listing = "\n".join(f"  {fault}" for fault in unused)
+        pytest.fail(
+            redact(
+                f"{name}: {len(unused)} fault(s) asked for with fail_next() were never met "
+                f"by a request:\n{listing}\nThe code path they stand for did not run. Check "
+                f"the route and batch_id they name and what the code under test requests; "
+                f"pass required=False to fail_next() for a fault that may go unused."
+            ),
             pytrace=False,
         )
 
