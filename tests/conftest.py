@@ -113,3 +113,9 @@ def wire(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     with serve(request.param) as served:
         yield served
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a heavy test (inner pytest runs); deselect with -m 'not slow'"
+    )

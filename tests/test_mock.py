@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pytest_trigger_batches import BatchFactory, TriggerBatch
+from pytest_trigger_batches.ids import mask_key
 from pytest_trigger_batches.mock import MockTriggerApi
 
 BASE = "https://api.trigger.dev"
@@ -335,7 +336,7 @@ def test_every_request_is_recorded_with_the_key_redacted(
         (200, 2, batch.id),
         (401, 1, batch.id),
     ]
-    assert calls[0].headers["authorization"] == "Bearer tr_dev_****"
+    assert calls[0].headers["authorization"] == "Bearer " + mask_key(key)
     assert key not in repr(calls) + repr(mock_trigger_api) + str(calls)
 
 
@@ -544,13 +545,13 @@ def test_two_mocks_side_by_side_leave_a_third_host_alone(
 def test_a_malformed_key_is_masked_and_other_text_left_alone(
     mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
 ) -> None:
-    from pytest_trigger_batches.ids import redact
+    from pytest_trigger_batches.ids import fingerprint, redact
 
     batch = trigger_batch_factory()
     mock_trigger_api.add_batch(batch)
     typo = "tr_prd_" + "S3cret" * 4  # a real key with its prefix mistyped is still a secret
     assert httpx.get(url(batch), headers=auth(typo)).status_code == 401
-    assert mock_trigger_api.calls[-1].headers["authorization"] == "Bearer tr_prd_****"
+    assert mock_trigger_api.calls[-1].headers["authorization"] == "Bearer " + mask_key(typo)
     assert redact("tr_expected_total = 3; key=tr_dev_Ab12&page=2") == (
-        "tr_expected_total = 3; key=tr_dev_****&page=2"
+        f"tr_expected_total = 3; key=tr_dev_****{fingerprint('tr_dev_Ab12')}&page=2"
     )

@@ -32,7 +32,7 @@ def test_app(mock_trigger_api):
         [
             "*UnexpectedTriggerRequest: mock_trigger_api does not serve GET "
             "https://api.trigger.dev/api/v1/batch/batch_abc",
-            "*authorization: Bearer tr_prod_[*][*][*][*]",
+            "*authorization: Bearer tr_prod_[*][*][*][*]????",
             "*it serves:",
             "*    GET /api/v1/batches/{batchId}",
             "*    GET /api/v2/batches/{batchId}",

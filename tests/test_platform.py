@@ -369,7 +369,7 @@ def test_recorded_calls_name_the_route_and_its_parameters(wire: Wire) -> None:
         batch.id,
         2,
     )
-    assert call.headers["authorization"] == "Bearer tr_dev_****"
+    assert call.headers["authorization"].startswith("Bearer tr_dev_****")
 
 
 def test_a_route_of_the_test_answers_an_endpoint_the_mock_does_not_serve(wire: Wire) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 
 import httpx
@@ -286,3 +287,206 @@ def test_no_repr_message_or_recorded_call_holds_a_key(caplog: pytest.LogCaptureF
     assert len(api.calls) >= 25
     assert len(places) > 200
     assert leaks == [], "\n---\n".join(leaks)
+
+
+# -- issue 13: the leak cases, tried adversarially -------------------------------------
+#
+# Each inner test below is one way a key used to leak. The suite runs under several
+# output settings; every line printed, the JUnit XML and the log file are searched for
+# every 8-character fragment of every key involved: the pinned key, the keys the
+# fixtures generated, TRIGGER_SECRET_KEY, a personal access token and a public token.
+
+OTHER_PARTS = ("tr_prod_", "Hh4Jj5Kk6L", "l7Mm8Nn9Pp")  # never given to the plugin
+PAT_PARTS = ("tr_pat_", "Qq1Rr2Ss3T", "t4Uu5Vv6Ww7Xx8")
+ENV_PARTS = ("tr_stg_", "Ee1Ff2Gg3H", "h4Ii5Jj6Kk")  # the environment's TRIGGER_SECRET_KEY
+OTHER, PAT, ENV_KEY = ("".join(p) for p in (OTHER_PARTS, PAT_PARTS, ENV_PARTS))
+
+LEAK_SUITE = f"""
+import logging, os, warnings
+import httpx, pytest
+from pytest_trigger_batches.api import TriggerApi
+from pytest_trigger_batches.server import TriggerApiServer
+
+KEY = {KEY_PARTS[0]!r} + {KEY_PARTS[1]!r} + {KEY_PARTS[2]!r}
+OTHER = {OTHER_PARTS[0]!r} + {OTHER_PARTS[1]!r} + {OTHER_PARTS[2]!r}
+PAT = {PAT_PARTS[0]!r} + {PAT_PARTS[1]!r} + {PAT_PARTS[2]!r}
+BASE = "https://api.trigger.dev"
+log = logging.getLogger("app")
+
+
+@pytest.fixture
+def api(mock_trigger_api, keep):
+    keep(mock_trigger_api.secret_key)
+    mock_trigger_api.accept_key(KEY)
+    return mock_trigger_api
+
+
+def test_assert_equal_keys(api):
+    assert api.secret_key == KEY[:-1] + "Q"
+
+def test_assert_generated_key(mock_trigger_api, keep):
+    keep(mock_trigger_api.secret_key)
+    assert mock_trigger_api.secret_key == "tr_dev_" + "0" * 24
+
+def test_assert_long_glued_key_is_truncated(api):
+    assert "x" * 100 + KEY + "y" * 100 == "x" * 100
+
+def test_key_after_escapes_in_a_repr(api):
+    shown = ["\\n" + KEY, "\\t" + KEY, "\\r\\n" + KEY, "\\x1b[31m" + KEY, "Bearer" + KEY]
+    assert False, repr(shown)
+
+def test_fixture_through_getfixturevalue(request, keep):
+    mock = request.getfixturevalue("mock_trigger_api")
+    keep(mock.secret_key)
+    print("key:", mock.secret_key)
+    assert mock.secret_key == ""
+
+def test_environment_key_without_any_fixture():
+    print(os.environ["TRIGGER_SECRET_KEY"])
+    assert os.environ["TRIGGER_SECRET_KEY"] == ""
+
+def test_skip_reason_with_output(api):
+    print("captured", KEY)
+    pytest.skip("no service for " + KEY)
+
+def test_xfail_reason(api):
+    pytest.xfail("known bug with " + KEY)
+
+@pytest.mark.xfail(reason="marker reason " + KEY)
+def test_xfail_marker_reason(api):
+    assert False, KEY
+
+def test_live_log_and_log_file(api):
+    log.warning("calling with %s and %s", KEY, PAT)
+    assert False
+
+def test_warning_summary(api):
+    warnings.warn("deprecated key " + KEY)
+
+@pytest.mark.parametrize("key", [KEY, OTHER])
+def test_parametrize_id(mock_trigger_api, key):
+    assert False
+
+def test_encoded_keys_in_a_url(api):
+    httpx.get(BASE + "/api/v9/x?a=tr%5Fprod%5F" + OTHER[8:] + "&b=tr%255Fprod%255F" + OTHER[8:])
+
+def test_tokens_in_headers_and_records(api, batch_id="batch_x"):
+    jwt = api.public_token(scopes=["read:runs"])
+    with open(os.environ["SECRETS_FILE"], "a") as keys:
+        keys.write(jwt + "\\n")
+    headers = {{"authorization": "Bearer " + KEY, "x-pat": PAT, "x-jwt": jwt, "cookie": "t=" + jwt}}
+    try:
+        httpx.get(BASE + "/api/v1/runs?pat=" + PAT + "&jwt=" + jwt, headers=headers)
+    except AssertionError:
+        pass
+    assert False, repr(api.calls)
+
+def test_server_501_and_verbose_log(trigger_api_server, keep):
+    keep(trigger_api_server.secret_key)
+    jwt = trigger_api_server.public_token(scopes=["read:runs"])
+    with TriggerApiServer(verbose=True) as server:
+        url = server.base_url + "/api/v9/x?pat=" + PAT + "&k=tr%5Fprod%5F" + OTHER[8:] + "&j=" + jwt
+        answer = httpx.post(url, headers={{"x-pat": PAT, "x-jwt": jwt, "authorization": KEY}})
+    assert False, answer.text
+
+def test_argument_error_echoes_a_key():
+    TriggerApi(base_url=BASE + "?token=" + KEY)
+
+@pytest.mark.trigger_api(base_url="https://api.trigger.dev/?token=" + KEY)
+def test_marker_argument_error(mock_trigger_api):
+    pass
+"""
+LEAK_CASES = 17  # inner tests above (the parametrized one counted once per key)
+LEAK_CONFIGS: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "verbose": ("-v",),
+    "very-verbose-all": ("-vv", "-rA", "-l"),
+    "tb-line": ("--tb=line", "-ra"),
+    "logs-junit": ("--log-cli-level=INFO", "--log-file=run.log", "--junitxml=run.xml", "-rs"),
+}
+
+
+def fragments(key: str) -> set[str]:
+    """Every 8-character piece of a key's secret part (or of a token's signed parts)."""
+    secret = key.split(".", 1)[1] if key.startswith("eyJ") else key.split("_", 2)[2]
+    secret = secret.lstrip("sk_")
+    return {secret[i : i + 8] for i in range(len(secret) - 7)}
+
+
+def _run_leak_suite(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, config: str
+) -> tuple[pytest.RunResult, str, set[str]]:
+    keys_file = pytester.path / "keys.txt"
+    keys_file.write_text("")
+    monkeypatch.setenv("SECRETS_FILE", str(keys_file))
+    monkeypatch.setenv("TRIGGER_SECRET_KEY", ENV_KEY)
+    # assertion rewriting on: pytest's own truncated diffs are the case to try
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_app=LEAK_SUITE)
+    result = pytester.runpytest(*INNER, "-W", "always::UserWarning", *LEAK_CONFIGS[config])
+    output = "\n".join(result.outlines + result.errlines)
+    for extra in ("run.log", "run.xml"):
+        if (pytester.path / extra).exists():
+            output += "\n" + (pytester.path / extra).read_text()
+    keys = {KEY, OTHER, PAT, ENV_KEY, *keys_file.read_text().split()}
+    return result, output, keys
+
+
+def _leaks(output: str, keys: set[str]) -> list[str]:
+    found = []
+    for key in sorted(keys):
+        found += [f"{key[:8]}...: {piece!r}" for piece in sorted(fragments(key)) if piece in output]
+    return found
+
+
+def _check_leak_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    result, output, keys = _run_leak_suite(pytester, monkeypatch, config)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) >= 12, output[-3000:]
+    assert outcomes.get("skipped") == 1, outcomes
+    assert outcomes.get("xfailed") == 2, outcomes
+    assert len(keys) >= 8, "the generated keys and the public tokens were kept"
+    leaks = _leaks(output, keys)
+    print(
+        f"{config}: {LEAK_CASES} cases, {len(keys)} keys, {len(output)} chars: {len(leaks)} leaks"
+    )
+    assert leaks == [], "\n".join(leaks)
+    assert "INTERNALERROR" not in output
+    assert "Traceback (most recent call last)" not in output
+    if config == "tb-line":  # redaction keeps pytest's short forms
+        result.stdout.fnmatch_lines(
+            [
+                "*test_app.py:*: AssertionError: assert 'tr_prod_[*][*][*][*]????' == *",
+                "FAILED test_app.py::test_assert_equal_keys - AssertionError: assert *",
+            ]
+        )
+    if config == "logs-junit":
+        result.stdout.fnmatch_lines(
+            [
+                "*live log call*",
+                "*calling with tr_prod_[*][*][*][*]???? and tr_pat_[*][*][*][*]????",
+                "SKIPPED [[]1[]] test_app.py:*: no service for tr_prod_[*][*][*][*]????",
+            ]
+        )
+    # the seed note is there for a fixture asked for through getfixturevalue
+    if config in ("default", "verbose"):
+        assert output.count("-- trigger-batches --") >= 10
+    # two different keys stay distinguishable: each masked with its own fingerprint
+    assert len(set(re.findall(r"tr_prod_\*\*\*\*[0-9a-f]{4}", output))) >= 2
+
+
+def test_no_leak_at_default_verbosity(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _check_leak_run(pytester, monkeypatch, "default")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", [c for c in LEAK_CONFIGS if c != "default"])
+def test_no_leak_under_other_output_settings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, config: str
+) -> None:
+    _check_leak_run(pytester, monkeypatch, config)

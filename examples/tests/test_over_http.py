@@ -49,7 +49,7 @@ def test_a_worker_process_reports_and_plans_the_resubmit(trigger_api_server, tri
     assert result["resubmit"] == [e.index for e in trigger_batch.errors]
     trigger_api_server.assert_retrieved(trigger_batch, times=1)
     [call] = trigger_api_server.calls
-    assert call.headers["authorization"] == "Bearer tr_dev_****"  # recorded, redacted
+    assert call.headers["authorization"].startswith("Bearer tr_dev_****")  # recorded, redacted
 
 
 def test_a_worker_process_retries_a_429_from_the_server(trigger_api_server, trigger_batch_factory):

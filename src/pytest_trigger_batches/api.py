@@ -268,6 +268,7 @@ class TriggerApi:
         status_code: int = 500,
         reset_after: float = 1.0,
         when: str = "before",
+        required: bool = True,
     ) -> None:
         """Make the next `times` requests (to `route`, of `batch_id`, or any) fail.
 
@@ -275,7 +276,9 @@ class TriggerApi:
         `reset_after` seconds), "server_error" (`status_code`, 500 to 599), "timeout"
         (an httpx.ReadTimeout) or "connect_error" (an httpx.ConnectError). Over the HTTP
         server both of the last two drop the connection without an answer. `route` is a
-        route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`).
+        route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`);
+        `batch_id` must be registered (`add_batch` first). A fault that no request met by
+        the end of the test fails it at the fixture's teardown, unless `required=False`.
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
@@ -289,8 +292,15 @@ class TriggerApi:
             reset_after=reset_after,
             route=route,
             when=when,
+            required=required,
         )
         with self._lock:
+            if batch_id is not None and batch_id not in self._store.batches:
+                # A typo, or a batch never served: the fault could never be met.
+                raise ValueError(
+                    f"batch_id must be a registered batch (add_batch it first); got "
+                    f"{redact(str(batch_id))!r:.100}"
+                )
             self._pipeline.faults.add(made)
 
     @property
@@ -543,7 +553,8 @@ class TriggerApi:
             )
 
     def _path(self, url: str) -> str:
-        return urlsplit(url).path[len(self._prefix) :]
+        path = urlsplit(url).path
+        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
         """Why `request` failed the test: what it was, what the mock serves, what to do."""

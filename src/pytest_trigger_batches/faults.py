@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -23,6 +22,14 @@ class Fault:
     route: str | None = None
     when: str = "before"
     """"after": the request is handled (a batch created) and then the answer is lost."""
+    required: bool = True
+    """Whether a test that ends with this fault unused fails (at the fixture's teardown)."""
+
+    def describe(self) -> str:
+        """`'timeout' x2 for GET /api/v1/batches/{batchId} of batch_...`, as messages show it."""
+        where = f" for {self.route}" if self.route else ""
+        of = f" of {self.batch_id}" if self.batch_id else ""
+        return f"{self.kind!r} x{self.times}{where}{of}"
 
     def applies(self, route: str, params: Mapping[str, str]) -> bool:
         """Whether a request to `route` with `params` meets this fault."""
@@ -39,14 +46,19 @@ class Fault:
         reset_after: object,
         route: str | None = None,
         when: object = "before",
+        required: object = True,
     ) -> Fault:
         """Check every argument and name the one that is wrong."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}; got {kind!r}")
-        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-            raise ValueError(f"times must be a whole number >= 1; got {times!r}")
+        if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= 10**9:
+            raise ValueError(f"times must be a whole number from 1 to 10**9; got {times!r:.50}")
+        if not isinstance(required, bool):
+            raise TypeError(f"required must be True or False; got {required!r:.50}")
         if batch_id is not None and (not isinstance(batch_id, str) or not batch_id):
-            raise ValueError(f"batch_id must be a batch id or None (any batch); got {batch_id!r}")
+            raise ValueError(
+                f"batch_id must be a batch id or None (any batch); got {batch_id!r:.100}"
+            )
         if (
             not isinstance(status_code, int)
             or isinstance(status_code, bool)
@@ -56,10 +68,11 @@ class Fault:
         if (
             not isinstance(reset_after, int | float)
             or isinstance(reset_after, bool)
-            or not 0 <= reset_after < math.inf
+            or not 0 <= reset_after <= 86_400 * 365
         ):
             raise ValueError(
-                f"reset_after must be a finite number of seconds >= 0; got {reset_after!r}"
+                f"reset_after must be a number of seconds from 0 to a year (31536000); "
+                f"got {reset_after!r:.50}"
             )
         # The defaults are 500 and 1.0: any other value names the wrong fault.
         if kind != "server_error" and status_code != 500:
@@ -87,6 +100,7 @@ class Fault:
             float(reset_after),
             route,
             str(when),
+            bool(required),
         )
 
 
@@ -109,6 +123,10 @@ class FaultQueue:
                     self._faults.remove(fault)
                 return fault
         return None
+
+    def unused(self) -> list[Fault]:
+        """The required faults no request has met (in full) yet."""
+        return [f for f in self._faults if f.required]
 
     def __len__(self) -> int:
         return sum(f.times for f in self._faults)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import random
 import re
+import threading
+from collections import OrderedDict
 
 from pytest_trigger_batches.rules import ENVIRONMENTS
 
@@ -92,41 +95,114 @@ def secret_key(environment: str = "dev", *, rng: random.Random | None = None) ->
             f"environment must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}"
         )
     source = rng or random.Random()
-    return f"tr_{environment}_" + "".join(source.choices(_KEY_CHARS, k=24))
+    return remember_key(f"tr_{environment}_" + "".join(source.choices(_KEY_CHARS, k=24)))
 
 
-# A key starts a word, or follows a percent-escape ("Bearer%20tr_prod_..." in a URL).
 def derived_secret_key(seed: int, environment: str = "dev") -> str:
     """A well-formed key that depends on `seed` alone: the same test, the same key."""
     digest = hashlib.blake2b(str(seed).encode(), digest_size=24, person=b"secret-key").digest()
-    return f"tr_{environment}_" + digest.translate(_KEY_TABLE).decode("ascii")
-
-
-# A secret key's prefix and the characters after it, also after a percent-escape
-# (`Bearer%20tr_dev_...` in a URL). Identifiers such as `tr_total` are left alone.
-_KEYLIKE_RE = re.compile(
-    r"(?:(?<![0-9A-Za-z])|(?<=%[0-9A-Fa-f]{2}))tr_(dev|stg|prod|preview)_(?:sk_)?[0-9A-Za-z]+"
-)
+    return remember_key(f"tr_{environment}_" + digest.translate(_KEY_TABLE).decode("ascii"))
 
 
 def environment_of_key(key: object, *, parameter: str) -> str:
     """The environment of a well-formed secret key; else `ValueError` showing it masked."""
     match = SECRET_KEY_RE.fullmatch(key) if isinstance(key, str) else None
     if match is None:
+        if isinstance(key, str):
+            remember_key(key)  # meant as a key: never shown, whatever is wrong with it
         raise ValueError(
             f"{parameter} must be a secret key: tr_dev_, tr_stg_, tr_prod_ or tr_preview_ + "
             f"24 letters or digits (20 in keys made before 2026-08-06), or an additional "
             f"key tr_<env>_sk_ + 24; got {mask_key(key)!r}"
         )
+    remember_key(str(key))
     return match.group(1)
 
 
+# -- redaction ------------------------------------------------------------------------
+#
+# Two passes. What looks like a credential: a secret key's prefix and the characters
+# after it wherever it stands (glued to a word, after `\n` in a repr or an ANSI escape,
+# with `_` percent-encoded once or twice), a personal access token (`tr_pat_...`) or a
+# JWT. Then what the plugin knows: every key it generated, pinned or saw in a request,
+# and `TRIGGER_SECRET_KEY`, down to any 8-character fragment of their secret part, so a
+# key pytest has cut (`'tr_dev_abc...xyz12345'`) or split leaks nothing either.
+
+_SEP = r"(?:_|%(?:25)*5[Ff])"
+_CREDENTIAL_RE = re.compile(
+    rf"tr{_SEP}(dev|stg|prod|preview|pat){_SEP}(?:sk{_SEP})?[0-9A-Za-z]+"
+    r"|eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*"
+)
+_WORD_RE = re.compile(r"[0-9A-Za-z]{8,}")
+FRAGMENT = 8
+"""The shortest fragment of a known key's secret part that is redacted."""
+_MAX_KNOWN = 512  # the most recent keys (a test's own are always among them)
+_known: OrderedDict[str, None] = OrderedDict()
+_grams: dict[str, int] = {}  # every 8-char window of a known secret -> how many hold it
+_known_lock = threading.Lock()
+_version = 0
+_env_key: str | None = None
+
+
+def fingerprint(key: str) -> str:
+    """Four hex digits of the key's SHA-256: tells two masked keys apart, reveals nothing."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:4]
+
+
+def _secret_part(key: str) -> str:
+    match = re.match(r"\s*(?:Bearer\s+)?tr_[a-z]{2,10}_(?:sk_)?([0-9A-Za-z]+)", key)
+    return match.group(1) if match else ""
+
+
+def remember_key(key: str) -> str:
+    """Redact `key`, and every 8-character fragment of its secret part, from now on.
+
+    Returns `key`. Keys the plugin generates, pins or sees in a request are remembered;
+    a value that does not look like a key (`tr_<env>_` + 8 or more letters or digits)
+    is not.
+    """
+    secret = _secret_part(key) if isinstance(key, str) else ""
+    if len(secret) < FRAGMENT:
+        return key
+    global _version
+    with _known_lock:
+        if secret in _known:
+            _known.move_to_end(secret)
+            return key
+        _known[secret] = None
+        _add_grams(secret, 1)
+        if len(_known) > _MAX_KNOWN:
+            oldest, _ = _known.popitem(last=False)
+            _add_grams(oldest, -1)
+        _version += 1
+    return key
+
+
+def _add_grams(secret: str, step: int) -> None:
+    for start in range(len(secret) - FRAGMENT + 1):
+        gram = secret[start : start + FRAGMENT]
+        count = _grams.get(gram, 0) + step
+        if count:
+            _grams[gram] = count
+        else:
+            _grams.pop(gram, None)
+
+
+def _check_environment_key() -> None:
+    global _env_key
+    value = os.environ.get("TRIGGER_SECRET_KEY")
+    if value != _env_key:
+        _env_key = value
+        if value:
+            remember_key(value.strip())
+
+
 def mask_key(value: object) -> str:
-    """Show a value meant as a key by its prefix alone (`tr_live_****`), well-formed or not."""
+    """A value meant as a key, shown by its prefix and fingerprint (`tr_prod_****1a2b`)."""
     if not isinstance(value, str):
         return f"<{type(value).__name__}>"
     prefix = re.match(r"[A-Za-z]{1,10}_(?:[A-Za-z]{1,10}_)?", value)
-    return (prefix.group(0) if prefix else "") + "****"
+    return (prefix.group(0) if prefix else "") + "****" + fingerprint(value)
 
 
 def shown_header(name: str, value: str) -> str:
@@ -139,15 +215,47 @@ def shown_header(name: str, value: str) -> str:
 @functools.lru_cache(maxsize=32)  # a test sends the same few headers again and again
 def _masked_credentials(value: str) -> str:
     scheme, _, credentials = value.partition(" ")
-    return f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value)
+    return redact(f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value))
 
 
 def redact(text: str) -> str:
-    """Replace every secret key in `text` with its redacted form (`tr_prod_****`)."""
-    if "tr_" not in text:  # most header values: skip the regular expression
-        return text
-    return _KEYLIKE_RE.sub(_redacted, text)
+    """`text` with every credential (`tr_prod_****1a2b`) and known key fragment redacted."""
+    _check_environment_key()
+    return _redact(text, _version)
 
 
-def _redacted(match: re.Match[str]) -> str:
-    return f"tr_{match.group(1)}_****"
+@functools.lru_cache(maxsize=256)  # header values and URLs repeat within a test
+def _redact(text: str, version: int) -> str:
+    if "tr" in text or "eyJ" in text:
+        text = _CREDENTIAL_RE.sub(_masked_match, text)
+    if _grams:
+        text = _WORD_RE.sub(_without_fragments, text)
+    return text
+
+
+def _masked_match(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found.startswith("eyJ"):
+        return "eyJ****" + fingerprint(found)
+    return f"tr_{match.group(1)}_****{fingerprint(re.sub(_SEP, '_', found))}"
+
+
+def _without_fragments(match: re.Match[str]) -> str:
+    word = match.group(0)
+    grams = _grams
+    covered = [False] * len(word)
+    hit = False
+    for start in range(len(word) - FRAGMENT + 1):
+        if word[start : start + FRAGMENT] in grams:
+            hit = True
+            for index in range(start, start + FRAGMENT):
+                covered[index] = True
+    if not hit:
+        return word
+    out: list[str] = []
+    for index, char in enumerate(word):
+        if not covered[index]:
+            out.append(char)
+        elif index == 0 or not covered[index - 1]:
+            out.append("****")
+    return "".join(out)

@@ -8,7 +8,11 @@ serve, the test's own respx route for it or `UnexpectedTriggerRequest`.
 from __future__ import annotations
 
 import functools
+import os
+import threading
+import weakref
 from typing import TYPE_CHECKING, NoReturn, cast
+from urllib.parse import urlsplit
 
 import httpx
 import respx
@@ -24,6 +28,7 @@ from pytest_trigger_batches.api import (
     Unserved,
 )
 from pytest_trigger_batches.clock import ClockFunction
+from pytest_trigger_batches.ids import redact
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -37,7 +42,10 @@ class MockTriggerApi(TriggerApi):
     """The `mock_trigger_api` fixture: intercepts httpx (sync and async) for one origin.
 
     Requests to other hosts are left alone: handed to any other respx router (such as
-    the `respx_mock` fixture) or, when there is none, sent on as usual.
+    the `respx_mock` fixture) or, when there is none, sent on as usual. Never sent on:
+    a request to the origin's host outside the base URL's path, one to the origin
+    `TRIGGER_API_URL` names when it changed after the mock started, and one from a
+    thread that an earlier mock saw start and that outlived it (see `stop`).
     """
 
     def __init__(
@@ -57,7 +65,13 @@ class MockTriggerApi(TriggerApi):
             self._router.start()
 
     def stop(self) -> None:
-        """Stop intercepting httpx."""
+        """Stop intercepting httpx.
+
+        Threads that started while the mock ran and are still alive are remembered as
+        outliving it: a request one of them sends to a later mock is refused there
+        (`UnexpectedTriggerRequest`, not recorded in that mock's `calls`), never
+        answered or recorded as if the later test had sent it.
+        """
         if self._router is not None:
             self._router.stop()
             self._router = None
@@ -86,20 +100,40 @@ class _Router:
     def __init__(self, api: TriggerApi) -> None:
         self._api = api
         self._mocker = Mocker.registry[DEFAULT_MOCKER]
+        self._threads_before: set[threading.Thread] = set()
+        self._host = _origin_of(api.base_url)
+        self._env_url = os.environ.get("TRIGGER_API_URL")
 
     def start(self) -> None:
         # First in line, whichever respx router started earlier: other routers only
         # ever see traffic that is not ours, or that the mock does not serve.
+        self._threads_before = set(threading.enumerate())
         self._mocker.routers.insert(0, cast(respx.Router, self))
         self._mocker.start()
 
     def stop(self) -> None:
         self._mocker.unregister(cast(respx.Router, self))
         self._mocker.stop()
+        current = threading.current_thread()
+        for thread in threading.enumerate():
+            if thread not in self._threads_before and thread is not current:
+                _OUTLIVED.add(thread)
+
+    def _check_thread(self, request: httpx.Request) -> None:
+        __tracebackhide__ = True
+        thread = threading.current_thread()
+        if _OUTLIVED and thread in _OUTLIVED and thread in self._threads_before:
+            raise UnexpectedTriggerRequest(
+                f"{self._api.name}: thread {thread.name!r} sent {request.method} "
+                f"{redact(str(request.url))}, but it started during an earlier test and "
+                f"outlived it. The request was not answered, not recorded here and not sent "
+                f"to the real service. Join the threads a test starts before it ends."
+            )
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         url = str(request.url)
+        self._check_thread(request)
         if not self._api.owns(url):
             self._not_ours(request, url)
         body = request.read()
@@ -126,6 +160,7 @@ class _Router:
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         url = str(request.url)
+        self._check_thread(request)
         if not self._api.owns(url):
             self._not_ours(request, url)
         body = await request.aread()
@@ -168,12 +203,40 @@ class _Router:
         )
         raise UnexpectedTriggerRequest(self._api.explain_unserved(request, how_to_stub=how))
 
+    def _outside_prefix(self, request: Request) -> NoReturn:
+        __tracebackhide__ = True
+        self._api.record_unserved(request)
+        raise UnexpectedTriggerRequest(
+            f"{self._api.name} does not serve {request.method} {redact(request.url)}: it is "
+            f"on the host of {self._api.base_url} but outside its path. Requests to that "
+            f"host fail the test unless they are under {self._api.base_url}/; check the base "
+            f"URL the code under test uses. It was not sent to the real service."
+        )
+
+    def _changed_origin(self, request: httpx.Request, url: str, env_url: str) -> NoReturn:
+        __tracebackhide__ = True
+        self._api.record_unserved(Request.make(request.method, url, request.headers.multi_items()))
+        raise UnexpectedTriggerRequest(
+            f"{self._api.name} stands in for {self._api.base_url}, but the code under test sent "
+            f"{request.method} {redact(url)}: TRIGGER_API_URL was changed to "
+            f"{redact(env_url)} after the fixture started. The origin is read when the "
+            f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
+            f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
+            f"not sent to that host."
+        )
+
     def _not_ours(self, request: httpx.Request, url: str) -> NoReturn:
         """Hand a request for another origin on: never to the real Trigger.dev."""
         __tracebackhide__ = True
         routers = self._mocker.routers
         if any(isinstance(r, _Router) and r._api.owns(url) for r in routers):
             raise AllMockedAssertionError("another mock_trigger_api serves this origin")
+        if _origin_of(url) == self._host:
+            # The origin's host outside the base URL's path: still the service.
+            self._outside_prefix(Request.make(request.method, url, request.headers.multi_items()))
+        env_url = os.environ.get("TRIGGER_API_URL")
+        if env_url and env_url != self._env_url and _on_origin(url, env_url):
+            self._changed_origin(request, url, env_url)
         if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
             raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
         host = request.url.host.rstrip(".")
@@ -192,6 +255,24 @@ def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx
     return httpx.Response(
         answer.status_code, headers=answer.headers, content=answer.body, request=request
     )
+
+
+# Threads that were alive when a mock stopped and had started while it ran.
+_OUTLIVED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return (parts.scheme, (parts.hostname or "").rstrip("."), port)
+
+
+def _on_origin(url: str, base_url: str) -> bool:
+    origin = _origin_of(url)
+    return origin is not None and origin == _origin_of(base_url)
 
 
 @functools.cache

@@ -26,6 +26,7 @@ SEED_KEY = pytest.StashKey[int]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 MARKED_SEED_KEY = pytest.StashKey[int]()
 MARKED_KEY = pytest.StashKey[list["_Marked"]]()
+USED_KEY = pytest.StashKey[bool]()  # the test set up one of the plugin's fixtures
 # Tests whose reports get the seed section and key redaction.
 _PLUGIN_FIXTURES = frozenset(
     ("trigger_seed", "mock_trigger_api", "trigger_api_server", "trigger_batch")
@@ -70,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if seed is None:
         seed = random.SystemRandom().randrange(10**8)
     config.stash[SEED_KEY] = int(seed)
+    _CONFIG.append(config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -93,16 +95,97 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED_KEY] = report.failed
-    uses_plugin = not _PLUGIN_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
-    if uses_plugin and report.sections and not report.failed:
-        _redact_report(report)  # captured output and logs, shown by -rA for passes too
-    if report.failed and uses_plugin:
-        _redact_report(report)
+    if report.failed and _uses_plugin(item):
         report.sections.append(("trigger-batches", _seed_note(item)))
+    # Every report, whichever fixtures the test used (also through getfixturevalue):
+    # the keys the plugin knows, TRIGGER_SECRET_KEY among them, never reach the output.
+    redact_report(report)
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    if report.longrepr is not None or report.sections:
+        redact_report(report)
+    return report
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A parameter that holds a key gets its redacted form as its id (`tr_prod_****1a2b`)."""
+    if isinstance(val, str) and val:
+        from pytest_trigger_batches.ids import redact
+
+        shown = redact(val)
+        if shown != val:
+            return shown
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after the terminal reporter kept it
+def pytest_warning_recorded(warning_message: Any, when: str, nodeid: str, location: Any) -> None:
+    """The warnings summary shows warnings with their keys redacted."""
+    reporter = _terminal_reporter_of(warning_message)
+    if reporter is not None:
+        from pytest_trigger_batches.ids import redact
+
+        for warning in reporter.stats.get("warnings", ()):
+            message = getattr(warning, "message", None)
+            if isinstance(message, str):
+                warning.message = redact(message)
+
+
+_CONFIG: list[pytest.Config] = []  # the running session's config (for the warnings hook)
+
+
+def _terminal_reporter_of(_: object) -> Any:
+    if not _CONFIG:
+        return None
+    return _CONFIG[-1].pluginmanager.get_plugin("terminalreporter")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config in _CONFIG:
+        _CONFIG.remove(config)
+
+
+def pytest_plugin_registered(plugin: object, plugin_name: str, manager: Any) -> None:
+    """Live logs (`--log-cli-level`) and `--log-file` are written with keys redacted."""
+    if plugin_name != "logging-plugin":
+        return
+    for attribute in ("log_cli_handler", "log_file_handler"):
+        handler = getattr(plugin, attribute, None)
+        if handler is not None and not getattr(handler, "_trigger_redacting", False):
+            _redact_handler(handler)
+
+
+def _redact_handler(handler: Any) -> None:
+    from pytest_trigger_batches.ids import redact
+
+    original = handler.format
+
+    def format(record: Any) -> str:
+        return redact(original(record))
+
+    handler.format = format
+    handler._trigger_redacting = True
+
+
+def _uses_plugin(item: pytest.Item) -> bool:
+    return item.stash.get(USED_KEY, False) or not _PLUGIN_FIXTURES.isdisjoint(
+        getattr(item, "fixturenames", ())
+    )
+
+
 def _seed_note(item: pytest.Item) -> str:
+    from pytest_trigger_batches.ids import redact
+
+    return redact(_seed_text(item))
+
+
+def _seed_text(item: pytest.Item) -> str:
     run_seed = item.config.stash[SEED_KEY]
     # The seed its batches really came from: the factory's, if the test built any.
     factory = getattr(item, "funcargs", {}).get("trigger_batch_factory")
@@ -122,16 +205,50 @@ def _seed_note(item: pytest.Item) -> str:
     )
 
 
-def _redact_report(report: pytest.TestReport) -> None:
-    # The plugin's own frames are hidden and its messages redacted; this also covers
-    # what pytest prints of the surrounding code (a key in a URL, a local variable).
+def redact_report(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Redact keys in a report where pytest keeps them, keeping every part's type.
+
+    `longrepr` stays what pytest made it (a traceback representation, a skip's
+    `(path, line, reason)` tuple, a string), so `--tb=line`, `-ra`, `-rs` and
+    `--junitxml` print their usual forms, with every string inside redacted.
+    """
     from pytest_trigger_batches.ids import redact
 
-    text = str(report.longrepr)
-    clean = redact(text)
-    if clean != text:
-        report.longrepr = clean
+    if report.longrepr is not None:
+        report.longrepr = _redacted(report.longrepr, redact, set())
     report.sections = [(title, redact(content)) for title, content in report.sections]
+    wasxfail = getattr(report, "wasxfail", None)
+    if isinstance(wasxfail, str):
+        report.wasxfail = redact(wasxfail)  # type: ignore[union-attr]
+    properties = getattr(report, "user_properties", None)
+    if properties:
+        report.user_properties = [  # type: ignore[union-attr]
+            (name, redact(value) if isinstance(value, str) else value) for name, value in properties
+        ]
+
+
+def _redacted(value: Any, redact: Callable[[str], str], seen: set[int]) -> Any:
+    import dataclasses
+
+    if isinstance(value, str):
+        return redact(value)
+    if id(value) in seen:
+        return value
+    seen.add(id(value))
+    if isinstance(value, list):
+        value[:] = [_redacted(v, redact, seen) for v in value]
+    elif isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_redacted(v, redact, seen) for v in value)
+    elif isinstance(value, dict):
+        for k in list(value):
+            value[k] = _redacted(value[k], redact, seen)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            current = getattr(value, field.name, None)
+            clean = _redacted(current, redact, seen)
+            if clean is not current:
+                object.__setattr__(value, field.name, clean)
+    return value
 
 
 def seed_for_test(run_seed: int, nodeid: str) -> int:
@@ -143,6 +260,7 @@ def seed_for_test(run_seed: int, nodeid: str) -> int:
 @pytest.fixture
 def trigger_seed(request: pytest.FixtureRequest) -> int:
     """The seed this test's batches come from; override the fixture to pin it."""
+    request.node.stash[USED_KEY] = True
     return seed_for_test(request.config.stash[SEED_KEY], request.node.nodeid)
 
 
@@ -159,6 +277,7 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
     from pytest_trigger_batches.mock import MockTriggerApi
 
+    request.node.stash[USED_KEY] = True
     base_url = _base_url(request)
     if "httpx_mock" in request.fixturenames:
         _check_httpx_mock(request, base_url)
@@ -180,6 +299,7 @@ def trigger_api_server(request: pytest.FixtureRequest) -> Iterator[TriggerApiSer
     """
     from pytest_trigger_batches.server import TriggerApiServer
 
+    request.node.stash[USED_KEY] = True
     with TriggerApiServer(secret_key=_secret_key(request), clock=_clock(request)) as server:
         _serve_marked(server, request)
         yield server
@@ -192,6 +312,7 @@ def trigger_batch(request: pytest.FixtureRequest) -> TriggerBatch:
 
     The same batch is served by `mock_trigger_api` and `trigger_api_server`.
     """
+    request.node.stash[USED_KEY] = True
     marked = _marked(request)
     if not marked:
         pytest.fail(
@@ -291,12 +412,29 @@ def _fail_on_unexpected(
 ) -> None:
     # The request already raised (or got a 501) in the test; this catches the case
     # where the code under test swallowed that, without piling onto a failed test.
-    unexpected = [call for call in list(api.calls) if call.outcome == "unexpected"]
-    if unexpected and not request.node.stash.get(CALL_FAILED_KEY, False):
+    if request.node.stash.get(CALL_FAILED_KEY, False):
+        return
+    with api._lock:
+        unexpected = [call for call in api.calls if call.outcome == "unexpected"]
+        unused = [fault.describe() for fault in api._pipeline.faults.unused()]
+    if unexpected:
         listing = "\n".join(f"  {call}" for call in unexpected)
         pytest.fail(
             f"{name} received {len(unexpected)} request(s) it does not serve "
             f"({what_happened}):\n{listing}",
+            pytrace=False,
+        )
+    if unused:
+        from pytest_trigger_batches.ids import redact
+
+        listing = "\n".join(f"  {fault}" for fault in unused)
+        pytest.fail(
+            redact(
+                f"{name}: {len(unused)} fault(s) asked for with fail_next() were never met "
+                f"by a request:\n{listing}\nThe code path they stand for did not run. Check "
+                f"the route and batch_id they name and what the code under test requests; "
+                f"pass required=False to fail_next() for a fault that may go unused."
+            ),
             pytrace=False,
         )
 
