@@ -166,18 +166,20 @@ def test_too_large_error_is_a_payload_too_large_entry(wire: Wire) -> None:
     wire.get_batch(batch_id)
     [entry] = wire.get_batch(batch_id).json()["errors"]
     assert entry["errorCode"] == "PAYLOAD_TOO_LARGE"
-    assert entry["error"].startswith("Batch item payload is too large (")
+    assert entry["error"].startswith("Batch item payload is too large (3072.0 KB)")
     assert "Maximum allowed size is 3072.0 KB." in entry["error"]
 
 
-def test_the_sdks_json_text_payloads_are_parsed(wire: Wire) -> None:
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        ('{"to":"a@b.c"}', "application/json"),
+        ('{"json":{"to":"a@b.c"}}', "application/super+json"),  # what SDK 4.8.3 sends
+    ],
+)
+def test_the_sdks_text_payloads_are_parsed(wire: Wire, payload: str, kind: str) -> None:
     batch_id = create(wire, 1).json()["id"]
-    line = {
-        "index": 0,
-        "task": "t",
-        "payload": '{"to":"a@b.c"}',
-        "options": {"payloadType": "application/json"},
-    }
+    line = {"index": 0, "task": "t", "payload": payload, "options": {"payloadType": kind}}
     stream(wire, batch_id, [line])
     [item] = wire.api.triggered
     assert (item.task, item.index, item.payload, item.batch_id) == (
@@ -269,7 +271,9 @@ def test_the_batch_idempotency_key_returns_the_same_batch_for_24_hours_then_422(
     first = create(wire, 2, idempotencyKey="nightly")
     again = create(wire, 2, idempotencyKey="nightly")
     assert again.status_code == 200
-    assert again.json() == {**first.json(), "isCached": True}
+    assert again.json() == {"id": first.json()["id"], "runCount": 2, "isCached": True}
+    other_tasks = create(wire, 2, idempotencyKey="nightly", taskIdentifiers=["t"])
+    assert other_tasks.status_code == 422  # the key is unique in the environment
     now[0] += 24 * 3600 + 1
     late = create(wire, 2, idempotencyKey="nightly")
     assert (late.status_code, late.json()) == (
@@ -468,35 +472,47 @@ def test_an_item_idempotency_key_reuses_the_earlier_run(wire: Wire) -> None:
 # -- what the mock adds ---------------------------------------------------------------
 
 
-def test_a_request_idempotency_key_replays_the_answer_for_24_hours(wire: Wire) -> None:
+def test_a_request_idempotency_key_replays_what_it_made_for_24_hours(wire: Wire) -> None:
     now = [NOW]
     wire.api.clock = lambda: now[0]
     headers = {"x-trigger-request-idempotency-key": "req-1"}
-    first = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers)
-    again = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers)
+    body = {"items": [{"task": "a"}]}
+    first = post(wire, "/api/v2/tasks/batch", body, headers=headers)
+    again = post(wire, "/api/v2/tasks/batch", body, headers=headers)
     assert (first.status_code, again.status_code) == (202, 200)
-    assert again.json() == first.json()
+    assert again.json() == {"id": first.json()["id"], "runCount": 1}  # the platform's replay
     assert len(wire.api.triggered) == 1
+    other = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "b"}]}, headers=headers)
+    assert other.status_code == 202  # scoped by the tasks: another batch
     now[0] += 24 * 3600
-    assert (
-        post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}, headers=headers).json()
-        != first.json()
-    )
+    assert post(wire, "/api/v2/tasks/batch", body, headers=headers).status_code == 202
+    run = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers).json()
+    replay = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers)
+    assert replay.json() == {"id": run["id"], "isCached": False}
 
 
-def test_a_timeout_after_creation_loses_the_answer_and_a_retry_gets_it(wire: Wire) -> None:
+def test_a_lost_create_answer_is_recovered_through_the_batch_idempotency_key(wire: Wire) -> None:
     wire.api.fail_next("timeout", route="POST /api/v3/batches", when="after")
-    headers = {"x-trigger-request-idempotency-key": "req-2"}
     with pytest.raises((httpx.ReadTimeout, httpx.RemoteProtocolError)):
-        create(wire, 2, headers=headers)
-    retried = create(wire, 2, headers=headers)
-    assert retried.status_code == 200  # the cached answer of the batch that was created
+        create(wire, 2, idempotencyKey="nightly-7")
+    retried = create(wire, 2, idempotencyKey="nightly-7")
+    assert retried.status_code == 200
+    assert retried.json()["isCached"] is True  # the batch created before the answer was lost
     batch_id = retried.json()["id"]
     assert wire.get_batch(batch_id).json()["status"] == "PENDING"
     assert [c.status_code for c in wire.api.calls if c.route == "POST /api/v3/batches"] == [
         None,
         200,
     ]
+
+
+def test_the_request_idempotency_header_does_not_dedupe_creating_a_streaming_batch(
+    wire: Wire,
+) -> None:
+    # The platform reads only the body's idempotencyKey on this route.
+    headers = {"x-trigger-request-idempotency-key": "req-3"}
+    first = create(wire, 1, headers=headers).json()["id"]
+    assert create(wire, 1, headers=headers).json()["id"] != first
 
 
 def test_held_batches_move_only_when_the_test_says(wire: Wire) -> None:

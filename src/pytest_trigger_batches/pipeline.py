@@ -40,7 +40,7 @@ from pytest_trigger_batches.errors import (
 from pytest_trigger_batches.faults import Fault, FaultQueue
 from pytest_trigger_batches.ratelimit import FixedWindow, Limits, TokenBucket
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.store import REQUEST_CACHE_MS, CachedAnswer, Store
+from pytest_trigger_batches.store import Store
 
 __all__ = [
     "ApiResponse",
@@ -354,17 +354,8 @@ class Pipeline:
             if fault is not None and fault.when == "before":
                 return self._fault(fault, route, request, limit_headers, now_ms)
             # 7. the handler
-            replay_key = headers.get("x-trigger-request-idempotency-key") if route.replays else None
-            cache_key = (
-                environment,
-                route.name + "|" + str(sorted(params.items())),
-                replay_key or "",
-            )
-            cached = self.store.request_cache.get(cache_key) if replay_key else None
             if user is not None:
                 reply = Reply(user.status_code, user.body, user.headers)
-            elif cached is not None and now_ms < cached.expires_ms:
-                reply = Reply(200, cached.body, cached.headers)
             else:
                 keys = self.store.keys
                 signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
@@ -382,10 +373,6 @@ class Pipeline:
                     keys.environment_id(environment),
                 )
                 reply = route.handler(context, self.store)
-                if replay_key and 200 <= reply.status_code < 300:
-                    self.store.request_cache[cache_key] = CachedAnswer(
-                        reply.body, dict(reply.headers), now_ms + REQUEST_CACHE_MS
-                    )
             if fault is not None:  # when="after": handled, and the answer is lost
                 return self._fault(fault, route, request, limit_headers, now_ms)
         except PlatformError as error:

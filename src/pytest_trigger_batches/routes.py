@@ -38,7 +38,6 @@ class Route:
     - `retry_not_found`: a missing resource's 404 carries `x-should-retry: true`.
     - `max_body`: bodies over this many bytes, or without a `Content-Length`, get 413.
     - `content_types`: the body must be one of these, or 415 (before auth).
-    - `replays`: a trigger route: `x-trigger-request-idempotency-key` replays its answer.
     """
 
     method: str
@@ -49,7 +48,6 @@ class Route:
     retry_not_found: bool = False
     max_body: int | None = None
     content_types: tuple[str, ...] = ()
-    replays: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""

@@ -17,7 +17,7 @@ from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
 
-__all__ = ["BatchHandle", "CachedAnswer", "ItemRule", "KeyRing", "Store"]
+__all__ = ["BatchHandle", "ItemRule", "KeyRing", "Store"]
 
 REQUEST_CACHE_MS = 24 * 3600 * 1000
 BATCH_LIMITS = Limits(limit=1200, refill=100, interval_ms=10_000)
@@ -148,15 +148,6 @@ class ItemRule:
         return self.task in (None, task) and (self.index is None or self.index == index)
 
 
-@dataclass(frozen=True, slots=True)
-class CachedAnswer:
-    """A trigger answer kept for `x-trigger-request-idempotency-key` replays."""
-
-    body: bytes
-    headers: dict[str, str]
-    expires_ms: int
-
-
 class Store:
     """State shared by every endpoint of one mock API."""
 
@@ -172,7 +163,8 @@ class Store:
         """(environment, task, idempotency key) -> the run it made."""
         self.batch_keys: dict[tuple[str, str, str], tuple[TriggeredBatch, int | None]] = {}
         """(environment, kind, key) -> the batch it made, and when the key expires."""
-        self.request_cache: dict[tuple[str, str, str], CachedAnswer] = {}
+        self.request_cache: dict[tuple[str, ...], tuple[str, int]] = {}
+        """Request idempotency: (kind, environment, scope..., key) -> (what it made, until)."""
         self.batch_limits = BATCH_LIMITS
         self.batch_buckets: dict[str, TokenBucket] = {}
         self.triggered_items: list[tuple[str, Item, str | None]] = []

@@ -33,7 +33,6 @@ TABLE = RouteTable(
             triggers.create_batch,
             allow_jwt=True,
             max_body=131_072,
-            replays=True,
         ),
         Route(
             "POST",
@@ -50,7 +49,6 @@ TABLE = RouteTable(
             triggers.batch_v2,
             allow_jwt=True,
             max_body=_MB,
-            replays=True,
         ),
         Route(
             "POST",
@@ -58,7 +56,6 @@ TABLE = RouteTable(
             triggers.batch_v1,
             allow_jwt=True,
             max_body=_MB,
-            replays=True,
         ),
         Route(
             "POST",
@@ -66,7 +63,6 @@ TABLE = RouteTable(
             triggers.batch_task_v1,
             cors=False,
             max_body=_3MIB,
-            replays=True,
         ),
         Route(
             "POST",
@@ -74,7 +70,6 @@ TABLE = RouteTable(
             triggers.trigger_task,
             allow_jwt=True,
             max_body=_3MIB,
-            replays=True,
         ),
     ]
 )

@@ -264,7 +264,7 @@ def _error_entries(failures: list[tuple[Item, str]]) -> list[BatchError]:
             item.task,
             queue_limit_message(item.task)
             if code == "QUEUE_SIZE_LIMIT_EXCEEDED"
-            else too_large_message(item.size),
+            else too_large_message(max(item.size, MAX_ITEM_BYTES + 1)),  # declared too large
             code,
         )
         for item, code in failures

@@ -61,14 +61,15 @@ def create_batch(context: Context, store: Store) -> Reply:
             400,
             f"Batch runCount of {run_count} exceeds maximum allowed of {STREAMING_MAX_ITEMS}.",
         )
-    now = context.now_ms
+    scope = (*sorted(set(tasks)),) if isinstance(tasks, list) else ()
     if key:
-        earlier = store.batch_keys.get((context.environment, "streaming", key))
-        if earlier is not None:
-            batch, cached_until = earlier
-            if cached_until is not None and now < cached_until:
-                cached = {"id": batch.id, "runCount": batch.run_count, "isCached": True}
-                return Reply(200, json_bytes({**cached, "idempotencyKey": key}))
+        # The body's key is the request idempotency key here, scoped by the tasks (24 h) ...
+        cached = _replay(store, context, "create-batch", scope, key)
+        if isinstance(cached, TriggeredBatch):
+            answer = {"id": cached.id, "runCount": cached.run_count, "isCached": True}
+            return Reply(200, json_bytes(answer), context.jwt_headers([f"read:batch:{cached.id}"]))
+        # ... and unique per environment for good: after the 24 h, a repeat is refused.
+        if (context.environment, "streaming", key) in store.batch_keys:
             raise PlatformError.message(
                 422,
                 "Cannot create batch as it has already been created with the same idempotency key.",
@@ -76,11 +77,31 @@ def create_batch(context: Context, store: Store) -> Reply:
     _take_batch_tokens(store, context, run_count)
     batch = _new_batch(store, context, "streaming", run_count, key)
     if key:
-        store.batch_keys[(context.environment, "streaming", key)] = (batch, now + REQUEST_CACHE_MS)
-    answer: dict[str, Any] = {"id": batch.id, "runCount": run_count, "isCached": False}
+        store.batch_keys[(context.environment, "streaming", key)] = (batch, None)
+        _remember(store, context, "create-batch", scope, key, batch.id)
+    created: dict[str, Any] = {"id": batch.id, "runCount": run_count, "isCached": False}
     if key:
-        answer["idempotencyKey"] = key
-    return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
+        created["idempotencyKey"] = key
+    return Reply(202, json_bytes(created), context.jwt_headers([f"read:batch:{batch.id}"]))
+
+
+def _replay(
+    store: Store, context: Context, kind: str, scope: tuple[str, ...], key: str
+) -> TriggeredBatch | Run | None:
+    """What an unexpired request idempotency key made, if anything (docs/platform.md §5.7)."""
+    found = store.request_cache.get((kind, context.environment, *scope, key))
+    if found is None or context.now_ms >= found[1]:
+        return None
+    return store.batches.get(found[0]) or store.runs.get(found[0])  # type: ignore[return-value]
+
+
+def _remember(
+    store: Store, context: Context, kind: str, scope: tuple[str, ...], key: str, made: str
+) -> None:
+    store.request_cache[(kind, context.environment, *scope, key)] = (
+        made,
+        context.now_ms + REQUEST_CACHE_MS,
+    )
 
 
 def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
@@ -203,13 +224,17 @@ def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Ite
 
 
 def _payload(payload: object, options: Mapping[str, Any]) -> object:
-    # The SDK sends payloads as JSON text with payloadType application/json.
-    if isinstance(payload, str) and options.get("payloadType") == "application/json":
-        try:
-            return json.loads(payload)
-        except ValueError:
-            return payload
-    return payload
+    # The SDK sends payloads as text: JSON, or superjson (`{"json": ..., "meta": ...}`, 4.x).
+    kind = options.get("payloadType")
+    if not isinstance(payload, str) or kind not in ("application/json", "application/super+json"):
+        return payload
+    try:
+        parsed = json.loads(payload)
+    except (ValueError, RecursionError):
+        return payload
+    if kind == "application/super+json" and isinstance(parsed, dict) and "json" in parsed:
+        return parsed["json"]  # dates and other types superjson annotates stay as JSON
+    return parsed
 
 
 def settle(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
@@ -249,8 +274,17 @@ def batch_v2(context: Context, store: Store) -> Reply:
         ONE_SHOT_MAX_ITEMS,
         "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
     )
+    request_key = context.headers.get("x-trigger-request-idempotency-key")
+    scope = tuple(sorted({item.task for item in items}))
+    if request_key:
+        cached = _replay(store, context, "batch-trigger", scope, request_key)
+        if isinstance(cached, TriggeredBatch):
+            answer = {"id": cached.id, "runCount": cached.run_count}
+            return Reply(200, json_bytes(answer), context.jwt_headers([f"read:batch:{cached.id}"]))
     _refuse_whole_batch(store, context, items)
     batch, _ = _one_shot(store, context, "v2", items, key=None)
+    if request_key:
+        _remember(store, context, "batch-trigger", scope, request_key, batch.id)
     answer = {"id": batch.id, "isCached": False, "runCount": batch.run_count}
     return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
 
@@ -430,6 +464,13 @@ def trigger_task(context: Context, store: Store) -> Reply:
     problems.raise_any()
     assert shaped is not None
     context.authorize_any(_TRIGGER_ACTIONS, [("tasks", task)])
+    request_key = context.headers.get("x-trigger-request-idempotency-key")
+    if request_key:
+        cached = _replay(store, context, "trigger", (task,), request_key)
+        if isinstance(cached, Run):  # the platform's replay says isCached: false
+            scopes = [f"read:runs:{cached.id}", f"write:inputStreams:{cached.id}"]
+            answer = {"id": cached.id, "isCached": False}
+            return Reply(200, json_bytes(answer), context.jwt_headers(scopes))
     header_key = context.headers.get("idempotency-key")
     if header_key and "idempotencyKey" not in options:
         options = {**options, "idempotencyKey": header_key}
@@ -447,6 +488,8 @@ def trigger_task(context: Context, store: Store) -> Reply:
     run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
     if isinstance(run, str):
         return Reply(200, json_bytes({"id": run, "isCached": True}))
+    if request_key:
+        _remember(store, context, "trigger", (task,), request_key, run.id)
     scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
     return Reply(200, json_bytes({"id": run.id, "isCached": False}), context.jwt_headers(scopes))
 
