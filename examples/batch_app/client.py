@@ -1,13 +1,20 @@
-"""Retrieve Trigger.dev batches over httpx, retrying the way the official SDK does."""
+"""Trigger and retrieve Trigger.dev batches over httpx, retrying the way the official SDK does.
+
+Every trigger call carries its own `x-trigger-request-idempotency-key`, the same on each
+retry of that call: when an answer is lost (a timeout after the server acted), the retry
+gets the server's cached answer instead of creating a second batch.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import ssl
 import time
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 from urllib.parse import quote
@@ -20,6 +27,7 @@ ApiVersion = Literal[1, 2]
 # Worth another try: the request may not have reached the server, or the server failed.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError)
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
+REQUEST_KEY_HEADER = "x-trigger-request-idempotency-key"
 
 
 class TriggerApiError(Exception):
@@ -176,19 +184,24 @@ class _Client:
         return self.retry.wait_before_retry(attempt, outcome, now=self._clock())
 
     def _result(self, outcome: httpx.Response | Exception, attempts: int) -> Batch:
+        return Batch.from_json(self._answer(outcome, attempts))
+
+    def _answer(self, outcome: httpx.Response | Exception, attempts: int) -> dict[str, Any]:
+        """The JSON of a 2xx answer; anything else raises."""
         if isinstance(outcome, Exception):
             raise TriggerApiError(
                 f"could not reach {self.base_url} in {attempts} attempt(s): {outcome!r}",
                 attempts=attempts,
             ) from outcome
-        if outcome.status_code == 200:
-            return Batch.from_json(outcome.json())
+        if outcome.is_success:
+            answer: dict[str, Any] = outcome.json()
+            return answer
         error = {401: AuthenticationError, 404: BatchNotFound}.get(
             outcome.status_code, TriggerApiError
         )
         raise error(
-            f"GET {outcome.request.url.path} answered {outcome.status_code}: "
-            f"{_message(outcome)} ({attempts} attempt(s))",
+            f"{outcome.request.method} {outcome.request.url.path} answered "
+            f"{outcome.status_code}: {_message(outcome)} ({attempts} attempt(s))",
             status_code=outcome.status_code,
             attempts=attempts,
         )
@@ -217,17 +230,56 @@ class TriggerClient(_Client):
         self._http = httpx.Client(**options)
 
     def retrieve(self, batch_id: str, *, api_version: ApiVersion = 1) -> Batch:
+        return self._result(*self._send("GET", self._path(batch_id, api_version)))
+
+    def create_batch(
+        self, run_count: int, *, tasks: Iterable[str] = (), idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /api/v3/batches`: a streaming batch waiting for `run_count` items."""
+        body: dict[str, Any] = {"runCount": run_count}
+        if tasks:
+            body["taskIdentifiers"] = sorted(set(tasks))
+        if idempotency_key:
+            body["idempotencyKey"] = idempotency_key
+        return self._trigger("/api/v3/batches", json=body)
+
+    def stream_items(self, batch_id: str, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        """`POST /api/v3/batches/{id}/items`: `{index, task, payload}` lines, as NDJSON."""
+        lines = b"".join(json.dumps(item).encode() + b"\n" for item in items)
+        return self._trigger(
+            f"/api/v3/batches/{quote(batch_id, safe='')}/items",
+            content=lines,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+
+    def batch_trigger(
+        self, items: Iterable[Mapping[str, Any]], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /api/v1/tasks/batch`: every item at once; the answer lists their runs."""
+        headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
+        return self._trigger("/api/v1/tasks/batch", json={"items": list(items)}, headers=headers)
+
+    def _trigger(
+        self, path: str, *, headers: Mapping[str, str] | None = None, **body: Any
+    ) -> dict[str, Any]:
+        # One key per call, the same on each of its retries.
+        headers = {**(headers or {}), REQUEST_KEY_HEADER: uuid.uuid4().hex}
+        return self._answer(*self._send("POST", path, headers=headers, **body))
+
+    def _send(
+        self, method: str, path: str, **request: Any
+    ) -> tuple[httpx.Response | Exception, int]:
         attempt = 0
         while True:
             attempt += 1
             outcome: httpx.Response | Exception
             try:
-                outcome = self._http.get(self._path(batch_id, api_version))
+                outcome = self._http.request(method, path, **request)
             except _TRANSIENT as error:
                 outcome = error
             wait = self._wait(attempt, outcome)
             if wait is None:
-                return self._result(outcome, attempt)
+                return outcome, attempt
             self._sleep(wait)
 
     def close(self) -> None:
