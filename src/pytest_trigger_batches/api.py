@@ -20,6 +20,7 @@ from pytest_trigger_batches.calls import RecordedCall, TriggeredItem, record
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.handlers import triggers
+from pytest_trigger_batches.handlers.runs import run_body
 from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, server_shape_problem
@@ -40,9 +41,9 @@ from pytest_trigger_batches.progress import (
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.statuses import BatchStatus
-from pytest_trigger_batches.store import BatchHandle, ItemRule, Store
+from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import TriggeredBatch
+from pytest_trigger_batches.triggered import RUN_OUTCOMES, TriggeredBatch
 
 __all__ = [
     "ApiResponse",
@@ -381,6 +382,84 @@ class TriggerApi:
             rules.whole_number(index, parameter="index", minimum=0)
         with self._lock:
             self._store.item_rules.append(ItemRule(outcome, task, index))
+
+    def on_run(
+        self,
+        *,
+        outcome: str,
+        task: str | None = None,
+        index: int | None = None,
+        output: object = None,
+        error: Mapping[str, object] | None = None,
+    ) -> None:
+        """Decide how runs of `task` and/or at item `index` end (None: any).
+
+        `outcome` is the final status: "COMPLETED" (the default for every run, with
+        `output`), "FAILED", "CRASHED", "SYSTEM_FAILURE" or "TIMED_OUT" (with `error`,
+        `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one otherwise).
+        Applies to runs created afterwards; the latest matching rule wins.
+        """
+        if outcome not in RUN_OUTCOMES:
+            raise ValueError(
+                f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {outcome!r:.50}"
+            )
+        if task is not None and (not isinstance(task, str) or not task):
+            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
+        if index is not None:
+            rules.whole_number(index, parameter="index", minimum=0)
+        if error is not None and (
+            not isinstance(error, Mapping) or not isinstance(error.get("message"), str)
+        ):
+            raise TypeError(f'error must be {{"message": str, ...}} or None; got {error!r:.100}')
+        if output is not None and outcome != "COMPLETED":
+            raise ValueError(f"output applies to outcome='COMPLETED' only; got {outcome!r}")
+        try:
+            json.dumps(output)
+        except (TypeError, ValueError) as problem:
+            raise TypeError(f"output must be JSON-serializable; {problem}") from None
+        with self._lock:
+            self._store.run_rules.append(RunRule(outcome, task, index, output, error))
+
+    def run(self, run_id: str, *, api_version: str | None = "2025-07-16") -> dict[str, object]:
+        """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
+        with self._lock:
+            found = self._store.runs.get(run_id)
+            if found is None:
+                shown = redact(str(run_id))
+                raise ValueError(
+                    f"run_id must be the id of a run the mock created; got {shown!r:.100}"
+                )
+            found.refresh(self._clock.now_ms())
+            return run_body(found, api_version)
+
+    def assert_cancelled(self, run_id: str) -> None:
+        """Assert the application cancelled the run."""
+        __tracebackhide__ = True
+        with self._lock:
+            cancelled = list(self._store.cancelled)
+        if run_id not in cancelled:
+            shown = ", ".join(cancelled) or "none"
+            raise AssertionError(f"expected {run_id} to be cancelled; cancelled runs: {shown}")
+
+    def assert_replayed(self, run_id: str) -> str:
+        """Assert the application replayed the run; returns the id of the new run."""
+        __tracebackhide__ = True
+        with self._lock:
+            replayed = list(self._store.replayed)
+        for original, new in replayed:
+            if original == run_id:
+                return new
+        shown = ", ".join(original for original, _ in replayed) or "none"
+        raise AssertionError(f"expected {run_id} to be replayed; replayed runs: {shown}")
+
+    def run_retrievals(self, run_id: str) -> list[RecordedCall]:
+        """The `GET /api/v3/runs/{runId}` requests for `run_id`, whatever their answer."""
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.route == "GET /api/v3/runs/{runId}" and c.params.get("runId") == run_id
+            ]
 
     @property
     def triggered(self) -> list[TriggeredItem]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
@@ -136,6 +138,21 @@ class KeyRing:
 
 
 @dataclass(frozen=True, slots=True)
+class RunRule:
+    """`on_run`: how runs of `task` and/or at `index` end (None: any)."""
+
+    outcome: str
+    task: str | None = None
+    index: int | None = None
+    output: object = None
+    error: Mapping[str, object] | None = None
+
+    def applies(self, task: str, index: int | None) -> bool:
+        """Whether a run of `task` at `index` meets this rule."""
+        return self.task in (None, task) and (self.index is None or self.index == index)
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRule:
     """`on_item`: what happens to items of `task` and/or at `index` (None: any)."""
 
@@ -159,6 +176,11 @@ class Store:
         self.ids = IdSource(random.Random(f"ids:{default_key}"))
         self.progression: Progression = "per_poll"
         self.item_rules: list[ItemRule] = []
+        self.run_rules: list[RunRule] = []
+        self.cancelled: list[str] = []
+        """Run ids the app cancelled, in order."""
+        self.replayed: list[tuple[str, str]] = []
+        """(replayed run, new run), in order."""
         self.run_keys: dict[tuple[str, str, str], Run] = {}
         """(environment, task, idempotency key) -> the run it made."""
         self.batch_keys: dict[tuple[str, str, str], tuple[TriggeredBatch, int | None]] = {}
@@ -193,6 +215,8 @@ class Store:
             expires = None if earlier is None else earlier.idempotency_expires_ms
             if earlier is not None and (expires is None or now_ms < expires):
                 return earlier.id
+        index = item.index if batch_id is not None else None
+        rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
         run = Run(
             id="run_" + self.ids.cuid(now_ms),
             task=item.task,
@@ -200,8 +224,14 @@ class Store:
             payload=item.payload,
             options=dict(item.options),
             batch_id=batch_id,
-            index=item.index if batch_id is not None else None,
+            index=index,
             prefailed=prefailed,
+            outcome=rule.outcome if rule else "COMPLETED",
+            output=rule.output if rule else None,
+            error=None if rule is None or prefailed else rule.error,
+            delayed_until_ms=_delay_until(item.options.get("delay"), now_ms),
+            ttl_ms=_ttl_ms(item.options.get("ttl")),
+            environment=environment,
         )
         if isinstance(key, str) and key:
             ttl = item.options.get("idempotencyKeyTTL")
@@ -219,7 +249,7 @@ class Store:
         return "created"
 
 
-_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
 def duration_ms(value: object, *, default: int) -> int:
@@ -232,3 +262,30 @@ def duration_ms(value: object, *, default: int) -> int:
     ):
         return int(value[:-1]) * _UNITS_MS[value[-1]]
     return default
+
+
+def _delay_until(value: object, now_ms: int) -> int | None:
+    """`delay`: a duration from now ("1h") or a moment (an ISO-8601 date)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        amount = duration_ms(value, default=-1)
+        if amount >= 0:
+            return now_ms + amount
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        until = int(moment.timestamp() * 1000)
+        return until if until > now_ms else None
+    return None
+
+
+def _ttl_ms(value: object) -> int | None:
+    """`ttl`: a duration string ("10m") or a number of seconds."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value * 1000) if value > 0 else None
+    amount = duration_ms(value, default=-1)
+    return amount if amount > 0 else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, triggers
+from pytest_trigger_batches.handlers import batches, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
 
 __all__ = ["TABLE"]
@@ -27,6 +27,12 @@ TABLE = RouteTable(
             allow_jwt=True,
             retry_not_found=True,
         ),
+        Route(
+            "GET", "/api/v3/runs/{runId}", runs.retrieve_run, allow_jwt=True, retry_not_found=True
+        ),
+        Route("GET", "/api/v1/runs", runs.list_runs, allow_jwt=True),
+        Route("POST", "/api/v2/runs/{runId}/cancel", runs.cancel_run, cors=False, allow_jwt=True),
+        Route("POST", "/api/v1/runs/{runId}/replay", runs.replay_run, cors=False),
         Route(
             "POST",
             "/api/v3/batches",

@@ -23,7 +23,6 @@ __all__ = ["BatchKind", "Item", "Run", "TriggeredBatch"]
 BatchKind = Literal["streaming", "v2", "v1", "v1-task"]
 QUEUE_LIMIT_SIZE = 10_000
 MAX_ITEM_BYTES = 3 * 1024 * 1024
-_STAGES = ("QUEUED", "EXECUTING")
 
 
 def queue_limit_message(task: str) -> str:
@@ -54,9 +53,15 @@ class Item:
     size: int = 0
 
 
+RUN_OUTCOMES = ("COMPLETED", "FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
+"""What a run ends as, when the test chooses (`on_run`); COMPLETED by default."""
+_STORED_FINAL = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_WITH_ERRORS"}
+PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
+
+
 @dataclass(slots=True, eq=False)
 class Run:
-    """A run the mock created: queued, executing, then final."""
+    """A run: delayed or queued, executing, then final (stored status names, §7.1)."""
 
     id: str
     task: str
@@ -70,23 +75,92 @@ class Run:
     """0 queued, 1 executing, 2 final."""
     idempotency_key: str | None = None
     idempotency_expires_ms: int | None = None
+    outcome: str = "COMPLETED"
+    output: object = None
+    error: Mapping[str, object] | None = None
+    delayed_until_ms: int | None = None
+    ttl_ms: int | None = None
+    started_ms: int | None = None
+    finished_ms: int | None = None
+    expired_ms: int | None = None
+    updated_ms: int = 0
+    canceled: bool = False
+    replayed_from: str | None = None
+    environment: str | None = None
+
+    def __post_init__(self) -> None:
+        self.updated_ms = max(self.updated_ms, self.created_ms)
+        if self.prefailed:
+            self.finished_ms = self.created_ms
+            self.error = PREFAILED_ERROR
 
     @property
     def final(self) -> bool:
         """Whether the run has finished (pre-failed runs are born finished)."""
-        return self.prefailed or self.stage >= 2
+        return self.prefailed or self.canceled or self.expired_ms is not None or self.stage >= 2
+
+    @property
+    def stored_status(self) -> str:
+        """The status as the platform stores it (`PENDING`, `COMPLETED_SUCCESSFULLY`...)."""
+        if self.prefailed:
+            return "SYSTEM_FAILURE"
+        if self.canceled:
+            return "CANCELED"
+        if self.expired_ms is not None:
+            return "EXPIRED"
+        if self.stage >= 2:
+            return _STORED_FINAL.get(self.outcome, self.outcome)
+        if self.stage == 1:
+            return "EXECUTING"
+        return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
 
     @property
     def status(self) -> str:
-        """The run's status in the current vocabulary."""
-        if self.prefailed:
-            return "SYSTEM_FAILURE"
-        return _STAGES[self.stage] if self.stage < 2 else "COMPLETED"
+        """The run's status in the current vocabulary (SDK 4.x)."""
+        return {"PENDING": "QUEUED", "COMPLETED_SUCCESSFULLY": "COMPLETED"}.get(
+            self.stored_status,
+            "FAILED" if self.stored_status == "COMPLETED_WITH_ERRORS" else self.stored_status,
+        )
 
-    def step(self) -> None:
-        """One step along the run's lifecycle."""
+    def refresh(self, now_ms: int) -> None:
+        """What time alone does: a delay passes, a queued run's TTL runs out."""
+        if self.final or self.stage > 0:
+            return
+        if self.ttl_ms is not None and now_ms >= self.created_ms + self.ttl_ms:
+            self.expired_ms = self.finished_ms = self.updated_ms = max(now_ms, self.created_ms)
+            return
+        if self.delayed_until_ms is not None and now_ms >= self.delayed_until_ms:
+            self.delayed_until_ms = None
+            self.updated_ms = max(self.updated_ms, now_ms)
+
+    def step(self, now_ms: int = 0) -> None:
+        """One step along the run's lifecycle (a delayed run waits for its time)."""
+        self.refresh(now_ms)
+        if self.final or self.delayed_until_ms is not None:
+            return
+        self.stage += 1
+        moment = max(now_ms, self.updated_ms)
+        if self.stage == 1:
+            self.started_ms = moment
+        else:
+            self.finished_ms = moment
+        self.updated_ms = moment
+
+    def cancel(self, now_ms: int) -> None:
+        """Cancelled (a final run stays as it is)."""
         if not self.final:
-            self.stage += 1
+            self.canceled = True
+            self.finished_ms = self.updated_ms = max(now_ms, self.updated_ms)
+
+    @property
+    def attempt_count(self) -> int:
+        """Attempts so far: none before it starts; on failure every attempt allowed."""
+        if self.started_ms is None:
+            return 0
+        if self.stage >= 2 and self.outcome == "FAILED":
+            allowed = self.options.get("maxAttempts")
+            return allowed if isinstance(allowed, int) and allowed > 0 else 1
+        return 1
 
 
 @dataclass(slots=True, eq=False)
@@ -204,7 +278,7 @@ class TriggeredBatch:
         moved = False
         for run in self.linked:
             if not run.final:
-                run.step()
+                run.step(now_ms)
                 moved = True
         if moved:
             self.touch(now_ms)
