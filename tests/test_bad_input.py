@@ -486,7 +486,7 @@ PAYLOADS = [
         "error-index-missing",
         payload("failed", lambda p: p["errors"][1].pop("index")),
         ValueError,
-        INVALID + r"payload is missing the field 'index'",
+        INVALID + r"errors\[1\]\.index is missing",
     ),
     case(
         "bad-batch-id",
@@ -847,25 +847,25 @@ ADD_BATCH = [
         "progress_after-negative",
         lambda c: c.api.add_batch(c.batch, progress_after=-1),
         ValueError,
-        r"progress_after must be a whole number >= 0; got -1",
+        r"progress_after must be a whole number from 0 to 1000; got -1",
     ),
     case(
         "progress_after-True",
         lambda c: c.api.add_batch(c.batch, progress_after=True),
         TypeError,
-        r"progress_after must be a whole number >= 0; got True",
+        r"progress_after must be a whole number from 0 to 1000; got True",
     ),
     case(
         "progress_after-str",
         lambda c: c.api.add_batch(c.batch, progress_after="2"),  # type: ignore[arg-type]
         TypeError,
-        r"progress_after must be a whole number >= 0; got '2'",
+        r"progress_after must be a whole number from 0 to 1000; got '2'",
     ),
     case(
         "progress_after-float",
         lambda c: c.api.add_batch(c.batch, progress_after=2.0),  # type: ignore[arg-type]
         TypeError,
-        r"progress_after must be a whole number >= 0; got 2.0",
+        r"progress_after must be a whole number from 0 to 1000; got 2.0",
     ),
     case(
         "environment-empty",
@@ -1509,7 +1509,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', progress_after=-1",
-            message="progress_after must be a whole number >= 0; got -1",
+            message="progress_after must be a whole number from 0 to 1000; got -1",
         ),
         id="trigger_batch-progress_after-negative",
     ),
