@@ -50,7 +50,7 @@ class BatchError:
         `ValueError: errors[0].index is missing`.
         """
         if not isinstance(entry, Mapping):
-            raise ValueError(f"an error entry must be an object; got {shown(entry)}")
+            raise ValueError(f"{where}: an error entry must be an object; got {shown(entry)}")
         missing = [f for f in ("index", "taskIdentifier", "error") if f not in entry]
         if missing:
             raise ValueError(
