@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from pytest_trigger_batches import BatchFactory, assert_batch_errors, assert_run_counts
+from pytest_trigger_batches.__main__ import main as cli_main
 from pytest_trigger_batches.api import TriggerApi
 from pytest_trigger_batches.mock import MockTriggerApi
 from pytest_trigger_batches.model import TriggerBatch
@@ -486,7 +488,7 @@ PAYLOADS = [
         "error-index-missing",
         payload("failed", lambda p: p["errors"][1].pop("index")),
         ValueError,
-        INVALID + r"payload is missing the field 'index'",
+        INVALID + r"errors\[1\]\.index is missing",
     ),
     case(
         "bad-batch-id",
@@ -727,7 +729,7 @@ PAYLOADS = [
         "error-entry-not-an-object",
         payload("failed", lambda p: p["errors"].__setitem__(0, 3)),
         ValueError,
-        INVALID + r"an error entry must be an object; got 3",
+        INVALID + r"errors\[0\]: an error entry must be an object; got 3",
     ),
     case(
         "error-message-not-a-string",
@@ -847,25 +849,25 @@ ADD_BATCH = [
         "progress_after-negative",
         lambda c: c.api.add_batch(c.batch, progress_after=-1),
         ValueError,
-        r"progress_after must be a whole number >= 0; got -1",
+        r"progress_after must be a whole number from 0 to 1000; got -1",
     ),
     case(
         "progress_after-True",
         lambda c: c.api.add_batch(c.batch, progress_after=True),
         TypeError,
-        r"progress_after must be a whole number >= 0; got True",
+        r"progress_after must be a whole number from 0 to 1000; got True",
     ),
     case(
         "progress_after-str",
         lambda c: c.api.add_batch(c.batch, progress_after="2"),  # type: ignore[arg-type]
         TypeError,
-        r"progress_after must be a whole number >= 0; got '2'",
+        r"progress_after must be a whole number from 0 to 1000; got '2'",
     ),
     case(
         "progress_after-float",
         lambda c: c.api.add_batch(c.batch, progress_after=2.0),  # type: ignore[arg-type]
         TypeError,
-        r"progress_after must be a whole number >= 0; got 2.0",
+        r"progress_after must be a whole number from 0 to 1000; got 2.0",
     ),
     case(
         "environment-empty",
@@ -1509,7 +1511,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', progress_after=-1",
-            message="progress_after must be a whole number >= 0; got -1",
+            message="progress_after must be a whole number from 0 to 1000; got -1",
         ),
         id="trigger_batch-progress_after-negative",
     ),
@@ -1698,3 +1700,202 @@ def test_a_misspelt_ini_option_is_refused_under_strict_config(pytester: pytest.P
     result = pytester.runpytest(*INNER, "--strict-config")
     assert result.ret != pytest.ExitCode.OK
     result.stderr.fnmatch_lines(["*nknown config option: trigger_api_uri*"])
+
+
+# -- issue 13: the inputs that used to escape as KeyError, RecursionError, ... --------
+
+
+def _deep(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _issue_13_cases() -> list[Any]:
+    import httpx
+
+    from pytest_trigger_batches import BatchFactory, TriggerBatch, assert_run_counts
+    from pytest_trigger_batches import assert_batch_errors as errors_of
+    from pytest_trigger_batches.mock import MockTriggerApi
+    from pytest_trigger_batches.server import TriggerApiServer
+
+    batch = BatchFactory(seed=3)("PARTIAL_FAILED")
+    v1, v2 = batch.to_payload(), batch.to_payload(version=2)
+    entry = v1["errors"][0]
+    not_json = httpx.Response(200, content=b"<html>oops</html>")
+
+    def v2_with(**processing: object) -> dict[str, Any]:
+        return {**v2, "processing": {**v2["processing"], **processing}}
+
+    def replace(**changes: object) -> object:
+        import dataclasses
+
+        return dataclasses.replace(batch, **changes)
+
+    cases = [
+        ("created_at-None", lambda: replace(created_at=None), TypeError, "created_at must be"),
+        ("runs-None", lambda: replace(runs=None), TypeError, "runs must be a sequence"),
+        ("errors-None", lambda: replace(errors=None), TypeError, "errors must be a sequence"),
+        (
+            "error-entry-missing-index",
+            lambda: TriggerBatch.from_payload(
+                {**v1, "errors": [{k: v for k, v in entry.items() if k != "index"}]}
+            ),
+            ValueError,
+            r"errors\[0\]\.index is missing",
+        ),
+        (
+            "v2-error-entry-missing-task",
+            lambda: TriggerBatch.from_payload(v2_with(errors=[{"index": 0, "error": "x"}])),
+            ValueError,
+            r"processing\.errors\[0\]\.taskIdentifier is missing",
+        ),
+        *[
+            (
+                f"deep-{field}",
+                lambda field=field: TriggerBatch.from_payload({**v1, field: _deep(2000)}),
+                None,  # ValueError or TypeError, as the field is
+                field,
+            )
+            for field in (
+                "id",
+                "status",
+                "runs",
+                "errors",
+                "idempotencyKey",
+                "createdAt",
+                "runCount",
+            )
+        ],
+        (
+            "deep-add_batch",
+            lambda: MockTriggerApi().add_batch({**v1, "runs": [_deep(2000)]}),
+            ValueError,
+            "runs",
+        ),
+        (
+            "huge-status",
+            lambda: TriggerBatch.from_payload({**v1, "status": "x" * 10**6}),
+            ValueError,
+            "status",
+        ),
+        (
+            "huge-id",
+            lambda: TriggerBatch.from_payload({**v1, "id": "batch_" + "x" * 10**6}),
+            ValueError,
+            "id must be",
+        ),
+        (
+            "base_url-unclosed-ipv6",
+            lambda: MockTriggerApi(base_url="https://[::1"),
+            ValueError,
+            "base_url must be",
+        ),
+        ("server-host-int", lambda: TriggerApiServer(host=5), TypeError, "host must be"),  # type: ignore[arg-type]
+        (
+            "server-host-unresolvable",
+            lambda: TriggerApiServer(host="no-such-host.invalid"),
+            ValueError,
+            "host must be",
+        ),
+        (
+            "rate_limit-interval-1e306",
+            lambda: MockTriggerApi().rate_limit(interval=1e306),
+            ValueError,
+            "interval must be",
+        ),
+        (
+            "fail_next-reset_after-1e306",
+            lambda: MockTriggerApi().fail_next("rate_limit", reset_after=1e306),
+            ValueError,
+            "reset_after must be",
+        ),
+        (
+            "rate_limit-limit-10**5000",
+            lambda: MockTriggerApi().rate_limit(limit=10**5000),
+            ValueError,
+            "limit must be",
+        ),
+        (
+            "assert_run_counts-not-json",
+            lambda: assert_run_counts(not_json, total=1),
+            ValueError,
+            "not JSON",
+        ),
+        (
+            "assert_batch_errors-not-json",
+            lambda: errors_of(not_json, count=1),
+            ValueError,
+            "not JSON",
+        ),
+        (
+            "to_payload-version-True",
+            lambda: batch.to_payload(version=True),
+            ValueError,
+            "version must be",
+        ),  # type: ignore[arg-type]
+        ("factory-seed-huge", lambda: BatchFactory(seed=10**5000), ValueError, "seed must be"),
+        (
+            "progress_after-1001",
+            lambda: MockTriggerApi().add_batch(batch, progress_after=1001),
+            ValueError,
+            "progress_after must be a whole number from 0 to 1000",
+        ),
+        (
+            "v2-completedAt-invalid",
+            lambda: TriggerBatch.from_payload(v2_with(completedAt="soon")),
+            ValueError,
+            r"processing\.completedAt must be",
+        ),
+        (
+            "v2-completedAt-inconsistent",
+            lambda: TriggerBatch.from_payload(v2_with(completedAt="2020-01-01T00:00:00.000Z")),
+            ValueError,
+            "must equal processingCompletedAt",
+        ),
+        (
+            "v2-completedAt-missing",
+            lambda: TriggerBatch.from_payload(
+                {**v2, "processing": {"errors": v2["processing"]["errors"]}}
+            ),
+            ValueError,
+            r"processing\.completedAt is missing",
+        ),
+        (
+            "fail_next-unregistered-batch_id",
+            lambda: MockTriggerApi().fail_next(
+                "timeout", batch_id="batch_cmx0ugyuv00004a7d2bda9ln4"
+            ),
+            ValueError,
+            "batch_id must be a registered batch",
+        ),
+    ]
+    return [pytest.param(call, error, match, id=name) for name, call, error, match in cases]
+
+
+ISSUE_13_CASES = _issue_13_cases()
+
+
+@pytest.mark.parametrize(("call", "error", "match"), ISSUE_13_CASES)
+def test_issue_13_inputs_get_a_short_error_naming_the_parameter(
+    call: Callable[[], object], error: type[BaseException] | None, match: str
+) -> None:
+    with pytest.raises((ValueError, TypeError)) as raised:
+        call()
+    assert error is None or type(raised.value) is error, (
+        f"{type(raised.value).__name__}: {raised.value!s:.300}"
+    )
+    assert re.search(match, str(raised.value)), str(raised.value)[:300]
+    assert len(str(raised.value)) < 1000, "the message echoes the whole input"
+
+
+def test_a_deeply_nested_batches_file_exits_2(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["serve", "--port", "0", "--batches-file", str(path)])
+    assert exited.value.code == 2
+    assert "nested too deeply" in capsys.readouterr().err

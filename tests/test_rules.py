@@ -716,7 +716,9 @@ def test_timeline_spreads_history_over_polls(factory: BatchFactory) -> None:
     few = lifecycle.timeline(final, polls=1)
     assert few == (history[-2], final)
     lifecycle.check_sequence(many)
-    with pytest.raises(ValueError, match="progress_after must be a whole number >= 0; got -1"):
+    with pytest.raises(
+        ValueError, match="progress_after must be a whole number from 0 to 1000; got -1"
+    ):
         lifecycle.timeline(final, polls=-1)
 
 

@@ -396,7 +396,7 @@ def test_argument_error_echoes_a_key():
 def test_marker_argument_error(mock_trigger_api):
     pass
 """
-LEAK_CASES = 17  # inner tests above (the parametrized one counted once per key)
+LEAK_CASES = 18  # inner test items above: 17 functions, the parametrized one once per key
 LEAK_CONFIGS: dict[str, tuple[str, ...]] = {
     "default": (),
     "verbose": ("-v",),

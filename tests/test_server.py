@@ -575,3 +575,121 @@ def test_cli_port_in_use_exits_2_as_a_subprocess() -> None:
     assert done.returncode == 2
     assert f"argument --port: cannot listen on port {busy.port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- issue 13: probes of the HTTP layer ------------------------------------------------
+
+
+def raw(server: TriggerApiServer, data: bytes, *, wait: float = 5.0) -> bytes:
+    """Send `data` as is and read the answer until the server closes (or `wait` passes)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=wait) as conn:
+        conn.sendall(data)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and b"connection: close" not in answer.lower():
+                    head, _, rest = answer.partition(b"\r\n\r\n")
+                    length = re.search(rb"content-length: (\d+)", head.lower())
+                    if length and len(rest) >= int(length.group(1)):
+                        break
+        except TimeoutError:
+            pass
+    return answer
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "get", "CONNECT", "BREW"])
+def test_a_method_the_platform_does_not_route_is_recorded_and_unserved(
+    server: TriggerApiServer, method: str
+) -> None:
+    target = "127.0.0.1:443" if method == "CONNECT" else "/api/v1/batches/batch_x"
+    answer = raw(server, f"{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 501 "), answer[:200]
+    assert b"<html" not in answer.lower()  # not http.server's own page
+    assert b'"error": "trigger_api_server does not serve ' + method.encode() in answer
+    [call] = server.calls
+    assert (call.method, call.outcome) == (method, "unexpected")
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout() -> None:
+    import time
+
+    with TriggerApiServer(idle_timeout=0.3) as server:
+        started = time.monotonic()
+        answer = raw(server, b"GET /api/v1/batches/batch_x HTTP/1.1\r\nHost: x\r\n", wait=5)
+        assert answer == b""  # a half-sent request: closed without an answer
+        assert time.monotonic() - started < 3
+        assert server.calls == []
+
+
+def chunked(*chunks: bytes, sizes: list[bytes] | None = None) -> bytes:
+    body = b""
+    for number, chunk in enumerate(chunks):
+        size = sizes[number] if sizes else f"{len(chunk):x}".encode()
+        body += size + b"\r\n" + chunk + b"\r\n"
+    return body + b"0\r\n\r\n"
+
+
+def test_a_chunked_body_is_read_up_to_the_cap() -> None:
+    with TriggerApiServer(max_body=64) as server:
+        server.add_route("POST", "/api/v1/things")
+        head = b"POST /api/v1/things HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        head += server.secret_key.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+        answer = raw(server, head + chunked(b'{"a": ', b"1}"))
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+        assert server.calls[-1].body == {"a": 1}
+        too_big = raw(server, head + chunked(b"x" * 40, b"y" * 40))
+        assert too_big.startswith(b"HTTP/1.1 413 "), too_big[:200]
+        assert b"Request body too large" in too_big
+        assert len(server.calls) == 1  # the refused body never reached the API
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [[b"zz"], [b"-5"], [b"f" * 40], [b""], [b"2"]],
+    ids=["hex", "neg", "huge", "empty", "short"],
+)
+def test_a_bad_chunk_size_is_a_400_never_a_traceback(
+    sizes: list[bytes], capfd: pytest.CaptureFixture[str]
+) -> None:
+    with TriggerApiServer() as server:
+        head = b"POST /api/v1/batches/batch_x HTTP/1.1\r\nHost: x\r\n"
+        head += b"Transfer-Encoding: chunked\r\n\r\n"
+        answer = raw(server, head + chunked(b"abcd", sizes=sizes))
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1, 2", b"9" * 30])
+def test_a_bad_content_length_is_a_400(length: bytes, capfd: pytest.CaptureFixture[str]) -> None:
+    with TriggerApiServer() as server:
+        answer = raw(
+            server, b"POST /api/v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+        )
+    assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 413 ")), answer[:200]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_max_calls_keeps_the_latest() -> None:
+    with TriggerApiServer(max_calls=3) as server:
+        for number in range(5):
+            urlopen(
+                f"{server.base_url}/api/v1/batches/batch_{number}", headers=auth(server.secret_key)
+            )
+        assert [call.path for call in server.calls] == [
+            f"/api/v1/batches/batch_{n}" for n in (2, 3, 4)
+        ]
+    with TriggerApiServer() as everything:
+        for number in range(5):
+            urlopen(f"{everything.base_url}/api/v1/batches/batch_{number}")
+        assert len(everything.calls) == 5
+
+
+def test_the_cli_server_keeps_a_bounded_record_by_default() -> None:
+    from pytest_trigger_batches.__main__ import _parser
+
+    options = _parser().parse_args(["serve"])
+    assert options.max_calls == 10_000
+    assert _parser().parse_args(["serve", "--max-calls", "5"]).max_calls == 5

@@ -393,3 +393,43 @@ def test_a_thread_that_outlived_its_test_is_not_recorded_by_the_next_mock() -> N
     assert isinstance(problem, UnexpectedTriggerRequest)
     assert "thread 'leftover'" in str(problem)
     assert "outlived it" in str(problem)
+
+
+# -- nothing silent: faults no request met ---------------------------------------------
+
+
+def test_a_fault_no_request_met_fails_the_test_unless_not_required(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+def test_unused(mock_trigger_api, batch_id):
+    mock_trigger_api.fail_next("timeout", route="GET /api/v2/batches/{batchId}", batch_id=batch_id)
+    httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+
+def test_used(mock_trigger_api, batch_id):
+    mock_trigger_api.fail_next("server_error")
+    url = f"https://api.trigger.dev/api/v1/batches/{batch_id}"
+    assert httpx.get(url, headers=AUTH).status_code == 500
+
+def test_not_required(mock_trigger_api, batch_id):
+    mock_trigger_api.fail_next("server_error", times=3, required=False)
+    httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+
+def test_failed_anyway(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+    assert False, "the test's own failure"
+"""
+    )
+    result = pytester.runpytest(*INNER)
+    result.assert_outcomes(passed=3, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unused*",
+            "*mock_trigger_api: 1 fault(s) asked for with fail_next() were never met by a request:",
+            "*'timeout' x1 for GET /api/v2/batches/{batchId} of batch_*",
+            "*pass required=False to fail_next() for a fault that may go unused.",
+        ]
+    )
+    assert "ERROR at teardown of test_failed_anyway" not in result.stdout.str()

@@ -98,6 +98,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve, parser=serve)
     serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection silent for this long (default 10)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=int,
+        default=16 << 20,
+        metavar="BYTES",
+        help="the largest request body read, chunked or not (default 16 MiB); larger: 413",
+    )
+    serve.add_argument(
+        "--max-calls",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="recorded calls kept, the latest (default 10000): a long-running server stays bounded",
+    )
+    serve.add_argument(
         "--verbose",
         "-v",
         action="store_true",
@@ -135,8 +156,16 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
     files = [(path, _read_batches_file(serve, path)) for path in options.batches_file]
     try:
         server = TriggerApiServer(
-            host=options.host, port=options.port, secret_key=key, verbose=options.verbose
+            host=options.host,
+            port=options.port,
+            secret_key=key,
+            verbose=options.verbose,
+            idle_timeout=options.idle_timeout,
+            max_body=options.max_body,
+            max_calls=options.max_calls,
         )
+    except (TypeError, ValueError) as problem:
+        serve.error(f"argument --host: {problem}")
     except OSError as problem:
         if problem.errno in (errno.EADDRINUSE, errno.EACCES):
             serve.error(
@@ -187,6 +216,8 @@ def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str)
 def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tuple[str, Any]]:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        parser.error(f"argument --batches-file: {path} is nested too deeply to be a batch")
     except OSError as problem:
         parser.error(f"argument --batches-file: cannot read {path}: {problem.strerror}")
     except ValueError as problem:

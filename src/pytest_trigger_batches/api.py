@@ -40,6 +40,7 @@ from pytest_trigger_batches.progress import (
 )
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
+from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
 from pytest_trigger_batches.table import TABLE
@@ -533,7 +534,7 @@ class TriggerApi:
         for name, value in (("limit", limit), ("refill", refill)):
             if not rules.is_whole_number(value) or not 1 <= value <= 10**9:
                 raise ValueError(
-                    f"{name} must be a whole number from 1 to 10**9; got {value!r:.50}"
+                    f"{name} must be a whole number from 1 to 10**9; got {shown(value)}"
                 )
         if (
             not isinstance(interval, int | float)
@@ -770,18 +771,21 @@ def _json_dumps(value: object) -> bytes:
 
 
 def _normalize_base_url(base_url: str) -> str:
-    parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    try:
+        parts = urlsplit(base_url) if isinstance(base_url, str) else None
+    except ValueError:  # "https://[::1": an unclosed IPv6 address
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}; got {base_url!r}"
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}; got {shown(base_url)}"
         )
     if parts.query or parts.fragment:
-        raise ValueError(f"base_url must not have a query or fragment; got {base_url!r}")
+        raise ValueError(f"base_url must not have a query or fragment; got {shown(base_url)}")
     try:
         parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
     except ValueError:
         raise ValueError(
-            f"base_url must have a port from 0 to 65535, if any; got {base_url!r}"
+            f"base_url must have a port from 0 to 65535, if any; got {shown(base_url)}"
         ) from None
     return base_url.rstrip("/")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_trigger_batches import rules
+from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.model import BatchError, TriggerBatch
 
 if TYPE_CHECKING:
@@ -158,7 +159,13 @@ def _read(batch: object) -> _Seen:
                 f"expected a batch, but the response is HTTP {batch.status_code}: "
                 f"{getattr(batch, 'text', '')[:300]}"
             )
-        batch = batch.json()
+        try:
+            batch = batch.json()
+        except ValueError:  # json.JSONDecodeError and UnicodeDecodeError among them
+            raise ValueError(
+                f"batch is an HTTP 200 response whose body is not JSON: "
+                f"{redact(getattr(batch, 'text', '')[:300])!r}"
+            ) from None
     if not isinstance(batch, Mapping):
         raise TypeError(
             f"batch must be a TriggerBatch, a payload dict or an httpx.Response; got {batch!r:.100}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.model import BatchError, TriggerBatch, _many_errors, parse_timestamp
+from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
 __all__ = ["BatchFactory"]
@@ -191,6 +192,8 @@ class BatchFactory:
 
     def __init__(self, *, seed: int) -> None:
         self.seed = rules.whole_number(seed, parameter="seed")
+        if abs(seed) >= 2**64:
+            raise ValueError(f"seed must be a whole number of at most 64 bits; got {shown(seed)}")
         self._rng = random.Random(seed)
         self._ids = IdSource(self._rng)
         self._cuids = _Cuids(self._rng)
@@ -241,12 +244,12 @@ class BatchFactory:
             maximum=rules.MAX_ITEMS,
         )
         if not isinstance(legacy, bool):
-            raise TypeError(f"legacy must be True or False; got {legacy!r}")
+            raise TypeError(f"legacy must be True or False; got {shown(legacy)}")
         if batch_id is not None and (
             not isinstance(batch_id, str) or not rules.BATCH_ID_RE.fullmatch(batch_id)
         ):
             raise ValueError(
-                f"batch_id must be 'batch_' + {rules.ID_FORMATS}; got {batch_id!r:.80} "
+                f"batch_id must be 'batch_' + {rules.ID_FORMATS}; got {shown(batch_id)} "
                 f"(e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
             )
         tasks = self._task_ids(task_identifier)
@@ -258,7 +261,7 @@ class BatchFactory:
         )
         if not _EARLIEST <= created <= _LATEST:
             raise ValueError(
-                f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); got {created_at!r}"
+                f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); got {shown(created_at)}"
             )
         if legacy:
             _legacy_options(status, runs_created, failed_count, error_code)
@@ -456,7 +459,7 @@ class BatchFactory:
         if not items or not all(isinstance(v, str) and v.strip() for v in items):
             raise ValueError(
                 f"task_identifier must be a task id such as 'send-welcome-email', or a "
-                f"non-empty list of them; got {value!r:.100}"
+                f"non-empty list of them; got {shown(value)}"
             )
         return items  # type: ignore[return-value]
 
@@ -468,7 +471,7 @@ class BatchFactory:
         if not isinstance(value, str) or not 1 <= len(value) <= rules.MAX_IDEMPOTENCY_KEY_LENGTH:
             raise ValueError(
                 f"idempotency_key must be None, True (generate one) or a string of 1 to "
-                f"{rules.MAX_IDEMPOTENCY_KEY_LENGTH} characters; got {value!r:.80}"
+                f"{rules.MAX_IDEMPOTENCY_KEY_LENGTH} characters; got {shown(value)}"
             )
         return value
 
@@ -481,7 +484,7 @@ def _runs_created(status: BatchStatus, value: bool | None) -> bool:
     if value is None:
         return status not in (BatchStatus.PENDING, BatchStatus.PROCESSING)
     if not isinstance(value, bool):
-        raise TypeError(f"runs_created must be True, False or None; got {value!r}")
+        raise TypeError(f"runs_created must be True, False or None; got {shown(value)}")
     if value and status == BatchStatus.PROCESSING:
         raise ValueError(
             "runs_created=True is not possible with status PROCESSING: once run creation "
@@ -526,7 +529,7 @@ def _error_code(value: str | _Unset | None) -> str | None:
         return DEFAULT_ERROR_CODE
     if value is not None and value not in rules.ERROR_CODES:
         raise ValueError(
-            f"error_code must be one of {', '.join(rules.ERROR_CODES)} or None; got {value!r}"
+            f"error_code must be one of {', '.join(rules.ERROR_CODES)} or None; got {shown(value)}"
         )
     return value
 

@@ -59,14 +59,21 @@ def history(final: TriggerBatch) -> tuple[TriggerBatch, ...]:
     return (created, sealed, runs_created, final)
 
 
+MAX_POLLS = 1000
+"""The most retrievals `progress_after` spreads a lifecycle over (as `run_count`)."""
+
+
 def timeline(final: TriggerBatch, *, polls: int) -> tuple[TriggerBatch, ...]:
     """What `polls` retrievals show before `final`, then `final` (which then sticks).
 
-    The earlier states of `history(final)` are spread over the polls in order; with
-    fewer polls than states the latest ones are shown.
+    The earlier states of `history(final)` are spread over the polls in order (each
+    shown for about as many polls). With fewer polls than earlier states, the earliest
+    ones are skipped: a COMPLETED batch (PENDING, PROCESSING, runs created, COMPLETED)
+    with `polls=1` shows the runs-created state then COMPLETED, with `polls=2`
+    PROCESSING, runs created, COMPLETED; `polls=0` shows `final` alone.
     """
     # Named for the option users give (add_batch's and the marker's progress_after).
-    rules.whole_number(polls, parameter="progress_after", minimum=0)
+    rules.whole_number(polls, parameter="progress_after", minimum=0, maximum=MAX_POLLS)
     earlier = history(final)[:-1]
     if not earlier or polls == 0:
         return (final,)

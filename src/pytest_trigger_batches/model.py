@@ -14,6 +14,7 @@ from itertools import repeat
 from typing import Any, Literal
 
 from pytest_trigger_batches import rules
+from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
 __all__ = ["BatchError", "BatchStatus", "PayloadShape", "TriggerBatch"]
@@ -42,17 +43,27 @@ class BatchError:
         return _server_entry(self)
 
     @classmethod
-    def from_payload(cls, entry: Mapping[str, Any]) -> BatchError:
-        """Read an error entry in any shape the API (or its spec) writes."""
+    def from_payload(cls, entry: Mapping[str, Any], *, where: str = "errors[]") -> BatchError:
+        """Read an error entry in any shape the API (or its spec) writes.
+
+        `where` names the entry in messages (`errors[0]`): a missing field is
+        `ValueError: errors[0].index is missing`.
+        """
         if not isinstance(entry, Mapping):
-            raise ValueError(f"an error entry must be an object; got {entry!r:.100}")
+            raise ValueError(f"{where}: an error entry must be an object; got {shown(entry)}")
+        missing = [f for f in ("index", "taskIdentifier", "error") if f not in entry]
+        if missing:
+            raise ValueError(
+                f"{where}.{missing[0]} is missing: an error entry has index, taskIdentifier "
+                f"and error (and errorCode, optionally)"
+            )
         message = entry["error"]
         if isinstance(message, Mapping):
             message = message.get("message", "")
         if not isinstance(message, str):
             raise ValueError(
                 f'errors[].error must be the message string (or the spec\'s {{"message": ...}}); '
-                f"got {message!r:.100}"
+                f"got {shown(message)}"
             )
         return cls(
             index=entry["index"],
@@ -136,12 +147,18 @@ class TriggerBatch:
         object.__setattr__(self, "status", BatchStatus.parse(self.status))
         for name in ("created_at", "updated_at", "processing_completed_at"):
             value = getattr(self, name)
-            if value is not None:
+            if value is not None or name != "processing_completed_at":
                 object.__setattr__(self, name, parse_timestamp(value, parameter=name))
-        object.__setattr__(self, "runs", tuple(self.runs))
-        object.__setattr__(self, "errors", tuple(self.errors))
+        for name, what in (("runs", "run ids"), ("errors", "BatchError entries")):
+            value = getattr(self, name)
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+                raise TypeError(f"{name} must be a sequence of {what}; got {shown(value)}")
+            object.__setattr__(self, name, tuple(value))
+        bad = [e for e in self.errors if not isinstance(e, BatchError)]
+        if bad:
+            raise TypeError(f"errors must hold BatchError entries; got {shown(bad[0])}")
         if not isinstance(self.check_ids, bool):
-            raise TypeError(f"check_ids must be True or False; got {self.check_ids!r:.100}")
+            raise TypeError(f"check_ids must be True or False; got {shown(self.check_ids)}")
         self._insist(rules.problems(self))
 
     @classmethod
@@ -170,7 +187,7 @@ class TriggerBatch:
     def _insist(self, problems: list[str]) -> None:
         if problems:
             raise ValueError(
-                f"not a batch Trigger.dev could return ({self.id!r:.100}):\n  - "
+                f"not a batch Trigger.dev could return ({shown(self.id)}):\n  - "
                 + "\n  - ".join(problems)
             )
 
@@ -212,10 +229,10 @@ class TriggerBatch:
         published spec literally (explicit nulls, `error` as an object); it exists for
         version 1 only.
         """
-        if version not in (1, 2):
-            raise ValueError(f"version must be 1 or 2; got {version!r}")
+        if isinstance(version, bool) or version not in (1, 2):
+            raise ValueError(f"version must be 1 or 2; got {shown(version)}")
         if shape not in ("server", "documented"):
-            raise ValueError(f"shape must be 'server' or 'documented'; got {shape!r}")
+            raise ValueError(f"shape must be 'server' or 'documented'; got {shown(shape)}")
         if version == 2 and shape == "documented":
             raise ValueError("shape='documented' exists for version=1 only (v2 is undocumented)")
         documented = shape == "documented"
@@ -258,7 +275,7 @@ class TriggerBatch:
         `check_ids=False` accepts readable ids, as the constructor does.
         """
         if not isinstance(payload, Mapping):
-            raise TypeError(f"payload must be a mapping (a parsed JSON body); got {payload!r}")
+            raise TypeError(f"payload must be a mapping (a parsed JSON body); got {shown(payload)}")
         try:
             if "processing" in payload:
                 return cls._from_v2(payload, check_ids=check_ids)
@@ -285,7 +302,10 @@ class TriggerBatch:
             runs=runs,
             successful_run_count=successful,
             failed_run_count=payload.get("failedRunCount"),
-            errors=tuple(BatchError.from_payload(e) for e in _array(payload, "errors")),
+            errors=tuple(
+                BatchError.from_payload(e, where=f"errors[{i}]")
+                for i, e in enumerate(_array(payload, "errors"))
+            ),
             processing_completed_at=updated_at if finished else None,
             check_ids=check_ids,
         )
@@ -299,9 +319,26 @@ class TriggerBatch:
         processing = payload["processing"]
         if not isinstance(processing, Mapping):
             raise ValueError(
-                f"processing must be an object {{completedAt?, errors}}; got {processing!r:.100}"
+                f"processing must be an object {{completedAt?, errors}}; got {shown(processing)}"
             )
-        errors = tuple(BatchError.from_payload(e) for e in _array(processing, "errors"))
+        errors = tuple(
+            BatchError.from_payload(e, where=f"processing.errors[{i}]")
+            for i, e in enumerate(_array(processing, "errors"))
+        )
+        inner = processing.get("completedAt")
+        if inner is not None:
+            parse_timestamp(inner, parameter="processing.completedAt")
+            if completed is not None and inner != completed:
+                raise ValueError(
+                    f"processing.completedAt must equal processingCompletedAt (the server "
+                    f"writes one value twice); got {shown(inner)} and {shown(completed)}"
+                )
+            completed = inner  # the SDK's schema keeps this one only
+        elif completed is not None:
+            raise ValueError(
+                "processing.completedAt is missing but processingCompletedAt is set (the "
+                "server writes both or neither)"
+            )
         # v2 has no counts: they follow from runs once processing completed, except for
         # a batch aborted before its items finished arriving (completed, but no runs,
         # no errors, no counts).
@@ -340,7 +377,7 @@ def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
     if value is None and name == "errors":
         return ()
     if not isinstance(value, list | tuple):
-        raise ValueError(f"{name} must be an array; got {value!r:.100}")
+        raise ValueError(f"{name} must be an array; got {shown(value)}")
     return tuple(value)
 
 
@@ -358,17 +395,18 @@ def parse_timestamp(value: object, *, parameter: str) -> datetime:
         except ValueError:
             raise ValueError(
                 f"{parameter} must be an ISO-8601 timestamp such as "
-                f"'2026-03-01T12:00:00.000Z'; got {value!r}"
+                f"'2026-03-01T12:00:00.000Z'; got {shown(value)}"
             ) from None
     if not isinstance(value, datetime):
-        raise TypeError(f"{parameter} must be a datetime or an ISO-8601 string; got {value!r}")
+        raise TypeError(f"{parameter} must be a datetime or an ISO-8601 string; got {shown(value)}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     try:
         moment = value.astimezone(UTC)
     except OverflowError:
         raise ValueError(
-            f"{parameter} must be a timestamp from year 1 to 9999 in UTC; got {value.isoformat()!r}"
+            f"{parameter} must be a timestamp from year 1 to 9999 in UTC; "
+            f"got {shown(value.isoformat())}"
         ) from None
     # The API keeps milliseconds only; drop the rest so payloads round-trip exactly.
     return moment.replace(microsecond=value.microsecond // 1000 * 1000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def whole_number(
         valid = f" <= {maximum}"
     else:
         valid = ""
-    raise error(f"{parameter} must be a whole number{valid}; got {value!r:.100}")
+    raise error(f"{parameter} must be a whole number{valid}; got {shown(value)}")
 
 
 def is_whole_number(value: object) -> bool:
@@ -142,7 +143,7 @@ def phase(batch: TriggerBatch) -> Phase:
 def transition_problem(before: TriggerBatch, after: TriggerBatch) -> str | None:
     """Why the platform could not move from `before` to `after`, or None if it could."""
     if after.id != before.id:
-        return f"the batch id changed from {before.id!r} to {after.id!r}"
+        return f"the batch id changed from {shown(before.id)} to {shown(after.id)}"
     if after.run_count != before.run_count:
         return f"runCount changed from {before.run_count} to {after.run_count} (it never changes)"
     if after.created_at != before.created_at:
@@ -230,9 +231,9 @@ def _check_ids(batch: TriggerBatch, add: AddProblem) -> None:
     strict = batch.check_ids
     if strict:
         if not isinstance(batch.id, str) or not BATCH_ID_RE.fullmatch(batch.id):
-            add(f"id must be 'batch_' + {ID_FORMATS}; got {batch.id!r:.100}")
+            add(f"id must be 'batch_' + {ID_FORMATS}; got {shown(batch.id)}")
     elif not isinstance(batch.id, str) or not _READABLE_RE.fullmatch(batch.id):
-        add(f"id must be {READABLE_ID} (with check_ids=False); got {batch.id!r:.100}")
+        add(f"id must be {READABLE_ID} (with check_ids=False); got {shown(batch.id)}")
     runs = batch.runs
     if not runs:
         return
@@ -246,9 +247,9 @@ def _check_ids(batch: TriggerBatch, add: AddProblem) -> None:
         single = RUN_ID_RE if strict else _READABLE_RE
         bad = next(r for r in runs if not isinstance(r, str) or not single.fullmatch(r))
         if strict:
-            add(f"runs must be run ids ('run_' + {ID_FORMATS}); got {bad!r:.100}")
+            add(f"runs must be run ids ('run_' + {ID_FORMATS}); got {shown(bad)}")
         else:
-            add(f"runs must be {READABLE_ID} (with check_ids=False); got {bad!r:.100}")
+            add(f"runs must be {READABLE_ID} (with check_ids=False); got {shown(bad)}")
     elif len(set(runs)) != len(runs):
         add("runs must not repeat a run id")
 
@@ -319,18 +320,18 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
     indices = [i for i in every_index if type(i) is int]  # not bool: JSON has no such index
     if len(indices) != len(every_index):
         not_numbers = [i for i in every_index if type(i) is not int]
-        add(f"error indices must be whole numbers; got {not_numbers!r:.100}")
+        add(f"error indices must be whole numbers; got {shown(not_numbers)}")
     if len(set(indices)) != len(indices):
-        add(f"error indices must be unique; got {sorted(indices)!r:.200}")
+        add(f"error indices must be unique; got {shown(sorted(indices))}")
     out_of_range = [i for i in indices if not 0 <= i < batch.run_count]
     if out_of_range:
-        add(f"error indices must lie in 0..{batch.run_count - 1}; got {out_of_range!r:.100}")
+        add(f"error indices must lie in 0..{batch.run_count - 1}; got {shown(out_of_range)}")
     # Comprehensions, not a loop of ifs: this runs over up to 1,000 entries per batch.
     bad_codes = [e.error_code for e in errors if e.error_code not in _CODES_OR_ABSENT]
     if bad_codes:
         add(
             f"errorCode must be one of {', '.join(ERROR_CODES)} or absent; "
-            f"got {bad_codes[0]!r:.100}"
+            f"got {shown(bad_codes[0])}"
         )
     bad_tasks = [
         e.index
@@ -351,7 +352,7 @@ def _check_errors(batch: TriggerBatch, failed: int, add: AddProblem) -> None:
         elif isinstance(errors[0].error, str) and not errors[0].error.endswith(
             collapsed_suffix(failed)
         ):
-            add(f"the collapsed {QUEUE_LIMIT} entry ends {collapsed_suffix(failed)!r}")
+            add(f"the collapsed {QUEUE_LIMIT} entry ends {shown(collapsed_suffix(failed))}")
     elif len(errors) != failed:
         add(
             f"one error entry per failed item: failedRunCount is {failed}, errors has {len(errors)}"

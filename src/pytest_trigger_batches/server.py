@@ -21,6 +21,7 @@ Two answers have no HTTP equivalent of their own:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 import selectors
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit
 from pytest_trigger_batches.api import ApiResponse, Disconnect, Request, TriggerApi, Unserved
 from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -62,6 +64,18 @@ class TriggerApiServer(TriggerApi):
       until `accept_key()` pins some).
     - `clock`: where the mock reads the time (default: the wall clock).
     - `verbose`: print one line per request to stderr (keys redacted). Quiet otherwise.
+    - `idle_timeout`: seconds a connection may stay silent (between requests, or in the
+      middle of one) before the server closes it (default 10).
+    - `max_body`: the largest request body the server reads, by `Content-Length` or
+      chunked (default 16 MiB); a larger one gets `413` and the connection is closed.
+      A chunked body (no `Content-Length`) reaches the routes as undeclared: routes
+      with a size limit answer it `413`, as the platform does. A malformed
+      `Content-Length` or chunk size gets `400`.
+    - `max_calls`: keep only the latest N recorded `calls` (None: all, the default;
+      the command-line server keeps 10,000).
+
+    Requests with a method the platform does not route (TRACE, PROPFIND, CONNECT, a
+    lower-case `get`) are recorded and fail the test like any unserved request (`501`).
     """
 
     def __init__(
@@ -72,10 +86,49 @@ class TriggerApiServer(TriggerApi):
         secret_key: str | None = None,
         clock: ClockFunction | None = None,
         verbose: bool = False,
+        idle_timeout: float = 10.0,
+        max_body: int = 16 << 20,
+        max_calls: int | None = None,
     ) -> None:
+        if not isinstance(host, str):
+            raise TypeError(
+                f"host must be an address string such as '127.0.0.1'; got {shown(host)}"
+            )
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be from 0 to 65535 (0: a free port); got {port!r}")
-        self._httpd = _HTTPServer((host, port), verbose=verbose)
+            raise ValueError(f"port must be from 0 to 65535 (0: a free port); got {shown(port)}")
+        if (
+            isinstance(idle_timeout, bool)
+            or not isinstance(idle_timeout, int | float)
+            or not 0 < idle_timeout <= 86_400
+        ):
+            raise ValueError(
+                f"idle_timeout must be a number of seconds > 0 (at most a day); "
+                f"got {shown(idle_timeout)}"
+            )
+        if (
+            isinstance(max_body, bool)
+            or not isinstance(max_body, int)
+            or not 0 <= max_body <= 1 << 34
+        ):
+            raise ValueError(
+                f"max_body must be a number of bytes from 0 to 2**34; got {shown(max_body)}"
+            )
+        if max_calls is not None and (
+            isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1
+        ):
+            raise ValueError(
+                f"max_calls must be a whole number >= 1 or None; got {shown(max_calls)}"
+            )
+        try:
+            self._httpd = _HTTPServer((host, port), verbose=verbose)
+        except socket.gaierror as problem:
+            raise ValueError(
+                f"host must be an address of this machine, such as 127.0.0.1 or 0.0.0.0; "
+                f"got {shown(host)} ({problem.strerror})"
+            ) from None
+        self._httpd.idle_timeout = float(idle_timeout)
+        self._httpd.max_body = max_body
+        self.max_calls = max_calls
         self.host = host
         self.port: int = self._httpd.server_address[1]
         url_host = _UNSPECIFIED.get(host, host)
@@ -145,6 +198,13 @@ class TriggerApiServer(TriggerApi):
         self._wake_send.close()
         self._wake_recv.close()
 
+    def trim_calls(self) -> None:
+        """Drop the oldest recorded calls beyond `max_calls` (if set)."""
+        limit = self.max_calls
+        if limit is not None and len(self.calls) > limit:
+            with self._lock:
+                del self.calls[: len(self.calls) - limit]
+
     def __enter__(self) -> TriggerApiServer:
         return self.start()
 
@@ -170,10 +230,23 @@ class TriggerApiServer(TriggerApi):
                 self._httpd.handle_request()
 
 
+class _BadBody(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+_STANDARD = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+_CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,15}")
+
+
 class _HTTPServer(ThreadingHTTPServer):
     """One thread per connection; every connection and thread is tracked for stop()."""
 
-    api: TriggerApi
+    api: TriggerApiServer
+    idle_timeout = 10.0
+    max_body = 16 << 20
     timeout = 0  # handle_request() never waits: _serve only calls it once readable
 
     def __init__(self, address: tuple[str, int], *, verbose: bool) -> None:
@@ -248,28 +321,34 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "pytest-trigger-batches"
     disable_nagle_algorithm = True
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # a silent connection is closed
+
     def version_string(self) -> str:
         return self.server_version
 
-    def do_GET(self) -> None:
-        self._answer()
-
-    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD>: every method reaches the pipeline, which
+        # serves none but the platform's (TRACE, PROPFIND, a lower-case get: unserved).
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
 
     def _answer(self) -> None:
-        body = self._read_body()
-        if body is None:
-            self.close_connection = True
-            body = b""
+        try:
+            body, declared = self._read_body()
+        except _BadBody as bad:
+            self._refuse(bad.status, bad.message)
+            return
         api = self.server.api
         request = Request.make(
-            self.command,
-            self._url(),
-            self.headers.items(),
-            body,
-            length_declared=not body or "content-length" in self.headers,
+            self.command, self._url(), self.headers.items(), body, length_declared=declared
         )
+        if self.command not in _STANDARD:  # kept as sent: `get` is not GET
+            request = dataclasses.replace(request, method=self.command)
         answer = api.handle(request)
+        api.trim_calls()
         if isinstance(answer, Unserved):
             api.record_unserved(request)
             problem = json.dumps({"error": api.explain_unserved(request)}).encode()
@@ -301,37 +380,59 @@ class _Handler(BaseHTTPRequestHandler):
         origin = f"http://{host}" if _HOST_HEADER_RE.fullmatch(host) else self.server.api.base_url
         return origin + (target if target.startswith("/") else "/" + target)
 
-    def _read_body(self) -> bytes | None:
-        """The request body (chunked or by length); None if it cannot be delimited."""
-        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer a request that cannot be read, as Node's HTTP parser does, and close."""
+        self.close_connection = True
+        body = json.dumps({"error": message}).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json; charset=utf-8")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _read_body(self) -> tuple[bytes, bool]:
+        """The request body and whether its length was declared; `_BadBody` if unreadable."""
+        cap = self.server.max_body
+        encoding = self.headers.get("transfer-encoding")
+        if encoding is not None:
+            if encoding.strip().lower() != "chunked":
+                raise _BadBody(400, f"Transfer-Encoding {encoding[:40]!r} is not supported")
             chunks: list[bytes] = []
+            total = 0
             while True:
                 size_line = self.rfile.readline(_MAX_LINE)
-                try:
-                    size = int(size_line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    return None
+                size_text = size_line.split(b";", 1)[0].strip()
+                if not _CHUNK_SIZE_RE.fullmatch(size_text):
+                    raise _BadBody(400, "Bad chunk size")
+                size = int(size_text, 16)
                 if size == 0:
                     while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.read(2)
+                    return b"".join(chunks), False
+                total += size
+                if total > cap:
+                    raise _BadBody(413, "Request body too large")
+                chunk = self.rfile.read(size)
+                if len(chunk) != size or self.rfile.read(2) not in (b"\r\n",):
+                    raise _BadBody(400, "Bad chunk")
+                chunks.append(chunk)
         length = self.headers.get("content-length")
         if length is None:
-            return b""
-        try:
-            remaining = int(length)
-        except ValueError:
-            return None
-        chunks = []
+            return b"", True
+        if not re.fullmatch(r"[0-9]{1,15}", length.strip()):
+            raise _BadBody(400, "Bad Content-Length")
+        remaining = int(length)
+        if remaining > cap:
+            raise _BadBody(413, "Request body too large")
+        parts = []
         while remaining > 0:
             chunk = self.rfile.read(min(remaining, 1 << 16))
             if not chunk:
-                return None
-            chunks.append(chunk)
+                raise _BadBody(400, "Body shorter than its Content-Length")
+            parts.append(chunk)
             remaining -= len(chunk)
-        return b"".join(chunks)
+        return b"".join(parts), True
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.address_string()} - {format % args}")

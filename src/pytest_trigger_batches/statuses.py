@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from pytest_trigger_batches.shown import shown
+
 __all__ = ["BatchStatus"]
 
 
@@ -32,7 +34,8 @@ class BatchStatus(enum.StrEnum):
                 pass
         hint = ""
         if isinstance(value, str) and value.upper() in cls.__members__:
-            hint = f" (statuses are upper case: {value.upper()!r})"
+            hint = f" (statuses are upper case: {shown(value.upper())})"
         raise ValueError(
-            f"{parameter} must be one of {', '.join(s.value for s in cls)}; got {value!r}{hint}"
+            f"{parameter} must be one of {', '.join(s.value for s in cls)}; "
+            f"got {shown(value)}{hint}"
         )
