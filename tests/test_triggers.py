@@ -565,3 +565,156 @@ def test_assert_triggered_lists_what_was_sent(wire: Wire) -> None:
     assert '[0]: {"n": 1}' in str(caught.value)
     with pytest.raises(AssertionError, match=r"expected nothing to be triggered, 2 item\(s\) were"):
         wire.api.assert_nothing_triggered()
+
+
+# -- found in review: each a rule the mock must keep -----------------------------------
+
+
+def test_an_empty_batch_key_is_no_key(wire: Wire) -> None:
+    batch_id = create(wire, 1, idempotencyKey="").json()["id"]
+    assert "idempotencyKey" not in wire.get_batch(batch_id).json()
+
+
+def test_an_item_key_repeated_within_one_batch_never_repeats_a_run(wire: Wire) -> None:
+    same = {"task": "t", "options": {"idempotencyKey": "k"}}
+    batch_id = post(wire, "/api/v2/tasks/batch", {"items": [same, same]}).json()["id"]
+    runs = wire.get_batch(batch_id).json()["runs"]
+    assert len(set(runs)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("idempotency-key", "k" * 2049),
+        ("idempotency-key-ttl", "1.5h"),
+        ("idempotency-key-ttl", "1y"),
+    ],
+)
+def test_bad_idempotency_headers_are_a_headers_error(wire: Wire, name: str, value: str) -> None:
+    answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers={name: value})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Headers Error"
+    assert answer.json()["details"][0]["path"] == [name]
+
+
+def test_the_batch_limiter_refuses_once_drained(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    assert create(wire, 1000).status_code == 202
+    assert create(wire, 200).status_code == 202
+    assert create(wire, 1).status_code == 429  # nothing left, however small the batch
+
+
+def test_a_token_must_be_granted_every_task_of_a_streaming_batch(wire: Wire) -> None:
+    token = wire.api.public_token(scopes=["batchTrigger:tasks:a"])
+    assert create(wire, 1, taskIdentifiers=["a"], key=token).status_code == 202
+    assert create(wire, 2, taskIdentifiers=["a", "b"], key=token).status_code == 403
+
+
+def test_a_lost_answer_fault_waits_for_a_request_that_succeeds(wire: Wire) -> None:
+    wire.api.fail_next("timeout", route="POST /api/v3/batches", when="after")
+    assert create(wire, 0).status_code == 400  # refused: nothing was made, nothing lost
+    with pytest.raises((httpx.ReadTimeout, httpx.RemoteProtocolError)):
+        create(wire, 1)
+
+
+def test_the_items_route_is_rate_limited_before_its_content_type_is_checked(wire: Wire) -> None:
+    answer = wire.send(
+        "POST",
+        "/api/v3/batches/batch_x/items",
+        content=b"{}",
+        headers={"content-type": "application/json"},
+        key=None,
+    )
+    assert answer.status_code == 401  # the limiter's: no Authorization header
+
+
+def test_items_stop_at_the_first_bad_line_and_keep_the_ones_before(wire: Wire) -> None:
+    batch_id = create(wire, 3).json()["id"]
+    body = ndjson(items(1)) + b"\n{oops\n" + ndjson(items(1, start=1))
+    answer = wire.send("POST", f"/api/v3/batches/{batch_id}/items", content=body, headers=NDJSON)
+    assert answer.status_code == 400
+    assert [item.index for item in wire.api.triggered] == [0]
+    resent = stream(wire, batch_id, items(3))
+    assert (resent.json()["itemsAccepted"], resent.json()["itemsDeduplicated"]) == (2, 1)
+
+
+def test_a_sealed_batch_leaves_a_resent_upload_unread(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    stream(wire, batch_id, items(1))
+    garbage = wire.send("POST", f"/api/v3/batches/{batch_id}/items", content=b"{", headers=NDJSON)
+    assert (garbage.status_code, garbage.json()["sealed"]) == (200, True)
+    unknown = wire.send(
+        "POST",
+        "/api/v3/batches/batch_cmx0ugyuv00004a7d2bda9ln4/items",
+        content=b"{",
+        headers=NDJSON,
+    )
+    assert unknown.status_code == 422  # looked up before it is read
+
+
+def test_a_single_triggers_idempotency_key_ttl_is_honoured(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    headers = {"idempotency-key": "once", "idempotency-key-ttl": "1s"}
+    first = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers).json()
+    now[0] += 2
+    later = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers).json()
+    assert later == {"id": later["id"], "isCached": False}
+    assert later["id"] != first["id"]
+
+
+def test_odd_tokens_are_401_never_a_crash(wire: Wire) -> None:
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    deep = (
+        part('{"alg":"HS256"}')
+        + "."
+        + part('{"pub":true,"x":' + "[" * 1500 + "]" * 1500 + "}")
+        + ".x"
+    )
+    nan = part('{"alg":"HS256"}') + "." + part('{"pub":true,"sub":"c","exp":NaN}') + ".x"
+    for token in (deep, nan):
+        answer = wire.get_batch("batch_cmx0ugyuv00004a7d2bda9ln4", key=token)
+        assert answer.status_code == 401, token[:40]
+
+
+def test_keys_in_encoded_paths_and_escaped_bodies_are_redacted_in_records(wire: Wire) -> None:
+    key = "tr_prod_" + "Q7" * 12
+    wire.send("GET", "/api/v1/batches/" + key.replace("_", "%5F"))
+    escaped = json.dumps({"note": "\\u0074r" + key[2:]}).replace("\\\\", "\\").encode()
+    wire.send("POST", "/api/v1/tasks/t/trigger", content=escaped)
+    text = repr(wire.api.calls)
+    assert key not in text
+    assert key[8:20] not in text
+
+
+def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(
+    wire: Wire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_trigger_batches.handlers import triggers
+
+    def broken(context: object, store: object) -> None:
+        raise RuntimeError("a bug")
+
+    route = next(
+        r
+        for r in wire.api._pipeline.table.routes
+        if r.name == "POST /api/v1/tasks/{taskId}/trigger"
+    )
+    monkeypatch.setattr(route, "handler", broken, raising=False) if False else object.__setattr__(
+        route, "handler", broken
+    )
+    try:
+        answer = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1})
+    finally:
+        object.__setattr__(route, "handler", triggers.trigger_task)
+    assert (answer.status_code, answer.json()) == (500, {"error": "Internal Server Error"})
+    assert wire.api.leftovers()[2] == ["POST /api/v1/tasks/{taskId}/trigger: RuntimeError: a bug"]
+
+
+def test_durations_are_ascii_digits_and_a_unit() -> None:
+    from pytest_trigger_batches.store import duration_ms
+
+    assert duration_ms("90s", default=0) == 90_000
+    assert duration_ms("\u00b2d", default=-1) == -1  # a superscript digit is no digit here

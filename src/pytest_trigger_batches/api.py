@@ -619,6 +619,14 @@ class TriggerApi:
                 self.calls.append(record(request, outcome.path, outcome))
             return outcome.answer
 
+    def leftovers(self) -> tuple[list[RecordedCall], list[str], list[str]]:
+        """What a test must not end with: unserved calls, unused faults, the mock's crashes."""
+        with self._lock:
+            unexpected = [call for call in self.calls if call.outcome == "unexpected"]
+            unused = [fault.describe() for fault in self._pipeline.faults.unused()]
+            crashes = [redact(crash) for crash in self._pipeline.crashes]
+        return unexpected, unused, crashes
+
     def record_unserved(self, request: Request, *, status_code: int | None = None) -> None:
         """Record a request the mock does not serve; `status_code` if a test's route answered."""
         with self._lock:
@@ -823,9 +831,7 @@ def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> Trigg
                 f"(TriggerBatch.from_payload(body) reads the spec's documented shape)"
             )
         try:
-            return TriggerBatch.from_payload(
-                value, **({} if check_ids else {"check_ids": False})
-            )  # TEMP
+            return TriggerBatch.from_payload(value, check_ids=check_ids)
         except (ValueError, TypeError) as problem:
             raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
     raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")

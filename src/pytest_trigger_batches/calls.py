@@ -101,13 +101,9 @@ def record(
             kind = answer.kind
     return RecordedCall(
         method=request.method,
-        url=redact(request.url) if "tr_" in request.url else request.url,
-        path=redact(path) if "tr_" in path else path,
-        headers={
-            # Only the credentials and values holding "tr_" need work: most headers are copied.
-            name: shown_header(name, value) if name == "authorization" or "tr_" in value else value
-            for name, value in request.headers.items()
-        },
+        url=redact(request.url),
+        path=redact(path),
+        headers={name: shown_header(name, value) for name, value in request.headers.items()},
         status_code=status_code,
         outcome=kind,
         route=route,
@@ -122,15 +118,13 @@ def _parsed(body: bytes, *, ndjson: bool) -> object:
     if not body or len(body) > _MAX_RECORDED_BODY:
         return None
     try:
-        text = redact(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None
-    if not ndjson:
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-    try:
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    except (ValueError, RecursionError):
+        text = body.decode("utf-8")
+        parsed = (
+            [json.loads(line) for line in text.splitlines() if line.strip()]
+            if ndjson
+            else json.loads(text)
+        )
+        # Redacted once parsed: an escaped key ("\u0074r_...") is plain text only now.
+        return json.loads(redact(json.dumps(parsed)))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None

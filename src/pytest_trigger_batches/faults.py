@@ -114,10 +114,10 @@ class FaultQueue:
         """Queue `fault` after the others."""
         self._faults.append(fault)
 
-    def take(self, route: str, params: Mapping[str, str]) -> Fault | None:
-        """The fault a request to `route` meets, counted as used; None when there is none."""
+    def take(self, route: str, params: Mapping[str, str], *, when: str = "before") -> Fault | None:
+        """The fault a request to `route` meets (`when` the handler), counted as used."""
         for fault in self._faults:
-            if fault.applies(route, params):
+            if fault.when == when and fault.applies(route, params):
                 fault.times -= 1
                 if fault.times == 0:
                     self._faults.remove(fault)

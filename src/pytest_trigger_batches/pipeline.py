@@ -80,8 +80,8 @@ class Request:
 
     method: str
     url: str
-    headers: Mapping[str, str]
-    body: bytes = b""
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes = field(default=b"", repr=False)
     length_declared: bool = True
 
     @classmethod
@@ -153,12 +153,12 @@ class Context:
     route: Route
     params: dict[str, str]
     query_string: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)
     body: bytes
     environment: str
     token: tokens.PublicToken | None
     now_ms: int
-    signing_key: str = ""
+    signing_key: str = field(default="", repr=False)
     environment_id: str = ""
 
     @property
@@ -239,6 +239,8 @@ class Pipeline:
         self.user_routes: list[UserRoute] = []
         self._buckets: dict[str, TokenBucket] = {}
         self._windows: dict[str, FixedWindow] = {}
+        self.crashes: list[str] = []
+        """Requests the mock itself failed on (answered 500); the fixtures fail the test."""
 
     def resize(self, limits: Limits) -> None:
         """New bucket sizes for every bucket, starting full."""
@@ -262,6 +264,10 @@ class Pipeline:
             outcome.answer = self._answer(request, path, bare, parts.query, route, params, user)
         except PlatformError as error:
             outcome.answer = _render_error(error, route, request, {})
+        except Exception as error:  # a bug of the mock's: answered as the platform would, kept
+            self.crashes.append(f"{route.name}: {type(error).__name__}: {error}"[:500])
+            crash = PlatformError.message(500, "Internal Server Error")
+            outcome.answer = _render_error(crash, route, request, {})
         return outcome
 
     def _find(
@@ -311,11 +317,6 @@ class Pipeline:
         # 3. CORS preflight: the limiter lets OPTIONS through
         if method == "OPTIONS":
             return ApiResponse(200, _preflight_headers(headers), b"{}")
-        if route.content_types:  # the items route checks its content type before auth
-            content_type = headers.get("content-type", "")
-            if not any(wanted in content_type for wanted in route.content_types):
-                allowed = " or ".join(route.content_types)
-                raise PlatformError.message(415, f"Content-Type must be {allowed}")
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
         if not authorization:
@@ -332,6 +333,11 @@ class Pipeline:
         environment = None if claims is not None else self.store.keys.environment_of(raw)
         limit_headers = self._take(authorization, environment, claims, now_ms)
         try:
+            if route.content_types:  # the items route checks its content type before auth
+                content_type = headers.get("content-type", "")
+                if not any(wanted in content_type for wanted in route.content_types):
+                    allowed = " or ".join(route.content_types)
+                    raise PlatformError.message(415, f"Content-Type must be {allowed}")
             # 5. auth
             token = None
             if claims is not None:
@@ -350,8 +356,10 @@ class Pipeline:
             ):
                 raise PlatformError.message(413, "Request body too large")
             # 6. faults (a HEAD shows no body, so it meets none)
-            fault = self.faults.take(route.name, params) if method != "HEAD" else None
-            if fault is not None and fault.when == "before":
+            fault = (
+                self.faults.take(route.name, params, when="before") if method != "HEAD" else None
+            )
+            if fault is not None:
                 return self._fault(fault, route, request, limit_headers, now_ms)
             # 7. the handler
             if user is not None:
@@ -373,8 +381,10 @@ class Pipeline:
                     keys.environment_id(environment),
                 )
                 reply = route.handler(context, self.store)
-            if fault is not None:  # when="after": handled, and the answer is lost
-                return self._fault(fault, route, request, limit_headers, now_ms)
+            # when="after" (a POST handled, then its answer lost): only once it succeeded
+            lost = self.faults.take(route.name, params, when="after") if method == "POST" else None
+            if lost is not None:
+                return self._fault(lost, route, request, limit_headers, now_ms)
         except PlatformError as error:
             return _render_error(error, route, request, limit_headers)
         # 8. render

@@ -414,9 +414,13 @@ def _fail_on_unexpected(
     # where the code under test swallowed that, without piling onto a failed test.
     if request.node.stash.get(CALL_FAILED_KEY, False):
         return
-    with api._lock:
-        unexpected = [call for call in api.calls if call.outcome == "unexpected"]
-        unused = [fault.describe() for fault in api._pipeline.faults.unused()]
+    unexpected, unused, crashes = api.leftovers()
+    if crashes:
+        pytest.fail(
+            f"{name} failed on {len(crashes)} request(s) and answered 500 (a bug of the "
+            f"mock's; please report it):\n" + "\n".join(f"  {c}" for c in crashes),
+            pytrace=False,
+        )
     if unexpected:
         listing = "\n".join(f"  {call}" for call in unexpected)
         pytest.fail(

@@ -43,14 +43,14 @@ class TokenBucket:
         """When the next refill happens, in unix milliseconds."""
         return self.refilled_at_ms + self.limits.interval_ms
 
-    def take(self, now_ms: int) -> tuple[bool, int]:
-        """Spend a token if there is one: (allowed, remaining). Remaining is -1 on refusal."""
+    def take(self, now_ms: int, cost: int = 1) -> tuple[bool, int]:
+        """Spend `cost` tokens if there are: (allowed, remaining); remaining -1 on refusal."""
         periods = (now_ms - self.refilled_at_ms) // self.limits.interval_ms
         if periods > 0:
             self.tokens = min(self.limits.limit, self.tokens + periods * self.limits.refill)
             self.refilled_at_ms += periods * self.limits.interval_ms
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= cost:
+            self.tokens -= cost
             return True, self.tokens
         return False, -1
 

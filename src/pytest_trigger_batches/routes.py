@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -126,8 +126,3 @@ def _shape(path: str) -> str:
     # Ids vary: compare `/api/v1/batches/batch_x` with `/api/v1/batches/{batchId}` by
     # their fixed segments.
     return "/".join("{}" if "{" in part or "_" in part else part for part in path.split("/"))
-
-
-def params_text(params: Mapping[str, str]) -> str:
-    """`batchId=batch_...`, for messages."""
-    return ", ".join(f"{name}={value}" for name, value in params.items())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,6 +83,7 @@ class KeyRing:
         self.default_key = default_key
         self.pinned: dict[str, str] = {}
         self._seen: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
 
     @property
     def secret_key(self) -> str:
@@ -99,8 +101,9 @@ class KeyRing:
         match = SECRET_KEY_RE.fullmatch(key)
         if match is None:
             return None
-        if len(self._seen) < 64:  # the keys that may have signed a public token
-            self._seen[key] = match.group(1)
+        if len(self._seen) >= 512:  # the keys that may have signed a public token: recent ones
+            del self._seen[next(iter(self._seen))]
+        self._seen[key] = match.group(1)
         return match.group(1)
 
     def environments(self) -> list[str]:
@@ -119,6 +122,12 @@ class KeyRing:
 
     def environment_id(self, environment: str) -> str:
         """The id of `environment`, as the `sub` claim of its public tokens names it."""
+        known = self._ids.get(environment)
+        if known is None:
+            known = self._ids[environment] = self._make_environment_id(environment)
+        return known
+
+    def _make_environment_id(self, environment: str) -> str:
         digest = hashlib.blake2b(
             f"{environment}:{self.default_key}".encode(), digest_size=16, person=b"environment"
         ).digest()
@@ -207,13 +216,19 @@ class Store:
         now_ms: int,
         prefailed: bool = False,
         batch_id: str | None = None,
+        taken: Collection[str] = (),
     ) -> Run | str:
-        """A new run for `item`, or the id of the unexpired run its idempotency key made."""
+        """A new run for `item`, or the id of the unexpired run its idempotency key made.
+
+        `taken`: run ids the batch lists already; a key repeated within one batch gets a
+        run of its own, so that `runs` never repeats an id.
+        """
         key = item.options.get("idempotencyKey")
         if isinstance(key, str) and key:
             earlier = self.run_keys.get((environment, item.task, key))
             expires = None if earlier is None else earlier.idempotency_expires_ms
-            if earlier is not None and (expires is None or now_ms < expires):
+            fresh = earlier is not None and (expires is None or now_ms < expires)
+            if earlier is not None and fresh and earlier.id not in taken:
                 return earlier.id
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
@@ -249,17 +264,13 @@ class Store:
         return "created"
 
 
+_DURATION_RE = re.compile(r"[0-9]{1,12}[smhdw]")
 _UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 
 
 def duration_ms(value: object, *, default: int) -> int:
     """`"30d"`, `"1h"` ... as milliseconds; `default` when absent or not such a string."""
-    if (
-        isinstance(value, str)
-        and len(value) > 1
-        and value[:-1].isdigit()
-        and value[-1] in _UNITS_MS
-    ):
+    if isinstance(value, str) and _DURATION_RE.fullmatch(value):
         return int(value[:-1]) * _UNITS_MS[value[-1]]
     return default
 

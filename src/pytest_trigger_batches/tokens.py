@@ -68,14 +68,18 @@ def _signature(secret_key: str, signing_input: str) -> bytes:
     return hmac.new(secret_key.encode(), signing_input.encode("ascii"), hashlib.sha256).digest()
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: JavaScript's JSON has none
+
+
 def read_claims(token: str) -> dict[str, Any] | None:
     """The claims of a token that claims to be public (`pub: true`), unverified; else None."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
-        claims = json.loads(_unb64(parts[1]))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        claims = json.loads(_unb64(parts[1]), parse_constant=_no_constant)
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
     return claims if isinstance(claims, dict) and claims.get("pub") is True else None
 
@@ -84,9 +88,9 @@ def verify(token: str, keys: Iterable[str], *, now_s: float) -> PublicToken | No
     """The token if one of `keys` signed it and it is current, for the right audience."""
     header_part, payload_part, signature_part = token.split(".")
     try:
-        header = json.loads(_unb64(header_part))
+        header = json.loads(_unb64(header_part), parse_constant=_no_constant)
         signature = _unb64(signature_part)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         return None
     claims = read_claims(token)
     if not isinstance(header, dict) or header.get("alg") != "HS256" or claims is None:

@@ -8,7 +8,8 @@ that what the app triggers is what it later retrieves. docs/platform.md §5 and 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.store import Store
     from pytest_trigger_batches.triggered import BatchKind
 
+_TTL_RE = re.compile(r"[0-9]+[smhdw]")
 STREAMING_MAX_ITEMS = 1000
 ONE_SHOT_MAX_ITEMS = 500
 TASK_BATCH_MAX_ITEMS = 100
@@ -48,12 +50,12 @@ def create_batch(context: Context, store: Store) -> Reply:
         not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
     ):
         problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048)
+    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048) or None
     problems.string(shaped, "parentRunId", "", required=False)
     problems.raise_any()
     assert run_count is not None
     if isinstance(tasks, list):
-        context.authorize_any(_BATCH_ACTIONS, [("tasks", t) for t in tasks])
+        context.authorize_any(_BATCH_ACTIONS, [("tasks", t) for t in tasks], every=True)
     else:
         context.authorize_any(_BATCH_ACTIONS, [("batch", None), ("tasks", None)])
     if run_count > STREAMING_MAX_ITEMS:
@@ -110,10 +112,8 @@ def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
         bucket = store.batch_buckets[context.environment] = TokenBucket.full(
             store.batch_limits, context.now_ms
         )
-    bucket.take(context.now_ms)  # refill to now
-    bucket.tokens += 1  # take() spent one; the batch costs runCount
-    if bucket.tokens >= cost:
-        bucket.tokens -= cost
+    allowed, _ = bucket.take(context.now_ms, cost)  # each batch costs its runCount
+    if allowed:
         return
     reset_s = -(-bucket.reset_ms // 1000)
     reset = datetime.fromtimestamp(bucket.reset_ms / 1000, tz=UTC)
@@ -134,9 +134,12 @@ def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
 
 
 def stream_items(context: Context, store: Store) -> Reply:
-    """Phase 2: NDJSON items, deduplicated by index; sealed once all have arrived."""
+    """Phase 2: NDJSON items, deduplicated by index; sealed once all have arrived.
+
+    Items are taken line by line, as the platform streams them: a bad line stops the
+    upload, and the items before it stay accepted (the client resends; they dedupe).
+    """
     batch_id = context.params["batchId"]
-    lines = _ndjson(context.body)
     handle = store.batch(batch_id, context.environment)
     if not isinstance(handle, TriggeredBatch) or handle.kind != "streaming":
         raise PlatformError.message(422, f"Batch {batch_id} not found")
@@ -148,21 +151,23 @@ def stream_items(context: Context, store: Store) -> Reply:
         done = {"id": handle.id, "itemsAccepted": 0, "itemsDeduplicated": 0, "sealed": True}
         return Reply(200, json_bytes({**done, "runCount": handle.run_count}))
     accepted = deduplicated = 0
-    for position, (size, raw) in enumerate(lines):
-        item = _streamed_item(raw, position, size, handle.run_count)
-        if context.token is not None:
-            try:
-                context.authorize_any(_BATCH_ACTIONS, [("tasks", item.task)])
-            except PlatformError:
-                raise PlatformError.message(403, "Unauthorized") from None
-        if item.index in handle.items:
-            deduplicated += 1
-            continue
-        handle.items[item.index] = item
-        store.triggered_items.append((context.route.name, item, handle.id))
-        accepted += 1
+    try:
+        for position, (size, raw) in enumerate(_ndjson(context.body)):
+            item = _streamed_item(raw, position, size, handle.run_count)
+            if context.token is not None:
+                try:
+                    context.authorize_any(_BATCH_ACTIONS, [("tasks", item.task)])
+                except PlatformError:
+                    raise PlatformError.message(403, "Unauthorized") from None
+            if item.index in handle.items:
+                deduplicated += 1
+                continue
+            handle.items[item.index] = item
+            store.triggered_items.append((context.route.name, item, handle.id))
+            accepted += 1
+    finally:
+        handle.touch(context.now_ms)
     now = context.now_ms
-    handle.touch(now)
     answer: dict[str, Any] = {
         "id": handle.id,
         "itemsAccepted": accepted,
@@ -188,17 +193,16 @@ def items_get(context: Context, store: Store) -> Reply:
     raise PlatformError.message(405, "Method not allowed. Use POST to stream batch items.")
 
 
-def _ndjson(body: bytes) -> list[tuple[int, object]]:
-    parsed: list[tuple[int, object]] = []
+def _ndjson(body: bytes) -> Iterator[tuple[int, object]]:
+    """(size, parsed) a line, lazily: a bad line fails when it is reached."""
     for number, line in enumerate(body.split(b"\n"), start=1):
         if not line.strip():
             continue
         try:
-            parsed.append((len(line), json.loads(line)))
+            yield len(line), json.loads(line)
         except (ValueError, RecursionError) as problem:
             reason = str(problem).split(":")[0] if isinstance(problem, ValueError) else "too deep"
             raise PlatformError.message(400, f"Invalid JSON at line {number}: {reason}") from None
-    return parsed
 
 
 def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Item:
@@ -256,6 +260,7 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
             now_ms=now_ms,
             prefailed=prefailed,
             batch_id=batch.id,
+            taken=batch.runs,
         ),
         lambda item: store.outcome(item.task, item.index),
     )
@@ -299,7 +304,7 @@ def batch_v1(context: Context, store: Store) -> Reply:
         ONE_SHOT_MAX_ITEMS,
         "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
     )
-    key = context.headers.get("idempotency-key") or None
+    key = _header_key(context)
     now = context.now_ms
     if key:
         earlier = store.batch_keys.get((context.environment, "v1", key))
@@ -332,7 +337,7 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
         raise PlatformError.message(413, "Request body too large")
     if "queue_limit" in outcomes:
         raise PlatformError.message(400, queue_limit_message(task))
-    key = context.headers.get("idempotency-key") or None
+    key = _header_key(context)
     if key:
         earlier = store.batch_keys.get((context.environment, f"v1-task:{task}", key))
         if earlier is not None:
@@ -356,7 +361,21 @@ def _one_shot_items(
     if "items" not in shaped:
         problems.add("Required", "items")
     elif not isinstance(raw_items, list):
-        problems.add(f"Expected array, received {type(raw_items).__name__}", "items")
+        problems.add(
+            "Expected array, received "
+            + (
+                "null"
+                if raw_items is None
+                else "object"
+                if isinstance(raw_items, dict)
+                else type(raw_items)
+                .__name__.replace("str", "string")
+                .replace("int", "number")
+                .replace("float", "number")
+                .replace("bool", "boolean")
+            ),
+            "items",
+        )
     problems.raise_any()
     assert isinstance(raw_items, list)
     items: list[Item] = []
@@ -411,6 +430,7 @@ def _one_shot(
             now_ms=context.now_ms,
             prefailed=outcome in ("trigger_failure", "unknown_task"),
             batch_id=batch.id,
+            taken=[m.id if isinstance(m, Run) else m for m in made],
         )
         if isinstance(run, str):
             reused.add(run)
@@ -471,9 +491,12 @@ def trigger_task(context: Context, store: Store) -> Reply:
             scopes = [f"read:runs:{cached.id}", f"write:inputStreams:{cached.id}"]
             answer = {"id": cached.id, "isCached": False}
             return Reply(200, json_bytes(answer), context.jwt_headers(scopes))
-    header_key = context.headers.get("idempotency-key")
+    header_key = _header_key(context)
     if header_key and "idempotencyKey" not in options:
         options = {**options, "idempotencyKey": header_key}
+        ttl = context.headers.get("idempotency-key-ttl")
+        if ttl and "idempotencyKeyTTL" not in options:
+            options = {**options, "idempotencyKeyTTL": ttl}
     outcome = store.outcome(task, None)
     if outcome == "unknown_task":
         raise PlatformError.message(404, "Task not found")
@@ -492,6 +515,34 @@ def trigger_task(context: Context, store: Store) -> Reply:
         _remember(store, context, "trigger", (task,), request_key, run.id)
     scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
     return Reply(200, json_bytes({"id": run.id, "isCached": False}), context.jwt_headers(scopes))
+
+
+def _header_key(context: Context) -> str | None:
+    """The `idempotency-key` header, checked as the platform's header schema does."""
+    key = context.headers.get("idempotency-key") or None
+    if key is not None and len(key) > 2048:
+        raise PlatformError(
+            400,
+            {
+                "error": "Headers Error",
+                "details": [
+                    {
+                        "path": ["idempotency-key"],
+                        "message": "String must contain at most 2048 character(s)",
+                    }
+                ],
+            },
+        )
+    ttl = context.headers.get("idempotency-key-ttl")
+    if ttl is not None and not _TTL_RE.fullmatch(ttl):
+        raise PlatformError(
+            400,
+            {
+                "error": "Headers Error",
+                "details": [{"path": ["idempotency-key-ttl"], "message": "Invalid"}],
+            },
+        )
+    return key
 
 
 def _new_batch(
