@@ -88,7 +88,7 @@ def test_a_failed_run_has_an_error_and_no_output(
     ],
 )
 def test_the_status_names_follow_x_trigger_api_version(stored: str, old: str, current: str) -> None:
-    from pytest_trigger_batches.handlers.runs import flags, shown_status
+    from pytest_trigger_batches.payloads import flags, shown_status
 
     assert shown_status(stored, None) == old
     assert shown_status(stored, "2024-01-01") == old  # only the exact 2025-07-16 is current
@@ -237,3 +237,67 @@ def test_a_reused_run_is_not_listed_under_the_new_batch(wire: Wire) -> None:
     )
     listed = wire.send("GET", f"/api/v1/runs?filter[batch]={batch_id}").json()["data"]
     assert [r["id"] for r in listed] == [runs[1]]
+
+
+# -- runs the factory builds -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "QUEUED",
+        "DELAYED",
+        "EXECUTING",
+        "COMPLETED",
+        "FAILED",
+        "CRASHED",
+        "SYSTEM_FAILURE",
+        "TIMED_OUT",
+        "CANCELED",
+        "EXPIRED",
+    ],
+)
+def test_the_factory_builds_a_run_for_every_status(status: str) -> None:
+    from pytest_trigger_batches import BatchFactory
+
+    run = BatchFactory(seed=11).run(status, task_identifier="send-email")
+    body = run.to_payload()
+    assert body["status"] == status
+    assert ("output" in body) == (status == "COMPLETED")
+    assert ("error" in body) == (status in ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT"))
+    assert ("finishedAt" in body) == (status not in ("QUEUED", "DELAYED", "EXECUTING"))
+    assert BatchFactory(seed=11).run(status, task_identifier="send-email") == run  # the seed
+
+
+def test_an_impossible_run_is_refused_naming_the_rule() -> None:
+    from pytest_trigger_batches import BatchFactory
+
+    run = BatchFactory(seed=1).run("COMPLETED")
+    with pytest.raises(ValueError, match="output is shown only for a COMPLETED run"):
+        type(run)(
+            **{
+                **{f: getattr(run, f) for f in run.__dataclass_fields__},
+                "status": "FAILED",
+                "error": {"message": "x"},
+            }
+        )
+    with pytest.raises(ValueError, match="status must be one of QUEUED, DELAYED"):
+        BatchFactory(seed=1).run("DONE")
+
+
+def test_a_registered_batch_is_served_with_its_runs(wire: Wire) -> None:
+    from pytest_trigger_batches import BatchFactory
+
+    factory = BatchFactory(seed=5)
+    batch = factory("COMPLETED", run_count=3, created_at="2026-01-05T10:00:00Z")
+    runs = factory.runs_of(batch, task_identifier="send-email")
+    wire.api.add_batch(batch, runs=runs)
+    body = get_run(wire, batch.runs[0]).json()
+    assert body == runs[0].to_payload()  # as built, and it does not move
+    assert get_run(wire, batch.runs[0]).json()["status"] == "COMPLETED"
+    listed = wire.send("GET", f"/api/v1/runs?filter[batch]={batch.id}").json()["data"]
+    assert sorted(r["id"] for r in listed) == sorted(batch.runs)  # months back, still listed
+    with pytest.raises(
+        ValueError, match=r"runs\[0\] must be a TriggerRun of a run the batch lists"
+    ):
+        wire.api.add_batch(factory("COMPLETED"), runs=runs)

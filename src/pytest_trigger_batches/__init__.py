@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.faults import FaultKind
     from pytest_trigger_batches.mock import MockTriggerApi
-    from pytest_trigger_batches.model import BatchError, TriggerBatch
+    from pytest_trigger_batches.model import BatchError, TriggerBatch, TriggerRun
     from pytest_trigger_batches.server import TriggerApiServer
     from pytest_trigger_batches.statuses import BatchStatus
     from pytest_trigger_batches.store import BatchHandle
@@ -35,6 +35,7 @@ __all__ = [
     "TriggerApi",
     "TriggerApiServer",
     "TriggerBatch",
+    "TriggerRun",
     "UnexpectedTriggerRequest",
     "__version__",
     "assert_batch_errors",
@@ -52,6 +53,7 @@ _HOMES = {
     "TriggerApi": "api",
     "TriggerApiServer": "server",
     "TriggerBatch": "model",
+    "TriggerRun": "model",
     "UnexpectedTriggerRequest": "api",
     "assert_batch_errors": "assertions",
     "assert_run_counts": "assertions",

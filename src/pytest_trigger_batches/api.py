@@ -20,10 +20,10 @@ from pytest_trigger_batches.calls import RecordedCall, TriggeredItem, record
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.handlers import triggers
-from pytest_trigger_batches.handlers.runs import run_body
 from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
 from pytest_trigger_batches.ids import secret_key as make_secret_key
-from pytest_trigger_batches.model import TriggerBatch, server_shape_problem
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
+from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.pipeline import (
     ApiResponse,
     Disconnect,
@@ -134,6 +134,7 @@ class TriggerApi:
         environment: str | None = None,
         progress_after: int | None = None,
         check_ids: bool = True,
+        runs: Sequence[TriggerRun] = (),
     ) -> BatchHandle:
         """Serve a batch; registering the same id again replaces it.
 
@@ -145,6 +146,8 @@ class TriggerApi:
           other environments get 404. None: visible to every key.
         - `check_ids`: False accepts payload dicts with readable ids (`batch_abc`): the
           ids are not checked against the platform's formats; every other rule is.
+        - `runs`: `TriggerRun`s of the runs the batch lists (`trigger_batch_factory.runs_of`),
+          served by the run endpoints; listed by `GET /api/v1/runs` whatever their date.
         """
         if not isinstance(check_ids, bool):
             raise TypeError(f"check_ids must be True or False; got {check_ids!r:.100}")
@@ -183,7 +186,19 @@ class TriggerApi:
                     f"accept_key(key, environment=...))"
                 )
             handle = BatchHandle(states[0].id, states, environment)
+            listed = set(handle.final.runs)
+            records = []
+            for number, run in enumerate(runs):
+                if not isinstance(run, TriggerRun) or run.id not in listed:
+                    raise ValueError(
+                        f"runs[{number}] must be a TriggerRun of a run the batch lists "
+                        f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
+                    )
+                record = run.as_record()
+                record.environment, record.listed_always = environment, True
+                records.append(record)
             self._store.batches[handle.id] = handle
+            self._store.runs.update((record.id, record) for record in records)
         return handle
 
     @property

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.ids import IdSource
-from pytest_trigger_batches.model import BatchError, TriggerBatch, _many_errors, parse_timestamp
+from pytest_trigger_batches.model import (
+    RUN_STATUSES,
+    BatchError,
+    TriggerBatch,
+    TriggerRun,
+    _many_errors,
+    parse_timestamp,
+)
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
@@ -289,6 +296,81 @@ class BatchFactory:
         PROCESSING, PARTIAL_FAILED, COMPLETED for a completed batch with failures.
         """
         return lifecycle.history(self(status, **options))  # type: ignore[arg-type]
+
+    def run(
+        self,
+        status: str = "COMPLETED",
+        *,
+        task_identifier: str | None = None,
+        batch_id: str | None = None,
+        payload: object = None,
+        output: object = None,
+        error: Mapping[str, object] | None = None,
+        created_at: datetime | str | None = None,
+        tags: Sequence[str] = (),
+    ) -> TriggerRun:
+        """Build a run with `status` (the current names: QUEUED, EXECUTING, COMPLETED...).
+
+        Timestamps, ids, a payload and (when COMPLETED) an output come from the seed
+        unless given; a failed run gets an error in the platform's shape.
+        """
+        if status not in RUN_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r:.50}")
+        task = self._task_ids(task_identifier)[0]
+        created = (
+            self._default_created_at()
+            if created_at is None
+            else parse_timestamp(created_at, parameter="created_at")
+        )
+        queued = status in ("QUEUED", "DELAYED")
+        started = (
+            None if queued or (status in ("CANCELED", "EXPIRED")) else created + self._ms(50, 3000)
+        )
+        final = status not in ("QUEUED", "DELAYED", "EXECUTING")
+        finished = (started or created) + self._ms(100, 60_000) if final else None
+        updated = finished or started or created
+        reason = self._rng.choice(_text_pools().thrown)
+        failed = status in ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
+        return TriggerRun(
+            id="run_" + self._ids.cuid(int(created.timestamp() * 1000)),
+            task_identifier=task,
+            status=status,
+            created_at=created,
+            updated_at=updated,
+            started_at=started,
+            finished_at=finished,
+            delayed_until=created + timedelta(hours=1) if status == "DELAYED" else None,
+            batch_id=batch_id,
+            payload={"id": self._rng.randrange(10**6)} if payload is None else payload,
+            output=(output if output is not None else {"ok": True})
+            if status == "COMPLETED"
+            else None,
+            error=(error or {"message": reason, "name": "Error"}) if failed else None,
+            tags=tuple(tags),
+            attempt_count=0 if started is None else 1,
+        )
+
+    def runs_of(
+        self, batch: TriggerBatch, *, task_identifier: str | Sequence[str] | None = None
+    ) -> tuple[TriggerRun, ...]:
+        """The runs `batch` lists, each in a state its batch allows: COMPLETED in a
+        COMPLETED batch, EXECUTING before (QUEUED while runs fill up); created with the
+        batch. Serve them with `add_batch(batch, runs=...)`.
+        """
+        tasks = self._task_ids(task_identifier)
+        status = "COMPLETED" if batch.status == BatchStatus.COMPLETED else "EXECUTING"
+        if not batch.runs_created and batch.status != BatchStatus.COMPLETED:
+            status = "QUEUED"
+        made = []
+        for number, run_id in enumerate(batch.runs):
+            run = self.run(
+                status,
+                task_identifier=tasks[number % len(tasks)],
+                batch_id=batch.id,
+                created_at=batch.created_at,
+            )
+            made.append(replace(run, id=run_id))
+        return tuple(made)
 
     # -- the flavours -------------------------------------------------------------
     # Built with TriggerBatch._minted: every platform rule is checked, but not the

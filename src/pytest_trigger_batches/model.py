@@ -17,7 +17,7 @@ from pytest_trigger_batches import rules
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
-__all__ = ["BatchError", "BatchStatus", "PayloadShape", "TriggerBatch"]
+__all__ = ["BatchError", "BatchStatus", "PayloadShape", "TriggerBatch", "TriggerRun"]
 
 PayloadShape = Literal["server", "documented"]
 
@@ -448,3 +448,137 @@ def server_shape_problem(payload: Mapping[object, object]) -> str | None:
     if nulls:
         return f"fields with no value are left out, never null: {', '.join(nulls)}"
     return None
+
+
+RUN_STATUSES = (
+    "QUEUED",
+    "DELAYED",
+    "EXECUTING",
+    "COMPLETED",
+    "FAILED",
+    "CRASHED",
+    "SYSTEM_FAILURE",
+    "TIMED_OUT",
+    "CANCELED",
+    "EXPIRED",
+)
+"""The statuses a `TriggerRun` can have (the current vocabulary, docs/platform.md §7.1)."""
+_RUN_FAILED = frozenset({"FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT"})
+_RUN_FINAL = frozenset({"COMPLETED", "CANCELED", "EXPIRED", *_RUN_FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerRun:
+    """One run, as `GET /api/v3/runs/{runId}` shows it at one moment.
+
+    Build one with `trigger_batch_factory.run(...)` or `.runs_of(batch)`, and serve
+    them with `add_batch(batch, runs=...)`. Constructing a run the platform could not
+    show raises `ValueError` naming the rule.
+    """
+
+    id: str
+    task_identifier: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    delayed_until: datetime | None = None
+    batch_id: str | None = None
+    payload: Any = None
+    output: Any = None
+    error: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] | None = None
+    idempotency_key: str | None = None
+    attempt_count: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("created_at", "updated_at", "started_at", "finished_at", "delayed_until"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, parse_timestamp(value, parameter=name))
+        object.__setattr__(self, "tags", tuple(sorted(self.tags)))
+        problems = []
+        if self.status not in RUN_STATUSES:
+            problems.append(f"status must be one of {', '.join(RUN_STATUSES)}; got {self.status!r}")
+        if not isinstance(self.id, str) or not rules.RUN_ID_RE.fullmatch(self.id):
+            problems.append(
+                f"id must be 'run_' + a cuid, nanoid, run-ops or base62 id; got {self.id!r:.60}"
+            )
+        if self.batch_id is not None and not rules.BATCH_ID_RE.fullmatch(self.batch_id):
+            problems.append(f"batch_id must be a batch id or None; got {self.batch_id!r:.60}")
+        if not isinstance(self.task_identifier, str) or not self.task_identifier.strip():
+            problems.append("task_identifier must be a task id")
+        if self.output is not None and self.status != "COMPLETED":
+            problems.append("output is shown only for a COMPLETED run")
+        if self.error is not None and self.status not in _RUN_FAILED:
+            problems.append(f"error belongs to a failed run ({', '.join(sorted(_RUN_FAILED))})")
+        final = self.status in _RUN_FINAL
+        if final != (self.finished_at is not None):
+            problems.append("finished_at is set exactly when the run is final")
+        if self.status == "EXECUTING" and self.started_at is None:
+            problems.append("an EXECUTING run has started_at")
+        if self.status in ("QUEUED", "DELAYED") and self.started_at is not None:
+            problems.append(f"a {self.status} run has not started")
+        if (self.status == "DELAYED") != (self.delayed_until is not None):
+            problems.append("delayed_until is set exactly when the run is DELAYED")
+        moments = [m for m in (self.created_at, self.started_at, self.finished_at) if m is not None]
+        if moments != sorted(moments) or self.updated_at < moments[-1]:
+            problems.append("created_at <= started_at <= finished_at <= updated_at")
+        count = self.attempt_count
+        if not rules.is_whole_number(count) or count < 0 or (self.started_at is None and count):
+            problems.append("attempt_count is a whole number, 0 until the run starts")
+        if problems:
+            raise ValueError(
+                f"not a run Trigger.dev could show ({self.id!r:.60}):\n  - "
+                + "\n  - ".join(problems)
+            )
+
+    def to_payload(self, *, api_version: str | None = "2025-07-16") -> dict[str, Any]:
+        """The body `GET /api/v3/runs/{id}` answers with (old status names without a version)."""
+        from pytest_trigger_batches.payloads import run_body
+
+        return run_body(self.as_record(), api_version)
+
+    def as_record(self) -> Any:
+        """The store's record of this run (internal)."""
+        from pytest_trigger_batches.triggered import Run
+
+        ms = _ms
+        options: dict[str, Any] = {}
+        if self.tags:
+            options["tags"] = list(self.tags)
+        if self.metadata is not None:
+            options["metadata"] = dict(self.metadata)
+        record = Run(
+            id=self.id,
+            task=self.task_identifier,
+            created_ms=ms(self.created_at),
+            payload=self.payload,
+            options=options,
+            batch_id=self.batch_id,
+            prefailed=self.status == "SYSTEM_FAILURE" and self.started_at is None,
+            outcome=self.status if self.status in ("COMPLETED", *_RUN_FAILED) else "COMPLETED",
+            output=self.output,
+            error=dict(self.error) if self.error is not None else None,
+            delayed_until_ms=ms(self.delayed_until) if self.delayed_until else None,
+            started_ms=ms(self.started_at) if self.started_at else None,
+            finished_ms=ms(self.finished_at) if self.finished_at else None,
+            updated_ms=ms(self.updated_at),
+            canceled=self.status == "CANCELED",
+            idempotency_key=self.idempotency_key,
+        )
+        if self.status == "EXPIRED":
+            record.expired_ms = record.finished_ms
+        record.stage = (
+            2
+            if self.status in ("COMPLETED", *_RUN_FAILED)
+            else (1 if self.status == "EXECUTING" else 0)
+        )
+        record.attempts = self.attempt_count
+        return record
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

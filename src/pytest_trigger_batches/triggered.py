@@ -87,6 +87,10 @@ class Run:
     canceled: bool = False
     replayed_from: str | None = None
     environment: str | None = None
+    attempts: int | None = None
+    """A registered run's own attempt count (computed for the runs the mock makes)."""
+    listed_always: bool = False
+    """A registered run: listed whatever its date (the factory's are seeded months back)."""
 
     def __post_init__(self) -> None:
         self.updated_ms = max(self.updated_ms, self.created_ms)
@@ -155,6 +159,8 @@ class Run:
     @property
     def attempt_count(self) -> int:
         """Attempts so far: none before it starts; on failure every attempt allowed."""
+        if self.attempts is not None:
+            return self.attempts
         if self.started_ms is None:
             return 0
         if self.stage >= 2 and self.outcome == "FAILED":
