@@ -160,11 +160,14 @@ class Context:
     now_ms: int
     signing_key: str = field(default="", repr=False)
     environment_id: str = ""
+    _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def query(self) -> dict[str, list[str]]:
-        """The query string's parameters (parsed when a handler asks)."""
-        return parse_qs(self.query_string)
+        """The query string's parameters (parsed once, when a handler first asks)."""
+        if self._query is None:
+            self._query = parse_qs(self.query_string)
+        return self._query
 
     @property
     def api_version(self) -> str | None:

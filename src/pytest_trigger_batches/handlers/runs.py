@@ -174,11 +174,7 @@ def list_runs(context: Context, store: Store) -> Reply:
         if (
             start is not None
             and run.created_ms < start
-            and not (
-                run.listed_always
-                and period is None
-                and _one(context, "filter[createdAt][from]") is None
-            )
+            and not (default_window and run.listed_always)
         ):
             continue
         if end is not None and run.created_ms > end:
