@@ -10,6 +10,10 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
   (create a streaming batch, stream its items as NDJSON), then `batch.retrieve` until the
   batch is COMPLETED; and `tasks.trigger`. The tests check what the SDK got back and
   what the server recorded: requests, headers, bodies and `triggered`.
+- `tests/sdk/read_runs.mjs` reads the runs behind a triggered batch: `runs.retrieve`
+  (RetrieveRunResponse), `runs.list` page by page (ListRunResponseItem), `runs.cancel`
+  and `runs.replay`; it keeps the raw answers too, so the test compares what the SDK's
+  schemas kept with what the server sent.
 
 Needs Node and the pinned packages: `npm ci --prefix tests/sdk` (`.ci/run` does it).
 Without them the tests are skipped, except under `CI=true`, where they fail.
@@ -26,6 +30,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -35,6 +40,7 @@ from pytest_trigger_batches.ids import mask_key
 SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "retrieve_batches.mjs"
 TRIGGER_SCRIPT = SDK_DIR / "trigger_tasks.mjs"
+RUNS_SCRIPT = SDK_DIR / "read_runs.mjs"
 SDK_VERSION = "4.8.3"
 INSTALL = "run `npm ci --prefix tests/sdk` from the repository root"
 
@@ -433,3 +439,364 @@ def test_the_sdk_triggers_one_task(node, trigger_api_server):
         json.loads(text)["json"] for text in (bob, ada, ada)
     ]
     assert [t.options for t in trigger_api_server.triggered] == expected_options
+
+
+# -- runs ------------------------------------------------------------------------------
+
+# The keys @trigger.dev/core 4.8.3 declares (schemas/api.ts): `z.object` strips the rest.
+COMMON_RUN_KEYS = frozenset(
+    {
+        "id",
+        "status",
+        "taskIdentifier",
+        "idempotencyKey",
+        "version",
+        "isQueued",
+        "isExecuting",
+        "isWaiting",
+        "isCompleted",
+        "isSuccess",
+        "isFailed",
+        "isCancelled",
+        "isTest",
+        "createdAt",
+        "updatedAt",
+        "startedAt",
+        "finishedAt",
+        "delayedUntil",
+        "ttl",
+        "expiredAt",
+        "tags",
+        "costInCents",
+        "baseCostInCents",
+        "durationMs",
+        "metadata",
+        "taskKind",
+        "region",
+    }
+)  # CommonRunFields
+RELATED_RUN_KEYS = COMMON_RUN_KEYS | {"depth", "triggerFunction", "batchId"}
+RETRIEVE_RUN_KEYS = RELATED_RUN_KEYS | {
+    "payload",
+    "payloadPresignedUrl",
+    "output",
+    "outputPresignedUrl",
+    "error",
+    "schedule",
+    "relatedRuns",
+    "attemptCount",
+}  # RetrieveRunResponse
+LIST_RUN_KEYS = COMMON_RUN_KEYS | {"env"}  # ListRunResponseItem
+RUN_DATES = ("createdAt", "updatedAt", "startedAt", "finishedAt", "delayedUntil", "expiredAt")
+FLAG_NAMES = (
+    "isQueued",
+    "isExecuting",
+    "isWaiting",
+    "isCompleted",
+    "isSuccess",
+    "isFailed",
+    "isCancelled",
+)
+
+
+def kept_run(body: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """A run body as the SDK's schema keeps it: declared keys only, timestamps as Dates."""
+    kept = {key: value for key, value in body.items() if key in keys}
+    for key in RUN_DATES:
+        if key in kept:
+            kept[key] = {"$date": kept[key]}
+    if "error" in kept:  # SerializedError
+        keep = ("message", "name", "stackTrace", "causes")
+        kept["error"] = {k: v for k, v in kept["error"].items() if k in keep}
+    if "env" in kept:  # RunEnvironmentDetails
+        kept["env"] = {k: v for k, v in kept["env"].items() if k in ("id", "name", "user")}
+    if "relatedRuns" in kept:
+        kept["relatedRuns"] = {
+            key: (
+                [kept_run(r, RELATED_RUN_KEYS) for r in value]
+                if key == "children"
+                else kept_run(value, RELATED_RUN_KEYS)
+            )
+            for key, value in kept["relatedRuns"].items()
+            if key in ("root", "parent", "children")
+        }
+    if keys is RETRIEVE_RUN_KEYS:
+        kept.setdefault("attemptCount", 0)  # `.default(0)`
+    return kept
+
+
+def only_answer(result: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """The one answer a step got (no retries: every answer was a 200), as it arrived."""
+    assert result["ok"], f"the SDK refused the server's answer: {result['error']}"
+    (response,) = result["responses"]
+    assert (response["method"], urlsplit(response["url"]).path) == (method, path), response
+    assert response["status"] == 200, response
+    return response["body"]
+
+
+def shown_flags(*on: str) -> dict[str, bool]:
+    return {name: name in on for name in FLAG_NAMES}
+
+
+# One batch, one item an outcome: (item, on_run outcome and details, what the SDK shows).
+RUN_ITEMS: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+    (
+        {"id": "send-email", "payload": {"to": "ada@example.com"}},
+        {"outcome": "COMPLETED", "output": {"sent": True, "id": "msg_1"}},
+        {"status": "COMPLETED", "flags": ("isCompleted", "isSuccess"), "attemptCount": 1},
+    ),
+    (
+        {"id": "resize-image", "payload": {"width": 640}, "options": {"maxAttempts": 3}},
+        {"outcome": "FAILED", "error": {"message": "Image too large"}},
+        # Every attempt allowed was made.
+        {"status": "FAILED", "flags": ("isCompleted", "isFailed"), "attemptCount": 3},
+    ),
+    (
+        {
+            "id": "send-email",
+            "payload": "plain text",
+            "options": {
+                "tags": ["vip", "eu"],
+                "metadata": {"source": "signup"},
+                "ttl": "1h",
+                "idempotencyKey": "welcome-bob",
+            },
+        },
+        {"outcome": "COMPLETED", "output": "done"},
+        {"status": "COMPLETED", "flags": ("isCompleted", "isSuccess"), "attemptCount": 1},
+    ),
+    (
+        {"id": "resize-image", "payload": 42},
+        {"outcome": "TIMED_OUT"},  # final, yet not isCompleted (docs/platform.md §7.2)
+        {"status": "TIMED_OUT", "flags": (), "attemptCount": 1},
+    ),
+    (
+        {"id": "send-email", "payload": [1, 2]},
+        {"outcome": "CRASHED"},
+        {"status": "CRASHED", "flags": ("isCompleted", "isFailed"), "attemptCount": 1},
+    ),
+    (
+        {"id": "resize-image", "payload": {"width": 1}},
+        {
+            "outcome": "SYSTEM_FAILURE",
+            "error": {"message": "Disk full", "name": "SystemError", "stackTrace": "at disk"},
+        },
+        {"status": "SYSTEM_FAILURE", "flags": ("isCompleted", "isFailed"), "attemptCount": 1},
+    ),
+]
+DEFAULT_ERRORS = {
+    "FAILED": {"message": "Image too large"},
+    "TIMED_OUT": {"message": "Run exceeded maximum compute time (maxDuration)", "name": "Error"},
+    "CRASHED": {"message": "Worker crashed", "name": "Error"},
+}
+
+
+def test_the_sdk_reads_lists_cancels_and_replays_runs(node, trigger_api_server):
+    """`runs.retrieve`, `runs.list`, `runs.cancel`, `runs.replay` on a settled batch.
+
+    Every body passes the SDK's zod schemas; they strip `attempts` from a retrieved run
+    and `depth` from a listed one, and nothing else.
+    """
+    for index, (_, rule, _) in enumerate(RUN_ITEMS):
+        trigger_api_server.on_run(index=index, **rule)
+    single = {
+        "task": "send-email",
+        "payload": {"to": "cy@example.com"},
+        "options": {"idempotencyKey": "welcome-cy", "tags": "solo"},
+    }
+    failed_index = 1
+    plan = {
+        "items": [item for item, _, _ in RUN_ITEMS],
+        "polls": 10,
+        "pageSize": 4,
+        "single": single,
+        "replay": failed_index,
+    }
+    output = run_sdk(node, trigger_api_server, RUNS_SCRIPT, json.dumps(plan))
+    results = output["results"]
+    assert all(result["ok"] for result in results.values()), {
+        name: result["error"] for name, result in results.items() if not result["ok"]
+    }
+
+    # Settled by polling the batch: one step a GET (progression "per_poll").
+    batch_id = results["batch.trigger"]["data"]["batchId"]
+    polls = [results[name]["data"] for name in results if name.startswith("batch.retrieve")]
+    assert [poll["status"] for poll in polls] == ["PROCESSING", "PENDING", "PENDING", "COMPLETED"]
+    run_ids = polls[-1]["runs"]
+    assert len(run_ids) == len(RUN_ITEMS)
+
+    # runs.retrieve: the schema accepted every body; what it kept is the server's body
+    # less `attempts` (not in RetrieveRunResponse), its timestamps as Dates.
+    retrieved = {}
+    for index, run_id in enumerate(run_ids):
+        result = results[f"runs.retrieve {run_id}"]
+        body = only_answer(result, "GET", f"/api/v3/runs/{run_id}")
+        assert body == trigger_api_server.run(run_id), run_id  # final: nothing moves it
+        data = result["data"]
+        assert data == kept_run(body, RETRIEVE_RUN_KEYS), run_id
+        assert set(body) - set(data) == {"attempts"}, run_id
+        assert body["attempts"] == []
+        retrieved[index] = data
+
+    # Field by field, what an application reads.
+    for index, (item, rule, shown) in enumerate(RUN_ITEMS):
+        data = retrieved[index]
+        run_id = run_ids[index]
+        assert data["id"] == run_id
+        assert data["taskIdentifier"] == item["id"]
+        assert data["status"] == shown["status"], index
+        assert {name: data[name] for name in FLAG_NAMES} == shown_flags(*shown["flags"]), index
+        assert data["attemptCount"] == shown["attemptCount"], index
+        assert (data["triggerFunction"], data["batchId"]) == ("batchTrigger", batch_id)
+        assert data["payload"] == item["payload"], index  # parsed from the superjson sent
+        if shown["status"] == "COMPLETED":
+            assert data["output"] == rule["output"], index
+            assert "error" not in data, index
+        else:
+            assert "output" not in data, index
+            assert data["error"] == rule.get("error", DEFAULT_ERRORS.get(shown["status"])), index
+        # Timestamps: Dates, in order.
+        moments = [data[key] for key in ("createdAt", "startedAt", "finishedAt", "updatedAt")]
+        assert all(set(moment) == {"$date"} for moment in moments), index
+        created, started, finished, updated = (moment["$date"] for moment in moments)
+        assert created <= started <= finished <= updated, index
+        assert min(data["durationMs"], data["costInCents"], data["baseCostInCents"]) >= 0
+        assert (data["depth"], data["isTest"], data["relatedRuns"]) == (0, False, {"children": []})
+    tagged = retrieved[2]
+    # A batch item's key reaches the server hashed (sha256, "run" scope, no run) and
+    # without idempotencyKeyOptions, so the platform too shows the hash.
+    assert tagged["idempotencyKey"] == hashlib.sha256(b"welcome-bob").hexdigest()
+    assert (tagged["tags"], tagged["metadata"], tagged["ttl"]) == (
+        ["eu", "vip"],  # sorted
+        {"source": "signup"},
+        "1h",
+    )
+    assert all("idempotencyKey" not in retrieved[i] for i in (0, 1, 3, 4, 5))
+
+    # runs.list: newest first, page by page; the schema drops each item's `depth`.
+    pages = [results[f"runs.list {n}"] for n in range(2)]
+    assert "runs.list 2" not in results
+    listed = []
+    for page in pages:
+        body = only_answer(page, "GET", "/api/v1/runs")
+        assert page["data"]["pagination"] == body["pagination"]
+        for sent, kept in zip(body["data"], page["data"]["data"], strict=True):
+            assert kept == kept_run(sent, LIST_RUN_KEYS), sent["id"]
+            assert set(sent) - set(kept) == {"depth"}, sent["id"]
+            # What the list shows is what the retrieval showed, less its own fields.
+            index = run_ids.index(sent["id"])
+            in_both = COMMON_RUN_KEYS - {"metadata", "taskKind"}
+            assert {k: v for k, v in kept.items() if k in in_both} == {
+                k: v for k, v in retrieved[index].items() if k in in_both
+            }, sent["id"]
+            assert kept["metadata"] == retrieved[index].get("metadata", {})  # always there
+            assert kept["env"] == {
+                "id": trigger_api_server.environment_id(),
+                "name": "dev",
+            }
+            assert kept["taskKind"] == "STANDARD"
+            listed.append(sent["id"])
+    assert sorted(listed) == sorted(run_ids)  # every run once
+    newest_first = sorted(
+        run_ids, key=lambda r: (retrieved[run_ids.index(r)]["createdAt"]["$date"], r), reverse=True
+    )
+    assert listed == newest_first
+    first, second = (page["data"] for page in pages)
+    assert [len(first["data"]), len(second["data"])] == [4, 2]
+    assert first["pagination"] == {"next": first["data"][-1]["id"]}
+    assert second["pagination"] == {"previous": second["data"][0]["id"]}
+    # CursorPage.getNextPage() asks for the same second page.
+    assert results["runs.list getNextPage"]["data"] == second
+    failed = results["runs.list failed"]
+    only_answer(failed, "GET", "/api/v1/runs")
+    assert [run["id"] for run in failed["data"]["data"]] == [run_ids[failed_index]]
+    assert failed["data"]["pagination"] == {}
+
+    # runs.cancel: `{id}`, recorded; the run shows CANCELED (completed, failed, cancelled).
+    handle = results["tasks.trigger"]["data"]
+    single_id = handle["id"]
+    assert only_answer(results["runs.cancel"], "POST", f"/api/v2/runs/{single_id}/cancel") == {
+        "id": single_id
+    }
+    assert results["runs.cancel"]["data"] == {"id": single_id}
+    trigger_api_server.assert_cancelled(single_id)
+    cancelled_result = results["runs.retrieve cancelled"]
+    body = only_answer(cancelled_result, "GET", f"/api/v3/runs/{single_id}")
+    cancelled = cancelled_result["data"]
+    assert cancelled == kept_run(body, RETRIEVE_RUN_KEYS)
+    assert cancelled["status"] == "CANCELED"
+    assert {name: cancelled[name] for name in FLAG_NAMES} == shown_flags(
+        "isCompleted", "isFailed", "isCancelled"
+    )
+    assert (cancelled["triggerFunction"], cancelled["attemptCount"]) == ("trigger", 0)
+    assert not {"batchId", "startedAt", "output", "error"} & set(cancelled)
+    assert "finishedAt" in cancelled
+    assert (cancelled["payload"], cancelled["tags"]) == (single["payload"], ["solo"])
+    # tasks.trigger sends the hash *and* idempotencyKeyOptions {key, scope}; the platform
+    # shows the key the user gave ("welcome-cy", getUserProvidedIdempotencyKey), the mock
+    # shows the hash it stored. What the mock does today:
+    assert cancelled["idempotencyKey"] == hashlib.sha256(b"welcome-cy").hexdigest()
+
+    # runs.replay: `{id}` of a new run, recorded; same task and payload, no batch.
+    failed_id = run_ids[failed_index]
+    new_id = results["runs.replay"]["data"]["id"]
+    assert only_answer(results["runs.replay"], "POST", f"/api/v1/runs/{failed_id}/replay") == {
+        "id": new_id
+    }
+    assert RUN_ID_RE.fullmatch(new_id)
+    assert new_id not in run_ids
+    assert trigger_api_server.assert_replayed(failed_id) == new_id
+    replays = [results[f"runs.retrieve replayed {n}"] for n in range(2)]
+    for replay in replays:
+        body = only_answer(replay, "GET", f"/api/v3/runs/{new_id}")
+        assert replay["data"] == kept_run(body, RETRIEVE_RUN_KEYS)
+    queued, executing = (replay["data"] for replay in replays)
+    for run in (queued, executing):
+        assert (run["id"], run["taskIdentifier"], run["payload"]) == (
+            new_id,
+            "resize-image",
+            RUN_ITEMS[failed_index][0]["payload"],
+        )
+        assert run["triggerFunction"] == "trigger"
+        assert not {"batchId", "output", "error", "finishedAt"} & set(run)
+    # Not part of a batch: each GET of it moves it one step.
+    assert (queued["status"], queued["attemptCount"]) == ("QUEUED", 0)
+    assert {name: queued[name] for name in FLAG_NAMES} == shown_flags("isQueued")
+    assert "startedAt" not in queued
+    assert (executing["status"], executing["attemptCount"]) == ("EXECUTING", 1)
+    assert {name: executing[name] for name in FLAG_NAMES} == shown_flags("isExecuting")
+    assert "startedAt" in executing
+
+    # What the server recorded, request by request, query strings included.
+    calls = trigger_api_server.calls
+    batch_query = {"filter[batch]": [batch_id], "page[size]": ["4"]}
+    after = {**batch_query, "page[after]": [first["pagination"]["next"]]}
+    expected = [
+        ("POST", "/api/v3/batches", {}),
+        ("POST", f"/api/v3/batches/{batch_id}/items", {}),
+        *[("GET", f"/api/v2/batches/{batch_id}", {})] * len(polls),
+        *[("GET", f"/api/v3/runs/{run_id}", {}) for run_id in run_ids],
+        ("GET", "/api/v1/runs", batch_query),
+        ("GET", "/api/v1/runs", after),
+        ("GET", "/api/v1/runs", batch_query),  # getNextPage: the same query, `after` added
+        ("GET", "/api/v1/runs", after),
+        (
+            "GET",
+            "/api/v1/runs",
+            {
+                "filter[status]": ["FAILED"],
+                "filter[taskIdentifier]": ["send-email,resize-image"],
+                "filter[batch]": [batch_id],
+            },
+        ),
+        ("POST", "/api/v1/tasks/send-email/trigger", {}),
+        ("POST", f"/api/v2/runs/{single_id}/cancel", {}),
+        ("GET", f"/api/v3/runs/{single_id}", {}),
+        ("POST", f"/api/v1/runs/{failed_id}/replay", {}),
+        *[("GET", f"/api/v3/runs/{new_id}", {})] * 2,
+    ]
+    assert [(c.method, c.path, parse_qs(urlsplit(c.url).query)) for c in calls] == expected
+    assert all(c.status_code == 200 or c.route == "POST /api/v3/batches" for c in calls)
+    # Cancel and replay send no body (replay without options: nothing to override).
+    assert [c.body for c in calls if c.route and "/runs/{runId}/" in c.route] == [None, None]
+    assert_sdk_headers(trigger_api_server, calls)
