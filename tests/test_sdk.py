@@ -732,10 +732,9 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(node, trigger_api_server):
     assert not {"batchId", "startedAt", "output", "error"} & set(cancelled)
     assert "finishedAt" in cancelled
     assert (cancelled["payload"], cancelled["tags"]) == (single["payload"], ["solo"])
-    # tasks.trigger sends the hash *and* idempotencyKeyOptions {key, scope}; the platform
-    # shows the key the user gave ("welcome-cy", getUserProvidedIdempotencyKey), the mock
-    # shows the hash it stored. What the mock does today:
-    assert cancelled["idempotencyKey"] == hashlib.sha256(b"welcome-cy").hexdigest()
+    # tasks.trigger sends the hash *and* idempotencyKeyOptions {key, scope}; the run
+    # shows the key the user gave, as the platform does (getUserProvidedIdempotencyKey).
+    assert cancelled["idempotencyKey"] == "welcome-cy"
 
     # runs.replay: `{id}` of a new run, recorded; same task and payload, no batch.
     failed_id = run_ids[failed_index]

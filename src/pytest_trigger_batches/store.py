@@ -250,7 +250,11 @@ class Store:
         )
         if isinstance(key, str) and key:
             ttl = item.options.get("idempotencyKeyTTL")
-            run.idempotency_key = key
+            # Shown as the user gave it: the SDK sends its hash, and the key in
+            # idempotencyKeyOptions (docs/platform.md §7.3).
+            given = item.options.get("idempotencyKeyOptions")
+            shown_key = given.get("key") if isinstance(given, Mapping) else None
+            run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
             run.idempotency_expires_ms = now_ms + duration_ms(ttl, default=30 * 86_400_000)
             self.run_keys[(environment, item.task, key)] = run
         self.runs[run.id] = run
