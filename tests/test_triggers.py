@@ -51,7 +51,8 @@ def statuses(w: Wire, batch_id: str, polls: int, version: int = 1) -> list[str]:
 
 def claims_of(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return claims
 
 
 # -- POST /api/v3/batches + items: the streaming batch -----------------------------------
