@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pytest_trigger_batches import RecordedCall, TriggerApiServer
+from pytest_trigger_batches import BatchFactory, RecordedCall, TriggerApiServer
 from pytest_trigger_batches.ids import mask_key
 
 SDK_DIR = Path(__file__).parent / "sdk"
@@ -106,7 +106,7 @@ def run_sdk(node: str, server: TriggerApiServer, script: Path, *args: str) -> di
         check=False,
     )
     assert done.returncode == 0, f"node exited {done.returncode}:\n{done.stderr}"
-    output = json.loads(done.stdout)
+    output: dict[str, Any] = json.loads(done.stdout)
     assert output["sdkVersion"] == SDK_VERSION
     return output
 
@@ -181,7 +181,9 @@ def kept_by_sdk(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def test_the_sdk_retrieves_every_kind_of_batch(node, trigger_api_server, trigger_batch_factory):
+def test_the_sdk_retrieves_every_kind_of_batch(
+    node: str, trigger_api_server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
     batches = {
         name: trigger_batch_factory(status, **options)
         for name, (status, options) in FLAVOURS.items()
@@ -244,10 +246,13 @@ def sent_item(index: int, task: str, payload: str | None, payload_type: str) -> 
 def jwt_claims(token: str) -> dict[str, Any]:
     """The claims of a JWT, unverified."""
     body = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return decoded
 
 
-def test_the_sdk_batch_triggers_through_the_server(node, trigger_api_server):
+def test_the_sdk_batch_triggers_through_the_server(
+    node: str, trigger_api_server: TriggerApiServer
+) -> None:
     # The second email is refused: the queue is full (an error entry, no run).
     trigger_api_server.on_item(task="send-email", index=1, outcome="queue_limit")
     emails = [
@@ -384,7 +389,7 @@ def test_the_sdk_batch_triggers_through_the_server(node, trigger_api_server):
     ]
 
 
-def test_the_sdk_triggers_one_task(node, trigger_api_server):
+def test_the_sdk_triggers_one_task(node: str, trigger_api_server: TriggerApiServer) -> None:
     welcome = {"to": "ada@example.com", "template": "welcome"}
     keyed = {"call": "tasks.trigger", "task": "send-email", "payload": welcome}
     plan = {
@@ -531,7 +536,8 @@ def only_answer(result: dict[str, Any], method: str, path: str) -> dict[str, Any
     (response,) = result["responses"]
     assert (response["method"], urlsplit(response["url"]).path) == (method, path), response
     assert response["status"] == 200, response
-    return response["body"]
+    body: dict[str, Any] = response["body"]
+    return body
 
 
 def shown_flags(*on: str) -> dict[str, bool]:
@@ -591,7 +597,9 @@ DEFAULT_ERRORS = {
 }
 
 
-def test_the_sdk_reads_lists_cancels_and_replays_runs(node, trigger_api_server):
+def test_the_sdk_reads_lists_cancels_and_replays_runs(
+    node: str, trigger_api_server: TriggerApiServer
+) -> None:
     """`runs.retrieve`, `runs.list`, `runs.cancel`, `runs.replay` on a settled batch.
 
     Every body passes the SDK's zod schemas; they strip `attempts` from a retrieved run
