@@ -14,7 +14,7 @@ import os
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 from urllib.parse import quote
@@ -49,6 +49,10 @@ class MissingSecretKey(AuthenticationError):
 
 class BatchNotFound(TriggerApiError):
     """404: no such batch in the environment the secret key belongs to."""
+
+
+class RunNotFound(TriggerApiError):
+    """404: no such run in the environment the secret key belongs to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,39 @@ class Batch:
             failed_run_count=failed,
             errors=tuple(_item_error(entry) for entry in raw_errors),
             idempotency_key=body.get("idempotencyKey"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run, from `GET /api/v3/runs/{runId}` or one entry of `GET /api/v1/runs`.
+
+    `status` is in the names the API sends without `x-trigger-api-version` (QUEUED,
+    EXECUTING, COMPLETED, FAILED, CRASHED, SYSTEM_FAILURE, TIMED_OUT, CANCELED...).
+    A listed run has no `error`, `payload` or `batchId`: retrieve it for those.
+    """
+
+    id: str
+    task_identifier: str
+    status: str
+    is_completed: bool  # finished (EXPIRED and TIMED_OUT are finished but not "completed")
+    is_failed: bool
+    error_message: str | None = None
+    payload: Any = None
+    batch_id: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Run:
+        error = body.get("error")
+        return cls(
+            id=body["id"],
+            task_identifier=body["taskIdentifier"],
+            status=body["status"],
+            is_completed=bool(body.get("isCompleted")),
+            is_failed=bool(body.get("isFailed")),
+            error_message=str(error.get("message", "")) if isinstance(error, Mapping) else None,
+            payload=body.get("payload"),
+            batch_id=body.get("batchId"),
         )
 
 
@@ -186,7 +223,13 @@ class _Client:
     def _result(self, outcome: httpx.Response | Exception, attempts: int) -> Batch:
         return Batch.from_json(self._answer(outcome, attempts))
 
-    def _answer(self, outcome: httpx.Response | Exception, attempts: int) -> dict[str, Any]:
+    def _answer(
+        self,
+        outcome: httpx.Response | Exception,
+        attempts: int,
+        *,
+        not_found: type[TriggerApiError] = BatchNotFound,
+    ) -> dict[str, Any]:
         """The JSON of a 2xx answer; anything else raises."""
         if isinstance(outcome, Exception):
             raise TriggerApiError(
@@ -196,9 +239,7 @@ class _Client:
         if outcome.is_success:
             answer: dict[str, Any] = outcome.json()
             return answer
-        error = {401: AuthenticationError, 404: BatchNotFound}.get(
-            outcome.status_code, TriggerApiError
-        )
+        error = {401: AuthenticationError, 404: not_found}.get(outcome.status_code, TriggerApiError)
         raise error(
             f"{outcome.request.method} {outcome.request.url.path} answered "
             f"{outcome.status_code}: {_message(outcome)} ({attempts} attempt(s))",
@@ -258,6 +299,42 @@ class TriggerClient(_Client):
         """`POST /api/v1/tasks/batch`: every item at once; the answer lists their runs."""
         headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
         return self._trigger("/api/v1/tasks/batch", json={"items": list(items)}, headers=headers)
+
+    def retrieve_run(self, run_id: str) -> Run:
+        """`GET /api/v3/runs/{runId}`: the run with its `error`, `payload` and `batchId`."""
+        path = f"/api/v3/runs/{quote(run_id, safe='')}"
+        return Run.from_json(self._answer(*self._send("GET", path), not_found=RunNotFound))
+
+    def list_runs(
+        self, *, batch_id: str | None = None, statuses: Iterable[str] = (), page_size: int = 100
+    ) -> Iterator[Run]:
+        """`GET /api/v1/runs`, newest first, every page: `page[after]` takes `pagination.next`."""
+        params = {"page[size]": str(page_size)}
+        if batch_id is not None:
+            params["filter[batch]"] = batch_id
+        if statuses:
+            params["filter[status]"] = ",".join(statuses)
+        while True:
+            page = self._answer(*self._send("GET", "/api/v1/runs", params=params))
+            yield from (Run.from_json(entry) for entry in page["data"])
+            after = (page.get("pagination") or {}).get("next")
+            if not after:
+                return
+            params = {**params, "page[after]": after}
+
+    def cancel_run(self, run_id: str) -> None:
+        """`POST /api/v2/runs/{runId}/cancel` (a finished run stays as it is)."""
+        path = f"/api/v2/runs/{quote(run_id, safe='')}/cancel"
+        self._answer(*self._send("POST", path), not_found=RunNotFound)
+
+    def replay_run(self, run_id: str) -> str:
+        """`POST /api/v1/runs/{runId}/replay`: the id of the new run (in no batch).
+
+        Not idempotent: a retry after a lost answer replays the run a second time.
+        """
+        path = f"/api/v1/runs/{quote(run_id, safe='')}/replay"
+        answer = self._answer(*self._send("POST", path), not_found=RunNotFound)
+        return str(answer["id"])
 
     def _trigger(
         self, path: str, *, headers: Mapping[str, str] | None = None, **body: Any

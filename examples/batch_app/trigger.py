@@ -21,11 +21,14 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from batch_app.client import Batch, TriggerApiError, TriggerClient
 from batch_app.poller import wait_for_batch
 from batch_app.resubmit import FailedItem, FailureReport
+
+if TYPE_CHECKING:
+    from batch_app.runs import CancelledRun, FailedRun
 
 STREAM_CHUNK = 500  # items per items call
 MAX_RESENDS = 2  # times every item is sent again while the batch is not sealed
@@ -132,13 +135,20 @@ class FailedJob:
 
 @dataclass(frozen=True, slots=True)
 class JobReport:
-    """The failures of a batch, as the application's jobs."""
+    """The failures of a batch, as the application's jobs.
+
+    `failed` are the items that never became runs (the batch's error entries);
+    `failed_runs` the runs that failed, and `cancelled` the runs we cancelled, once
+    `batch_app.runs.follow_up` has looked at the runs.
+    """
 
     sent: SentBatch
     batch: Batch
     failed: tuple[FailedJob, ...]  # the jobs the API named
     unnamed: int  # further failed jobs a collapsed entry stands for, not named by the API
     suspects: tuple[Job, ...] = field(default=())  # where the unnamed ones are
+    failed_runs: tuple[FailedRun, ...] = field(default=())
+    cancelled: tuple[CancelledRun, ...] = field(default=())
 
     @property
     def failed_count(self) -> int:
@@ -164,6 +174,8 @@ class JobReport:
         lines = [
             f"batch {self.batch.id} ({self.batch.status}): {self.failed_count} of "
             f"{len(self.sent.jobs)} jobs failed"
+            + (f", {len(self.failed_runs)} runs failed" if self.failed_runs else "")
+            + (f", {len(self.cancelled)} runs cancelled" if self.cancelled else "")
         ]
         lines += [f"  {f.job.record} ({f.job.task}) {f.code}: {f.message}" for f in self.failed]
         if self.unnamed:
@@ -171,6 +183,13 @@ class JobReport:
                 f"  and {self.unnamed} more the API does not name, among "
                 + ", ".join(job.record for job in self.suspects)
             )
+        for run in self.failed_runs:
+            job = f"{run.job.record} ({run.job.task})" if run.job else "a job we cannot tell"
+            line = f"  {job} run {run.run_id} {run.status}: {run.message}"
+            lines.append(line + (f", replayed as {run.replayed_as}" if run.replayed_as else ""))
+        for run in self.cancelled:
+            job = f"{run.job.record} ({run.job.task})" if run.job else "a job we cannot tell"
+            lines.append(f"  {job} run {run.run_id} cancelled at the deadline ({run.status})")
         return "\n".join(lines)
 
 
