@@ -301,3 +301,25 @@ def test_a_registered_batch_is_served_with_its_runs(wire: Wire) -> None:
         ValueError, match=r"runs\[0\] must be a TriggerRun of a run the batch lists"
     ):
         wire.api.add_batch(factory("COMPLETED"), runs=runs)
+
+
+def test_a_cursor_keeps_its_place_when_its_run_leaves_the_list(wire: Wire) -> None:
+    post(wire, "/api/v2/tasks/batch", {"items": [{"task": "t"}] * 4})
+    first = wire.send("GET", "/api/v1/runs?filter[status]=QUEUED&page[size]=2").json()
+    cursor = first["pagination"]["next"]
+    post(wire, f"/api/v2/runs/{cursor}/cancel", None)  # no longer QUEUED
+    second = wire.send(
+        "GET", f"/api/v1/runs?filter[status]=QUEUED&page[size]=2&page[after]={cursor}"
+    ).json()
+    seen = [r["id"] for r in first["data"]] + [r["id"] for r in second["data"]]
+    assert len(seen) == len(set(seen)) == 4
+
+
+def test_a_system_failure_the_test_chose_has_an_error(wire: Wire) -> None:
+    wire.api.on_run(outcome="SYSTEM_FAILURE")
+    _, [run_id] = one_shot(wire, {"task": "a"})
+    for _ in range(2):
+        get_run(wire, run_id)
+    body = get_run(wire, run_id).json()
+    assert body["status"] == "SYSTEM_FAILURE"
+    assert body["error"]["message"].startswith("trigger.dev internal error")

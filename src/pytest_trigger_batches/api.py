@@ -449,7 +449,8 @@ class TriggerApi:
             return run_body(found, api_version)
 
     def assert_cancelled(self, run_id: str) -> None:
-        """Assert the application cancelled the run."""
+        """Assert the application asked to cancel the run (a finished run answers 200 too,
+        and stays as it was: check its status with `run(run_id)` when that matters)."""
         __tracebackhide__ = True
         with self._lock:
             cancelled = list(self._store.cancelled)

@@ -151,7 +151,12 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
         body["output"] = run.output
     if run.final and run.error is not None and run.stored_status != "COMPLETED_SUCCESSFULLY":
         body["error"] = dict(run.error)
-    elif run.final and run.stored_status in ("COMPLETED_WITH_ERRORS", "CRASHED", "TIMED_OUT"):
+    elif run.final and run.stored_status in (
+        "COMPLETED_WITH_ERRORS",
+        "CRASHED",
+        "TIMED_OUT",
+        "SYSTEM_FAILURE",
+    ):
         body["error"] = _default_error(run)
     body["attemptCount"] = run.attempt_count
     body["attempts"] = []
@@ -164,6 +169,8 @@ def _default_error(run: Run) -> dict[str, Any]:
         return {"message": "Run exceeded maximum compute time (maxDuration)", "name": "Error"}
     if run.stored_status == "CRASHED":
         return {"message": "Worker crashed", "name": "Error"}
+    if run.stored_status == "SYSTEM_FAILURE":
+        return {"message": "trigger.dev internal error (TASK_RUN_CRASHED)"}
     return {
         "message": f"{run.task} failed",
         "name": "Error",

@@ -182,12 +182,20 @@ def list_runs(context: Context, store: Store) -> Reply:
         runs.append(run)
     runs.sort(key=lambda r: (r.created_ms, r.id), reverse=True)
     after, before = _one(context, "page[after]"), _one(context, "page[before]")
-    ids = [run.id for run in runs]
-    if after is not None and after in ids:
-        first = ids.index(after) + 1
+
+    def position(cursor: str) -> tuple[int, str]:
+        # A cursor is a place in the order, whether or not that run is still listed.
+        known = store.runs.get(cursor)
+        return (known.created_ms if known is not None else 2**62, cursor)
+
+    keys = [(run.created_ms, run.id) for run in runs]
+    if after is not None:
+        mark = position(after)
+        first = next((i for i, key in enumerate(keys) if key < mark), len(runs))
         page = runs[first : first + size]
-    elif before is not None and before in ids:
-        last = ids.index(before)
+    elif before is not None:
+        mark = position(before)
+        last = next((i for i, key in enumerate(keys) if key <= mark), len(runs))
         first = max(0, last - size)
         page = runs[first:last]
     else:
