@@ -239,7 +239,9 @@ def _fuzz_factory(status: Any, options: dict[str, Any]) -> None:
         assert TriggerBatch.from_payload(batch.to_payload()) == batch  # valid, round-trips
 
 
-zones = st.sampled_from([None, UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))])
+zones: st.SearchStrategy[Any] = st.sampled_from(
+    [None, UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))]
+)
 moments = st.one_of(
     st.datetimes(timezones=zones),
     st.datetimes(min_value=datetime(9999, 12, 31, 23), timezones=zones),  # the edges of time

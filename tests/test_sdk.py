@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 
 import pytest
 
+from pytest_trigger_batches import BatchFactory, TriggerApiServer
+
 SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "retrieve_batches.mjs"
 SDK_VERSION = "4.8.3"
@@ -108,7 +110,9 @@ def kept_by_sdk(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def test_the_sdk_retrieves_every_kind_of_batch(node, trigger_api_server, trigger_batch_factory):
+def test_the_sdk_retrieves_every_kind_of_batch(
+    node: str, trigger_api_server: TriggerApiServer, trigger_batch_factory: BatchFactory
+) -> None:
     batches = {
         name: trigger_batch_factory(status, **options)
         for name, (status, options) in FLAVOURS.items()
