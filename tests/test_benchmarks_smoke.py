@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the whole benchmark command: `pytest -m slow`
+
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 ROWS: tuple[str, ...] = ("1a", "1b", "1c", "1d", "1e", "2a", "2b", "2c", "2d", "3a", "3b", "3c")
 ROWS += ("4a", "4b", "4c", "5a", "5b", "5c")
