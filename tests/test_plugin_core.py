@@ -291,6 +291,7 @@ def test_per_test_seed_does_not_depend_on_other_tests(pytester: pytest.Pytester)
     assert len(orders) > 1, "pytest-randomly never changed the order"
 
 
+@pytest.mark.slow  # two xdist workers: an inner run in three processes
 def test_xdist_workers_share_the_run_seed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_record=recording_module(8))
 
