@@ -1,259 +1,654 @@
-"""Run every benchmark, print the results table and write it to docs/benchmarks.md.
+"""What the plugin costs its users, against what they would otherwise use.
 
-    python benchmarks/run.py            # full run (a few minutes), writes docs/benchmarks.md
-    python benchmarks/run.py --quick    # tiny sizes, a smoke test of the benchmarks
-    python benchmarks/run.py --output /tmp/bench.md --only 2,4
-
-Figures are printed, never asserted: the run exits non-zero only when a benchmark could
-not be measured (a generated suite failed, a mock answered wrongly).
+`python benchmarks/run.py` measures every figure the README quotes and writes
+docs/benchmarks.md; `--quick` runs tiny sizes (a smoke test: its figures mean nothing);
+`python benchmarks/run.py factory` prints the factory table alone. Figures are printed,
+never asserted. One harness: variants timed in interleaved rounds (the order rotating),
+CPU time of the work (`time.process_time`, or the children's `getrusage` for processes:
+start-up and these loops never wait, so that is their wall time less other load),
+medians, and ratios taken per round with their interquartile range.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib.metadata as metadata
+import json
 import os
+import platform
+import re
+import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
-import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import httpx
+import respx
 
-import bench_factory
-import bench_fixtures
-import bench_retrieval
-import bench_scale
-import bench_startup
-import profile_hotspots
-from _harness import (
-    ORIGIN,
-    REPO,
-    Context,
-    Row,
-    Section,
-    default_pycache,
-    fmt_time,
-    git_revision,
-    machine,
-    source_fingerprint,
-    versions,
-)
+from pytest_trigger_batches import BatchFactory, MockTriggerApi, TriggerApiServer
 
-SECTIONS: dict[int, tuple[str, Callable[[Context], Section]]] = {
-    1: ("Start-up", bench_startup.run),
-    2: ("Per-retrieval overhead", bench_retrieval.run),
-    3: ("Per-test fixture cost", bench_fixtures.run),
-    4: ("Factory throughput", bench_factory.run),
-    5: ("Scale", bench_scale.run),
-}
-# The path to profile when a section misses a target.
-PROFILES = {2: "retrieval", 3: "fixtures", 4: "factory"}
-COLUMNS = ("#", "Measure", "Ours", "Reference", "Ratio", "Target", "Result")
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "tr_dev_" + "B" * 24
+BASE = "https://api.trigger.dev"
+QUICK = False  # set by --quick
+# Child processes read and write bytecode, as an installed package has it (pip compiles
+# on install): without it every run would compile every module again.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _cells(row: Row) -> tuple[str, ...]:
-    return (row.key, row.measure, row.ours, row.reference, row.ratio, row.target, row.result)
+# -- the harness ---------------------------------------------------------------------------
 
 
-def text_table(rows: list[Row]) -> str:
-    cells = [COLUMNS, *(_cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+def sized(full: int, quick: int) -> int:
+    return quick if QUICK else full
 
 
-def markdown_table(rows: list[Row]) -> str:
-    def clean(cell: str) -> str:
-        return cell.replace("|", "\\|")
-
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for row in rows:
-        cells = [clean(c) for c in _cells(row)]
-        if row.result in ("MISSED", "LEAK", "ERROR"):
-            cells[-1] = f"**{cells[-1]}**"
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def markdown(
-    sections: list[Section],
-    rows: list[Row],
-    *,
-    quick: bool,
-    elapsed: float,
-    started: datetime,
-    machine_info: dict[str, str],
-    profiles: dict[int, list[str]],
-    sources: str,
-    changed: bool,
-) -> str:
-    mode = "`--quick` (tiny sizes: a smoke test, not figures)" if quick else "full"
-    out = [
-        "# Benchmarks",
-        "",
-        "Does the plugin cost its users anything they would notice? Each figure below is "
-        "measured side by side with what a user would otherwise use (plain pytest, bare "
-        "respx, pytest-httpx, polyfactory, `json.dumps`), in the same run, interleaved, "
-        "repeated, and reported as the median; ratios are *ours / reference* taken per "
-        "round, with their interquartile range over the rounds.",
-        "",
-        "Generated by `python benchmarks/run.py` (this file is overwritten by each full run; "
-        "`--quick` runs tiny sizes as a smoke test). Benchmarks print figures and never "
-        "assert on speed. No benchmark opens a socket: every mock stands in for "
-        f"`{ORIGIN}`, so a request that escaped a mock could only be refused by this "
-        "machine.",
-        "",
-        f"- Run: {started:%Y-%m-%d %H:%M} UTC, mode {mode}, took {fmt_time(elapsed)}",
-        f"- Revision: `{git_revision()}`, sources of `src/pytest_trigger_batches` "
-        f"sha256 `{sources}`"
-        + (
-            " **(they changed during the run: these figures mix versions; run again)**"
-            if changed
-            else ""
-        ),
-        "",
-        "## Results",
-        "",
-        markdown_table(rows),
-        "",
-        "Results: *met* / **MISSED** against the issue's targets (in parentheses in "
-        "`--quick` mode, where they mean nothing); *ok* / **LEAK** for the leak checks; "
-        "*info* rows have no target. The code paths of missed targets are profiled below.",
-        "",
-        "## Machine",
-        "",
-        *(f"- {name}: {value}" for name, value in machine_info.items()),
-        "",
-        "## Versions",
-        "",
-        *(f"- {name} {version}" for name, version in versions().items()),
-        "",
-        "## Method and details",
-        "",
-    ]
-    for section in sections:
-        out += [f"### {section.number}. {section.title}", "", section.method, ""]
-        out += [*section.details, ""]
-    if profiles:
-        out += ["## Profiles of the missed targets", ""]
-        for number, lines in profiles.items():
-            out += [
-                f"### {number}. {SECTIONS[number][0]}: `python benchmarks/profile_hotspots.py "
-                f"{PROFILES[number]}`",
-                "",
-                "```text",
-                *lines,
-                "```",
-                "",
-            ]
-    out += [
-        "## Reproduce",
-        "",
-        "```console",
-        "pip install -e '.[test,bench]'",
-        "python benchmarks/run.py            # full: writes docs/benchmarks.md",
-        "python benchmarks/run.py --quick --output /tmp/bench.md",
-        "python benchmarks/profile_hotspots.py retrieval   # or fixtures, factory",
-        "```",
-        "",
-    ]
-    return "\n".join(out)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=REPO / "docs" / "benchmarks.md",
-        help="where to write the markdown report (default: docs/benchmarks.md)",
-    )
-    parser.add_argument("--only", default="", help="comma-separated section numbers, e.g. 2,4")
-    parser.add_argument(
-        "--no-profile", action="store_true", help="do not profile the paths of missed targets"
-    )
-    options = parser.parse_args(argv)
-    wanted = sorted(int(n) for n in options.only.split(",") if n.strip()) or sorted(SECTIONS)
-
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    start = time.perf_counter()
-    started = datetime.now(UTC)
-    sources = source_fingerprint()
-    machine_info = machine()
-    scratch = Path(tempfile.mkdtemp(prefix="trigger-bench-"))
-    ctx = Context(quick=options.quick, scratch=scratch, pycache=default_pycache(), log=log)
-    sections: list[Section] = []
-    failed = False
+def per_call(fn: Callable[[], object], n: int) -> float:
+    """CPU seconds per call over a block of n calls, the garbage collector paused."""
+    gc.collect()
+    gc.disable()
     try:
-        for number in wanted:
-            title, benchmark = SECTIONS[number]
-            try:
-                sections.append(benchmark(ctx))
-            except Exception as problem:  # report it, measure the rest
-                failed = True
-                log(f"{number}. {title} FAILED:\n{traceback.format_exc()}")
-                first = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
-                error = Row(f"{number}", title, "", "", "", "", "ERROR")
-                error.measure = f"{title}: could not be measured ({first[:120]})"
-                sections.append(Section(number, title, "", [error]))
+        start = time.process_time()
+        for _ in range(n):
+            fn()
+        return (time.process_time() - start) / n
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        # The generated suites' bytecode: the rest of the cache is kept for the next run.
-        shutil.rmtree(ctx.pycache / scratch.relative_to(scratch.anchor), ignore_errors=True)
+        gc.enable()
 
-    profiles: dict[int, list[str]] = {}
-    if not options.quick and not options.no_profile:
-        for section in sections:
-            missed = any(row.result == "MISSED" for row in section.rows)
-            if missed and section.number in PROFILES:
-                log(f"profiling {PROFILES[section.number]} (section {section.number} missed)")
-                profiles[section.number] = profile_hotspots.PROFILES[PROFILES[section.number]](15)
 
-    rows = [row for section in sections for row in section.rows]
-    changed = source_fingerprint() != sources
-    if changed:
-        log("WARNING: the package's sources changed during the run; the figures mix versions")
-    if options.quick:  # tiny sizes: a verdict would mean nothing
-        for row in rows:
-            if row.result in ("met", "MISSED"):
-                row.result = f"({row.result.lower()})"
-    elapsed = time.perf_counter() - start
-    machine_info["Load average at end (1, 5, 15 min)"] = ", ".join(
-        f"{value:.2f}" for value in os.getloadavg()
+def calibrate(fn: Callable[[], object], budget: float) -> int:
+    """How many calls make a block of about `budget` CPU seconds."""
+    fn()
+    return max(1, int(budget / max(per_call(fn, 3), 1e-7)))
+
+
+def rounds(variants: dict[str, Callable[[], float]], count: int) -> dict[str, list[float]]:
+    """Each variant once per round, the order rotating round by round."""
+    names = list(variants)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(count):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            out[name].append(variants[name]())
+    return out
+
+
+def timed_rounds(
+    fns: dict[str, Callable[[], object]], count: int, budget: float = 0.04
+) -> dict[str, list[float]]:
+    blocks = {name: calibrate(fn, sized(budget, 0.005)) for name, fn in fns.items()}
+    return rounds(
+        {name: (lambda f=fn, n=blocks[name]: per_call(f, n)) for name, fn in fns.items()},
+        sized(count, 2),
     )
-    report = markdown(
-        sections,
-        rows,
-        quick=options.quick,
-        elapsed=elapsed,
-        started=started,
-        machine_info=machine_info,
-        profiles=profiles,
-        sources=sources,
-        changed=changed,
+
+
+def child_cpu(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) of one child process, interpreter start included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        command, cwd=cwd, env=env or CHILD_ENV, check=False, capture_output=True, timeout=300
     )
-    options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(report, encoding="utf-8")
-    print(text_table(rows))
-    print()
-    if changed:
-        print("WARNING: the package's sources changed during the run; the figures mix versions")
-    print(
-        f"mode: {'quick' if options.quick else 'full'}; took {fmt_time(elapsed)}; "
-        f"report written to {options.output}"
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def ratios(ours: list[float], theirs: list[float]) -> list[float]:
+    return [a / b for a, b in zip(ours, theirs, strict=True) if b > 0]
+
+
+def iqr(values: list[float]) -> str:
+    if len(values) < 4:
+        return ""
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return f" (IQR {q1:.2f}-{q3:.2f})"
+
+
+def fmt(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+@dataclass
+class Row:
+    key: str
+    measure: str
+    ours: str
+    reference: str
+    ratio: str
+
+
+ROWS: list[Row] = []
+DETAILS: list[str] = []
+
+
+def row(key: str, measure: str, ours: list[float], theirs: list[float], note: str = "") -> None:
+    per_round = ratios(ours, theirs)
+    ratio = f"{median(per_round):.2f}x{iqr(per_round)}"
+    ROWS.append(Row(key, measure, fmt(median(ours)), fmt(median(theirs)) + note, ratio))
+
+
+# -- 1. start-up and install cost -----------------------------------------------------------
+
+
+def bench_startup(tmp: Path) -> None:
+    project = tmp / "startup"
+    project.mkdir()
+    for i in range(50):
+        (project / f"test_{i}.py").write_text(f"def test_{i}():\n    pass\n")
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    child_cpu(collect, project)  # bytecode cached for both, as after pip install
+    samples = rounds(
+        {
+            "on": lambda: child_cpu(collect, project),
+            "off": lambda: child_cpu([*collect, "-p", "no:trigger_batches"], project),
+        },
+        sized(21, 2),
     )
-    return 1 if failed else 0
+    row(
+        "1a",
+        "start-up, `pytest --collect-only` of 50 tests, this environment: plugin vs "
+        "`-p no:trigger_batches`",
+        samples["on"],
+        samples["off"],
+    )
+
+    # The plugin's own import, after pytest's: -X importtime, the plugin's modules' self times.
+    code = "import pytest; import pytest_trigger_batches.plugin"
+    own: list[float] = []
+    for _ in range(sized(15, 2)):
+        err = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            capture_output=True,
+            text=True,
+            env=CHILD_ENV,
+        ).stderr
+        found = re.findall(r"import time:\s+(\d+) \|\s+\d+ \|\s+(pytest_trigger_batches\S*)", err)
+        own.append(sum(int(us) for us, _ in found) * 1e-6)
+    pytest_alone = [
+        float(m) * 1e-6
+        for m in re.findall(
+            r"import time:\s+\d+ \|\s+(\d+) \| pytest$",
+            subprocess.run(
+                [sys.executable, "-X", "importtime", "-c", "import pytest"],
+                capture_output=True,
+                text=True,
+                env=CHILD_ENV,
+            ).stderr,
+            re.M,
+        )
+    ]
+    ROWS.append(
+        Row(
+            "1b",
+            "the plugin's import after `import pytest` (-X importtime, self times)",
+            fmt(median(own)),
+            fmt(median(pytest_alone)) + " (import pytest)" if pytest_alone else "",
+            f"{median(own) / median(pytest_alone):.1%} of it" if pytest_alone else "",
+        )
+    )
+    heavy = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pytest_trigger_batches.plugin, pytest_trigger_batches, sys; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'faker', 'respx', 'httpx', 'httpcore'}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ROWS.append(
+        Row("1c", "heavy modules the plugin imports (faker, respx, httpx)", heavy, "[]", "")
+    )
+
+
+def bench_install(tmp: Path) -> None:
+    """pytest in an empty project: the package installed or not, the same env otherwise."""
+    uv = shutil.which("uv")
+    if uv is None:
+        ROWS.append(Row("1d", "install cost (needs uv: pip install uv)", "", "not installed", ""))
+        return
+    pins = [f"{name}=={metadata.version(name)}" for name in ("pytest", "pluggy", "iniconfig")]
+    pins.append(f"packaging=={metadata.version('packaging')}")
+    envs = {"without": tmp / "env-without", "with": tmp / "env-with"}
+    for name, env in envs.items():
+        subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(env)], check=True)
+        extra = [str(ROOT)] if name == "with" else []
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "-q",
+                "--compile-bytecode",
+                "--python",
+                str(env / "bin" / "python"),
+                *pins,
+                *extra,
+            ],
+            check=True,
+        )
+    empty = tmp / "empty-project"
+    empty.mkdir()
+    runs = {
+        "with": [str(envs["with"] / "bin" / "python"), "-m", "pytest", "-q"],
+        "without": [str(envs["without"] / "bin" / "python"), "-m", "pytest", "-q"],
+    }
+    runs["with, -p no:faker"] = [*runs["with"], "-p", "no:faker"]
+    runs["with, -p no:faker -p no:respx"] = [*runs["with, -p no:faker"], "-p", "no:respx"]
+    for command in runs.values():
+        child_cpu(command, empty)  # compile bytecode once, as pip install would
+    samples = rounds(
+        {name: (lambda c=command: child_cpu(c, empty)) for name, command in runs.items()},
+        sized(15, 2),
+    )
+    measure = "start-up, `pytest` in an empty project: the package installed vs not"
+    row("1d", measure, samples["with"], samples["without"])
+    row("1e", measure + ", with `-p no:faker`", samples["with, -p no:faker"], samples["without"])
+    row(
+        "1f",
+        measure + ", with `-p no:faker -p no:respx`",
+        samples["with, -p no:faker -p no:respx"],
+        samples["without"],
+    )
+    DETAILS.append(
+        "- 1d-1f: two environments made by uv from the same interpreter, one with pytest "
+        f"alone ({', '.join(pins)}), one with the package (and so faker and respx, whose "
+        "pytest plugins load in every run); each run a fresh process, CPU time, "
+        f"{len(samples['with'])} rounds; medians: "
+        + ", ".join(f"{name} {fmt(median(values))}" for name, values in samples.items())
+    )
+
+
+# -- 2. one retrieval -------------------------------------------------------------------------
+
+
+@contextmanager
+def ours(batch: Any) -> Iterator[str]:
+    api = MockTriggerApi(base_url=BASE, secret_key=KEY)
+    api.add_batch(batch)
+    api.rate_limit(limit=10**9, refill=10**9)  # still consulted, never empty
+    with api:
+        yield BASE
+
+
+@contextmanager
+def bare_respx(batch: Any) -> Iterator[str]:
+    body = json.dumps(batch.to_payload(), separators=(",", ":")).encode()
+    with respx.MockRouter(assert_all_called=False) as router:
+        router.get(f"{BASE}/api/v1/batches/{batch.id}").respond(
+            200, content=body, headers={"content-type": "application/json; charset=utf-8"}
+        )
+        yield BASE
+
+
+@contextmanager
+def server(batch: Any) -> Iterator[str]:
+    with TriggerApiServer(secret_key=KEY) as api:
+        api.add_batch(batch)
+        api.rate_limit(limit=10**9, refill=10**9)
+        yield api.base_url
+
+
+def bench_retrieval() -> None:
+    batch = BatchFactory(seed=1)("COMPLETED")
+    headers = {"Authorization": f"Bearer {KEY}"}
+
+    def variant(mock: Callable[[Any], Any], n: int) -> Callable[[], float]:
+        def block() -> float:
+            with httpx.Client() as client, mock(batch) as base:
+                url = f"{base}/api/v1/batches/{batch.id}"
+                assert client.get(url, headers=headers).json()["id"] == batch.id
+                return per_call(lambda: client.get(url, headers=headers), n)
+
+        return block
+
+    n = sized(150, 10)
+    samples = rounds(
+        {
+            "ours": variant(ours, n),
+            "respx": variant(bare_respx, n),
+            "server": variant(server, n // 3 or 1),
+        },
+        sized(40, 2),
+    )
+    row(
+        "2a",
+        "one GET, 10-run batch: mock_trigger_api vs bare respx",
+        samples["ours"],
+        samples["respx"],
+    )
+    row(
+        "2b",
+        "one GET, 10-run batch: trigger_api_server (HTTP on loopback) vs mock_trigger_api",
+        samples["server"],
+        samples["ours"],
+        note=" (in-process)",
+    )
+    DETAILS.append(
+        "- 2a, 2b: one reused `httpx.Client`, 10 warm-up GETs then a block of "
+        f"{n} (the server {n // 3 or 1}: the client's CPU time only, not the server "
+        "thread's, so 2b is the client's side of a real socket)"
+    )
+
+
+# -- 3. per test ------------------------------------------------------------------------------
+
+TIMING_PLUGIN = """
+import json, os, time, pytest
+TIMES = {}
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        TIMES[item.name] = time.process_time() - start
+
+def pytest_sessionfinish(session):
+    with open(os.environ["BENCH_TIMES"], "w") as out:
+        json.dump(TIMES, out)
+"""
+
+VARIANTS = {
+    "ours_batch": "def test_ours_batch_{n}(mock_trigger_api, trigger_batch_factory):\n"
+    "    mock_trigger_api.add_batch(trigger_batch_factory())\n",
+    "respx_route": "@pytest.mark.respx(assert_all_called=False)\n"
+    "def test_respx_route_{n}(respx_mock):\n"
+    "    respx_mock.get(URL).respond(json=BODY)\n",
+    "ours_bare": "def test_ours_bare_{n}(mock_trigger_api, trigger_batch_factory):\n    pass\n",
+    "respx_bare": "def test_respx_bare_{n}(respx_mock):\n    pass\n",
+    "empty": "def test_empty_{n}():\n    pass\n",
+}
+
+
+def bench_per_test(tmp: Path) -> None:
+    project = tmp / "per-test"
+    project.mkdir()
+    body = BatchFactory(seed=2)("COMPLETED").to_payload()
+    tests = [f"import pytest\nURL = '{BASE}/api/v1/batches/x'\nBODY = {body!r}\n"]
+    names = list(VARIANTS)
+    for n in range(sized(60, 5)):  # interleaved: A B C D E, then B C D E A, ...
+        for name in names[n % 5 :] + names[: n % 5]:
+            tests.append(VARIANTS[name].format(n=n))
+    (project / "test_cost.py").write_text("\n\n".join(tests))
+    (project / "timing_plugin.py").write_text(TIMING_PLUGIN)
+    env = {**CHILD_ENV, "PYTHONPATH": str(project), "BENCH_TIMES": str(project / "t.json")}
+    per_round: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(sized(7, 1)):
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "timing_plugin", "-p", "no:randomly"],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        times = json.loads((project / "t.json").read_text())
+        for name in names:
+            mine = [t for test, t in times.items() if test.startswith(f"test_{name}_")]
+            per_round[name].append(median(mine[3:] or mine))
+    net = {
+        name: [t - e for t, e in zip(per_round[name], per_round["empty"], strict=True)]
+        for name in names
+    }
+    row(
+        "3a",
+        "per test: fixtures + one batch vs respx_mock + one route",
+        net["ours_batch"],
+        net["respx_route"],
+    )
+    row("3b", "per test: fixtures alone vs respx_mock alone", net["ours_bare"], net["respx_bare"])
+    DETAILS.append(
+        f"- 3a, 3b: {len(net['empty'])} processes of {len(tests) - 1} tests, the variants "
+        "interleaved test by test; a test's CPU time over its whole run protocol (set-up, "
+        "call, tear-down, reports), median over its variant, net of an empty test's "
+        f"({fmt(median(per_round['empty']))})"
+    )
+
+
+# -- 4. the factory -----------------------------------------------------------------------------
+
+RUNS, FAILED = 1000, 300
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))  # as the mock writes bodies
+
+
+def polyfactory_build() -> Callable[[], str] | None:
+    """polyfactory building a pydantic model of the v1 body (1,000 runs, 300 errors)."""
+    try:
+        from polyfactory import Use
+        from polyfactory.factories.pydantic_factory import ModelFactory
+        from pydantic import BaseModel
+    except ImportError:
+        return None
+
+    class ErrorModel(BaseModel):
+        index: int
+        taskIdentifier: str
+        error: str
+        errorCode: str | None
+
+    class BatchModel(BaseModel):
+        id: str
+        status: str
+        idempotencyKey: str | None
+        createdAt: datetime
+        updatedAt: datetime
+        runCount: int
+        runs: list[str]
+        successfulRunCount: int
+        failedRunCount: int
+        errors: list[ErrorModel]
+
+    class Errors(ModelFactory[ErrorModel]):
+        __model__ = ErrorModel
+
+    class Batches(ModelFactory[BatchModel]):
+        __model__ = BatchModel
+        __randomize_collection_length__ = True
+        __min_collection_length__ = __max_collection_length__ = RUNS
+        errors = Use(Errors.batch, size=FAILED)
+
+    Batches.seed_random(1)
+    return lambda: Batches.build().model_dump_json()
+
+
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("COMPLETED", "COMPLETED", {}),
+    *(
+        (f"PARTIAL_FAILED {share}%, {label}", "PARTIAL_FAILED", {"failed_count": share * 10, **o})
+        for label, o in (
+            ("queue limit (default)", {}),
+            ("TRIGGER_ERROR", {"error_code": "TRIGGER_ERROR"}),
+        )
+        for share in (1, 30, 90)
+    ),
+    ("ABORTED, queue limit (default)", "ABORTED", {}),
+    ("ABORTED, TRIGGER_ERROR", "ABORTED", {"error_code": "TRIGGER_ERROR"}),
+]
+
+
+def factory_table() -> list[tuple[str, float, float]]:
+    """(case, build + serialize, json.dumps of the finished payload) for every case."""
+    factory = BatchFactory(seed=3)
+    table = []
+    for label, status, options in CASES:
+        payload = factory(status, run_count=RUNS, **options).to_payload()
+        samples = timed_rounds(
+            {
+                "ours": lambda s=status, o=options: dumps(
+                    factory(s, run_count=RUNS, **o).to_payload()
+                ),
+                "floor": lambda p=payload: dumps(p),
+            },
+            11,
+            budget=0.02,
+        )
+        table.append((label, median(samples["ours"]), median(samples["floor"])))
+    return table
+
+
+def bench_factory() -> None:
+    factory = BatchFactory(seed=4)
+    options: dict[str, Any] = {"run_count": RUNS, "error_code": "TRIGGER_ERROR"}
+    payload = factory("PARTIAL_FAILED", **options).to_payload()
+    fns: dict[str, Callable[[], object]] = {
+        "ours": lambda: dumps(factory("PARTIAL_FAILED", **options).to_payload()),
+        "floor": lambda: dumps(payload),
+    }
+    samples = timed_rounds(fns, 31)
+    measure = f"{RUNS:,}-run PARTIAL_FAILED batch (700 runs, 300 error entries), build + serialize"
+    row(
+        "4a",
+        f"{measure}: vs json.dumps of the payload ({len(dumps(payload)):,} B)",
+        samples["ours"],
+        samples["floor"],
+    )
+    poly = polyfactory_build()
+    if poly is None:
+        ROWS.append(Row("4b", f"{measure}: vs polyfactory", "", "not installed", ""))
+    else:
+        against = timed_rounds({"ours": fns["ours"], "polyfactory": poly}, 7)
+        speedup = ratios(against["polyfactory"], against["ours"])
+        ROWS.append(
+            Row(
+                "4b",
+                f"{measure}: vs polyfactory building the same schema (1,000 runs, 300 errors)",
+                fmt(median(against["ours"])),
+                fmt(median(against["polyfactory"])),
+                f"{median(speedup):.0f}x faster{iqr(speedup)}",
+            )
+        )
+    table = factory_table() if not QUICK else factory_table()[:2]
+    DETAILS.append("- 4c: every status and failure share, 1,000 items, build + serialize:")
+    DETAILS.append("\n| case | build + serialize | json.dumps alone | ratio |\n|---|---|---|---|")
+    DETAILS.extend(f"| {c} | {fmt(a)} | {fmt(b)} | {a / b:.2f}x |" for c, a, b in table)
+    ROWS.append(
+        Row(
+            "4c",
+            "the same, every status and failure share (table below): the highest ratio",
+            "",
+            "",
+            f"{max(a / b for _, a, b in table):.2f}x",
+        )
+    )
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def versions() -> list[str]:
+    names = (
+        "pytest-trigger-batches",
+        "pytest",
+        "pluggy",
+        "httpx",
+        "respx",
+        "Faker",
+        "polyfactory",
+        "pydantic",
+    )
+    found = []
+    for name in names:
+        try:
+            found.append(f"- {name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"- {name} not installed")
+    return found
+
+
+def report(took: float) -> str:
+    table = ["| # | Measure | Ours | Reference | Ratio |", "|---|---|---|---|---|"]
+    table += [f"| {r.key} | {r.measure} | {r.ours} | {r.reference} | {r.ratio} |" for r in ROWS]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "What the plugin costs its users, each figure measured side by side with what they",
+            "would otherwise use (pytest alone, bare respx, polyfactory, `json.dumps`), in",
+            "interleaved rounds, as medians of CPU time; ratios are *ours / reference* per round",
+            "(IQR over the rounds). Written by `python benchmarks/run.py`; figures are printed,",
+            "never asserted.",
+            "",
+            f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, mode {'quick' if QUICK else 'full'}, "
+            f"took {took:.0f} s",
+            "",
+            "## Results",
+            "",
+            *table,
+            "",
+            "## Details",
+            "",
+            *DETAILS,
+            "",
+            "## Machine",
+            "",
+            f"- {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"CPython {platform.python_version()}, {platform.platform()}",
+            f"- load average at the end (1, 5, 15 min): {load}",
+            "",
+            "## Versions",
+            "",
+            *versions(),
+            "",
+            "## Reproduce",
+            "",
+            "```console",
+            "pip install -e '.[test,bench]'",
+            "python benchmarks/run.py          # writes docs/benchmarks.md",
+            "python benchmarks/run.py factory  # the factory table alone",
+            "```",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    global QUICK
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("only", nargs="?", choices=["factory"])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    QUICK = args.quick
+    if args.only == "factory":
+        print(f"{'1,000 items':<40} {'build + dumps':>14} {'dumps alone':>12} {'ratio':>7}")
+        for case, mine, floor in factory_table():
+            print(f"{case:<40} {fmt(mine):>14} {fmt(floor):>12} {mine / floor:>6.2f}x")
+        return
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for bench in (bench_startup, bench_install, bench_per_test):
+            bench(Path(tmp))
+        bench_retrieval()
+        bench_factory()
+    print("# Measure Ours Reference Ratio")
+    for r in ROWS:
+        print(f"{r.key} {r.measure} | {r.ours} | {r.reference} | {r.ratio}")
+    args.output.write_text(report(time.perf_counter() - started), encoding="utf-8")
+    print(f"report written to {args.output}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

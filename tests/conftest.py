@@ -115,7 +115,54 @@ def wire(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield served
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: a heavy test (inner pytest runs); deselect with -m 'not slow'"
-    )
+# -- stray connections fail the run (tests/test_network.py) --------------------------------
+# The guard above makes a stray connection raise in the test that made it; code under
+# test may catch that and carry on. This layer records every refusal, and the run fails
+# at its end if any test left one behind. A test that is refused on purpose takes its
+# refusals with the `refused_connections` fixture.
+
+STRAY_CONNECTIONS: list[str] = []
+
+
+def _recording(guarded: Any) -> Any:
+    def record(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return guarded(*args, **kwargs)
+        except ConnectionRefusedError as refused:
+            if str(refused).startswith("network guard:"):
+                STRAY_CONNECTIONS.append(str(refused))
+            raise
+
+    return record
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _network_record(_network_guard: None) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", _recording(socket.getaddrinfo))
+        patch.setattr(socket.socket, "connect", _recording(socket.socket.connect))
+        patch.setattr(socket.socket, "connect_ex", _recording(socket.socket.connect_ex))
+        yield
+
+
+@pytest.fixture
+def refused_connections() -> Any:
+    """Takes this test's refusals so far, which it expects: they do not fail the run."""
+    before = len(STRAY_CONNECTIONS)
+
+    def take() -> list[str]:
+        taken = STRAY_CONNECTIONS[before:]
+        del STRAY_CONNECTIONS[before:]
+        return taken
+
+    return take
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if STRAY_CONNECTIONS:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "stray connections refused by the network guard", red=True)
+            for refusal in STRAY_CONNECTIONS:
+                reporter.write_line(refusal)

@@ -1,6 +1,7 @@
 """Fuzzing: whatever comes in, the plugin fails only in the ways it documents.
 
-Hypothesis throws arbitrary request paths (unicode, percent-escapes, dots, slashes),
+Each target runs 50 inputs in the default run and 500 under `-m slow`. Hypothesis
+throws arbitrary request paths (unicode, percent-escapes, dots, slashes),
 methods and headers (any `Authorization` text) at the API and the respx mock, arbitrary
 option values at the factory, and arbitrary JSON values into payload dicts given to
 `add_batch`. The only exceptions allowed out of the plugin:
@@ -20,10 +21,12 @@ import json
 import ssl
 import string
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -52,19 +55,36 @@ PAYLOADS = {
 }
 OPTIONS = [name for name in inspect.signature(BatchFactory.__call__).parameters if name != "self"]
 FUZZ = settings(
-    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 
-def fuzzed(target: str, run: Any) -> None:
-    """Run a hypothesis target; at least 400 inputs must really have been tried."""
+QUICK, FULL = 50, 500
+
+
+def fuzz_target(**strategies: Any) -> Callable[[Callable[..., None]], dict[int, Any]]:
+    """`@given(**strategies)` at each size: {size: the hypothesis test}."""
+
+    def sized(body: Callable[..., None]) -> dict[int, Any]:
+        return {n: settings(FUZZ, max_examples=n)(given(**strategies)(body)) for n in (QUICK, FULL)}
+
+    return sized
+
+
+def fuzzed(target: str, runs: dict[int, Any], size: int) -> None:
+    """Run a target on `size` inputs; at least 80% of them must really have been tried."""
     before = TRIED[target]
-    run()
+    runs[size]()
     tried = TRIED[target] - before
     print(f"\n{target}: {tried} inputs fuzzed")
-    assert tried >= 400
+    assert tried >= size * 4 // 5
+
+
+# The default run fuzzes each target a little; `-m slow` at full size.
+SIZES = pytest.mark.parametrize(
+    "size", [pytest.param(QUICK, id="quick"), pytest.param(FULL, id="full", marks=pytest.mark.slow)]
+)
 
 
 # -- requests --------------------------------------------------------------------------
@@ -103,8 +123,7 @@ def check_answer(answer: ApiResponse | Disconnect, method: str) -> None:
         json.loads(answer.body)
 
 
-@FUZZ
-@given(
+@fuzz_target(
     method=methods,
     path=paths,
     authorization=authorizations,
@@ -134,8 +153,7 @@ def _fuzz_api(
         assert len(api.calls) == 1
 
 
-@FUZZ
-@given(
+@fuzz_target(
     method=st.sampled_from(["GET", "HEAD", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]),
     path=st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=40),
     query=st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3),
@@ -217,8 +235,7 @@ status = st.one_of(
 small_counts = st.integers(min_value=0, max_value=12)
 
 
-@FUZZ
-@given(
+@fuzz_target(
     status=status,
     options=st.dictionaries(
         st.sampled_from([o for o in OPTIONS if o != "status"]),
@@ -239,7 +256,9 @@ def _fuzz_factory(status: Any, options: dict[str, Any]) -> None:
         assert TriggerBatch.from_payload(batch.to_payload()) == batch  # valid, round-trips
 
 
-zones = st.sampled_from([None, UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))])
+zones: st.SearchStrategy[Any] = st.sampled_from(
+    [None, UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))]
+)
 moments = st.one_of(
     st.datetimes(timezones=zones),
     st.datetimes(min_value=datetime(9999, 12, 31, 23), timezones=zones),  # the edges of time
@@ -249,8 +268,7 @@ moments = st.one_of(
 timestamps = st.one_of(moments, moments.map(lambda m: m.isoformat()))
 
 
-@FUZZ
-@given(
+@fuzz_target(
     status=st.sampled_from(["PENDING", "PROCESSING", "COMPLETED", "PARTIAL_FAILED", "ABORTED"]),
     created_at=timestamps,
     legacy=st.booleans(),
@@ -298,8 +316,7 @@ json_values = st.recursive(
 FIELDS = sorted({*PAYLOADS["v1"], *PAYLOADS["v2"], "errorCode", "index", "error", "nope"})
 
 
-@FUZZ
-@given(
+@fuzz_target(
     base=st.sampled_from(sorted(PAYLOADS)),
     changes=st.lists(
         st.tuples(
@@ -340,21 +357,26 @@ def _fuzz_payloads(base: str, changes: list[Any]) -> None:
         assert TriggerBatch.from_payload(served) == handle.final
 
 
-def test_the_api_answers_any_request_or_says_it_does_not_serve_it() -> None:
-    fuzzed("api.handle", _fuzz_api)
+@SIZES
+def test_the_api_answers_any_request_or_says_it_does_not_serve_it(size: int) -> None:
+    fuzzed("api.handle", _fuzz_api, size)
 
 
-def test_the_respx_mock_fails_only_in_documented_ways() -> None:
-    fuzzed("mock over httpx", _fuzz_mock)
+@SIZES
+def test_the_respx_mock_fails_only_in_documented_ways(size: int) -> None:
+    fuzzed("mock over httpx", _fuzz_mock, size)
 
 
-def test_the_factory_builds_a_valid_batch_or_names_the_bad_option() -> None:
-    fuzzed("factory", _fuzz_factory)
+@SIZES
+def test_the_factory_builds_a_valid_batch_or_names_the_bad_option(size: int) -> None:
+    fuzzed("factory", _fuzz_factory, size)
 
 
-def test_add_batch_accepts_a_valid_payload_or_explains() -> None:
-    fuzzed("add_batch payloads", _fuzz_payloads)
+@SIZES
+def test_add_batch_accepts_a_valid_payload_or_explains(size: int) -> None:
+    fuzzed("add_batch payloads", _fuzz_payloads, size)
 
 
-def test_any_moment_is_a_batch_or_a_clear_error() -> None:
-    fuzzed("timestamps", _fuzz_timestamps)
+@SIZES
+def test_any_moment_is_a_batch_or_a_clear_error(size: int) -> None:
+    fuzzed("timestamps", _fuzz_timestamps, size)

@@ -14,6 +14,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # inner pytest runs of 300 tests: `pytest -m slow`
+
 PER_FILE = 100  # 3 files: 300 tests
 SEED = "--trigger-seed=1234"
 INNER = ("-p", "no:hypothesispytest")  # hypothesis' plugin costs ~1 s per in-process run

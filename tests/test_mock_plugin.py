@@ -1,4 +1,9 @@
-"""mock_trigger_api through pytest itself: markers, options, failure output, isolation."""
+"""mock_trigger_api through pytest itself: markers and the origin settings.
+
+Each rule has one home: requests the mock does not serve in tests/test_strictness.py,
+isolation between tests in tests/test_isolation.py, keys in output in
+tests/test_secrets.py, bad marker arguments in tests/test_bad_input.py.
+"""
 
 from __future__ import annotations
 
@@ -17,65 +22,6 @@ AUTH = {{"Authorization": "Bearer " + KEY}}
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(HEADER + source)
     return pytester.runpytest("-p", "no:randomly", *args)
-
-
-def test_an_unknown_path_fails_the_test_and_shows_the_request(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester,
-        """
-def test_app(mock_trigger_api):
-    httpx.get("https://api.trigger.dev/api/v1/batch/batch_abc", headers=AUTH)
-""",
-    )
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*UnexpectedTriggerRequest: mock_trigger_api does not serve GET "
-            "https://api.trigger.dev/api/v1/batch/batch_abc",
-            "*authorization: Bearer tr_prod_[*][*][*][*]????",
-            "*it serves:",
-            "*    GET /api/v1/batches/{batchId}",
-            "*    GET /api/v2/batches/{batchId}",
-            "*closest match: GET /api/v1/batches/{batchId}",
-        ]
-    )
-
-
-def test_the_wrong_method_names_the_difference(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester,
-        """
-def test_app(mock_trigger_api):
-    httpx.delete("https://api.trigger.dev/api/v2/batches/batch_abc", headers=AUTH)
-""",
-    )
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*closest match: GET /api/v2/batches/{batchId} "
-            "(the method differs: DELETE instead of GET)"
-        ]
-    )
-
-
-def test_an_unexpected_request_the_app_swallowed_still_fails(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester,
-        """
-def test_app(mock_trigger_api):
-    try:
-        httpx.post("https://api.trigger.dev/api/v1/schedules/sched_1", headers=AUTH)
-    except Exception:
-        pass  # careless application code
-""",
-    )
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*mock_trigger_api received 1 request(s) it does not serve*",
-            "*POST https://api.trigger.dev/api/v1/schedules/sched_1 -> unexpected",
-        ]
-    )
 
 
 def test_marker_builds_and_registers_a_batch(pytester: pytest.Pytester) -> None:
@@ -124,30 +70,6 @@ def test_app(mock_trigger_api):
     result.assert_outcomes(passed=1)
 
 
-def test_a_bad_marker_argument_is_a_clear_error(pytester: pytest.Pytester) -> None:
-    result = run(
-        pytester,
-        """
-@pytest.mark.trigger_batch("PARTIAL_FAILED", run_count=5, failed_count=0)
-def test_app(mock_trigger_api):
-    pass
-""",
-    )
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*@pytest.mark.trigger_batch('PARTIAL_FAILED', run_count=5, failed_count=0): "
-            "failed_count for a PARTIAL_FAILED batch of 5 items must be 1 to 4; got 0*"
-        ]
-    )
-
-
-def test_trigger_batch_fixture_without_marker_says_what_to_add(pytester: pytest.Pytester) -> None:
-    result = run(pytester, "def test_app(trigger_batch):\n    pass\n")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*needs a @pytest.mark.trigger_batch(status=...) marker*"])
-
-
 @pytest.mark.parametrize(
     ("where", "origin"),
     [
@@ -180,112 +102,6 @@ def test_app(mock_trigger_api, trigger_batch_factory):
 """,
     )
     result.assert_outcomes(passed=1)
-
-
-def test_each_test_starts_from_an_empty_mock(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        HEADER
-        + "\n".join(
-            f"""
-def test_{n}(mock_trigger_api, trigger_batch_factory):
-    assert mock_trigger_api.batches == [] and mock_trigger_api.calls == []
-    batch = trigger_batch_factory()
-    mock_trigger_api.add_batch(batch)
-    mock_trigger_api.accept_key(KEY)
-    mock_trigger_api.fail_next("server_error")
-    mock_trigger_api.rate_limit(limit=2)  # the faulted request spends a token too
-    url = "https://api.trigger.dev/api/v1/batches/" + batch.id
-    assert httpx.get(url, headers=AUTH).status_code == 500
-    assert httpx.get(url, headers=AUTH).status_code == 200
-    assert httpx.get(url, headers=AUTH).status_code == 429
-"""
-            for n in range(12)
-        )
-    )
-    for args in (["-p", "randomly"], ["-p", "no:randomly", "-n", "2"]):
-        result = pytester.runpytest(*args)
-        result.assert_outcomes(passed=12)
-
-
-def test_the_secret_key_never_appears_in_any_failure_output(pytester: pytest.Pytester) -> None:
-    """Make a test fail in every way the mock can fail, then search all the output."""
-    result = run(
-        pytester,
-        """
-import asyncio
-
-@pytest.fixture
-def batch(mock_trigger_api, trigger_batch_factory):
-    batch = trigger_batch_factory("PARTIAL_FAILED")
-    mock_trigger_api.add_batch(batch)
-    return batch
-
-def get(batch_id, headers=AUTH):
-    return httpx.get("https://api.trigger.dev/api/v1/batches/" + batch_id, headers=headers)
-
-def test_unexpected_path(mock_trigger_api):
-    httpx.get("https://api.trigger.dev/api/v3/runs?key=" + KEY, headers=AUTH)
-
-def test_unexpected_swallowed(mock_trigger_api):
-    try:
-        httpx.put("https://api.trigger.dev/api/v1/batches/x", headers={"x-api-key": KEY, **AUTH})
-    except AssertionError:
-        pass
-
-def test_assert_retrieved(mock_trigger_api, batch):
-    get(batch.id)
-    mock_trigger_api.assert_retrieved(batch, times=5)
-
-def test_assert_not_retrieved(mock_trigger_api, batch):
-    get(batch.id)
-    mock_trigger_api.assert_not_retrieved(batch)
-
-def test_assert_all_retrieved(mock_trigger_api, batch):
-    get("batch_cmx0ugyuv00004a7d2bda9ln4")
-    mock_trigger_api.assert_all_retrieved()
-
-def test_accept_malformed_key(mock_trigger_api):
-    mock_trigger_api.accept_key(KEY[:-10])
-
-def test_timeout(mock_trigger_api, batch):
-    mock_trigger_api.fail_next("timeout")
-    get(batch.id)
-
-def test_connect_error_async(mock_trigger_api, batch):
-    mock_trigger_api.fail_next("connect_error")
-    async def go():
-        async with httpx.AsyncClient(headers=AUTH) as client:
-            await client.get("https://api.trigger.dev/api/v1/batches/" + batch.id)
-    asyncio.run(go())
-
-def test_counts(mock_trigger_api, batch):
-    assert_run_counts(get(batch.id), failed=0)
-
-def test_errors(mock_trigger_api, batch):
-    assert_batch_errors(get(batch.id), error_code="ITEM_ERROR")
-
-def test_non_200_response(mock_trigger_api, batch):
-    assert_run_counts(get(batch.id, {"Authorization": "Bearer " + KEY + "!"}), total=1)
-
-def test_repr_and_calls(mock_trigger_api, batch):
-    get(batch.id)
-    calls = mock_trigger_api.calls
-    assert False, repr(mock_trigger_api) + repr(calls) + str(calls[0])
-
-@pytest.mark.trigger_batch("PENDING", idempotency_key=KEY)
-def test_marker_with_key_in_options(mock_trigger_api):
-    assert False
-""",
-        "-vv",
-        "-rA",
-    )
-    outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) + outcomes.get("errors", 0) >= 13
-    output = result.stdout.str() + result.stderr.str()
-    leaks = output.count(KEY) - output.count(f'KEY = "{KEY}"')
-    assert KEY[8:] not in output.replace(f'KEY = "{KEY}"', ""), "secret key leaked"
-    assert leaks == 0
-    assert "tr_prod_****" in output
 
 
 def test_the_trigger_batch_fixture_is_the_top_most_marker(pytester: pytest.Pytester) -> None:

@@ -137,15 +137,16 @@ def test_error_codes_come_from_the_platform_list(factory: BatchFactory) -> None:
 def test_status_matches_the_failure_counts(factory: BatchFactory) -> None:
     assert factory("PENDING", runs_created=True).failed_run_count == 0
     partial = factory("PARTIAL_FAILED", run_count=4, failed_count=1)
+    assert partial.failed_run_count is not None
     assert 0 < partial.failed_run_count < partial.run_count
     aborted = factory("ABORTED", run_count=4)
     assert aborted.failed_run_count == aborted.run_count
     with pytest.raises(ValueError, match="the status is ABORTED, not PARTIAL_FAILED"):
-        replace(aborted, status="PARTIAL_FAILED")
+        replace(aborted, status="PARTIAL_FAILED")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="the status is PARTIAL_FAILED or COMPLETED, not PENDING"):
-        replace(partial, status="PENDING")
+        replace(partial, status="PENDING")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="the status is PENDING or COMPLETED, not ABORTED"):
-        replace(factory("COMPLETED", run_count=3), status="ABORTED")
+        replace(factory("COMPLETED", run_count=3), status="ABORTED")  # type: ignore[arg-type]
 
 
 def test_at_most_1000_items_per_batch(factory: BatchFactory) -> None:
@@ -179,7 +180,7 @@ def test_before_run_creation_there_are_no_runs_counts_or_errors(factory: BatchFa
     with pytest.raises(ValueError, match="errors appear only once run creation has finished"):
         replace(processing, errors=(error,))
     with pytest.raises(ValueError, match="a PARTIAL_FAILED batch has finished run creation"):
-        replace(processing, status="PARTIAL_FAILED")
+        replace(processing, status="PARTIAL_FAILED")  # type: ignore[arg-type]
 
 
 def test_an_unsealed_batch_aborted_has_processing_completed_at_but_no_counts(
@@ -206,7 +207,7 @@ def test_an_unsealed_batch_aborted_has_processing_completed_at_but_no_counts(
     with pytest.raises(ValueError, match="or on an ABORTED batch whose items never"):
         replace(aborted, runs=(run_id,))  # runs without counts: a legacy batch
     with pytest.raises(ValueError, match="or on an ABORTED batch whose items never"):
-        replace(aborted, status="PENDING")
+        replace(aborted, status="PENDING")  # type: ignore[arg-type]
     assert lifecycle.history(aborted)[0].processing_completed_at is None
 
 
@@ -510,11 +511,11 @@ def test_invalid_batch_lists_every_broken_rule(factory: BatchFactory) -> None:
 
 def test_status_is_parsed_with_an_upper_case_hint(factory: BatchFactory) -> None:
     good = factory("PENDING")
-    assert replace(good, status="PENDING").status is BatchStatus.PENDING
+    assert replace(good, status="PENDING").status is BatchStatus.PENDING  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"statuses are upper case: 'PENDING'"):
-        replace(good, status="pending")
+        replace(good, status="pending")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="status must be one of PENDING, PROCESSING"):
-        replace(good, status="DONE")
+        replace(good, status="DONE")  # type: ignore[arg-type]
 
 
 def test_errors_come_in_any_order(factory: BatchFactory) -> None:
@@ -523,7 +524,7 @@ def test_errors_come_in_any_order(factory: BatchFactory) -> None:
     random.Random(3).shuffle(shuffled)
     assert shuffled != list(batch.errors)
     for version in (1, 2):
-        body = batch.to_payload(version=version)  # type: ignore[arg-type]
+        body = batch.to_payload(version=version)
         entries = [e.to_payload() for e in shuffled]
         if version == 1:
             body["errors"] = entries
@@ -533,7 +534,7 @@ def test_errors_come_in_any_order(factory: BatchFactory) -> None:
         assert back == batch  # the same batch ...
         assert hash(back) == hash(batch)
         assert list(back.errors) == shuffled  # ... listing its entries as given
-        assert back.to_payload(version=version) == body  # type: ignore[arg-type]
+        assert back.to_payload(version=version) == body
     reordered = replace(batch, errors=tuple(shuffled))
     assert rules.transition_problem(batch, reordered) is None
     assert rules.transition_problem(reordered, batch) is None
@@ -545,7 +546,7 @@ def test_errors_come_in_any_order(factory: BatchFactory) -> None:
 
 def test_readable_ids_only_with_check_ids_false(factory: BatchFactory) -> None:
     good = factory("COMPLETED", run_count=2)
-    readable = {"id": "batch_nightly-report", "runs": ("run_1", "run_2")}
+    readable: dict[str, Any] = {"id": "batch_nightly-report", "runs": ("run_1", "run_2")}
     with pytest.raises(ValueError, match="id must be 'batch_' \\+ a 25-char cuid"):
         replace(good, **readable)  # strict by default
     batch = replace(good, **readable, check_ids=False)
@@ -565,13 +566,13 @@ def test_readable_ids_only_with_check_ids_false(factory: BatchFactory) -> None:
     # ... and an id must still fit in a URL path.
     for bad in ("", "nightly/report", "night ly", 7):
         with pytest.raises(ValueError, match="must be a non-empty string without spaces, '/'"):
-            replace(batch, id=bad)
+            replace(batch, id=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="runs must be a non-empty string without spaces"):
         replace(batch, runs=("run_1", "run 2"))
     with pytest.raises(ValueError, match="runs must be run ids"):
         replace(good, runs=(" ".join(good.runs),), successful_run_count=1, failed_run_count=1)
     with pytest.raises(TypeError, match="check_ids must be True or False; got 'no'"):
-        replace(good, check_ids="no")
+        replace(good, check_ids="no")  # type: ignore[arg-type]
 
 
 def test_whole_numbers_are_ints_in_range() -> None:
@@ -739,7 +740,7 @@ def test_final_statuses_are_final(factory: BatchFactory) -> None:
         rules.transition_problem(completed, later) == "COMPLETED is final; a batch never leaves it"
     )
     aborted = factory("ABORTED", runs_created=False, run_count=4)
-    processing = replace(aborted, status="PROCESSING", processing_completed_at=None)
+    processing = replace(aborted, status="PROCESSING", processing_completed_at=None)  # type: ignore[arg-type]
     assert (
         rules.transition_problem(aborted, processing) == "ABORTED is final; a batch never leaves it"
     )
@@ -748,13 +749,13 @@ def test_final_statuses_are_final(factory: BatchFactory) -> None:
 
 def test_run_count_and_identity_never_change(factory: BatchFactory) -> None:
     pending = factory("PENDING", run_count=4)
-    processing = replace(pending, status="PROCESSING", run_count=5)
+    processing = replace(pending, status="PROCESSING", run_count=5)  # type: ignore[arg-type]
     assert rules.transition_problem(pending, processing) == (
         "runCount changed from 4 to 5 (it never changes)"
     )
     other = factory("PENDING", run_count=4)
     assert "the batch id changed" in (rules.transition_problem(pending, other) or "")
-    keyed = replace(pending, status="PROCESSING", idempotency_key="order-42")
+    keyed = replace(pending, status="PROCESSING", idempotency_key="order-42")  # type: ignore[arg-type]
     assert rules.transition_problem(pending, keyed) == "idempotencyKey changed (it never changes)"
 
 

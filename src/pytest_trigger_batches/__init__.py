@@ -8,7 +8,7 @@ Names load on first use, so that pytest importing the plugin stays cheap.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.api import TriggerApi, UnexpectedTriggerRequest
@@ -60,16 +60,20 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":  # one source of truth: the installed distribution's metadata
-        from importlib.metadata import version
+if not TYPE_CHECKING:
+    # Type checkers see only the imports above: a misspelled name is an error for them,
+    # not an `Any` from a module-level __getattr__ (tests/test_typing.py checks both).
 
-        return version("pytest-trigger-batches")
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'pytest_trigger_batches' has no attribute {name!r}")
-    # Not cached here: the submodule in sys.modules stays the one source of truth.
-    return getattr(importlib.import_module(f"pytest_trigger_batches.{home}"), name)
+    def __getattr__(name: str) -> object:
+        if name == "__version__":  # one source of truth: the distribution's metadata
+            from importlib.metadata import version
+
+            return version("pytest-trigger-batches")
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'pytest_trigger_batches' has no attribute {name!r}")
+        # Not cached here: the submodule in sys.modules stays the one source of truth.
+        return getattr(importlib.import_module(f"pytest_trigger_batches.{home}"), name)
 
 
 def __dir__() -> list[str]:
