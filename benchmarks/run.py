@@ -20,6 +20,7 @@ import platform
 import re
 import resource
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -349,6 +350,136 @@ def bench_retrieval() -> None:
     )
 
 
+# -- 6, 7. whole workflows: a triggered batch polled to COMPLETED; a batch's runs listed -------
+
+
+def bench_workflows() -> None:
+    """The mock against the same flow answered by hand-written respx routes (static)."""
+    tls = ssl.create_default_context()  # made once: a client's own would dwarf the flow
+    headers = {"Authorization": f"Bearer {KEY}"}
+    lines = "\n".join(
+        json.dumps({"index": i, "task": "t", "payload": {"n": i}}) for i in range(100)
+    ).encode()
+    ndjson = {**headers, "content-type": "application/x-ndjson"}
+
+    def trigger_flow(client: httpx.Client) -> None:
+        made = client.post(f"{BASE}/api/v3/batches", json={"runCount": 100}, headers=headers)
+        batch_id = made.json()["id"]
+        client.post(f"{BASE}/api/v3/batches/{batch_id}/items", content=lines, headers=ndjson)
+        url = f"{BASE}/api/v1/batches/{batch_id}"
+        while client.get(url, headers=headers).json()["status"] != "COMPLETED":
+            pass
+
+    def ours_trigger() -> None:
+        with MockTriggerApi(base_url=BASE, secret_key=KEY), httpx.Client(verify=tls) as client:
+            trigger_flow(client)
+
+    def static_trigger() -> None:
+        batch_id = "batch_cmx0ugyuv00004a7d2bda9ln4"
+        runs = [f"run_cmx0ugyuv{n:04d}4a7d2bda9ln4" for n in range(100)]
+        base = {
+            "id": batch_id,
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:00.000Z",
+            "runCount": 100,
+        }
+        counts = {"runs": runs, "successfulRunCount": 100, "failedRunCount": 0}
+        states = [
+            {**base, "status": "PROCESSING", "runs": []},
+            {**base, "status": "PENDING", **counts},
+            {**base, "status": "PENDING", **counts},
+            {**base, "status": "COMPLETED", **counts},
+        ]
+        with (
+            respx.MockRouter(assert_all_called=False) as router,
+            httpx.Client(verify=tls) as client,
+        ):
+            router.post(f"{BASE}/api/v3/batches").respond(
+                202, json={"id": batch_id, "runCount": 100, "isCached": False}
+            )
+            router.post(f"{BASE}/api/v3/batches/{batch_id}/items").respond(
+                200,
+                json={
+                    "id": batch_id,
+                    "itemsAccepted": 100,
+                    "itemsDeduplicated": 0,
+                    "sealed": True,
+                    "runCount": 100,
+                },
+            )
+            router.get(f"{BASE}/api/v1/batches/{batch_id}").mock(
+                side_effect=[httpx.Response(200, json=state) for state in states]
+            )
+            trigger_flow(client)
+
+    factory = BatchFactory(seed=1)
+    batch = factory("COMPLETED", run_count=1000)
+    batch_runs = factory.runs_of(batch, task_identifier="t")
+    listing = f"{BASE}/api/v1/runs?page[size]=100&filter[batch]={batch.id}"
+
+    def walk(client: httpx.Client) -> list[bytes]:
+        pages, url = [], listing
+        while True:
+            answer = client.get(url, headers=headers)
+            pages.append(answer.content)
+            cursor = answer.json()["pagination"].get("next")
+            if not cursor:
+                return pages
+            url = f"{listing}&page[after]={cursor}"
+
+    api = MockTriggerApi(base_url=BASE, secret_key=KEY)
+    api.add_batch(batch, runs=batch_runs)
+    api.rate_limit(limit=10**9, refill=10**9)  # still consulted, never empty
+    with api, httpx.Client(verify=tls) as client:
+        pages = walk(client)
+    assert sum(len(json.loads(page)["data"]) for page in pages) == 1000
+
+    def ours_list() -> None:
+        with api, httpx.Client(verify=tls) as client:
+            walk(client)
+
+    def static_list() -> None:
+        with (
+            respx.MockRouter(assert_all_called=False) as router,
+            httpx.Client(verify=tls) as client,
+        ):
+            router.get(f"{BASE}/api/v1/runs").mock(
+                side_effect=[
+                    httpx.Response(200, content=page, headers={"content-type": "application/json"})
+                    for page in pages
+                ]
+            )
+            walk(client)
+
+    samples = timed_rounds(
+        {
+            "ours_trigger": ours_trigger,
+            "static_trigger": static_trigger,
+            "ours_list": ours_list,
+            "static_list": static_list,
+        },
+        sized(15, 2),
+        budget=0.2,
+    )
+    row(
+        "6",
+        "trigger a 100-item streaming batch and poll it to COMPLETED: mock vs static respx routes",
+        samples["ours_trigger"],
+        samples["static_trigger"],
+    )
+    row(
+        "7",
+        "list a batch's 1,000 runs in pages of 100: mock vs static respx pages",
+        samples["ours_list"],
+        samples["static_list"],
+    )
+    DETAILS.append(
+        "- 6: create, one NDJSON upload of 100 items, then GETs until COMPLETED (4), against "
+        "respx routes answering the same four states; 7: ten pages walked by `page[after]`, "
+        "against respx answering the mock's own ten pages as static bodies"
+    )
+
+
 # -- 3. per test ------------------------------------------------------------------------------
 
 TIMING_PLUGIN = """
@@ -643,6 +774,7 @@ def main() -> None:
             bench(Path(tmp))
         bench_retrieval()
         bench_factory()
+        bench_workflows()
     print("# Measure Ours Reference Ratio")
     for r in ROWS:
         print(f"{r.key} {r.measure} | {r.ours} | {r.reference} | {r.ratio}")

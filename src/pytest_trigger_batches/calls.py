@@ -113,18 +113,21 @@ def record(
     )
 
 
+def _loads(text: str, *, ndjson: bool) -> object:
+    if ndjson:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)
+
+
 def _parsed(body: bytes, *, ndjson: bool) -> object:
     """The body as JSON; NDJSON as a list of its lines; None if neither (or too large)."""
     if not body or len(body) > _MAX_RECORDED_BODY:
         return None
     try:
         text = body.decode("utf-8")
-        parsed = (
-            [json.loads(line) for line in text.splitlines() if line.strip()]
-            if ndjson
-            else json.loads(text)
-        )
-        # Redacted once parsed: an escaped key ("\u0074r_...") is plain text only now.
-        return json.loads(redact(json.dumps(parsed)))
+        if "\\u" not in text:  # no escapes: redacting the text is redacting the values
+            return _loads(redact(text), ndjson=ndjson)
+        # An escaped key ("\\u0074r_...") is plain text only once parsed: redact then.
+        return json.loads(redact(json.dumps(_loads(text, ndjson=ndjson))))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None

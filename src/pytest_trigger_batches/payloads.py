@@ -6,6 +6,7 @@ status.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +85,7 @@ def flags(shown: str) -> dict[str, bool]:
     return {name: shown in _SET[name] for name in _FLAGS}
 
 
+@functools.lru_cache(maxsize=4096)  # runs of one batch share their moments
 def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None

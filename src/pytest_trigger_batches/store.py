@@ -217,6 +217,7 @@ class Store:
         prefailed: bool = False,
         batch_id: str | None = None,
         taken: Collection[str] = (),
+        run_id: str | None = None,
     ) -> Run | str:
         """A new run for `item`, or the id of the unexpired run its idempotency key made.
 
@@ -233,7 +234,7 @@ class Store:
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
         run = Run(
-            id="run_" + self.ids.cuid(now_ms),
+            id=run_id or "run_" + self.ids.cuid(now_ms),
             task=item.task,
             created_ms=now_ms,
             payload=item.payload,

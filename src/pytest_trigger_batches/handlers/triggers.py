@@ -252,6 +252,12 @@ def settle(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
 
 def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
     """One poll's worth of progress for a triggered batch."""
+    # Run ids minted together, as the platform's are: one pass for the whole batch.
+    fresh = (
+        iter(store.ids.cuids(now_ms, len(batch.items), prefix="run_"))
+        if not batch.processed
+        else iter(())
+    )
     batch.step(
         now_ms,
         lambda item, prefailed: store.create_run(
@@ -261,6 +267,7 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
             prefailed=prefailed,
             batch_id=batch.id,
             taken=batch.runs,
+            run_id=next(fresh, None),
         ),
         lambda item: store.outcome(item.task, item.index),
     )
