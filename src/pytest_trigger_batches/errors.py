@@ -31,9 +31,9 @@ class PlatformError(Exception):
     ) -> None:
         super().__init__(status_code)
         self.status_code = status_code
-        self.body = body if isinstance(body, bytes) else json_bytes(body)
+        self.body: bytes = body if isinstance(body, bytes) else json_bytes(body)
         self.content_type = content_type
-        self.headers = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
         self.cors = cors
         self.rate_limit_headers = rate_limit_headers
 

@@ -198,7 +198,7 @@ class BatchFactory:
     """
 
     def __init__(self, *, seed: int) -> None:
-        self.seed = rules.whole_number(seed, parameter="seed")
+        self.seed: int = rules.whole_number(seed, parameter="seed")
         if abs(seed) >= 2**64:
             raise ValueError(f"seed must be a whole number of at most 64 bits; got {shown(seed)}")
         self._rng = random.Random(seed)

@@ -237,8 +237,8 @@ class Pipeline:
         self.store = store
         self.prefix = prefix
         self.clock = clock
-        self.faults = FaultQueue()
-        self.limits = Limits()
+        self.faults: FaultQueue = FaultQueue()
+        self.limits: Limits = Limits()
         self.user_routes: list[UserRoute] = []
         self._buckets: dict[str, TokenBucket] = {}
         self._windows: dict[str, FixedWindow] = {}

@@ -76,7 +76,7 @@ class RouteTable:
     """The endpoints the mock serves, in the order messages list them."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
-        self.routes = tuple(routes)
+        self.routes: tuple[Route, ...] = tuple(routes)
         self._by_name = {route.name: route for route in self.routes}
 
     def names(self) -> list[str]:

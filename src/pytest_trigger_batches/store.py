@@ -180,9 +180,9 @@ class Store:
     def __init__(self, default_key: str) -> None:
         self.batches: dict[str, BatchHandle | TriggeredBatch] = {}
         self.runs: dict[str, Run] = {}
-        self.keys = KeyRing(default_key)
+        self.keys: KeyRing = KeyRing(default_key)
         # Everything the mock creates comes from the key (so from the test's seed).
-        self.ids = IdSource(random.Random(f"ids:{default_key}"))
+        self.ids: IdSource = IdSource(random.Random(f"ids:{default_key}"))
         self.progression: Progression = "per_poll"
         self.item_rules: list[ItemRule] = []
         self.run_rules: list[RunRule] = []
