@@ -132,67 +132,57 @@ class _Router:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
-        url = str(request.url)
-        self._check_thread(request)
-        if not self._api.owns(url):
-            self._not_ours(request, url)
-        body = request.read()
-        ours = Request.make(
-            request.method,
-            url,
-            request.headers.multi_items(),
-            body,
-            length_declared=not body or "content-length" in request.headers,
-        )
+        ours = self._translate(request, request.read())
         answer = self._api.handle(ours)
-        if isinstance(answer, Unserved):
-            router = self._user_router(request)
-            if router is None:
-                self._unserved(ours)
-            try:
-                response = router.handler(request)
-            except PassThrough:  # never to the real service
-                self._unserved(ours)
-            self._api.record_unserved(ours, status_code=response.status_code)
-            return response
-        return _response(answer, request)
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        router = self._user_router(request, ours)
+        try:
+            response = router.handler(request)
+        except PassThrough:  # never to the real service
+            self._unserved(ours)
+        self._api.record_unserved(ours, status_code=response.status_code)
+        return response
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
+        __tracebackhide__ = True
+        ours = self._translate(request, await request.aread())
+        answer = self._api.handle(ours)
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        router = self._user_router(request, ours)
+        try:
+            response = await router.async_handler(request)
+        except PassThrough:
+            self._unserved(ours)
+        self._api.record_unserved(ours, status_code=response.status_code)
+        return response
+
+    def _translate(self, request: httpx.Request, body: bytes) -> Request:
+        """The pipeline's view of an httpx request for this origin (others are handed on)."""
         __tracebackhide__ = True
         url = str(request.url)
         self._check_thread(request)
         if not self._api.owns(url):
             self._not_ours(request, url)
-        body = await request.aread()
-        ours = Request.make(
+        return Request.make(
             request.method,
             url,
             request.headers.multi_items(),
             body,
             length_declared=not body or "content-length" in request.headers,
         )
-        answer = self._api.handle(ours)
-        if isinstance(answer, Unserved):
-            router = self._user_router(request)
-            if router is None:
-                self._unserved(ours)
-            try:
-                response = await router.async_handler(request)
-            except PassThrough:
-                self._unserved(ours)
-            self._api.record_unserved(ours, status_code=response.status_code)
-            return response
-        return _response(answer, request)
 
-    def _user_router(self, request: httpx.Request) -> respx.Router | None:
-        """A later respx router with a route of the test's for this request, if any."""
+    def _user_router(self, request: httpx.Request, ours: Request) -> respx.Router:
+        """A later respx router with a route of the test's for this request; else fail."""
+        __tracebackhide__ = True
         for router in self._mocker.routers:
             if isinstance(router, _Router):
                 continue
             for route in getattr(router, "routes", ()):
                 if route.pattern is None or route.pattern.match(request):
                     return router
-        return None
+        self._unserved(ours)
 
     def _unserved(self, request: Request) -> NoReturn:
         __tracebackhide__ = True

@@ -32,6 +32,8 @@ TASK_BATCH_MAX_ITEMS = 100
 _BATCH_ACTIONS = ("batchTrigger", "write")
 _TRIGGER_ACTIONS = ("trigger", "write")
 _SOMETHING_WENT_WRONG = "Something went wrong"
+_NO_ITEMS = "Batch cannot be triggered with no items"
+_TOO_MANY = "Batch size of {n} is too large. Maximum allowed batch size is {m}."
 
 
 # -- POST /api/v3/batches -------------------------------------------------------------
@@ -278,14 +280,8 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
 
 def batch_v2(context: Context, store: Store) -> Reply:
     """`POST /api/v2/tasks/batch`: runs at once; the batch has no counts."""
-    items = _one_shot_items(
-        context, with_task=True, empty="Batch cannot be triggered with no items"
-    )
-    _check_size(
-        len(items),
-        ONE_SHOT_MAX_ITEMS,
-        "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
-    )
+    items = _one_shot_items(context, with_task=True, empty=_NO_ITEMS)
+    _check_size(len(items), ONE_SHOT_MAX_ITEMS, _TOO_MANY)
     request_key = context.headers.get("x-trigger-request-idempotency-key")
     scope = tuple(sorted({item.task for item in items}))
     if request_key:
@@ -303,14 +299,8 @@ def batch_v2(context: Context, store: Store) -> Reply:
 
 def batch_v1(context: Context, store: Store) -> Reply:
     """`POST /api/v1/tasks/batch`: run ids in the answer; `idempotency-key` for the batch."""
-    items = _one_shot_items(
-        context, with_task=True, empty="Batch cannot be triggered with no items"
-    )
-    _check_size(
-        len(items),
-        ONE_SHOT_MAX_ITEMS,
-        "Batch size of {n} is too large. Maximum allowed batch size is {m}.",
-    )
+    items = _one_shot_items(context, with_task=True, empty=_NO_ITEMS)
+    _check_size(len(items), ONE_SHOT_MAX_ITEMS, _TOO_MANY)
     key = _header_key(context)
     now = context.now_ms
     if key:
