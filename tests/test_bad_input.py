@@ -1334,12 +1334,198 @@ def group(prefix: str, cases: list[Any]) -> list[Any]:
     return [pytest.param(*c.values, id=f"{prefix}-{c.id}") for c in cases]
 
 
+# -- the set-up methods of triggering and runs ----------------------------------------------
+
+WORKFLOW = [
+    case(
+        "on_item-outcome",
+        lambda c: c.api.on_item(outcome="fails"),
+        ValueError,  # type: ignore[arg-type]
+        r"outcome must be one of created, trigger_failure, queue_limit",
+    ),
+    case(
+        "on_item-task",
+        lambda c: c.api.on_item(outcome="created", task=""),
+        ValueError,
+        r"task must be a task identifier or None",
+    ),
+    case(
+        "on_item-index",
+        lambda c: c.api.on_item(outcome="created", index=-1),
+        ValueError,
+        r"index must be a whole number >= 0",
+    ),
+    case(
+        "on_run-outcome",
+        lambda c: c.api.on_run(outcome="DONE"),
+        ValueError,
+        r"outcome must be one of COMPLETED, FAILED, CRASHED, SYSTEM_FAILURE, TIMED_OUT",
+    ),
+    case(
+        "on_run-task",
+        lambda c: c.api.on_run(outcome="FAILED", task=3),
+        ValueError,  # type: ignore[arg-type]
+        r"task must be a task identifier or None",
+    ),
+    case(
+        "on_run-index",
+        lambda c: c.api.on_run(outcome="FAILED", index=True),
+        TypeError,  # type: ignore[arg-type]
+        r"index must be a whole number",
+    ),
+    case(
+        "on_run-error",
+        lambda c: c.api.on_run(outcome="FAILED", error={"msg": 1}),
+        TypeError,
+        r'error must be \{"message": str, \.\.\.\} or None',
+    ),
+    case(
+        "on_run-output-not-completed",
+        lambda c: c.api.on_run(outcome="FAILED", output=1),
+        ValueError,
+        r"output applies to outcome='COMPLETED' only",
+    ),
+    case(
+        "on_run-output-json",
+        lambda c: c.api.on_run(outcome="COMPLETED", output={1, 2}),
+        TypeError,
+        r"output must be JSON-serializable",
+    ),
+    case(
+        "progression",
+        lambda c: setattr(c.api, "progression", "later"),
+        ValueError,
+        r"progression must be one of per_poll, held, immediate",
+    ),
+    case(
+        "advance-unknown",
+        lambda c: c.api.advance("batch_cmx0ugyuv00004a7d2bda9ln4"),
+        ValueError,
+        r"batch must be a registered or triggered batch",
+    ),
+    case(
+        "advance-to",
+        lambda c: c.api.advance(c.api.add_batch(c.batch), to="done"),
+        ValueError,
+        r"to must be one of PENDING, PROCESSING",
+    ),
+    case(
+        "advance-unreachable",
+        lambda c: c.api.advance(c.api.add_batch(c.batch), to="PENDING"),
+        ValueError,
+        r"to='PENDING' is not a state batch_\w+ reaches from COMPLETED",
+    ),
+    case(
+        "run-unknown",
+        lambda c: c.api.run("run_nope"),
+        ValueError,
+        r"run_id must be the id of a run the mock created",
+    ),
+    case(
+        "public_token-scopes-str",
+        lambda c: c.api.public_token(scopes="read:all"),
+        TypeError,  # type: ignore[arg-type]
+        r"scopes must be a list of scope strings",
+    ),
+    case(
+        "public_token-scopes-empty",
+        lambda c: c.api.public_token(scopes=[""]),
+        ValueError,
+        r"scopes must be non-empty strings such as 'read:runs'",
+    ),
+    case(
+        "public_token-expires_in",
+        lambda c: c.api.public_token(scopes=["admin"], expires_in=0),
+        ValueError,
+        r"expires_in must be a number of seconds > 0",
+    ),
+    case(
+        "public_token-key",
+        lambda c: c.api.public_token(scopes=["admin"], secret_key="sk_x"),
+        ValueError,
+        r"secret_key must be a key the API accepts",
+    ),
+    case(
+        "add_route-method",
+        lambda c: c.api.add_route("TRACE", "/api/v1/x"),
+        ValueError,
+        r"method must be one of GET, POST, PUT, PATCH, DELETE",
+    ),
+    case(
+        "add_route-path",
+        lambda c: c.api.add_route("GET", "v1/x"),
+        ValueError,
+        r"path must be a path template under /api/",
+    ),
+    case(
+        "add_route-status",
+        lambda c: c.api.add_route("GET", "/api/v1/x", status_code=700),
+        ValueError,
+        r"status_code must be an HTTP status \(100 to 599\)",
+    ),
+    case(
+        "add_route-json",
+        lambda c: c.api.add_route("GET", "/api/v1/x", json={1, 2}),
+        TypeError,
+        r"json must be JSON-serializable",
+    ),
+    case(
+        "assert_triggered-count",
+        lambda c: c.api.assert_triggered(count=-1),
+        ValueError,
+        r"count must be a whole number >= 0",
+    ),
+    case(
+        "assert_triggered-payloads",
+        lambda c: c.api.assert_triggered(payloads="x"),
+        TypeError,  # type: ignore[arg-type]
+        r"payloads must be a list of payloads",
+    ),
+    case(
+        "fail_next-when",
+        lambda c: c.api.fail_next("timeout", when="during"),
+        ValueError,
+        r"when must be 'before' or 'after'",
+    ),
+    case(
+        "fail_next-when-kind",
+        lambda c: c.api.fail_next("server_error", when="after"),
+        ValueError,
+        r"when='after' applies to fault='timeout' or 'connect_error'",
+    ),
+    case(
+        "add_batch-runs",
+        lambda c: c.api.add_batch(c.batch, runs=["run_x"]),
+        ValueError,  # type: ignore[list-item]
+        r"runs\[0\] must be a TriggerRun of a run the batch lists",
+    ),
+    case(
+        "check_ids",
+        lambda c: c.api.add_batch(c.batch, check_ids="no"),
+        TypeError,  # type: ignore[arg-type]
+        r"check_ids must be True or False",
+    ),
+    case(
+        "clock",
+        lambda c: setattr(c.api, "clock", 3),
+        TypeError,
+        r"clock must be a callable returning seconds since the epoch",
+    ),
+    case(
+        "factory-run-status",
+        lambda c: c.factory.run("DONE"),
+        ValueError,
+        r"status must be one of QUEUED, DELAYED, EXECUTING",
+    ),
+]
+
 ALL_CALLS = (
     group("factory", FACTORY)
     + group("payload", PAYLOADS)
     + group("add_batch", ADD_BATCH)
     + SETTINGS
     + ASSERTIONS
+    + WORKFLOW
 )
 
 

@@ -323,3 +323,46 @@ def test_a_system_failure_the_test_chose_has_an_error(wire: Wire) -> None:
     body = get_run(wire, run_id).json()
     assert body["status"] == "SYSTEM_FAILURE"
     assert body["error"]["message"].startswith("trigger.dev internal error")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "filter[createdAt][from]=yesterday",
+        "filter[createdAt][to]=soon",
+        "filter[createdAt][period]=forever",
+        "page[size]=0",
+        "page[size]=many",
+    ],
+)
+def test_a_bad_run_query_is_a_query_error(wire: Wire, query: str) -> None:
+    answer = wire.send("GET", f"/api/v1/runs?{query}")
+    assert (answer.status_code, answer.json()["error"]) == (400, "Query Error")
+    assert answer.json()["details"][0]["path"] == [query.split("=")[0]]
+
+
+def test_list_runs_from_to_and_before(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    post(wire, "/api/v2/tasks/batch", {"items": [{"task": "t"}] * 3})
+    start = "2026-05-28T00:00:00Z"
+    listed = wire.send(
+        "GET",
+        f"/api/v1/runs?filter[createdAt][from]={start}&filter[createdAt][to]={int(NOW * 1000)}",
+    ).json()["data"]
+    assert len(listed) == 3
+    newest, middle, _oldest = (r["id"] for r in listed)
+    before = wire.send("GET", f"/api/v1/runs?page[size]=1&page[before]={middle}").json()
+    assert [r["id"] for r in before["data"]] == [newest]
+    assert before["pagination"] == {"next": newest}
+
+
+def test_public_tokens_list_runs_with_read_runs_or_every_task(wire: Wire) -> None:
+    one_shot(wire, {"task": "a"}, {"task": "b"})
+    broad = wire.api.public_token(scopes=["read:runs"])
+    assert len(wire.send("GET", "/api/v1/runs", key=broad).json()["data"]) == 2
+    only_a = wire.api.public_token(scopes=["read:tasks:a"])
+    assert wire.send("GET", "/api/v1/runs?filter[taskIdentifier]=a", key=only_a).status_code == 200
+    assert (
+        wire.send("GET", "/api/v1/runs?filter[taskIdentifier]=a,b", key=only_a).status_code == 403
+    )
+    assert wire.send("GET", "/api/v1/runs", key=only_a).status_code == 403

@@ -719,3 +719,47 @@ def test_durations_are_ascii_digits_and_a_unit() -> None:
 
     assert duration_ms("90s", default=0) == 90_000
     assert duration_ms("\u00b2d", default=-1) == -1  # a superscript digit is no digit here
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (None, "Expected object, received null"),
+        (True, "Expected object, received boolean"),
+        (3, "Expected object, received number"),
+        ("x", "Expected object, received string"),
+        ([], "Expected object, received array"),
+        ({"payload": 1, "options": []}, 'Expected object, received array at "options"'),
+        ({"options": {"tags": [1]}}, 'Expected string or array of strings at "options.tags"'),
+        ({"options": {"tags": ["t" * 129]}}, "String must contain at most 128 character(s)"),
+        ({"options": {"idempotencyKeyTTL": "soon"}}, 'Invalid at "options.idempotencyKeyTTL"'),
+        (
+            {"options": {"idempotencyKey": 7}},
+            'Expected string, received number at "options.idempotencyKey"',
+        ),
+        (
+            {"options": {"maxAttempts": True}},
+            'Expected number, received boolean at "options.maxAttempts"',
+        ),
+        ({"options": {"queue": {}}}, 'Required at "options.queue.name"'),
+        ({"options": {"queue": "q"}}, 'Expected object, received string at "options.queue"'),
+    ],
+)
+def test_a_bad_trigger_body_is_400_naming_the_field(wire: Wire, body: object, error: str) -> None:
+    answer = post(wire, "/api/v1/tasks/t/trigger", body)
+    assert answer.status_code == 400
+    assert error in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"items": "x"}, 'Expected array, received string at "items"'),
+        ({}, 'Required at "items"'),
+        ({"items": [1]}, 'Expected object, received number at "items[0]"'),
+    ],
+)
+def test_a_bad_batch_body_is_400_naming_the_field(wire: Wire, body: object, error: str) -> None:
+    answer = post(wire, "/api/v2/tasks/batch", body)
+    assert answer.status_code == 400
+    assert error in answer.json()["error"]
