@@ -151,9 +151,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _CONFIG.remove(config)
 
 
-def pytest_plugin_registered(plugin: object, plugin_name: str, manager: Any) -> None:
+def pytest_plugin_registered(plugin: object, manager: Any) -> None:
     """Live logs (`--log-cli-level`) and `--log-file` are written with keys redacted."""
-    if plugin_name != "logging-plugin":
+    # `plugin_name` is not in pytest 7.4's hookspec: the manager names the plugin.
+    if manager.get_name(plugin) != "logging-plugin":
         return
     for attribute in ("log_cli_handler", "log_file_handler"):
         handler = getattr(plugin, attribute, None)
