@@ -166,3 +166,34 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             reporter.write_sep("=", "stray connections refused by the network guard", red=True)
             for refusal in STRAY_CONNECTIONS:
                 reporter.write_line(refusal)
+
+
+# -- one TLS context for the whole run ---------------------------------------------------
+# Every httpx client builds a TLS context (certifi's bundle, about 30 ms) although no test
+# ever speaks TLS: the mock answers in process and the server is plain HTTP on loopback.
+# The default context is built once and shared; any other configuration is built as usual.
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_tls_context() -> Iterator[None]:
+    import httpx._transports.default as transports
+
+    original = getattr(transports, "create_ssl_context", None)
+    if original is None:  # another httpx layout: leave it alone
+        yield
+        return
+    shared: list[Any] = []
+
+    def create(*args: Any, **kwargs: Any) -> Any:
+        if args or any(kwargs.get(name, default) != default for name, default in _DEFAULTS):
+            return original(*args, **kwargs)
+        if not shared:
+            shared.append(original())
+        return shared[0]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transports, "create_ssl_context", create)
+        yield
+
+
+_DEFAULTS = (("verify", True), ("cert", None), ("trust_env", True), ("http2", False))
