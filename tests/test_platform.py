@@ -446,3 +446,16 @@ def test_the_package_exports_its_public_types_and_version() -> None:
         assert name in package.__all__
         assert getattr(package, name) is not None
     assert package.__version__.count(".") >= 2
+
+
+def test_calls_to_lists_the_requests_to_one_route_and_its_parameters(wire: Wire) -> None:
+    first, second = _served(wire), _served(wire, run_count=3)
+    wire.get_batch(first.id)
+    wire.get_batch(second.id, version=2)
+    wire.get_batch(first.id)
+    route = "GET /api/v1/batches/{batchId}"
+    assert [c.batch_id for c in wire.api.calls_to(route)] == [first.id, first.id]
+    assert len(wire.api.calls_to("GET /api/v2/batches/{batchId}", batchId=second.id)) == 1
+    assert wire.api.calls_to(route, batchId=second.id) == []
+    with pytest.raises(ValueError, match=r"route must be one the mock serves or a test added"):
+        wire.api.calls_to("GET /api/v1/batch/{batchId}")

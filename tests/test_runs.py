@@ -9,6 +9,8 @@ import httpx
 import pytest
 from wire import Wire
 
+from pytest_trigger_batches.model import RUN_STATUSES
+
 NOW = 1_780_000_000.0
 CURRENT = {"x-trigger-api-version": "2025-07-16"}
 
@@ -242,21 +244,7 @@ def test_a_reused_run_is_not_listed_under_the_new_batch(wire: Wire) -> None:
 # -- runs the factory builds -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "status",
-    [
-        "QUEUED",
-        "DELAYED",
-        "EXECUTING",
-        "COMPLETED",
-        "FAILED",
-        "CRASHED",
-        "SYSTEM_FAILURE",
-        "TIMED_OUT",
-        "CANCELED",
-        "EXPIRED",
-    ],
-)
+@pytest.mark.parametrize("status", RUN_STATUSES)
 def test_the_factory_builds_a_run_for_every_status(status: str) -> None:
     from pytest_trigger_batches import BatchFactory
 

@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 
 import pytest
 from batch_app.client import AsyncTriggerClient, TriggerClient
+from batch_app.trigger import Job
+
+
+@pytest.fixture
+def jobs() -> list[Job]:
+    """The app's own records: invoices 1040 to 1045, reminders for the odd ones."""
+    return [
+        Job(f"invoice-{n}", "send-reminder" if n % 2 else "send-invoice", {"invoice": n})
+        for n in range(1040, 1046)
+    ]
 
 
 @pytest.fixture

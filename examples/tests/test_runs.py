@@ -13,23 +13,11 @@ import pytest
 from batch_app.client import Run
 from batch_app.poller import BatchTimeout
 from batch_app.runs import RunIndex, RunPolicy, follow_up, run_batch_and_follow_up
-from batch_app.trigger import Job, RecordsMismatch, run_batch
+from batch_app.trigger import RecordsMismatch, run_batch
 
 REPLAY = "POST /api/v1/runs/{runId}/replay"
 LIST = "GET /api/v1/runs"
-
-
-@pytest.fixture
-def jobs() -> list[Job]:
-    """Invoices 1040 to 1045: reminders for the odd ones."""
-    return [
-        Job(f"invoice-{n}", "send-reminder" if n % 2 else "send-invoice", {"invoice": n})
-        for n in range(1040, 1046)
-    ]
-
-
-def calls_to(mock_trigger_api, route):
-    return [call for call in mock_trigger_api.calls if call.route == route]
+RETRIEVE_RUN = "GET /api/v3/runs/{runId}"
 
 
 @pytest.mark.parametrize("lookup", ["listing", "retrieval"])
@@ -62,19 +50,21 @@ def test_failed_runs_are_reported_next_to_failed_items(
     ]
     assert [f.run_id for f in report.failed_runs] == [report.batch.runs[1], report.batch.runs[3]]
     assert "invoice-1043 (send-reminder) run" in str(report)
-    assert calls_to(mock_trigger_api, REPLAY) == []  # neither is worth another try
+    assert mock_trigger_api.calls_to(REPLAY) == []  # neither is worth another try
     for failed in report.failed_runs:
         assert mock_trigger_api.run(failed.run_id)["batchId"] == report.batch.id
     if lookup == "listing":  # one page of failed runs, then a GET for each one's error
-        [listing] = calls_to(mock_trigger_api, LIST)
+        [listing] = mock_trigger_api.calls_to(LIST)
         query = httpx.URL(listing.url).params
         assert query["filter[batch]"] == report.batch.id
         assert query["filter[status]"] == "FAILED,CRASHED,SYSTEM_FAILURE,TIMED_OUT"
         for run_id in report.batch.runs:
             failed = run_id in {f.run_id for f in report.failed_runs}
-            assert len(mock_trigger_api.run_retrievals(run_id)) == int(failed)
+            assert len(mock_trigger_api.calls_to(RETRIEVE_RUN, runId=run_id)) == int(failed)
     else:
-        assert all(len(mock_trigger_api.run_retrievals(r)) == 1 for r in report.batch.runs)
+        assert all(
+            len(mock_trigger_api.calls_to(RETRIEVE_RUN, runId=r)) == 1 for r in report.batch.runs
+        )
 
 
 def test_crashed_and_system_failed_runs_are_replayed_once(
@@ -112,7 +102,7 @@ def test_crashed_and_system_failed_runs_are_replayed_once(
     again = follow_up(client, report)  # looking again replays nothing twice
 
     assert again.failed_runs == report.failed_runs
-    assert len(calls_to(mock_trigger_api, REPLAY)) == 2
+    assert len(mock_trigger_api.calls_to(REPLAY)) == 2
 
 
 def test_runs_still_executing_at_the_deadline_are_cancelled(
@@ -157,7 +147,7 @@ def test_a_late_batch_is_not_cancelled_without_the_policy(
             sleep=fake_time.sleep,
         )
 
-    assert calls_to(mock_trigger_api, "POST /api/v2/runs/{runId}/cancel") == []
+    assert mock_trigger_api.calls_to("POST /api/v2/runs/{runId}/cancel") == []
 
 
 def test_after_a_collapsed_entry_runs_are_placed_by_the_records(
@@ -217,6 +207,6 @@ def test_the_listing_is_read_page_by_page(client, mock_trigger_api, jobs, fake_t
 
     assert sorted(run.id for run in listed) == sorted(report.batch.runs)  # each run once
     assert {run.status for run in listed} == {"COMPLETED"}
-    first, second = (httpx.URL(call.url).params for call in calls_to(mock_trigger_api, LIST))
+    first, second = (httpx.URL(call.url).params for call in mock_trigger_api.calls_to(LIST))
     assert "page[after]" not in first
     assert second["page[after]"] == listed[3].id  # the last run of the first page

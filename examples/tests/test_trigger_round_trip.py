@@ -11,7 +11,6 @@ from dataclasses import replace
 import pytest
 from batch_app.client import TriggerApiError
 from batch_app.trigger import (
-    Job,
     JobReport,
     RecordsMismatch,
     run_batch,
@@ -21,19 +20,6 @@ from batch_app.trigger import (
 
 CREATE = "POST /api/v3/batches"
 ITEMS = "POST /api/v3/batches/{batchId}/items"
-
-
-@pytest.fixture
-def jobs() -> list[Job]:
-    """The app's own records: invoices 1040 to 1045, reminders for the odd ones."""
-    return [
-        Job(f"invoice-{n}", "send-reminder" if n % 2 else "send-invoice", {"invoice": n})
-        for n in range(1040, 1046)
-    ]
-
-
-def calls_to(mock_trigger_api, route):
-    return [call for call in mock_trigger_api.calls if call.route == route]
 
 
 def indices(call) -> list[int]:
@@ -124,7 +110,7 @@ def test_a_run_that_fails_to_trigger_is_no_error_entry(client, mock_trigger_api,
 def test_items_go_in_chunks_until_the_batch_is_sealed(client, mock_trigger_api, jobs):
     sent = trigger_streaming(client, jobs, chunk_size=4)
 
-    first, last = calls_to(mock_trigger_api, ITEMS)
+    first, last = mock_trigger_api.calls_to(ITEMS)
     assert (indices(first), indices(last)) == ([0, 1, 2, 3], [4, 5])
     assert client.retrieve(sent.batch_id).status == "PROCESSING"  # sealed by the last chunk
 
@@ -136,7 +122,7 @@ def test_items_that_never_arrived_are_sent_again(client, mock_trigger_api, jobs,
 
     # The second chunk's answer says sealed: false (2 of 6): every item goes again, and
     # the server keeps the four it lacks.
-    assert [indices(call) for call in calls_to(mock_trigger_api, ITEMS)] == [
+    assert [indices(call) for call in mock_trigger_api.calls_to(ITEMS)] == [
         [0, 1, 2, 3],
         [0, 1, 2, 3],
         [0, 1, 2, 3],
@@ -157,10 +143,10 @@ def test_a_lost_create_answer_is_retried_without_a_second_batch(
 
     sent = trigger_streaming(client, jobs)
 
-    lost, retried = calls_to(mock_trigger_api, CREATE)
+    lost, retried = mock_trigger_api.calls_to(CREATE)
     assert (lost.outcome, retried.status_code) == ("timeout", 200)  # 200: the same batch
     assert lost.body["idempotencyKey"] == retried.body["idempotencyKey"]  # the batch's key
-    [items] = calls_to(mock_trigger_api, ITEMS)
+    [items] = mock_trigger_api.calls_to(ITEMS)
     assert items.batch_id == sent.batch_id
     assert {item.batch_id for item in mock_trigger_api.assert_triggered(count=6)} == {sent.batch_id}
     assert retry_waits == [0.5]
@@ -171,7 +157,7 @@ def test_a_lost_items_answer_is_safe_to_send_again(client, mock_trigger_api, job
 
     sent = trigger_streaming(client, jobs)
 
-    assert [call.outcome for call in calls_to(mock_trigger_api, ITEMS)] == ["timeout", "answered"]
+    assert [call.outcome for call in mock_trigger_api.calls_to(ITEMS)] == ["timeout", "answered"]
     mock_trigger_api.assert_triggered(count=6)  # the retry found the batch sealed: no copies
     assert client.retrieve(sent.batch_id).status == "PROCESSING"
 
@@ -193,7 +179,7 @@ def test_a_one_shot_batch_keeps_the_run_of_each_job(client, mock_trigger_api, jo
     mock_trigger_api.assert_triggered(
         "send-reminder", payloads=[{"invoice": n} for n in (1041, 1043, 1045)]
     )
-    [call] = calls_to(mock_trigger_api, "POST /api/v1/tasks/batch")
+    [call] = mock_trigger_api.calls_to("POST /api/v1/tasks/batch")
     assert call.status_code == 202
 
 

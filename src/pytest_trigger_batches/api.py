@@ -469,13 +469,25 @@ class TriggerApi:
         shown = ", ".join(original for original, _ in replayed) or "none"
         raise AssertionError(f"expected {run_id} to be replayed; replayed runs: {shown}")
 
-    def run_retrievals(self, run_id: str) -> list[RecordedCall]:
-        """The `GET /api/v3/runs/{runId}` requests for `run_id`, whatever their answer."""
+    def calls_to(self, route: str, **params: str) -> list[RecordedCall]:
+        """The recorded requests to `route` (with these path parameters), whatever their answer.
+
+        `route` is named as messages show it: `calls_to("GET /api/v3/runs/{runId}",
+        runId=run.id)`, `calls_to("POST /api/v3/batches")`. Routes added with `add_route`
+        count too.
+        """
         with self._lock:
+            known = {*TABLE.names(), *(user.route.name for user in self._pipeline.user_routes)}
+            if route not in known:
+                raise ValueError(
+                    f"route must be one the mock serves or a test added: "
+                    f"{', '.join(sorted(known))}; got {route!r:.100}"
+                )
             return [
-                c
-                for c in self.calls
-                if c.route == "GET /api/v3/runs/{runId}" and c.params.get("runId") == run_id
+                call
+                for call in self.calls
+                if call.route == route
+                and all(call.params.get(name) == value for name, value in params.items())
             ]
 
     @property
