@@ -25,7 +25,7 @@ import pytest
 from pytest_trigger_batches import BatchFactory, TriggerBatch
 from pytest_trigger_batches.__main__ import main as cli_main
 from pytest_trigger_batches.api import BatchHandle
-from pytest_trigger_batches.ids import mask_key
+from pytest_trigger_batches.redact import mask_key
 from pytest_trigger_batches.server import TriggerApiServer
 
 STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "PARTIAL_FAILED", "ABORTED"]

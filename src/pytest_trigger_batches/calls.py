@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pytest_trigger_batches.ids import redact, shown_header
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
+from pytest_trigger_batches.redact import redact, shown_header
 
 __all__ = ["CallOutcome", "RecordedCall", "TriggeredItem", "record"]
 

@@ -28,7 +28,8 @@ from pytest_trigger_batches.api import (
     Unserved,
 )
 from pytest_trigger_batches.clock import ClockFunction
-from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.redact import redact
+from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -188,7 +189,7 @@ class _Router:
         __tracebackhide__ = True
         self._api.record_unserved(request)
         how = (
-            f"{self._api.name}.add_route({request.method!r}, ...) or a respx_mock route "
+            f"{self._api.name}.add_route({shown(request.method)}, ...) or a respx_mock route "
             f"for {self._api.base_url}"
         )
         raise UnexpectedTriggerRequest(self._api.explain_unserved(request, how_to_stub=how))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches.redact import ENVIRONMENTS as _KEY_ENVIRONMENTS
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
@@ -35,7 +36,8 @@ ERROR_CODES = (
 the ones its code produces)."""
 _CODES_OR_ABSENT = (*ERROR_CODES, None)
 
-ENVIRONMENTS = ("dev", "stg", "prod", "preview")
+# The environments are the key prefixes', written once with the key format in `redact`.
+ENVIRONMENTS = _KEY_ENVIRONMENTS
 
 # What follows `batch_` / `run_`: every generator the platform has used is still valid
 # in bodies. Case-sensitive.

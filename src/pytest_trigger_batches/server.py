@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from pytest_trigger_batches.api import ApiResponse, Disconnect, Request, TriggerApi, Unserved
 from pytest_trigger_batches.clock import ClockFunction
-from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
@@ -397,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("transfer-encoding")
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
-                raise _BadBody(400, f"Transfer-Encoding {encoding[:40]!r} is not supported")
+                raise _BadBody(400, f"Transfer-Encoding {shown(encoding, 60)} is not supported")
             chunks: list[bytes] = []
             total = 0
             while True:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
+from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource
 from pytest_trigger_batches.progress import ItemOutcome, Progression
 from pytest_trigger_batches.ratelimit import Limits, TokenBucket
+from pytest_trigger_batches.redact import remember_seen_key
 from pytest_trigger_batches.rules import ENVIRONMENTS
 from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
@@ -92,7 +93,7 @@ class KeyRing:
 
     def environment_of(self, key: str) -> str | None:
         """The environment `key` belongs to, or None if the API does not accept it."""
-        remember_key(key)  # a key seen in a request is redacted from then on
+        remember_seen_key(key)  # a key seen in a request is redacted from then on
         if self.pinned:
             return self.pinned.get(key)
         known = self._seen.get(key)
