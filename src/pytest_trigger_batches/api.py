@@ -504,7 +504,7 @@ class TriggerApi:
         return [
             TriggeredItem(
                 route=route,
-                task=item.task,
+                task=redact(item.task),
                 index=item.index,
                 payload=_redacted_json(item.payload),
                 options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
@@ -683,19 +683,17 @@ class TriggerApi:
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
         """Why `request` failed the test: what it was, what the mock serves, what to do."""
-        path = self._path(request.url)
+        path = redact(self._path(request.url))
+        method = redact(request.method)  # as sent: the server passes any token through
         headers = "\n".join(
             f"    {name}: {shown_header(name, value)}" for name, value in request.headers.items()
         )
-        stub = (
-            how_to_stub
-            or f"{self.name}.add_route({shown(request.method)}, {shown(path)}, json=...)"
-        )
+        stub = how_to_stub or f"{self.name}.add_route({shown(method)}, {shown(path)}, json=...)"
         return (
-            f"{self.name} does not serve {request.method} {redact(request.url)}\n"
+            f"{self.name} does not serve {method} {redact(request.url)}\n"
             f"  request headers:\n{headers or '    (none)'}\n"
             f"  it serves:\n{TABLE.describe(self._prefix)}\n"
-            f"  closest match: {TABLE.closest(request.method, redact(path))}\n"
+            f"  closest match: {TABLE.closest(method, path)}\n"
             f"The mock answers no request with a default. If the real API has this endpoint, "
             f"the mock does not serve it yet: answer it in the test with {stub}. Otherwise "
             f"check the URL and method the code under test uses."
@@ -712,7 +710,8 @@ class TriggerApi:
             self.calls.append(record(request, urlsplit(request.url).path, None))
         raise UnexpectedTriggerRequest(
             f"{self.name} stands in for {self.base_url}, but the code under test sent "
-            f"{request.method} {redact(request.url)}: another Trigger.dev origin. Point the "
+            f"{redact(request.method)} {redact(request.url)}: another Trigger.dev origin. "
+            f"Point the "
             f"code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
             f"intercepts with @pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the "
             f"trigger_api_url ini option. It was not sent to the real service."
@@ -804,7 +803,8 @@ def _redacted_json(value: object) -> object:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         return value
-    return json.loads(redact(text)) if "tr_" in text else value
+    clean = redact(text)  # the known keys' fragments too, as the recorded calls have them
+    return value if clean == text else json.loads(clean)
 
 
 _RETRIEVE_ROUTES = frozenset(

@@ -100,7 +100,7 @@ def record(
         elif isinstance(answer, Disconnect):
             kind = answer.kind
     return RecordedCall(
-        method=request.method,
+        method=redact(request.method),
         url=redact(request.url),
         path=redact(path),
         headers={name: shown_header(name, value) for name, value in request.headers.items()},

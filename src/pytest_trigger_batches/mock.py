@@ -125,7 +125,7 @@ class _Router:
         thread = threading.current_thread()
         if _OUTLIVED and thread in _OUTLIVED and thread in self._threads_before:
             raise UnexpectedTriggerRequest(
-                f"{self._api.name}: thread {thread.name!r} sent {request.method} "
+                f"{self._api.name}: thread {thread.name!r} sent {redact(request.method)} "
                 f"{redact(str(request.url))}, but it started during an earlier test and "
                 f"outlived it. The request was not answered, not recorded here and not sent "
                 f"to the real service. Join the threads a test starts before it ends."
@@ -198,7 +198,8 @@ class _Router:
         __tracebackhide__ = True
         self._api.record_unserved(request)
         raise UnexpectedTriggerRequest(
-            f"{self._api.name} does not serve {request.method} {redact(request.url)}: it is "
+            f"{self._api.name} does not serve {redact(request.method)} {redact(request.url)}: "
+            f"it is "
             f"on the host of {self._api.base_url} but outside its path. Requests to that "
             f"host fail the test unless they are under {self._api.base_url}/; check the base "
             f"URL the code under test uses. It was not sent to the real service."
@@ -209,7 +210,7 @@ class _Router:
         self._api.record_unserved(Request.make(request.method, url, request.headers.multi_items()))
         raise UnexpectedTriggerRequest(
             f"{self._api.name} stands in for {self._api.base_url}, but the code under test sent "
-            f"{request.method} {redact(url)}: TRIGGER_API_URL was changed to "
+            f"{redact(request.method)} {redact(url)}: TRIGGER_API_URL was changed to "
             f"{redact(env_url)} after the fixture started. The origin is read when the "
             f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
             f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "

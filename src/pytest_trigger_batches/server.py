@@ -434,5 +434,13 @@ class _Handler(BaseHTTPRequestHandler):
             remaining -= len(chunk)
         return b"".join(parts), True
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (a malformed request line) quote what was sent.
+        super().send_error(
+            code,
+            None if message is None else redact(message),
+            None if explain is None else redact(explain),
+        )
+
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.address_string()} - {format % args}")
