@@ -329,3 +329,51 @@ def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
         timeout=60,
     )
     assert done.stdout.strip() == "[]"
+
+
+# -- import graph ----------------------------------------------------------------------------
+
+PACKAGE = Path(plugin.__file__).parent
+
+
+def _imports_of(path: Path) -> set[str]:
+    """The package's modules `path` imports at run time, at the top or inside functions."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    for block in ast.walk(tree):  # what only type checkers import is no cycle
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING":
+            block.body = []
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            module = name.removeprefix("pytest_trigger_batches.")
+            if name.startswith("pytest_trigger_batches.") and (PACKAGE / f"{module}.py").exists():
+                found.add(module)
+    return found
+
+
+def test_the_redaction_module_is_a_leaf() -> None:
+    assert _imports_of(PACKAGE / "redact.py") == set()
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["redact", "shown", "statuses", "rules", "ids", "plugin", "settings", "markers", "reporting"],
+)
+def test_a_module_of_the_plugin_and_its_facts_is_in_no_import_cycle(module: str) -> None:
+    graph = {path.stem: _imports_of(path) for path in PACKAGE.glob("*.py")}
+    reached: set[str] = set()
+    todo = list(graph.get(module, ()))
+    while todo:
+        current = todo.pop()
+        if current not in reached:
+            reached.add(current)
+            todo += graph.get(current, ())
+    assert module not in reached, f"{module} imports itself through {sorted(reached)}"
