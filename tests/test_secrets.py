@@ -550,17 +550,22 @@ def _b64(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
+# Drawn, not repeated letters: a key another test pinned (`"tr_dev_" + "a" * 24`) is
+# redacted down to its fragments, and would reach into a run of `a`s here.
+_DRAWN = "".join(
+    random.Random("not keys").choices("bcdfghjkmnpqrstvwxyzBCDFGHJKMNPQRSTVWXYZ", k=40)
+)
 NOT_KEYS = [
     "str_dev_notes",
     "tr_expected_total = 3",
     "tr_dev_short",
-    "tr_dev_" + "a" * 23,  # one short of a key
-    "tr_dev_" + "a" * 25,  # one too many
-    "tr_dev_sk_" + "a" * 20,  # additional keys have 24
-    "tr_stage_" + "a" * 24,  # no such environment
-    "tr_pat_" + "a" * 39,
-    "tr_pat_" + "A" * 40,  # tokens are lower case
-    "tr_pat_" + "l" * 40,  # and have no `l`
+    "tr_dev_" + _DRAWN[:23],  # one short of a key
+    "tr_dev_" + _DRAWN[:25],  # one too many
+    "tr_dev_sk_" + _DRAWN[:20],  # additional keys have 24
+    "tr_stage_" + _DRAWN[:24],  # no such environment
+    "tr_pat_" + _DRAWN.lower()[:39],
+    "tr_pat_" + _DRAWN.upper()[:40],  # tokens are lower case
+    "tr_pat_" + _DRAWN.lower()[:39] + "l",  # and have no `l`
     "eyJhbGciOiJIUzI1NiJ9",  # a JWT's header alone
     f"{_b64({'not': 'jwt'})}.{_b64({'sub': 1})}.c2ln",  # no algorithm: not a JWT
     "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
@@ -568,17 +573,17 @@ NOT_KEYS = [
     "2026-08-06T12:00:00.000Z",
 ]
 CREDENTIALS = [  # (name, a credential standing alone, how it starts once masked)
-    ("root-key", "tr_dev_" + "a" * 24, "tr_dev_****"),
-    ("root-key-before-2026-08-06", "tr_dev_" + "a" * 20, "tr_dev_****"),
-    ("additional-key", "tr_prod_sk_" + "a" * 24, "tr_prod_****"),
-    ("personal-access-token", "tr_pat_" + "a1" * 20, "tr_pat_****"),
+    ("root-key", "tr_dev_" + _DRAWN[:24], "tr_dev_****"),
+    ("root-key-before-2026-08-06", "tr_dev_" + _DRAWN[:20], "tr_dev_****"),
+    ("additional-key", "tr_prod_sk_" + _DRAWN[:24], "tr_prod_****"),
+    ("personal-access-token", "tr_pat_" + _DRAWN.lower()[:40], "tr_pat_****"),
     ("public-access-token", f"{_b64({'alg': 'HS256'})}.{_b64({'sub': 1})}.c2ln", "eyJ****"),
 ]
 AT_A_WORD_BOUNDARY = [  # (name, text, its redacted start)
-    ("percent-encoded", "key=tr%5Fdev%5F" + "a" * 24, "key=tr_dev_****"),
-    ("after-an-escape-in-a-repr", "\\ntr_dev_" + "a" * 24, "\\ntr_dev_****"),
-    ("after-an-ansi-colour", "\x1b[31mtr_dev_" + "a" * 24, "\x1b[31mtr_dev_****"),
-    ("before-an-underscore", "tr_dev_" + "a" * 24 + "_x", "tr_dev_****"),
+    ("percent-encoded", "key=tr%5Fdev%5F" + _DRAWN[:24], "key=tr_dev_****"),
+    ("after-an-escape-in-a-repr", "\\ntr_dev_" + _DRAWN[:24], "\\ntr_dev_****"),
+    ("after-an-ansi-colour", "\x1b[31mtr_dev_" + _DRAWN[:24], "\x1b[31mtr_dev_****"),
+    ("before-an-underscore", "tr_dev_" + _DRAWN[:24] + "_x", "tr_dev_****"),
 ]
 
 
@@ -608,7 +613,7 @@ def test_a_credential_after_an_escape_or_before_an_underscore_stands_alone(
     text: str, masked: str
 ) -> None:
     assert redact(text).startswith(masked)
-    assert "a" * 20 not in redact(text)
+    assert _DRAWN[:20] not in redact(text)
 
 
 def test_node_ids_are_those_of_a_run_without_the_plugin_unless_they_hold_a_key(
