@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from pytest_trigger_batches import BatchFactory, TriggerBatch
-from pytest_trigger_batches.redact import mask_key
 from pytest_trigger_batches.mock import MockTriggerApi
+from pytest_trigger_batches.redact import mask_key
 
 BASE = "https://api.trigger.dev"
 Fetch = Callable[..., httpx.Response]
