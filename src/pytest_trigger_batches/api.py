@@ -41,10 +41,11 @@ from pytest_trigger_batches.progress import (
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import RUN_OUTCOMES, BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
+from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import RUN_OUTCOMES, TriggeredBatch
+from pytest_trigger_batches.triggered import TriggeredBatch
 
 __all__ = [
     "ApiResponse",
@@ -194,7 +195,7 @@ class TriggerApi:
                         f"runs[{number}] must be a TriggerRun of a run the batch lists "
                         f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
                     )
-                record = run.as_record()
+                record = Run.from_public(run)
                 record.environment, record.listed_always = environment, True
                 records.append(record)
             self._store.batches[handle.id] = handle

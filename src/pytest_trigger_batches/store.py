@@ -5,15 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
+from pytest_trigger_batches import durations
+from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, digest_cuid, remember_key
 from pytest_trigger_batches.progress import ItemOutcome, Progression
-from pytest_trigger_batches.ratelimit import Limits, TokenBucket
+from pytest_trigger_batches.ratelimit import BATCH_LIMITS, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
 from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
@@ -23,9 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["BatchHandle", "ItemRule", "KeyRing", "Store"]
 
 REQUEST_CACHE_MS = 24 * 3600 * 1000
-BATCH_LIMITS = Limits(limit=1200, refill=100, interval_ms=10_000)
-
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(slots=True, eq=False)
@@ -131,12 +127,7 @@ class KeyRing:
         digest = hashlib.blake2b(
             f"{environment}:{self.default_key}".encode(), digest_size=16, person=b"environment"
         ).digest()
-        number = int.from_bytes(digest, "big")
-        chars = []
-        for _ in range(24):
-            number, digit = divmod(number, 36)
-            chars.append(_BASE36[digit])
-        return "c" + "".join(chars)
+        return digest_cuid(digest)
 
     def environment_named_by(self, environment_id: str) -> str | None:
         """The environment whose id is `environment_id`, or None."""
@@ -222,17 +213,41 @@ class Store:
         """A new run for `item`, or the id of the unexpired run its idempotency key made.
 
         `taken`: run ids the batch lists already; a key repeated within one batch gets a
-        run of its own, so that `runs` never repeats an id.
+        run of its own, so that `runs` never repeats an id. Raises
+        `durations.InvalidDate` where the platform's trigger fails on a moment past a
+        JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the item
+        becomes a pre-failed run instead.
         """
+        try:
+            delayed_until = durations.parse_delay(item.options.get("delay"), now_ms)
+        except durations.InvalidDate:
+            if batch_id is None:
+                raise
+            delayed_until, prefailed = None, True
         key = item.options.get("idempotencyKey")
+        key_expires: int | None = None
         if isinstance(key, str) and key:
             earlier = self.run_keys.get((environment, item.task, key))
             expires = None if earlier is None else earlier.idempotency_expires_ms
             fresh = earlier is not None and (expires is None or now_ms < expires)
             if earlier is not None and fresh and earlier.id not in taken:
                 return earlier.id
+            try:
+                key_expires = durations.idempotency_key_expires_ms(
+                    item.options.get("idempotencyKeyTTL"), now_ms=now_ms
+                )
+            except durations.InvalidDate:
+                if batch_id is None:
+                    raise
+                prefailed = True  # no run holds the key: the trigger failed
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
+        # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
+        ttl = (
+            None
+            if prefailed
+            else durations.run_ttl(item.options.get("ttl"), environment=environment)
+        )
         run = Run(
             id=run_id or "run_" + self.ids.cuid(now_ms),
             task=item.task,
@@ -245,18 +260,18 @@ class Store:
             outcome=rule.outcome if rule else "COMPLETED",
             output=rule.output if rule else None,
             error=None if rule is None or prefailed else rule.error,
-            delayed_until_ms=_delay_until(item.options.get("delay"), now_ms),
-            ttl_ms=_ttl_ms(item.options.get("ttl")),
+            delayed_until_ms=None if prefailed else delayed_until,
+            ttl=ttl,
+            ttl_ms=durations.parse_natural_duration_ms(ttl) if ttl else None,
             environment=environment,
         )
-        if isinstance(key, str) and key:
-            ttl = item.options.get("idempotencyKeyTTL")
+        if isinstance(key, str) and key and key_expires is not None:
             # Shown as the user gave it: the SDK sends its hash, and the key in
             # idempotencyKeyOptions (docs/platform.md §7.3).
             given = item.options.get("idempotencyKeyOptions")
             shown_key = given.get("key") if isinstance(given, Mapping) else None
             run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
-            run.idempotency_expires_ms = now_ms + duration_ms(ttl, default=30 * 86_400_000)
+            run.idempotency_expires_ms = key_expires
             self.run_keys[(environment, item.task, key)] = run
         self.runs[run.id] = run
         return run
@@ -267,41 +282,3 @@ class Store:
             if rule.applies(task, index):
                 return rule.outcome
         return "created"
-
-
-_DURATION_RE = re.compile(r"[0-9]{1,12}[smhdw]")
-_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-
-
-def duration_ms(value: object, *, default: int) -> int:
-    """`"30d"`, `"1h"` ... as milliseconds; `default` when absent or not such a string."""
-    if isinstance(value, str) and _DURATION_RE.fullmatch(value):
-        return int(value[:-1]) * _UNITS_MS[value[-1]]
-    return default
-
-
-def _delay_until(value: object, now_ms: int) -> int | None:
-    """`delay`: a duration from now ("1h") or a moment (an ISO-8601 date)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        amount = duration_ms(value, default=-1)
-        if amount >= 0:
-            return now_ms + amount
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        until = int(moment.timestamp() * 1000)
-        return until if until > now_ms else None
-    return None
-
-
-def _ttl_ms(value: object) -> int | None:
-    """`ttl`: a duration string ("10m") or a number of seconds."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value * 1000) if value > 0 else None
-    amount = duration_ms(value, default=-1)
-    return amount if amount > 0 else None

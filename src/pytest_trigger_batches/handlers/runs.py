@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import triggers
-from pytest_trigger_batches.payloads import STATUS_NAMES, list_item, run_body, tags_of
+from pytest_trigger_batches.payloads import list_item, run_body, tags_of
 from pytest_trigger_batches.pipeline import Reply
+from pytest_trigger_batches.statuses import FILTER_STATUSES
 from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
@@ -63,12 +65,16 @@ def cancel_run(context: Context, store: Store) -> Reply:
     return Reply(200, json_bytes({"id": run.id}))
 
 
+_NOT_REPLAYED = frozenset({"idempotencyKey", "idempotencyKeyTTL", "delay", "ttl"})
+
+
 def replay_run(context: Context, store: Store) -> Reply:
     """A new run of the same task and payload, not part of any batch."""
     run = store.runs.get(context.params["runId"])
     if run is None or run.environment not in (None, context.environment):
         raise PlatformError.message(404, "Resource not found")
-    options = {k: v for k, v in run.options.items() if k != "idempotencyKey"}
+    # The platform's replay carries neither the key nor the delay or ttl (replayTaskRun.server.ts).
+    options = {k: v for k, v in run.options.items() if k not in _NOT_REPLAYED}
     item = Item(0, run.task, run.payload, options)
     made = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
     assert isinstance(made, Run)
@@ -80,14 +86,6 @@ def replay_run(context: Context, store: Store) -> Reply:
 # -- GET /api/v1/runs ----------------------------------------------------------------
 
 WINDOW_MS = 7 * 86_400_000
-_FILTER_STORED = {
-    "QUEUED": {"PENDING"},
-    "COMPLETED": {"COMPLETED_SUCCESSFULLY"},
-    "FAILED": {"COMPLETED_WITH_ERRORS"},
-    "REATTEMPTING": {"RETRYING_AFTER_FAILURE"},
-    "FROZEN": {"PAUSED", "WAITING_TO_RESUME"},
-    "WAITING": {"WAITING_TO_RESUME"},
-}
 
 
 def _query_error(parameter: str, message: str) -> PlatformError:
@@ -126,7 +124,7 @@ def list_runs(context: Context, store: Store) -> Reply:
             raise _query_error("page[size]", "Number must be between 1 and 100")
         size = int(size_text)
     statuses = [s.upper() for s in _listed(context, "filter[status]")]
-    unknown = [s for s in statuses if s not in STATUS_NAMES]
+    unknown = [s for s in statuses if s not in FILTER_STATUSES]
     if unknown:
         raise _query_error("filter[status]", f"Invalid status values: {', '.join(unknown)}")
     tasks = _listed(context, "filter[taskIdentifier]")
@@ -141,20 +139,17 @@ def list_runs(context: Context, store: Store) -> Reply:
             context.authorize_any(("read",), [("tasks", task) for task in tasks], every=True)
     tags = set(_listed(context, "filter[tag]"))
     batch_id = _one(context, "filter[batch]")
-    wanted_stored = (
-        set().union(*(_FILTER_STORED.get(s, {s}) for s in statuses)) if statuses else None
-    )
+    wanted_stored = set().union(*(FILTER_STATUSES[s] for s in statuses)) if statuses else None
     now = context.now_ms
     start = _moment_ms(context, "filter[createdAt][from]")
     end = _moment_ms(context, "filter[createdAt][to]")
-    period = _one(context, "filter[createdAt][period]")
+    period = _one(context, "filter[createdAt][period]") or None
     if period is not None:
-        from pytest_trigger_batches.store import duration_ms
-
-        span = duration_ms(period, default=-1)
-        if span < 0:
-            raise _query_error("filter[createdAt][period]", "Invalid period")
-        start = now - span
+        # A period replaces from and to; one parse-duration cannot read filters nothing.
+        try:
+            start, end = durations.period_start_ms(period, now), None
+        except durations.InvalidDate:  # the platform's query fails on it
+            raise PlatformError.message(500, "Internal Server Error") from None
     default_window = start is None and end is None and period is None
     if default_window:
         start = now - WINDOW_MS  # the platform's default window, on the mock's clock

@@ -8,27 +8,30 @@ that what the app triggers is what it later retrieves. docs/platform.md §5 and 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers.validate import Problems, json_body
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.ratelimit import TokenBucket
-from pytest_trigger_batches.store import REQUEST_CACHE_MS, duration_ms
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch, queue_limit_message
+from pytest_trigger_batches.rules import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    ONE_SHOT_MAX_ITEMS,
+    STREAMING_MAX_ITEMS,
+    TASK_BATCH_MAX_ITEMS,
+    queue_limit_message,
+)
+from pytest_trigger_batches.store import REQUEST_CACHE_MS
+from pytest_trigger_batches.timefmt import iso_ms
+from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
     from pytest_trigger_batches.store import Store
     from pytest_trigger_batches.triggered import BatchKind
 
-_TTL_RE = re.compile(r"[0-9]+[smhdw]")
-STREAMING_MAX_ITEMS = 1000
-ONE_SHOT_MAX_ITEMS = 500
-TASK_BATCH_MAX_ITEMS = 100
 _BATCH_ACTIONS = ("batchTrigger", "write")
 _TRIGGER_ACTIONS = ("trigger", "write")
 _SOMETHING_WENT_WRONG = "Something went wrong"
@@ -52,7 +55,12 @@ def create_batch(context: Context, store: Store) -> Reply:
         not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
     ):
         problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048) or None
+    key = (
+        problems.string(
+            shaped, "idempotencyKey", "", required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
+        )
+        or None
+    )
     problems.string(shaped, "parentRunId", "", required=False)
     problems.raise_any()
     assert run_count is not None
@@ -118,11 +126,9 @@ def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
     if allowed:
         return
     reset_s = -(-bucket.reset_ms // 1000)
-    reset = datetime.fromtimestamp(bucket.reset_ms / 1000, tz=UTC)
-    iso = reset.strftime("%Y-%m-%dT%H:%M:%S.") + f"{reset.microsecond // 1000:03d}Z"
     raise PlatformError(
         429,
-        {"error": f"Batch rate limit exceeded. Limit resets at {iso}"},
+        {"error": f"Batch rate limit exceeded. Limit resets at {iso_ms(bucket.reset_ms)}"},
         headers={
             "x-ratelimit-limit": str(bucket.limit),
             "x-ratelimit-remaining": str(max(0, bucket.tokens)),
@@ -312,10 +318,17 @@ def batch_v1(context: Context, store: Store) -> Reply:
             batch.idempotency_key = None  # the platform clears an expired key from the old batch
             batch.touch(now)
     _refuse_whole_batch(store, context, items)
+    try:  # the key's expiry is written with the batch, whether there is a key or not
+        expires = durations.idempotency_key_expires_ms(
+            context.headers.get("idempotency-key-ttl"), now_ms=now
+        )
+    except durations.InvalidDate:
+        raise PlatformError(
+            500, {"error": _SOMETHING_WENT_WRONG}, headers={"x-should-retry": "false"}
+        ) from None
     batch, reused = _one_shot(store, context, "v1", items, key=key)
     if key:
-        ttl = duration_ms(context.headers.get("idempotency-key-ttl"), default=30 * 86_400_000)
-        store.batch_keys[(context.environment, "v1", key)] = (batch, now + ttl)
+        store.batch_keys[(context.environment, "v1", key)] = (batch, expires)
     answer = _v1_answer(store, batch, key, cached=False, reused=reused)
     return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
 
@@ -406,11 +419,7 @@ def _refuse_whole_batch(store: Store, context: Context, items: Sequence[Item]) -
     if "too_large" in outcomes or "too_large_error" in outcomes:
         raise PlatformError.message(413, "Request body too large")
     if "queue_limit" in outcomes:
-        raise PlatformError.message(
-            422,
-            f"Cannot trigger {len(items)} tasks as the queue size limit for this environment "
-            f"has been reached. The maximum size is 10000",
-        )
+        raise PlatformError.message(422, queue_limit_message(f"{len(items)} tasks"))
 
 
 def _one_shot(
@@ -505,7 +514,10 @@ def trigger_task(context: Context, store: Store) -> Reply:
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
     item = Item(0, task, _payload(shaped.get("payload"), options), options, len(context.body))
     store.triggered_items.append((context.route.name, item, None))
-    run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
+    try:
+        run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
+    except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
+        raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
     if isinstance(run, str):
         return Reply(200, json_bytes({"id": run, "isCached": True}))
     if request_key:
@@ -517,7 +529,7 @@ def trigger_task(context: Context, store: Store) -> Reply:
 def _header_key(context: Context) -> str | None:
     """The `idempotency-key` header, checked as the platform's header schema does."""
     key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 2048:
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise PlatformError(
             400,
             {
@@ -525,20 +537,14 @@ def _header_key(context: Context) -> str | None:
                 "details": [
                     {
                         "path": ["idempotency-key"],
-                        "message": "String must contain at most 2048 character(s)",
+                        "message": (
+                            f"String must contain at most {MAX_IDEMPOTENCY_KEY_LENGTH} character(s)"
+                        ),
                     }
                 ],
             },
         )
-    ttl = context.headers.get("idempotency-key-ttl")
-    if ttl is not None and not _TTL_RE.fullmatch(ttl):
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [{"path": ["idempotency-key-ttl"], "message": "Invalid"}],
-            },
-        )
+    # `idempotency-key-ttl` is any string: one the platform cannot read means 30 days.
     return key
 
 
