@@ -41,7 +41,7 @@ from pytest_trigger_batches.progress import (
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import RUN_OUTCOMES, BatchStatus
+from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
 from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.table import TABLE
@@ -437,7 +437,7 @@ class TriggerApi:
         with self._lock:
             self._store.run_rules.append(RunRule(outcome, task, index, output, error))
 
-    def run(self, run_id: str, *, api_version: str | None = "2025-07-16") -> dict[str, object]:
+    def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
         with self._lock:
             found = self._store.runs.get(run_id)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_trigger_batches.statuses import flags, shown_status
+from pytest_trigger_batches.statuses import (
+    RUN_FAILED,
+    RunStatus,
+    flags,
+    shown_status,
+    stored_outcome,
+)
 from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.timefmt import iso_ms
 
@@ -18,6 +24,7 @@ __all__ = ["list_item", "run_body", "tags_of"]
 PRESIGNED_ABOVE = 512 * 1024
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
 BASE_COST = 0.0025
+_FAILED = frozenset(map(stored_outcome, RUN_FAILED))
 
 
 def tags_of(run: Run) -> list[str]:
@@ -75,16 +82,12 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
             body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
         else:
             body["payload"] = run.payload
-    if run.stored_status == "COMPLETED_SUCCESSFULLY" and run.output is not None:
+    succeeded = run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY
+    if succeeded and run.output is not None:
         body["output"] = run.output
-    if run.final and run.error is not None and run.stored_status != "COMPLETED_SUCCESSFULLY":
+    if run.final and run.error is not None and not succeeded:
         body["error"] = dict(run.error)
-    elif run.final and run.stored_status in (
-        "COMPLETED_WITH_ERRORS",
-        "CRASHED",
-        "TIMED_OUT",
-        "SYSTEM_FAILURE",
-    ):
+    elif run.final and run.stored_status in _FAILED:
         body["error"] = _default_error(run)
     body["attemptCount"] = run.attempt_count
     body["attempts"] = []

@@ -15,6 +15,7 @@ from pytest_trigger_batches.handlers import triggers
 from pytest_trigger_batches.payloads import list_item, run_body, tags_of
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.statuses import FILTER_STATUSES
+from pytest_trigger_batches.timefmt import to_ms
 from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def _moment_ms(context: Context, name: str) -> int | None:
     if value.isdigit():
         return int(value)
     try:
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+        return to_ms(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         raise _query_error(name, "Invalid date") from None
 
