@@ -923,3 +923,14 @@ def test_a_v1_batch_whose_key_ttl_header_ends_past_a_javascript_date_is_a_500(
     answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
     assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
     assert answer.headers["x-should-retry"] == "false"
+
+
+def test_a_readable_idempotency_key_ttl_header_wins_over_the_option(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "k", "idempotencyKeyTTL": "1d"}}
+    first = post(wire, "/api/v1/tasks/t/trigger", body, headers={"idempotency-key-ttl": "1h"})
+    unread = post(wire, "/api/v1/tasks/u/trigger", body, headers={"idempotency-key-ttl": "1 h"})
+    now[0] += 3600
+    assert post(wire, "/api/v1/tasks/t/trigger", body).json()["id"] != first.json()["id"]
+    assert post(wire, "/api/v1/tasks/u/trigger", body).json()["id"] == unread.json()["id"]

@@ -209,8 +209,12 @@ class Store:
         batch_id: str | None = None,
         taken: Collection[str] = (),
         run_id: str | None = None,
+        header_key_ttl: str | None = None,
     ) -> Run | str:
         """A new run for `item`, or the id of the unexpired run its idempotency key made.
+
+        `header_key_ttl`: the `idempotency-key-ttl` header, which wins over the item's
+        `idempotencyKeyTTL` when it can be read (docs/platform.md §5.8).
 
         `taken`: run ids the batch lists already; a key repeated within one batch gets a
         run of its own, so that `runs` never repeats an id. Raises
@@ -234,7 +238,7 @@ class Store:
                 return earlier.id
             try:
                 key_expires = durations.idempotency_key_expires_ms(
-                    item.options.get("idempotencyKeyTTL"), now_ms=now_ms
+                    header_key_ttl, item.options.get("idempotencyKeyTTL"), now_ms=now_ms
                 )
             except durations.InvalidDate:
                 if batch_id is None:

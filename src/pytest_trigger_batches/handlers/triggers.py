@@ -515,7 +515,12 @@ def trigger_task(context: Context, store: Store) -> Reply:
     item = Item(0, task, _payload(shaped.get("payload"), options), options, len(context.body))
     store.triggered_items.append((context.route.name, item, None))
     try:
-        run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
+        run = store.create_run(
+            environment=context.environment,
+            item=item,
+            now_ms=context.now_ms,
+            header_key_ttl=context.headers.get("idempotency-key-ttl"),
+        )
     except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
     if isinstance(run, str):
