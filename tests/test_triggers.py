@@ -422,7 +422,14 @@ def test_v1_task_batch_is_the_oldest_shape(wire: Wire) -> None:
     many = post(wire, "/api/v1/tasks/t/batch", {"items": [{"payload": 1}] * 101})
     assert many.json() == {"error": "Too many items. Maximum allowed batch size is 100."}
     wire.api.on_item(task="full", outcome="queue_limit")
-    assert post(wire, "/api/v1/tasks/full/batch", {"items": [{"payload": 1}]}).status_code == 400
+    full = post(wire, "/api/v1/tasks/full/batch", {"items": [{"payload": 1}]})
+    assert (full.status_code, full.json()) == (
+        400,
+        {
+            "error": "Cannot trigger 1 tasks as the queue size limit for this environment has "
+            "been reached. The maximum size is 10000"
+        },
+    )
     token = wire.api.public_token(scopes=["admin"])
     refused = post(wire, "/api/v1/tasks/send-email/batch", {"items": [{"payload": 1}]}, key=token)
     assert refused.json() == {"error": "Invalid API key"}  # secret keys only

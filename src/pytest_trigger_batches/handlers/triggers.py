@@ -376,8 +376,7 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
     outcomes = [store.outcome(task, item.index) for item in items]
     if "too_large" in outcomes or "too_large_error" in outcomes:
         raise PlatformError.message(413, "Request body too large")
-    if "queue_limit" in outcomes:
-        raise PlatformError.message(400, queue_limit_message(task))
+    _refuse_full_queue(store, items, status=400)  # this route answers 400 for any failure
     key = _header_key(context)
     batch: TriggeredBatch | None = None
     if key:
@@ -455,11 +454,11 @@ def _refuse_too_large(store: Store, items: Sequence[Item]) -> None:
         raise PlatformError.message(413, "Request body too large")
 
 
-def _refuse_full_queue(store: Store, items: Sequence[Item]) -> None:
-    """`/api/v1/tasks/batch` guards the queue for the whole request."""
+def _refuse_full_queue(store: Store, items: Sequence[Item], *, status: int = 422) -> None:
+    """The v1 batch routes guard the queue for the whole request."""
     if any(store.outcome(item.task, item.index) == "queue_limit" for item in items):
         raise PlatformError.message(
-            422,
+            status,
             f"Cannot trigger {len(items)} tasks as the queue size limit for this environment "
             f"has been reached. The maximum size is 10000",
         )
