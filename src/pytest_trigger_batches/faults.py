@@ -169,9 +169,6 @@ class FaultQueue:
         """The required faults no request has met (in full) yet."""
         return [f for f in self._faults if f.required]
 
-    def __len__(self) -> int:
-        return sum(f.times for f in self._faults)
-
 
 def _shown(value: object) -> str:
     if isinstance(value, str):
