@@ -114,7 +114,8 @@ def test_timed_out_runs_are_final_but_not_completed(wire: Wire, outcome: str) ->
 
 def test_a_pre_failed_item_is_a_system_failure_run(wire: Wire) -> None:
     wire.api.on_item(index=0, outcome="trigger_failure")
-    _, [run_id] = one_shot(wire, {"task": "a"})
+    batch_id = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}).json()["id"]
+    [run_id] = wire.get_batch(batch_id).json()["runs"]
     body = get_run(wire, run_id).json()
     assert body["status"] == "SYSTEM_FAILURE"
     assert body["error"] == {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}

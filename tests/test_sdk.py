@@ -92,14 +92,18 @@ def node() -> str:
     return executable
 
 
-def run_sdk(node: str, server: TriggerApiServer, script: Path, *args: str) -> dict[str, Any]:
-    """Run `script` with `args` against `server`; what it printed, parsed."""
+def run_sdk(
+    node: str, server: TriggerApiServer, script: Path, *args: str, secret_key: str | None = None
+) -> dict[str, Any]:
+    """Run `script` with `args` against `server` (with `secret_key`, if given, instead of
+    the server's own); what it printed, parsed."""
+    key = {} if secret_key is None else {"TRIGGER_SECRET_KEY": secret_key}
     done = subprocess.run(
         [node, str(script), *args],
         cwd=SDK_DIR,
         # Only what the SDK needs: a stray TRIGGER_PREVIEW_BRANCH or VERCEL_GIT_COMMIT_REF
         # would add headers, a stray TRIGGER_API_URL point it elsewhere.
-        env={"PATH": os.environ.get("PATH", ""), **server.env},
+        env={"PATH": os.environ.get("PATH", ""), **server.env, **key},
         capture_output=True,
         text=True,
         timeout=60,
@@ -444,6 +448,27 @@ def test_the_sdk_triggers_one_task(node: str, trigger_api_server: TriggerApiServ
         json.loads(text)["json"] for text in (bob, ada, ada)
     ]
     assert [t.options for t in trigger_api_server.triggered] == expected_options
+
+
+def test_the_sdk_with_an_additional_key_triggers_twice_with_one_idempotency_key(
+    node: str, trigger_api_server: TriggerApiServer
+) -> None:
+    # An additional key (`tr_<env>_sk_`) cannot sign public tokens itself: the SDK takes
+    # the handle's token from `x-trigger-jwt`, and throws when an answer has none.
+    additional = "tr_dev_sk_" + "Add1t10naLk3y" + "x" * 11
+    keyed = {"call": "tasks.trigger", "task": "send-email", "payload": {"to": "ada@example.com"}}
+    plan = {"steps": [{**keyed, "options": {"idempotencyKey": "welcome-ada"}}] * 2}
+    output = run_sdk(
+        node, trigger_api_server, TRIGGER_SCRIPT, json.dumps(plan), secret_key=additional
+    )
+    assert all(result["ok"] for result in output["results"]), output["results"]
+    first, again = (result["handle"] for result in output["results"])
+    assert (again["id"], first["isCached"], again["isCached"]) == (first["id"], False, True)
+    for handle in (first, again):
+        assert jwt_claims(handle["publicAccessToken"])["scopes"] == [
+            f"read:runs:{first['id']}",
+            f"write:inputStreams:{first['id']}",
+        ]
 
 
 # -- runs ------------------------------------------------------------------------------

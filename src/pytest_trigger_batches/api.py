@@ -259,6 +259,7 @@ class TriggerApi:
         reset_after: float = 1.0,
         when: str = "before",
         required: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Make the next `times` requests (to `route`, of `batch_id`, or any) fail.
 
@@ -269,6 +270,10 @@ class TriggerApi:
         route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`);
         `batch_id` must be registered (`add_batch` first). A fault that no request met by
         the end of the test fails it at the fixture's teardown, unless `required=False`.
+        `headers` (rate_limit and server_error only) are added to the answer, replacing
+        the fault's own of the same name: `headers={"x-should-retry": "false"}` on a
+        batch trigger route is the platform's unexpected error there, which the SDK does
+        not retry.
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
@@ -283,6 +288,7 @@ class TriggerApi:
             route=route,
             when=when,
             required=required,
+            headers=headers,
         )
         with self._lock:
             if batch_id is not None and batch_id not in self._store.batches:
@@ -361,8 +367,10 @@ class TriggerApi:
 
         `outcome` is one of "created" (the default for every item), "trigger_failure",
         "queue_limit", "unknown_task", "too_large" or "too_large_error"; each endpoint
-        answers it as the platform does (see the README's table). The latest rule
-        that matches an item wins.
+        answers it as the platform does (see the README's table). "unknown_task" is a
+        task not deployed: the platform still creates the run, which waits in its queue
+        (QUEUED until its `ttl` runs out or it is cancelled). The latest rule that
+        matches an item wins.
         """
         check_outcome(outcome)
         if task is not None and (not isinstance(task, str) or not task):

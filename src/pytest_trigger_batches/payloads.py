@@ -128,7 +128,7 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     body["costInCents"] = round(duration * COST_PER_MS, 6)
     body["baseCostInCents"] = BASE_COST if run.started_ms is not None else 0
     body["durationMs"] = duration
-    body["isTest"] = False
+    body["isTest"] = run.options.get("test") is True
     body["depth"] = 0
     body["tags"] = tags_of(run)
     body.update(flags(shown))

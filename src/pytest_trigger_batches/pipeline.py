@@ -178,8 +178,16 @@ class Context:
         resources: Sequence[tuple[str, str | None]],
         *,
         every: bool = False,
+        or_resources: Sequence[tuple[str, str | None]] = (),
     ) -> None:
-        """The 403 for a public token that no scope of `actions` grants (for `every` resource)."""
+        """The 403 for a public token that no scope of `actions` grants (for `every` resource).
+
+        With `every`, a grant of any of `or_resources` is enough instead, and no resources
+        at all is a 403 for every credential, secret keys too: the route builder never
+        grants on an empty list.
+        """
+        if every and not resources:
+            raise PlatformError(403, _FORBIDDEN)
         if self.token is None:
             return
         scopes = self.token.scopes
@@ -187,24 +195,42 @@ class Context:
         def allowed(wanted: Sequence[tuple[str, str | None]]) -> bool:
             return any(tokens.grants(scopes, action, wanted) for action in actions)
 
+        if every and or_resources and allowed(or_resources):
+            return
         ok = all(allowed([r]) for r in resources) if every else allowed(resources)
         if not ok:
             raise PlatformError(403, _FORBIDDEN)
 
-    def jwt_headers(self, scopes: Sequence[str]) -> dict[str, str]:
-        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims."""
+    def can(self, action: str, resource: tuple[str, str | None]) -> bool:
+        """Whether the caller may do `action` on `resource` (a secret key may do anything)."""
+        return self.token is None or tokens.grants(self.token.scopes, action, [resource])
+
+    def jwt_headers(self, scopes: Sequence[str], *, full_claims: bool = False) -> dict[str, str]:
+        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims.
+
+        `full_claims`: the claims header lists the scopes too, and a public token's
+        `realtime` claim is passed on to the new token, as the single trigger route does;
+        the batch routes write `{sub, pub}` only.
+        """
         if not self.signing_key:
             return {}
         now_s = self.now_ms // 1000
+        realtime = self.token.realtime if full_claims and self.token is not None else None
         token = tokens.mint(
             self.signing_key,
             environment_id=self.environment_id,
             scopes=list(scopes),
             issued_at=now_s,
             expires_at=now_s + 3600,
+            realtime=realtime,
         )
-        claims = json.dumps({"sub": self.environment_id, "pub": True}, separators=(",", ":"))
-        return {"x-trigger-jwt": token, "x-trigger-jwt-claims": claims}
+        claims: dict[str, object] = {"sub": self.environment_id, "pub": True}
+        if full_claims:
+            claims["scopes"] = list(scopes)
+            if realtime is not None:
+                claims["realtime"] = realtime
+        text = json.dumps(claims, separators=(",", ":"))
+        return {"x-trigger-jwt": token, "x-trigger-jwt-claims": text}
 
 
 @dataclass(slots=True)
@@ -441,6 +467,7 @@ class Pipeline:
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")
+        error.headers.update(fault.headers)  # what the test asked for wins
         return _render_error(error, route, request, limit_headers)
 
 

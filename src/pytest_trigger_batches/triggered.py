@@ -56,6 +56,10 @@ class Item:
 RUN_OUTCOMES = ("COMPLETED", "FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
 """What a run ends as, when the test chooses (`on_run`); COMPLETED by default."""
 _STORED_FINAL = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_WITH_ERRORS"}
+KEY_CLEARING_STATUSES = frozenset(
+    {"COMPLETED_WITH_ERRORS", "SYSTEM_FAILURE", "CRASHED", "TIMED_OUT", "INTERRUPTED", "EXPIRED"}
+)
+"""Stored statuses whose run gives up its idempotency key: the key makes a new run."""
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
 
 
@@ -71,6 +75,8 @@ class Run:
     batch_id: str | None = None
     index: int | None = None
     prefailed: bool = False
+    undeployed: bool = False
+    """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
     stage: int = 0
     """0 queued, 1 executing, 2 final."""
     idempotency_key: str | None = None
@@ -119,6 +125,11 @@ class Run:
         return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
 
     @property
+    def clears_idempotency_key(self) -> bool:
+        """Whether its idempotency key makes a new run: it failed, crashed, expired..."""
+        return self.stored_status in KEY_CLEARING_STATUSES
+
+    @property
     def status(self) -> str:
         """The run's status in the current vocabulary (SDK 4.x)."""
         return {"PENDING": "QUEUED", "COMPLETED_SUCCESSFULLY": "COMPLETED"}.get(
@@ -140,7 +151,7 @@ class Run:
     def step(self, now_ms: int = 0) -> None:
         """One step along the run's lifecycle (a delayed run waits for its time)."""
         self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None:
+        if self.final or self.delayed_until_ms is not None or self.undeployed:
             return
         self.stage += 1
         moment = max(now_ms, self.updated_ms)
@@ -217,12 +228,12 @@ class TriggeredBatch:
     def process(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """Every item processed: runs, error entries, counts, and the processed status.
 
-        `make_run(item, prefailed)` returns the new run, the id of a reused run, or None.
+        `make_run(item, outcome)` returns the new run, the id of a reused run, or None.
         """
         failures: list[tuple[Item, str]] = []
         for index in sorted(self.items):
@@ -236,7 +247,7 @@ class TriggeredBatch:
             if outcome == "too_large_error":
                 failures.append((item, "PAYLOAD_TOO_LARGE"))
                 continue
-            made = make_run(item, outcome != "created")
+            made = make_run(item, outcome)
             self._add_run(made)
         self.errors = _error_entries(failures)
         failed = len(failures)
@@ -272,7 +283,7 @@ class TriggeredBatch:
     def step(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """One poll's worth of progress."""
