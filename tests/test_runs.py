@@ -443,7 +443,7 @@ def test_a_run_cancelled_while_executing_finishes_when_its_worker_stops(wire: Wi
     pending = get_run(wire, run_id).json()  # CANCELED at once; its worker stops it next
     assert (pending["status"], pending["error"]) == ("CANCELED", {"message": "Canceled by user"})
     assert ("startedAt" in pending, "finishedAt" in pending) == (True, False)
-    assert pending["isCancelled"] and pending["attemptCount"] == 1
+    assert (pending["isCancelled"], pending["attemptCount"]) == (True, 1)
     now[0] += 3
     finished = get_run(wire, run_id).json()
     assert finished["finishedAt"] == iso(NOW + 2)
