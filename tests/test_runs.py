@@ -643,7 +643,7 @@ def test_list_cursors_are_opaque_and_a_bare_internal_id_still_works(wire: Wire) 
 
 def test_a_listed_run_shows_the_stored_idempotency_key(wire: Wire) -> None:
     stored = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-    options = {
+    options: dict[str, Any] = {
         "idempotencyKey": stored,
         "idempotencyKeyOptions": {"key": "welcome", "scope": "global"},
     }
@@ -662,7 +662,7 @@ def test_a_listed_run_without_metadata_has_no_metadata_key(wire: Wire) -> None:
 
 
 def test_a_listed_run_has_the_presenters_key_order(wire: Wire) -> None:
-    options = {
+    options: dict[str, Any] = {
         "idempotencyKey": "k",
         "lockToVersion": "20250101.1",
         "delay": "1h",
