@@ -190,7 +190,7 @@ def test_the_sdk_retrieves_every_kind_of_batch(
         for name, (status, options) in FLAVOURS.items()
     }
     for batch in batches.values():
-        trigger_api_server.api.add_batch(batch)
+        trigger_api_server.add_batch(batch)
     ids = [batch.id for batch in batches.values()]
     assert len(set(ids)) == len(ids)
 
@@ -211,7 +211,7 @@ def test_the_sdk_retrieves_every_kind_of_batch(
         assert data["processing"]["errors"] == [e.to_payload() for e in batch.errors], name
         assert set(body) - set(data) <= {"processingCompletedAt"}, name
 
-    calls = trigger_api_server.api.calls
+    calls = trigger_api_server.calls
     # One request per batch: every answer was a 200, so the SDK never retried.
     assert sorted(call.path for call in calls) == sorted(f"/api/v2/batches/{id}" for id in ids)
     for call in calls:

@@ -127,6 +127,3 @@ class FaultQueue:
     def unused(self) -> list[Fault]:
         """The required faults no request has met (in full) yet."""
         return [f for f in self._faults if f.required]
-
-    def __len__(self) -> int:
-        return sum(f.times for f in self._faults)

@@ -16,7 +16,7 @@ back what it returns, unchanged:
    `PlatformError` for every answer but success;
 8. the answer rendered with the route's headers (rate limit, CORS, `x-should-retry`).
 
-Recording the call is the caller's last step (`TriggerApi`), whatever happened.
+Recording the call is the gateway's, when the transport's exchange ends (`gateway.py`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "Reply",
     "Request",
     "Unserved",
-    "UserRoute",
 ]
 
 CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -133,16 +132,6 @@ class Reply:
     status_code: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class UserRoute:
-    """An endpoint the test answers itself (`add_route`), after the shared steps."""
-
-    route: Route
-    status_code: int
-    body: bytes
-    headers: Mapping[str, str]
 
 
 @dataclass(slots=True)
@@ -239,7 +228,8 @@ class Pipeline:
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()
         self.limits: Limits = Limits()
-        self.user_routes: list[UserRoute] = []
+        self.user_routes: list[Route] = []
+        """Routes the test added (`add_route`): served after the table's, never before."""
         self._buckets: dict[str, TokenBucket] = {}
         self._windows: dict[str, FixedWindow] = {}
         self.crashes: list[str] = []
@@ -261,10 +251,10 @@ class Pipeline:
         found = self._find(method, bare, preflight=preflight)
         if found is None:
             return Outcome(Unserved(method, path), path)
-        route, params, user = found
-        outcome = Outcome(Unserved(method, path), path, route, params, stubbed=user is not None)
+        route, params = found
+        outcome = Outcome(Unserved(method, path), path, route, params, stubbed=route.stub)
         try:
-            outcome.answer = self._answer(request, path, bare, parts.query, route, params, user)
+            outcome.answer = self._answer(request, path, bare, parts.query, route, params)
         except PlatformError as error:
             outcome.answer = _render_error(error, route, request, {})
         except Exception as error:  # a bug of the mock's: answered as the platform would, kept
@@ -275,25 +265,25 @@ class Pipeline:
 
     def _find(
         self, method: str, path: str, *, preflight: bool
-    ) -> tuple[Route, dict[str, str], UserRoute | None] | None:
+    ) -> tuple[Route, dict[str, str]] | None:
         if preflight:
             for route, params in self.table.match_path(path):
                 if route.cors:
-                    return route, params, None
-            for user in self.user_routes:
-                user_params = user.route.match(path)
-                if user_params is not None and user.route.cors:
-                    return user.route, user_params, user
+                    return route, params
+            for route in self.user_routes:
+                found = route.match(path)
+                if found is not None and route.cors:
+                    return route, found
             return None
-        found = self.table.match(method, path)
-        if found is not None:
-            return found[0], found[1], None
+        served = self.table.match(method, path)
+        if served is not None:
+            return served
         wanted = "GET" if method == "HEAD" else method
-        for user in self.user_routes:
-            if user.route.method == wanted:
-                matched = user.route.match(path)
-                if matched is not None:
-                    return user.route, matched, user
+        for route in self.user_routes:
+            if route.method == wanted:
+                found = route.match(path)
+                if found is not None:
+                    return route, found
         return None
 
     def _answer(
@@ -304,7 +294,6 @@ class Pipeline:
         query: str,
         route: Route,
         params: dict[str, str],
-        user: UserRoute | None,
     ) -> ApiResponse | Disconnect:
         headers = request.headers
         method = request.method
@@ -364,26 +353,23 @@ class Pipeline:
             )
             if fault is not None:
                 return self._fault(fault, route, request, limit_headers, now_ms)
-            # 7. the handler
-            if user is not None:
-                reply = Reply(user.status_code, user.body, user.headers)
-            else:
-                keys = self.store.keys
-                signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
-                context = Context(
-                    method,
-                    route,
-                    params,
-                    query,
-                    headers,
-                    request.body,
-                    environment,
-                    token,
-                    now_ms,
-                    signing,
-                    keys.environment_id(environment),
-                )
-                reply = route.handler(context, self.store)
+            # 7. the handler (a test's route answers its canned reply)
+            keys = self.store.keys
+            signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
+            context = Context(
+                method,
+                route,
+                params,
+                query,
+                headers,
+                request.body,
+                environment,
+                token,
+                now_ms,
+                signing,
+                keys.environment_id(environment),
+            )
+            reply = route.handler(context, self.store)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
             lost = self.faults.take(route.name, params, when="after") if method == "POST" else None
             if lost is not None:
