@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
@@ -565,6 +566,18 @@ def only_answer(result: dict[str, Any], method: str, path: str) -> dict[str, Any
     return body
 
 
+def cursor_place(cursor: str) -> dict[str, Any]:
+    """What a runs-list cursor carries (base64url JSON, unpadded)."""
+    place: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return place
+
+
+def run_place(run: dict[str, Any]) -> dict[str, Any]:
+    """The place of a run the SDK listed: its creation in ms and its id less `run_`."""
+    created = datetime.fromisoformat(run["createdAt"]["$date"].replace("Z", "+00:00"))
+    return {"c": int(created.timestamp() * 1000), "r": run["id"].removeprefix("run_")}
+
+
 def shown_flags(*on: str) -> dict[str, bool]:
     return {name: name in on for name in FLAG_NAMES}
 
@@ -695,6 +708,9 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
         assert created <= started <= finished <= updated, index
         assert min(data["durationMs"], data["costInCents"], data["baseCostInCents"]) >= 0
         assert (data["depth"], data["isTest"], data["relatedRuns"]) == (0, False, {"children": []})
+        # A dev run's region is its worker queue, the environment's id; locked once started.
+        assert data["region"] == trigger_api_server.environment_id(), index
+        assert re.fullmatch(r"[0-9]{8}\.1", data["version"]), index
     tagged = retrieved[2]
     # A batch item's key reaches the server hashed (sha256, "run" scope, no run) and
     # without idempotencyKeyOptions, so the platform too shows the hash.
@@ -718,11 +734,10 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
             assert set(sent) - set(kept) == {"depth"}, sent["id"]
             # What the list shows is what the retrieval showed, less its own fields.
             index = run_ids.index(sent["id"])
-            in_both = COMMON_RUN_KEYS - {"metadata", "taskKind"}
+            in_both = COMMON_RUN_KEYS - {"taskKind"}
             assert {k: v for k, v in kept.items() if k in in_both} == {
                 k: v for k, v in retrieved[index].items() if k in in_both
             }, sent["id"]
-            assert kept["metadata"] == retrieved[index].get("metadata", {})  # always there
             assert kept["env"] == {
                 "id": trigger_api_server.environment_id(),
                 "name": "dev",
@@ -736,8 +751,11 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
     assert listed == newest_first
     first, second = (page["data"] for page in pages)
     assert [len(first["data"]), len(second["data"])] == [4, 2]
-    assert first["pagination"] == {"next": first["data"][-1]["id"]}
-    assert second["pagination"] == {"previous": second["data"][0]["id"]}
+    # Opaque cursors: base64url of {"c": createdAt in ms, "r": the internal run id}.
+    assert list(first["pagination"]) == ["next"]
+    assert cursor_place(first["pagination"]["next"]) == run_place(first["data"][-1])
+    assert list(second["pagination"]) == ["previous"]
+    assert cursor_place(second["pagination"]["previous"]) == run_place(second["data"][0])
     # CursorPage.getNextPage() asks for the same second page.
     assert results["runs.list getNextPage"]["data"] == second
     failed = results["runs.list failed"]
@@ -762,8 +780,10 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
         "isCompleted", "isFailed", "isCancelled"
     )
     assert (cancelled["triggerFunction"], cancelled["attemptCount"]) == ("trigger", 0)
-    assert not {"batchId", "startedAt", "output", "error"} & set(cancelled)
-    assert "finishedAt" in cancelled
+    assert not {"batchId", "startedAt", "output"} & set(cancelled)
+    # Cancelled while queued by the API: the engine's error, and no completedAt.
+    assert cancelled["error"] == {"message": "Canceled by user"}
+    assert "finishedAt" not in cancelled
     assert (cancelled["payload"], cancelled["tags"]) == (single["payload"], ["solo"])
     # tasks.trigger sends the hash *and* idempotencyKeyOptions {key, scope}; the run
     # shows the key the user gave, as the platform does (getUserProvidedIdempotencyKey).

@@ -155,7 +155,7 @@ class Context:
     def query(self) -> dict[str, list[str]]:
         """The query string's parameters (parsed once, when a handler first asks)."""
         if self._query is None:
-            self._query = parse_qs(self.query_string)
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
         return self._query
 
     @property

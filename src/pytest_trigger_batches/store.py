@@ -15,7 +15,13 @@ from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
 from pytest_trigger_batches.progress import ItemOutcome, Progression
 from pytest_trigger_batches.ratelimit import Limits, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
+from pytest_trigger_batches.triggered import (
+    Item,
+    Run,
+    TriggeredBatch,
+    locked_version,
+    run_region,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
@@ -259,6 +265,8 @@ class Store:
             delayed_until_ms=_delay_until(item.options.get("delay"), now_ms),
             ttl_ms=_ttl_ms(item.options.get("ttl")),
             environment=environment,
+            region=run_region(environment, self.keys.environment_id(environment), item.options),
+            version=locked_version(item.options),
         )
         if isinstance(key, str) and key:
             ttl = item.options.get("idempotencyKeyTTL")
