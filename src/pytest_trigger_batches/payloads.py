@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_trigger_batches.rules import DEVELOPMENT
 from pytest_trigger_batches.statuses import (
-    RUN_FAILED,
+    FLAG_SETS,
+    STORED_FAILED,
+    STORED_FINAL,
     RunStatus,
     flags,
     shown_status,
-    stored_outcome,
 )
 from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.timefmt import iso_ms
@@ -24,7 +26,6 @@ __all__ = ["list_item", "run_body", "tags_of"]
 PRESIGNED_ABOVE = 512 * 1024
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
 BASE_COST = 0.0025
-_FAILED = frozenset(map(stored_outcome, RUN_FAILED))
 
 
 def tags_of(run: Run) -> list[str]:
@@ -44,6 +45,8 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"id": run.id, "taskIdentifier": run.task}
     if run.idempotency_key:
         body["idempotencyKey"] = run.idempotency_key
+    if run.version is not None:
+        body["version"] = run.version
     body["status"] = shown
     body["createdAt"] = iso_ms(run.created_ms)
     if run.started_ms is not None:
@@ -61,7 +64,7 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     body["costInCents"] = round(duration * COST_PER_MS, 6)
     body["baseCostInCents"] = BASE_COST if run.started_ms is not None else 0
     body["durationMs"] = duration
-    body["isTest"] = False
+    body["isTest"] = run.options.get("test") is True
     body["depth"] = 0
     body["tags"] = tags_of(run)
     body.update(flags(shown))
@@ -77,22 +80,43 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
     metadata = run.options.get("metadata")
     if metadata is not None:
         body["metadata"] = metadata
+    if run.region is not None:
+        body["region"] = run.region
     if run.payload is not None:
         if len(json.dumps(run.payload, default=str)) > PRESIGNED_ABOVE:
             body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
         else:
             body["payload"] = run.payload
-    succeeded = run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY
-    if succeeded and run.output is not None:
+    if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
         body["output"] = run.output
-    if run.final and run.error is not None and not succeeded:
-        body["error"] = dict(run.error)
-    elif run.final and run.stored_status in _FAILED:
-        body["error"] = _default_error(run)
+    error = _error(run)
+    if error is not None:
+        body["error"] = error
     body["attemptCount"] = run.attempt_count
     body["attempts"] = []
     body["relatedRuns"] = {"children": []}
     return body
+
+
+def _error(run: Run) -> dict[str, Any] | None:
+    """The run's `error`: the engine writes one when it cancels or expires a run, and when
+    a run ends in failure (docs/platform.md §7.3)."""
+    status = run.stored_status
+    if status == RunStatus.CANCELED:
+        return {"message": "Canceled by user"}
+    if status == RunStatus.EXPIRED:
+        # A dev run expires through the per-run job, which names the TTL; deployed
+        # environments' runs through the batch path, which does not.
+        if run.environment == DEVELOPMENT and run.ttl is not None:
+            return {"message": f"Run expired because the TTL ({run.ttl}) was reached"}
+        return {"message": "Run expired because the TTL was reached"}
+    if not run.final or status == RunStatus.COMPLETED_SUCCESSFULLY:
+        return None
+    if run.error is not None:
+        return dict(run.error)
+    if status in STORED_FAILED:
+        return _default_error(run)
+    return None
 
 
 def _default_error(run: Run) -> dict[str, Any]:
@@ -109,11 +133,48 @@ def _default_error(run: Run) -> dict[str, Any]:
     }
 
 
+_LIST_KEYS = (
+    "id",
+    "status",
+    "taskIdentifier",
+    "idempotencyKey",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "finishedAt",
+    "delayedUntil",
+    "isTest",
+    "ttl",
+    "expiredAt",
+    "env",
+    "tags",
+    "costInCents",
+    "baseCostInCents",
+    "durationMs",
+    "depth",
+    "metadata",
+    "taskKind",
+    "region",
+    *FLAG_SETS,
+)
+
+
 def list_item(run: Run, api_version: str | None, environment: str, env_id: str) -> dict[str, Any]:
-    """One entry of `GET /api/v1/runs`: no payload, output or batchId."""
-    body = _common(run, api_version)
-    body["env"] = {"id": env_id, "name": environment}
+    """One entry of `GET /api/v1/runs`, in the server's key order: no payload, output or
+    batchId; the stored idempotency key; `finishedAt` on every final run."""
+    values = _common(run, api_version)
+    if run.idempotency_key:  # as stored (what the client sent: the SDK's hash), not the user's
+        sent = run.options.get("idempotencyKey")
+        values["idempotencyKey"] = sent if isinstance(sent, str) and sent else run.idempotency_key
+    if run.stored_status in STORED_FINAL:  # completedAt, else updatedAt
+        finished = run.finished_ms if run.finished_ms is not None else run.updated_ms
+        values["finishedAt"] = iso_ms(finished)
+    values["env"] = {"id": env_id, "name": environment}
     metadata = run.options.get("metadata")
-    body["metadata"] = metadata if metadata is not None else {}
-    body["taskKind"] = "STANDARD"
-    return body
+    if metadata is not None:
+        values["metadata"] = metadata
+    values["taskKind"] = "STANDARD"
+    if run.region is not None:
+        values["region"] = run.region
+    return {key: values[key] for key in _LIST_KEYS if key in values}

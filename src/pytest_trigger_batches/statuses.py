@@ -16,11 +16,14 @@ __all__ = [
     "CURRENT_NAMES",
     "FILTER_STATUSES",
     "FLAG_SETS",
+    "KEY_CLEARING_STATUSES",
     "OLD_NAMES",
     "RUN_FAILED",
     "RUN_FINAL",
     "RUN_OUTCOMES",
     "RUN_STATUSES",
+    "STORED_FAILED",
+    "STORED_FINAL",
     "BatchStatus",
     "RunStatus",
     "flags",
@@ -163,6 +166,27 @@ _STORED_OUTCOMES = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_
 def stored_outcome(outcome: str) -> str:
     """The stored status of a run that ended as `outcome` (a shown name of RUN_OUTCOMES)."""
     return _STORED_OUTCOMES.get(outcome, outcome)
+
+
+STORED_FAILED = frozenset(map(stored_outcome, RUN_FAILED))
+"""The stored statuses of a run that failed."""
+STORED_FINAL = frozenset(
+    {
+        "CANCELED",
+        "INTERRUPTED",
+        "COMPLETED_SUCCESSFULLY",
+        "COMPLETED_WITH_ERRORS",
+        "SYSTEM_FAILURE",
+        "CRASHED",
+        "EXPIRED",
+        "TIMED_OUT",
+    }
+)
+"""The stored statuses of a run that has finished (the platform's `isFinalRunStatus`)."""
+KEY_CLEARING_STATUSES = frozenset(
+    {"COMPLETED_WITH_ERRORS", "SYSTEM_FAILURE", "CRASHED", "TIMED_OUT", "INTERRUPTED", "EXPIRED"}
+)
+"""Stored statuses whose run gives up its idempotency key: the key makes a new run."""
 
 
 # -- GET /api/v1/runs ------------------------------------------------------------------

@@ -14,7 +14,13 @@ from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, digest_cuid, rem
 from pytest_trigger_batches.progress import ItemOutcome, Progression
 from pytest_trigger_batches.ratelimit import BATCH_LIMITS, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
+from pytest_trigger_batches.triggered import (
+    Item,
+    Run,
+    TriggeredBatch,
+    locked_version,
+    run_region,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
@@ -205,45 +211,56 @@ class Store:
         environment: str,
         item: Item,
         now_ms: int,
-        prefailed: bool = False,
+        outcome: ItemOutcome = "created",
         batch_id: str | None = None,
         taken: Collection[str] = (),
         run_id: str | None = None,
+        keep_failed_keys: bool = False,
         header_key_ttl: str | None = None,
+        invalid_dates_fail: bool = False,
     ) -> Run | str:
-        """A new run for `item`, or the id of the unexpired run its idempotency key made.
+        """A new run for `item`, or the id of the earlier run its idempotency key made.
 
-        `header_key_ttl`: the `idempotency-key-ttl` header, which wins over the item's
-        `idempotencyKeyTTL` when it can be read (docs/platform.md §5.8).
+        `outcome` (`on_item`): "created" makes a run, "unknown_task" one that waits in
+        its queue (the task is not deployed), the others a pre-failed run. An earlier
+        run's key is taken from it, and a new run made, once the key has expired or the
+        run failed, crashed or expired (docs/platform.md §5.7); `keep_failed_keys`: the
+        v1 batch endpoints look at the expiry only. `taken`: run ids the batch lists
+        already; a key repeated within one batch gets a run of its own, so that `runs`
+        never repeats an id. `header_key_ttl`: the `idempotency-key-ttl` header, which
+        wins over the item's `idempotencyKeyTTL` when it can be read (§5.8).
 
-        `taken`: run ids the batch lists already; a key repeated within one batch gets a
-        run of its own, so that `runs` never repeats an id. Raises
-        `durations.InvalidDate` where the platform's trigger fails on a moment past a
-        JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the item
-        becomes a pre-failed run instead.
+        Raises `durations.InvalidDate` where the platform's trigger fails on a moment past
+        a JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the
+        item becomes a pre-failed run instead, unless `invalid_dates_fail`.
         """
+        invalid = False  # a moment past a JavaScript Date's range: the trigger fails
         try:
             delayed_until = durations.parse_delay(item.options.get("delay"), now_ms)
         except durations.InvalidDate:
-            if batch_id is None:
+            if batch_id is None or invalid_dates_fail:
                 raise
-            delayed_until, prefailed = None, True
+            delayed_until, invalid = None, True
         key = item.options.get("idempotencyKey")
         key_expires: int | None = None
         if isinstance(key, str) and key:
             earlier = self.run_keys.get((environment, item.task, key))
-            expires = None if earlier is None else earlier.idempotency_expires_ms
-            fresh = earlier is not None and (expires is None or now_ms < expires)
-            if earlier is not None and fresh and earlier.id not in taken:
-                return earlier.id
+            if earlier is not None and earlier.id not in taken:
+                earlier.refresh(now_ms)
+                expires = earlier.idempotency_expires_ms
+                expired = expires is not None and now_ms >= expires
+                if not expired and (keep_failed_keys or not earlier.clears_idempotency_key):
+                    return earlier.id
+                _clear_key(earlier)
             try:
                 key_expires = durations.idempotency_key_expires_ms(
                     header_key_ttl, item.options.get("idempotencyKeyTTL"), now_ms=now_ms
                 )
             except durations.InvalidDate:
-                if batch_id is None:
+                if batch_id is None or invalid_dates_fail:
                     raise
-                prefailed = True  # no run holds the key: the trigger failed
+                invalid = True  # no run holds the key: the trigger failed
+        prefailed = invalid or outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
         # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
@@ -261,6 +278,7 @@ class Store:
             batch_id=batch_id,
             index=index,
             prefailed=prefailed,
+            undeployed=outcome == "unknown_task",
             outcome=rule.outcome if rule else "COMPLETED",
             output=rule.output if rule else None,
             error=None if rule is None or prefailed else rule.error,
@@ -268,6 +286,8 @@ class Store:
             ttl=ttl,
             ttl_ms=durations.parse_natural_duration_ms(ttl) if ttl else None,
             environment=environment,
+            region=run_region(environment, self.keys.environment_id(environment), item.options),
+            version=locked_version(item.options),
         )
         if isinstance(key, str) and key and key_expires is not None:
             # Shown as the user gave it: the SDK sends its hash, and the key in
@@ -286,3 +306,12 @@ class Store:
             if rule.applies(task, index):
                 return rule.outcome
         return "created"
+
+
+def _clear_key(run: Run) -> None:
+    """The platform takes the key from the run; a retrieval still shows the user's key
+    when the SDK sent it in `idempotencyKeyOptions`."""
+    run.idempotency_expires_ms = None
+    given = run.options.get("idempotencyKeyOptions")
+    if not (isinstance(given, Mapping) and isinstance(given.get("key"), str) and given["key"]):
+        run.idempotency_key = None

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.statuses import RUN_FAILED, stored_outcome
-from pytest_trigger_batches.timefmt import to_ms
+from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
+from pytest_trigger_batches.timefmt import from_ms, to_ms
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerRun
@@ -34,6 +34,8 @@ class Run:
     batch_id: str | None = None
     index: int | None = None
     prefailed: bool = False
+    undeployed: bool = False
+    """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
     stage: int = 0
     """0 queued, 1 executing, 2 final."""
     idempotency_key: str | None = None
@@ -43,16 +45,21 @@ class Run:
     error: Mapping[str, object] | None = None
     delayed_until_ms: int | None = None
     ttl: str | None = None
-    """The run's `ttl` as the platform stores it (`"1h"`, `"10m"` by default in dev)."""
+    """The run's `ttl` as the platform stores it (`"1h"`; `"10m"` by default in dev)."""
     ttl_ms: int | None = None
     """How long it may wait queued before it expires (None: never)."""
-    queued_ms: int | None = None
-    """When it entered the queue, which starts its TTL: at creation, or once its delay passed."""
     started_ms: int | None = None
     finished_ms: int | None = None
     expired_ms: int | None = None
     updated_ms: int = 0
+    enqueued_ms: int | None = None
+    """When a delayed run entered the queue (its TTL counts from then)."""
     canceled: bool = False
+    """Cancelled: CANCELED at once; a started run finishes when its worker stops (next step)."""
+    region: str | None = None
+    """The region a run the mock made shows (docs/platform.md §7.3); registered runs: none."""
+    version: str | None = None
+    """The worker version the run is locked to: `lockToVersion`, else set when it starts."""
     replayed_from: str | None = None
     environment: str | None = None
     attempts: int | None = None
@@ -62,8 +69,6 @@ class Run:
 
     def __post_init__(self) -> None:
         self.updated_ms = max(self.updated_ms, self.created_ms)
-        if self.queued_ms is None and self.delayed_until_ms is None:
-            self.queued_ms = self.created_ms
         if self.prefailed:
             self.finished_ms = self.created_ms
             self.error = PREFAILED_ERROR
@@ -105,7 +110,9 @@ class Run:
     @property
     def final(self) -> bool:
         """Whether the run has finished (pre-failed runs are born finished)."""
-        return self.prefailed or self.canceled or self.expired_ms is not None or self.stage >= 2
+        if self.canceled:  # a started run is PENDING_CANCEL until its worker stops
+            return self.started_ms is None or self.finished_ms is not None
+        return self.prefailed or self.expired_ms is not None or self.stage >= 2
 
     @property
     def stored_status(self) -> str:
@@ -122,42 +129,55 @@ class Run:
             return "EXECUTING"
         return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
 
-    def refresh(self, now_ms: int) -> None:
-        """What time alone does: a delay passes, a queued run's TTL runs out.
+    @property
+    def clears_idempotency_key(self) -> bool:
+        """Whether its idempotency key makes a new run: it failed, crashed, expired..."""
+        return self.stored_status in KEY_CLEARING_STATUSES
 
-        The TTL counts from when the run entered the queue: a delayed run's from the end
-        of its delay (the platform arms it then).
+    def refresh(self, now_ms: int) -> None:
+        """What time alone does: a delay passes, then a queued run's TTL runs out.
+
+        The TTL counts from when the run entered the queue (after its delay); it expires
+        at that deadline, whenever the mock notices (docs/platform.md §7.3).
         """
         if self.final or self.stage > 0:
             return
         if self.delayed_until_ms is not None:
             if now_ms < self.delayed_until_ms:
                 return
-            self.queued_ms = self.delayed_until_ms
+            self.enqueued_ms = self.delayed_until_ms
             self.delayed_until_ms = None
-            self.updated_ms = max(self.updated_ms, now_ms)
-        queued = self.created_ms if self.queued_ms is None else self.queued_ms
-        if self.ttl_ms is not None and now_ms >= queued + self.ttl_ms:
-            self.expired_ms = self.finished_ms = self.updated_ms = max(now_ms, self.created_ms)
+            self.updated_ms = max(self.updated_ms, self.enqueued_ms)
+        if self.ttl_ms is not None:
+            deadline = (self.enqueued_ms or self.created_ms) + self.ttl_ms
+            if now_ms >= deadline:
+                self.expired_ms = self.finished_ms = deadline
+                self.updated_ms = max(self.updated_ms, deadline)
 
     def step(self, now_ms: int = 0) -> None:
         """One step along the run's lifecycle (a delayed run waits for its time)."""
         self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None:
+        if self.final or self.delayed_until_ms is not None or self.undeployed:
+            return
+        moment = max(now_ms, self.updated_ms)
+        self.updated_ms = moment
+        if self.canceled:  # its worker stopped the attempt: now it has finished
+            self.finished_ms = moment
             return
         self.stage += 1
-        moment = max(now_ms, self.updated_ms)
         if self.stage == 1:
             self.started_ms = moment
+            if self.version is None:  # locked to the worker that dequeued it
+                self.version = from_ms(moment).strftime("%Y%m%d.1")
         else:
             self.finished_ms = moment
-        self.updated_ms = moment
 
     def cancel(self, now_ms: int) -> None:
-        """Cancelled (a final run stays as it is)."""
-        if not self.final:
+        """Cancelled by the API: CANCELED at once, with no finish time until a started run's
+        worker stops (the next step); a final run stays as it is."""
+        if not self.final and not self.canceled:
             self.canceled = True
-            self.finished_ms = self.updated_ms = max(now_ms, self.updated_ms)
+            self.updated_ms = max(now_ms, self.updated_ms)
 
     @property
     def attempt_count(self) -> int:

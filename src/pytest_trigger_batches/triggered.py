@@ -16,6 +16,7 @@ from typing import Literal
 from pytest_trigger_batches.model import BatchError, TriggerBatch
 from pytest_trigger_batches.progress import ItemOutcome
 from pytest_trigger_batches.rules import (
+    DEVELOPMENT,
     MAX_ITEM_BYTES,
     QUEUE_LIMIT,
     collapsed_suffix,
@@ -40,6 +41,25 @@ class Item:
     payload: object
     options: Mapping[str, object]
     size: int = 0
+
+
+DEFAULT_REGION = "us-east-1"
+"""Where a deployed environment's runs go when the trigger names no region."""
+
+
+def run_region(environment: str, environment_id: str, options: Mapping[str, object]) -> str:
+    """The region a new run shows: a dev run's worker queue is its environment's id; a
+    deployed one's is the region it asked for, else the project's default."""
+    if environment == DEVELOPMENT:
+        return environment_id
+    asked = options.get("region")
+    return asked if isinstance(asked, str) and asked else DEFAULT_REGION
+
+
+def locked_version(options: Mapping[str, object]) -> str | None:
+    """The version `lockToVersion` locks a new run to, if any."""
+    version = options.get("lockToVersion")
+    return version if isinstance(version, str) and version else None
 
 
 @dataclass(slots=True, eq=False)
@@ -90,12 +110,12 @@ class TriggeredBatch:
     def process(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """Every item processed: runs, error entries, counts, and the processed status.
 
-        `make_run(item, prefailed)` returns the new run, the id of a reused run, or None.
+        `make_run(item, outcome)` returns the new run, the id of a reused run, or None.
         """
         failures: list[tuple[Item, str]] = []
         for index in sorted(self.items):
@@ -109,7 +129,7 @@ class TriggeredBatch:
             if outcome == "too_large_error":
                 failures.append((item, "PAYLOAD_TOO_LARGE"))
                 continue
-            made = make_run(item, outcome != "created")
+            made = make_run(item, outcome)
             self._add_run(made)
         self.errors = _error_entries(failures)
         failed = len(failures)
@@ -145,7 +165,7 @@ class TriggeredBatch:
     def step(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """One poll's worth of progress."""
