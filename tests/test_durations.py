@@ -107,6 +107,14 @@ def test_a_key_ttl_is_digits_and_one_of_s_m_h_d(ttl: object, expires: int | None
     assert resolve_idempotency_key_ttl(ttl, NOW) == expires
 
 
+def test_a_key_ttl_of_thousands_of_digits_is_past_a_javascript_date_not_a_crash() -> None:
+    with pytest.raises(InvalidDate):
+        resolve_idempotency_key_ttl("9" * 5000 + "s", NOW)
+    assert resolve_idempotency_key_ttl("0" * 5000 + "1s", NOW) == NOW + 1000
+    assert parse_delay("9" * 5000, NOW) is None  # no date, no duration: not delayed
+    assert parse_delay("0" * 5000 + "3600", NOW) == to_ms(from_ms(0).replace(year=3600))
+
+
 def test_a_key_lasts_the_first_readable_ttl_else_30_days() -> None:
     assert idempotency_key_expires_ms("1h", "2h", now_ms=NOW) == NOW + H
     assert idempotency_key_expires_ms("2w", "2h", now_ms=NOW) == NOW + 2 * H

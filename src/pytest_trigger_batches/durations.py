@@ -96,7 +96,7 @@ _DATE_RE = re.compile(
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (day may overflow the month)."""
-    year -= month <= 2
+    year -= 1 if month <= 2 else 0
     era = year // 400
     of_era = year - era * 400
     of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
@@ -106,7 +106,10 @@ def _days_from_civil(year: int, month: int, day: int) -> int:
 
 def _bare_number_ms(text: str) -> int | None:
     """`new Date("3600")`: V8 reads digits alone as a year (or a month of 2001)."""
-    number = int(text)
+    significant = text.lstrip("0")
+    if len(significant) > 6:  # past the year 275760
+        return None
+    number = int(significant or "0")
     if number == 0:
         year, month = 2000, 1
     elif number <= 12:
@@ -204,10 +207,13 @@ def resolve_idempotency_key_ttl(ttl: object, now_ms: int) -> int | None:
     found = _KEY_TTL_RE.fullmatch(ttl)
     if found is None:
         return None
-    expires = now_ms + int(found.group(1)) * _KEY_TTL_UNITS[found.group(2)]
-    if expires > DATE_LIMIT_MS:
-        raise InvalidDate(f"idempotency key TTL {ttl!r:.40} ends past a JavaScript Date's range")
-    return expires
+    digits = found.group(1).lstrip("0") or "0"
+    # 17 digits of seconds already end past the range (and int() refuses 4,300 digits).
+    if len(digits) <= 17:
+        expires = now_ms + int(digits) * _KEY_TTL_UNITS[found.group(2)]
+        if expires <= DATE_LIMIT_MS:
+            return expires
+    raise InvalidDate(f"idempotency key TTL {ttl!r:.40} ends past a JavaScript Date's range")
 
 
 def idempotency_key_expires_ms(*ttls: object, now_ms: int) -> int:
