@@ -14,7 +14,18 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pytest_trigger_batches.errors import PlatformError, json_bytes
-from pytest_trigger_batches.handlers.validate import Problems, json_body
+from pytest_trigger_batches.handlers.validate import (
+    check_headers,
+    create_batch_body,
+    js_number_text,
+    json_body,
+    one_shot_body,
+    refuse_many_tags,
+    streamed_item,
+    strict_loads,
+    too_many_tags,
+    trigger_body,
+)
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.ratelimit import TokenBucket
 from pytest_trigger_batches.store import REQUEST_CACHE_MS, duration_ms
@@ -41,21 +52,11 @@ _TOO_MANY = "Batch size of {n} is too large. Maximum allowed batch size is {m}."
 
 def create_batch(context: Context, store: Store) -> Reply:
     """Phase 1 of a streaming batch: the batch, PENDING, waiting for its items."""
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    run_count = problems.integer(shaped, "runCount", "", required=True, minimum=0, exclusive=True)
+    check_headers(context.route.name, context.headers)
+    shaped = create_batch_body(json_body(context.body))
+    run_count = int(shaped["runCount"])
     tasks = shaped.get("taskIdentifiers")
-    if tasks is not None and (
-        not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
-    ):
-        problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048) or None
-    problems.string(shaped, "parentRunId", "", required=False)
-    problems.raise_any()
-    assert run_count is not None
+    key = shaped.get("idempotencyKey") or None
     if isinstance(tasks, list):
         context.authorize_any(_BATCH_ACTIONS, [("tasks", t) for t in tasks], every=True)
     else:
@@ -63,7 +64,8 @@ def create_batch(context: Context, store: Store) -> Reply:
     if run_count > STREAMING_MAX_ITEMS:
         raise PlatformError.message(
             400,
-            f"Batch runCount of {run_count} exceeds maximum allowed of {STREAMING_MAX_ITEMS}.",
+            f"Batch runCount of {js_number_text(run_count)} exceeds maximum allowed of "
+            f"{STREAMING_MAX_ITEMS}.",
         )
     scope = (*sorted(set(tasks)),) if isinstance(tasks, list) else ()
     if key:
@@ -154,8 +156,8 @@ def stream_items(context: Context, store: Store) -> Reply:
         return Reply(200, json_bytes({**done, "runCount": handle.run_count}))
     accepted = deduplicated = 0
     try:
-        for position, (size, raw) in enumerate(_ndjson(context.body)):
-            item = _streamed_item(raw, position, size, handle.run_count)
+        for size, raw in _ndjson(context.body):
+            item = _streamed_item(raw, size, handle.run_count)
             if context.token is not None:
                 try:
                     context.authorize_any(_BATCH_ACTIONS, [("tasks", item.task)])
@@ -201,31 +203,19 @@ def _ndjson(body: bytes) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield len(line), json.loads(line)
+            yield len(line), strict_loads(line)
         except (ValueError, RecursionError) as problem:
             reason = str(problem).split(":")[0] if isinstance(problem, ValueError) else "too deep"
             raise PlatformError.message(400, f"Invalid JSON at line {number}: {reason}") from None
 
 
-def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Item:
-    problems = Problems()
-    shaped = problems.object(raw, "")
-    index = task = None
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        index = problems.integer(shaped, "index", "", required=True, minimum=0)
-        task = problems.string(shaped, "task", "", required=True, min_length=1)
-        options = problems.options(shaped, "")
-    if problems.found:
-        where = index if index is not None else position
-        raise PlatformError.message(
-            422, f"Invalid item at index {where}: {'; '.join(problems.found)}"
-        )
-    assert shaped is not None
-    assert index is not None
-    assert task is not None
+def _streamed_item(raw: object, size: int, run_count: int) -> Item:
+    shaped = streamed_item(raw)
+    index, task, options = int(shaped["index"]), shaped["task"], shaped.get("options", {})
     if index >= run_count:
-        raise PlatformError.message(422, f"Item index {index} exceeds batch runCount {run_count}")
+        raise PlatformError.message(
+            422, f"Item index {js_number_text(index)} exceeds batch runCount {run_count}"
+        )
     return Item(index, task, _payload(shaped.get("payload"), options), options, size)
 
 
@@ -271,7 +261,11 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
             taken=batch.runs,
             run_id=next(fresh, None),
         ),
-        lambda item: store.outcome(item.task, item.index),
+        lambda item: (
+            "trigger_failure"  # more than 10 tags: the item's trigger fails
+            if too_many_tags(item.options)
+            else store.outcome(item.task, item.index)
+        ),
     )
 
 
@@ -312,6 +306,7 @@ def batch_v1(context: Context, store: Store) -> Reply:
             batch.idempotency_key = None  # the platform clears an expired key from the old batch
             batch.touch(now)
     _refuse_whole_batch(store, context, items)
+    refuse_many_tags([item.options for item in items], status=422)
     batch, reused = _one_shot(store, context, "v1", items, key=key)
     if key:
         ttl = duration_ms(context.headers.get("idempotency-key-ttl"), default=30 * 86_400_000)
@@ -340,6 +335,7 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
         if earlier is not None:
             batch = earlier[0]
             return Reply(200, json_bytes({"batchId": batch.id, "runs": list(batch.runs)}))
+    refuse_many_tags([item.options for item in items], status=400)
     batch, _ = _one_shot(store, context, "v1-task", items, key=key)
     if key:
         store.batch_keys[(context.environment, f"v1-task:{task}", key)] = (batch, None)
@@ -349,45 +345,16 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
 def _one_shot_items(
     context: Context, *, with_task: bool, empty: str, task: str | None = None
 ) -> list[Item]:
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    raw_items = shaped.get("items")
-    if "items" not in shaped:
-        problems.add("Required", "items")
-    elif not isinstance(raw_items, list):
-        problems.add(
-            "Expected array, received "
-            + (
-                "null"
-                if raw_items is None
-                else "object"
-                if isinstance(raw_items, dict)
-                else type(raw_items)
-                .__name__.replace("str", "string")
-                .replace("int", "number")
-                .replace("float", "number")
-                .replace("bool", "boolean")
-            ),
-            "items",
-        )
-    problems.raise_any()
-    assert isinstance(raw_items, list)
+    check_headers(context.route.name, context.headers)
+    shaped = one_shot_body(context.route.name, json_body(context.body))
     items: list[Item] = []
-    for index, raw in enumerate(raw_items):
-        path = f"items[{index}]"
-        entry = problems.object(raw, path)
-        if entry is None:
-            continue
-        name = problems.string(entry, "task", path, required=True) if with_task else task
-        options = problems.options(entry, path)
+    for index, entry in enumerate(shaped["items"]):
+        name = entry["task"] if with_task else task
+        options = entry.get("options", {})
         size = len(json.dumps(entry.get("payload"), default=str))
         items.append(
             Item(index, name or "", _payload(entry.get("payload"), options), options, size)
         )
-    problems.raise_any()
     if not items:
         raise PlatformError.message(400, empty)
     tasks = sorted({item.task for item in items})
@@ -425,7 +392,8 @@ def _one_shot(
             environment=context.environment,
             item=item,
             now_ms=context.now_ms,
-            prefailed=outcome in ("trigger_failure", "unknown_task"),
+            prefailed=outcome in ("trigger_failure", "unknown_task")
+            or too_many_tags(item.options) is not None,
             batch_id=batch.id,
             taken=[m.id if isinstance(m, Run) else m for m in made],
         )
@@ -472,14 +440,9 @@ def _v1_answer(
 def trigger_task(context: Context, store: Store) -> Reply:
     """One run of one task."""
     task = context.params["taskId"]
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        options = problems.options(shaped, "")
-    problems.raise_any()
-    assert shaped is not None
+    check_headers(context.route.name, context.headers)
+    shaped = trigger_body(json_body(context.body))
+    options: Mapping[str, Any] = shaped.get("options", {})
     context.authorize_any(_TRIGGER_ACTIONS, [("tasks", task)])
     request_key = context.headers.get("x-trigger-request-idempotency-key")
     if request_key:
@@ -499,6 +462,7 @@ def trigger_task(context: Context, store: Store) -> Reply:
         raise PlatformError.message(404, "Task not found")
     if outcome in ("too_large", "too_large_error"):
         raise PlatformError.message(413, "Request body too large")
+    refuse_many_tags([options], status=422)
     if outcome == "queue_limit":
         raise PlatformError.message(422, queue_limit_message(task))
     if outcome == "trigger_failure":
@@ -515,21 +479,8 @@ def trigger_task(context: Context, store: Store) -> Reply:
 
 
 def _header_key(context: Context) -> str | None:
-    """The `idempotency-key` header, checked as the platform's header schema does."""
+    """The `idempotency-key` header (its length is checked with the others, `check_headers`)."""
     key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 2048:
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [
-                    {
-                        "path": ["idempotency-key"],
-                        "message": "String must contain at most 2048 character(s)",
-                    }
-                ],
-            },
-        )
     ttl = context.headers.get("idempotency-key-ttl")
     if ttl is not None and not _TTL_RE.fullmatch(ttl):
         raise PlatformError(
