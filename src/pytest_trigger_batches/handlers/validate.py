@@ -97,7 +97,7 @@ def json_body(body: bytes) -> Any:
 
 def _js_length(text: str) -> int:
     """`text.length`: UTF-16 code units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _js_trim(text: str) -> str:
@@ -191,12 +191,19 @@ def _size_issue(
 
 
 class _Schema:
+    optional = False
+    """Whether an absent value passes (then the object skips it at once)."""
+    kind: type | tuple[type, ...] = object
+    """The Python types the value must have to pass (a union tries those branches first)."""
+
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         """Add `value`'s issues at `path`; return VALID, DIRTY or ABORTED."""
         raise NotImplementedError
 
 
 class _Any(_Schema):
+    optional = True
+
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         return VALID
 
@@ -204,8 +211,11 @@ class _Any(_Schema):
 class _Optional(_Schema):
     """`.optional()` (absent is fine) or `.nullish()` (absent or null)."""
 
+    optional = True
+
     def __init__(self, inner: _Schema, *, nullish: bool = False) -> None:
         self.inner, self.nullish = inner, nullish
+        self.kind = inner.kind
 
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         if value is _MISSING or (self.nullish and value is None):
@@ -215,6 +225,8 @@ class _Optional(_Schema):
 
 class _String(_Schema):
     """`z.string()` with `.min(n)` / `.max(n, message)`; `extra` is one more check."""
+
+    kind = str
 
     def __init__(
         self,
@@ -230,6 +242,8 @@ class _String(_Schema):
         if not isinstance(value, str):
             issues.append(_type_issue("string", value, path))
             return ABORTED
+        if self.minimum is None and self.maximum is None and self.extra is None:
+            return VALID
         status = VALID
         length = _js_length(value)
         if self.minimum is not None and length < self.minimum:
@@ -252,6 +266,8 @@ class _Number(_Schema):
 
     `checks`: "int", "nonnegative" (>= 0) or "positive" (> 0).
     """
+
+    kind = (int, float)
 
     def __init__(self, *checks: str) -> None:
         self.checks = checks
@@ -286,6 +302,8 @@ class _Number(_Schema):
 
 
 class _Boolean(_Schema):
+    kind = bool
+
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         if isinstance(value, bool):
             return VALID
@@ -294,6 +312,8 @@ class _Boolean(_Schema):
 
 
 class _Enum(_Schema):
+    kind = str
+
     def __init__(self, *options: str) -> None:
         self.options = options
         self.joined = " | ".join(f"'{option}'" for option in options)
@@ -348,6 +368,7 @@ class _Trimmed(_Schema):
 
     def __init__(self, inner: _Schema) -> None:
         self.inner = inner
+        self.optional = inner.optional
 
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         if isinstance(value, str):
@@ -356,6 +377,8 @@ class _Trimmed(_Schema):
 
 
 class _Array(_Schema):
+    kind = list
+
     def __init__(self, item: _Schema, *, minimum: int | None = None) -> None:
         self.item, self.minimum = item, minimum
 
@@ -369,7 +392,9 @@ class _Array(_Schema):
             issues.append(_size_issue("too_small", self.minimum, "array", True, text, path))
             status = DIRTY
         for index, item in enumerate(value):
-            status = max(status, self.item.check(item, (*path, index), issues))
+            found = self.item.check(item, (*path, index), issues)
+            if found > status:
+                status = found
         return status
 
 
@@ -381,6 +406,9 @@ class _Union(_Schema):
         self.options = options
 
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        for option in self.options:  # the common case first: a branch of the value's type passes
+            if isinstance(value, option.kind) and option.check(value, path, []) == VALID:
+                return VALID
         dirty: list[Issue] | None = None
         failed: list[list[Issue]] = []
         for option in self.options:
@@ -409,6 +437,8 @@ class _Union(_Schema):
 class _Object(_Schema):
     """`z.object(shape)`: unknown keys dropped; `refine` runs unless a field's type failed."""
 
+    kind = dict
+
     def __init__(
         self,
         shape: Mapping[str, _Schema],
@@ -422,11 +452,16 @@ class _Object(_Schema):
             return ABORTED
         status = VALID
         for key, schema in self.shape.items():
-            status = max(status, schema.check(value.get(key, _MISSING), (*path, key), issues))
+            field = value.get(key, _MISSING)
+            if field is _MISSING and schema.optional:
+                continue
+            checked = schema.check(field, (*path, key), issues)
+            if checked > status:
+                status = checked
         if status != ABORTED and self.refine is not None:
-            found = self.refine(value, path)
-            if found is not None:
-                issues.append(found)
+            refused = self.refine(value, path)
+            if refused is not None:
+                issues.append(refused)
                 status = DIRTY
         return status
 
