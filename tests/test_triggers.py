@@ -1432,25 +1432,55 @@ def test_tags_are_ordered_as_javascripts_locale_compare_orders_them(
 
 
 @pytest.mark.parametrize(
-    ("options", "error"),
+    ("machine", "error"),
     [
+        ("huge", f"Invalid enum value. Expected {MACHINES}, received 'huge'"),
+        ("Micro", f"Invalid enum value. Expected {MACHINES}, received 'Micro'"),
+        (5, f"Expected {MACHINES}, received number"),
+    ],
+)
+def test_a_machine_outside_the_presets_is_refused_naming_them(
+    wire: Wire, machine: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"options": {"machine": machine}})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": f'Validation error: {error} at "options.machine"'},
+    )
+    item = {"task": "t", "options": {"machine": machine}}
+    batch = post(wire, "/api/v2/tasks/batch", {"items": [item]})
+    assert batch.json() == {"error": f'Validation error: {error} at "items[0].options.machine"'}
+    assert post(wire, TRIGGER, {"options": {"machine": "medium-2x"}}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("ttl", "error"),
+    [
+        (-5, 'Number must be greater than or equal to 0 at "options.ttl"'),
+        (1.5, 'Expected integer, received float at "options.ttl"'),
         (
-            {"machine": "huge"},
-            f"Invalid enum value. Expected {MACHINES}, received 'huge' at \"options.machine\"",
-        ),
-        ({"machine": 5}, f'Expected {MACHINES}, received number at "options.machine"'),
-        ({"ttl": -5}, 'Number must be greater than or equal to 0 at "options.ttl"'),
-        ({"ttl": 1.5}, 'Expected integer, received float at "options.ttl"'),
-        (
-            {"ttl": -1.5},
+            -1.5,
             'Number must be greater than or equal to 0 at "options.ttl"; '
             'Expected integer, received float at "options.ttl"',
         ),
         (
-            {"ttl": True},
+            True,
             'Expected string, received boolean at "options.ttl", '
             'or Expected number, received boolean at "options.ttl"',
         ),
+    ],
+)
+def test_a_numeric_ttl_must_be_a_whole_number_of_seconds_not_below_zero(
+    wire: Wire, ttl: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"options": {"ttl": ttl}})
+    assert (answer.status_code, answer.json()) == (400, {"error": "Validation error: " + error})
+    assert post(wire, TRIGGER, {"options": {"ttl": 0}}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
         ({"maxAttempts": 1.5}, 'Expected integer, received float at "options.maxAttempts"'),
         ({"maxAttempts": "3"}, 'Expected number, received string at "options.maxAttempts"'),
         ({"queue": {}}, 'Required at "options.queue.name"'),
