@@ -14,6 +14,17 @@ import yaml
 SPEC = Path(__file__).parent / "data" / "retrieve_batch_openapi.yaml"
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # pyproject.toml sets pytest-asyncio's loop scope (the plugin warns when it is unset);
+    # where the plugin is not installed or is disabled (-p no:asyncio), the option is
+    # declared here so that --strict-config does not refuse it as unknown.
+    if not pluginmanager.has_plugin("asyncio"):
+        parser.addini(
+            "asyncio_default_fixture_loop_scope",
+            "pytest-asyncio's loop scope for async fixtures (unused without the plugin)",
+        )
+
+
 def _json_schema(node: Any) -> Any:
     """OpenAPI 3.0 `nullable: true` -> JSON Schema `type: [T, "null"]`, recursively."""
     if isinstance(node, list):
@@ -94,13 +105,25 @@ def _network_guard() -> Iterator[None]:
 # bytecode is not written (PYTHONDONTWRITEBYTECODE), every module of every pytest11
 # distribution (faker's hundreds among them) re-parsed for assertion rewriting. Inner
 # runs need neither: they check the plugin's own messages, not pytest's introspection.
+# Where pytest-asyncio is installed, an inner run sets its loop scope as this project's
+# ini does (a suite that leaves it unset gets the plugin's deprecation warning).
+
+
+def inner_addopts(config: pytest.Config, *, rewrite: bool = False) -> str:
+    """PYTEST_ADDOPTS for an inner run: lean, and warning-free with this run's plugins."""
+    options = ["-p", "no:hypothesispytest"]
+    if not rewrite:
+        options.append("--assert=plain")
+    if config.pluginmanager.has_plugin("asyncio"):
+        options += ["-o", "asyncio_default_fixture_loop_scope=function"]
+    return " ".join(options)
 
 
 @pytest.fixture(autouse=True)
 def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
-        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest --assert=plain")
+        monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts(request.config))
 
 
 # -- one matrix over both transports (tests/wire.py) -------------------------------------
