@@ -27,6 +27,7 @@ from pytest_trigger_batches.__main__ import main as cli_main
 from pytest_trigger_batches.api import BatchHandle
 from pytest_trigger_batches.ids import mask_key
 from pytest_trigger_batches.server import TriggerApiServer
+from pytest_trigger_batches.table import TABLE
 
 STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "PARTIAL_FAILED", "ABORTED"]
 
@@ -540,6 +541,21 @@ def test_cli_bad_input_exits_2_naming_the_option(
     _, err = capsys.readouterr()
     assert message in err
     assert "tr_dev_short" not in err
+
+
+def test_cli_help_lists_every_endpoint_the_server_answers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["serve", "--help"])
+
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    served = [f"    {route.method} {route.template}\n" for route in TABLE.routes]
+    assert "".join(served) in help_text, help_text
+    words = " ".join(help_text.split())
+    assert "retrieve-batch API" not in words
+    assert "401 Invalid API key" in words  # the platform's text, in the --key help
 
 
 @pytest.mark.parametrize(
