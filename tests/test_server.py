@@ -564,7 +564,9 @@ def test_cli_help_lists_every_endpoint_the_server_answers(
         ("{not json", "is not valid JSON"),
         ("[]", "must hold a payload dict, or a non-empty list"),
         ('[{"id": "batch_x"}]', "item 0: batch is not a valid batch payload"),
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a batch"),
     ],
+    ids=["not-json", "empty-list", "not-a-payload", "nested-too-deeply"],
 )
 def test_cli_bad_batches_file_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str, message: str
