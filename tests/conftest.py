@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from inner_runs import inner_addopts
 
 SPEC = Path(__file__).parent / "data" / "retrieve_batch_openapi.yaml"
 
@@ -109,21 +110,11 @@ def _network_guard() -> Iterator[None]:
 # ini does (a suite that leaves it unset gets the plugin's deprecation warning).
 
 
-def inner_addopts(config: pytest.Config, *, rewrite: bool = False) -> str:
-    """PYTEST_ADDOPTS for an inner run: lean, and warning-free with this run's plugins."""
-    options = ["-p", "no:hypothesispytest"]
-    if not rewrite:
-        options.append("--assert=plain")
-    if config.pluginmanager.has_plugin("asyncio"):
-        options += ["-o", "asyncio_default_fixture_loop_scope=function"]
-    return " ".join(options)
-
-
 @pytest.fixture(autouse=True)
 def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
-        monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts(request.config))
+        monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts())
 
 
 # -- one matrix over both transports (tests/wire.py) -------------------------------------
