@@ -607,8 +607,6 @@ def test_an_item_key_repeated_within_one_batch_never_repeats_a_run(wire: Wire) -
     ("name", "value"),
     [
         ("idempotency-key", "k" * 2049),
-        ("idempotency-key-ttl", "1.5h"),
-        ("idempotency-key-ttl", "1y"),
     ],
 )
 def test_bad_idempotency_headers_are_a_headers_error(wire: Wire, name: str, value: str) -> None:
@@ -731,13 +729,6 @@ def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(wire: Wire) -> None:
     assert crashes == ["POST /api/v1/tasks/{taskId}/trigger: RuntimeError: a bug"]
 
 
-def test_durations_are_ascii_digits_and_a_unit() -> None:
-    from pytest_trigger_batches.store import duration_ms
-
-    assert duration_ms("90s", default=0) == 90_000
-    assert duration_ms("\u00b2d", default=-1) == -1  # a superscript digit is no digit here
-
-
 @pytest.mark.parametrize(
     ("body", "error"),
     [
@@ -749,7 +740,6 @@ def test_durations_are_ascii_digits_and_a_unit() -> None:
         ({"payload": 1, "options": []}, 'Expected object, received array at "options"'),
         ({"options": {"tags": [1]}}, 'Expected string or array of strings at "options.tags"'),
         ({"options": {"tags": ["t" * 129]}}, "String must contain at most 128 character(s)"),
-        ({"options": {"idempotencyKeyTTL": "soon"}}, 'Invalid at "options.idempotencyKeyTTL"'),
         (
             {"options": {"idempotencyKey": 7}},
             'Expected string, received number at "options.idempotencyKey"',
@@ -1129,3 +1119,191 @@ def test_fail_next_headers_need_an_answer_and_a_mapping() -> None:
         api.fail_next("timeout", headers={"x-should-retry": "false"})
     with pytest.raises(TypeError, match=r"headers must be a mapping of header names to values"):
         api.fail_next("server_error", headers=[("x-should-retry", "false")])  # type: ignore[arg-type]
+
+
+# -- durations (docs/platform.md §5.8): each option read by the platform's own grammar ----
+
+DAY = 86_400
+PROD_KEY = "tr_prod_" + "Pr0d" * 6
+
+
+@pytest.mark.parametrize("ttl", ["1 week", "2w", "soon"])
+def test_an_idempotency_key_ttl_the_platform_cannot_read_is_accepted_and_lasts_30_days(
+    wire: Wire, ttl: str
+) -> None:
+    # A10: any string; one outside <digits><s|m|h|d> silently means 30 days. (A prod key:
+    # a dev run would expire queued after 10 minutes, and give up its key.)
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "once", "idempotencyKeyTTL": ttl}}
+    first = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY)
+    assert first.status_code == 200
+    now[0] += 29 * DAY
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json() == {
+        "id": first.json()["id"],
+        "isCached": True,
+    }
+    now[0] += 2 * DAY
+    later = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()
+    assert later["id"] != first.json()["id"]
+
+
+def test_an_idempotency_key_ttl_in_seconds_minutes_hours_or_days_is_honoured(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "once", "idempotencyKeyTTL": "2h"}}
+    first = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"]
+    now[0] += 2 * 3600 - 1
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"] == first
+    now[0] += 1
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"] != first
+
+
+@pytest.mark.parametrize("ttl", ["1 week", "1.5h", "1y"])
+def test_the_idempotency_key_ttl_header_takes_any_string_and_lasts_30_days_if_unreadable(
+    wire: Wire, ttl: str
+) -> None:
+    # A11: the header schema is a plain string.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    headers = {"idempotency-key": "import-7", "idempotency-key-ttl": ttl}
+    first = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert first.status_code == 202
+    now[0] += 29 * DAY
+    again = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert (again.json()["id"], again.json()["isCached"]) == (first.json()["id"], True)
+    now[0] += 2 * DAY
+    later = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert later.json()["id"] != first.json()["id"]
+    single = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers)
+    assert single.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("delay", "until"),
+    [
+        ("2h30m", "2026-05-28T22:56:40.000Z"),
+        ("1hr", "2026-05-28T21:26:40.000Z"),
+        ("30m2h", "2026-05-28T22:56:40.000Z"),
+        ("1w1d", "2026-06-05T20:26:40.000Z"),
+        ("2026-06-01T00:00:00Z", "2026-06-01T00:00:00.000Z"),
+        ("3600", "3600-01-01T00:00:00.000Z"),  # a bare number is a year to the platform
+    ],
+)
+def test_a_composite_delay_or_a_future_date_delays_the_run(
+    wire: Wire, delay: str, until: str
+) -> None:
+    # A27: the natural-language grammar of duration.ts, or a date.
+    wire.api.clock = lambda: NOW
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"delay": delay}}).json()["id"]
+    body = get_run(wire, run_id)
+    assert (body["status"], body["delayedUntil"]) == ("DELAYED", until)
+
+
+@pytest.mark.parametrize("delay", ["2026-01-01T00:00:00Z", "1 hour", "1.5h", "30"])
+def test_a_past_date_or_an_unreadable_delay_does_not_delay_the_run(wire: Wire, delay: str) -> None:
+    wire.api.clock = lambda: NOW
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"delay": delay}}).json()["id"]
+    body = get_run(wire, run_id)
+    assert (body["status"], "delayedUntil" in body) == ("QUEUED", False)
+
+
+@pytest.mark.parametrize(
+    ("ttl", "shown"),
+    [(3600, "1h"), (90_061, "1d1h1m1s"), (1_209_600, "2w"), ("45m", "45m"), (0, None)],
+)
+def test_a_numeric_ttl_is_stored_as_a_duration_and_zero_is_no_ttl(
+    wire: Wire, ttl: object, shown: str | None
+) -> None:
+    # A29: stringifyDuration; 0 means none, even where a default would apply.
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"ttl": ttl}}).json()["id"]
+    assert get_run(wire, run_id).get("ttl") == shown
+
+
+def test_a_development_run_without_a_ttl_gets_ten_minutes_and_expires_if_still_queued(
+    wire: Wire,
+) -> None:
+    # A30: dev environments default to "10m"; the other environments have no ttl.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    dev = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}).json()["id"]
+    prod = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, key=PROD_KEY).json()["id"]
+    assert get_run(wire, dev)["ttl"] == "10m"
+    assert "ttl" not in get_run(wire, prod, key=PROD_KEY)
+    now[0] += 599
+    assert get_run(wire, dev)["status"] == "QUEUED"
+    now[0] += 1
+    assert get_run(wire, dev)["status"] == "EXPIRED"
+    assert get_run(wire, prod, key=PROD_KEY)["status"] == "QUEUED"
+
+
+def test_a_delayed_runs_ttl_counts_from_the_end_of_its_delay(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    options = {"delay": "1h", "ttl": "10m"}
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": options}).json()["id"]
+    now[0] += 3600 + 599
+    assert get_run(wire, run_id)["status"] == "QUEUED"
+    now[0] += 1
+    assert get_run(wire, run_id)["status"] == "EXPIRED"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"delay": "999999999999w"}, {"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999d"}],
+)
+def test_a_moment_past_a_javascript_date_fails_the_trigger_as_the_platform_does(
+    wire: Wire, options: dict[str, str]
+) -> None:
+    # The platform computes an Invalid Date, which its database refuses: the item's
+    # trigger fails, as with on_item(outcome="trigger_failure").
+    items = {"items": [{"task": "t", "options": options}]}
+    answer = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1, "options": options})
+    assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
+    inline = post(wire, "/api/v1/tasks/batch", items)
+    assert (inline.status_code, inline.headers["x-should-retry"]) == (500, "false")
+    batch_id = post(wire, "/api/v2/tasks/batch", items).json()["id"]
+    run = get_run(wire, wire.get_batch(batch_id).json()["runs"][0])
+    assert (run["status"], run["error"]["message"]) == (
+        "SYSTEM_FAILURE",
+        "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)",
+    )
+
+
+def test_a_huge_ttl_is_stored_as_given_and_never_expires(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    options = {"ttl": "999999999999w"}
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": options}).json()["id"]
+    now[0] += 1000 * 365 * DAY
+    body = get_run(wire, run_id)
+    assert (body["ttl"], body["status"]) == ("999999999999w", "QUEUED")
+
+
+def test_a_v1_batch_whose_key_ttl_header_ends_past_a_javascript_date_is_a_500(
+    wire: Wire,
+) -> None:
+    headers = {"idempotency-key-ttl": "99999999999999d"}
+    answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
+    assert answer.headers["x-should-retry"] == "false"
+
+
+def test_a_readable_idempotency_key_ttl_header_wins_over_the_option(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "k", "idempotencyKeyTTL": "1d"}}
+
+    def trigger_as_prod(task: str, ttl: str | None = None) -> str:
+        headers = {"idempotency-key-ttl": ttl} if ttl else {}
+        answer = post(wire, f"/api/v1/tasks/{task}/trigger", body, headers=headers, key=PROD_KEY)
+        run_id: str = answer.json()["id"]
+        return run_id
+
+    first, unread = trigger_as_prod("t", "1h"), trigger_as_prod("u", "1 h")
+    now[0] += 3600
+    assert trigger_as_prod("t") != first
+    assert trigger_as_prod("u") == unread  # the option's day

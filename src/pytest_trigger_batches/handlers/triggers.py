@@ -9,28 +9,31 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers.validate import Problems, json_body
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.ratelimit import TokenBucket
+from pytest_trigger_batches.rules import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    ONE_SHOT_MAX_ITEMS,
+    STREAMING_MAX_ITEMS,
+    TASK_BATCH_MAX_ITEMS,
+    queue_limit_message,
+)
 from pytest_trigger_batches.statuses import BatchStatus
-from pytest_trigger_batches.store import REQUEST_CACHE_MS, duration_ms
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch, queue_limit_message
+from pytest_trigger_batches.store import REQUEST_CACHE_MS
+from pytest_trigger_batches.timefmt import iso_ms
+from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
     from pytest_trigger_batches.store import Store
     from pytest_trigger_batches.triggered import BatchKind
 
-_TTL_RE = re.compile(r"[0-9]+[smhdw]")
-STREAMING_MAX_ITEMS = 1000
-ONE_SHOT_MAX_ITEMS = 500
-TASK_BATCH_MAX_ITEMS = 100
 # Only the exact action grants (a `write:tasks` scope stopped granting both on 2026-05-12).
 _BATCH_ACTIONS = ("batchTrigger",)
 _TRIGGER_ACTIONS = ("trigger",)
@@ -55,7 +58,12 @@ def create_batch(context: Context, store: Store) -> Reply:
         not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
     ):
         problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048) or None
+    key = (
+        problems.string(
+            shaped, "idempotencyKey", "", required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
+        )
+        or None
+    )
     problems.string(shaped, "parentRunId", "", required=False)
     problems.raise_any()
     assert run_count is not None
@@ -134,11 +142,9 @@ def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
     if allowed:
         return
     reset_s = bucket.reset_ms // 1000
-    reset = datetime.fromtimestamp(bucket.reset_ms / 1000, tz=UTC)
-    iso = reset.strftime("%Y-%m-%dT%H:%M:%S.") + f"{reset.microsecond // 1000:03d}Z"
     raise PlatformError(
         429,
-        {"error": f"Batch rate limit exceeded. Limit resets at {iso}"},
+        {"error": f"Batch rate limit exceeded. Limit resets at {iso_ms(bucket.reset_ms)}"},
         headers={
             "x-ratelimit-limit": str(bucket.limit),
             "x-ratelimit-remaining": str(max(0, bucket.tokens)),
@@ -353,13 +359,20 @@ def batch_v1(context: Context, store: Store) -> Reply:
             batch.touch(now)
     _refuse_too_large(store, items)
     _refuse_full_queue(store, items)
+    try:  # the key's expiry is written with the batch, whether there is a key or not
+        expires = durations.idempotency_key_expires_ms(
+            context.headers.get("idempotency-key-ttl"), now_ms=now
+        )
+    except durations.InvalidDate:
+        raise PlatformError.message(
+            500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
+        ) from None
     inline = len(items) <= _INLINE_MAX_ITEMS
     batch, reused, aborted = _one_shot(
         store, context, "v1", items, key=key, keep_failed_keys=True, stop_on_failure=inline
     )
     if key:
-        ttl = duration_ms(context.headers.get("idempotency-key-ttl"), default=30 * 86_400_000)
-        store.batch_keys[(context.environment, "v1", key)] = (batch, now + ttl)
+        store.batch_keys[(context.environment, "v1", key)] = (batch, expires)
     if aborted:
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"})
     answer = _v1_answer(batch, key, cached=False, reused=reused)
@@ -457,11 +470,7 @@ def _refuse_too_large(store: Store, items: Sequence[Item]) -> None:
 def _refuse_full_queue(store: Store, items: Sequence[Item], *, status: int = 422) -> None:
     """The v1 batch routes guard the queue for the whole request."""
     if any(store.outcome(item.task, item.index) == "queue_limit" for item in items):
-        raise PlatformError.message(
-            status,
-            f"Cannot trigger {len(items)} tasks as the queue size limit for this environment "
-            f"has been reached. The maximum size is 10000",
-        )
+        raise PlatformError.message(status, queue_limit_message(f"{len(items)} tasks"))
 
 
 def _one_shot(
@@ -491,15 +500,20 @@ def _one_shot(
         if stop_on_failure and outcome == "trigger_failure":
             aborted = True
             continue
-        run = store.create_run(
-            environment=context.environment,
-            item=item,
-            now_ms=context.now_ms,
-            outcome=outcome,
-            batch_id=batch.id,
-            taken=[m.id if isinstance(m, Run) else m for m in made],
-            keep_failed_keys=keep_failed_keys,
-        )
+        try:
+            run = store.create_run(
+                environment=context.environment,
+                item=item,
+                now_ms=context.now_ms,
+                outcome=outcome,
+                batch_id=batch.id,
+                taken=[m.id if isinstance(m, Run) else m for m in made],
+                keep_failed_keys=keep_failed_keys,
+                invalid_dates_fail=stop_on_failure,
+            )
+        except durations.InvalidDate:  # its trigger failed: as trigger_failure
+            aborted = True
+            continue
         if isinstance(run, str):
             reused.add(run)
         made.append(run)
@@ -580,9 +594,16 @@ def trigger_task(context: Context, store: Store) -> Reply:
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
     item = Item(0, task, _payload(shaped.get("payload"), options), options, len(context.body))
     store.triggered_items.append((context.route.name, item, None))
-    made = store.create_run(
-        environment=context.environment, item=item, now_ms=context.now_ms, outcome=outcome
-    )
+    try:
+        made = store.create_run(
+            environment=context.environment,
+            item=item,
+            now_ms=context.now_ms,
+            outcome=outcome,
+            header_key_ttl=context.headers.get("idempotency-key-ttl"),
+        )
+    except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
+        raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
     run_id = made if isinstance(made, str) else made.id
     if request_key:
         _remember(store, context, "trigger", (task,), request_key, run_id)
@@ -599,7 +620,7 @@ def _run_token(context: Context, run_id: str) -> dict[str, str]:
 def _header_key(context: Context) -> str | None:
     """The `idempotency-key` header, checked as the platform's header schema does."""
     key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 2048:
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise PlatformError(
             400,
             {
@@ -607,20 +628,14 @@ def _header_key(context: Context) -> str | None:
                 "details": [
                     {
                         "path": ["idempotency-key"],
-                        "message": "String must contain at most 2048 character(s)",
+                        "message": (
+                            f"String must contain at most {MAX_IDEMPOTENCY_KEY_LENGTH} character(s)"
+                        ),
                     }
                 ],
             },
         )
-    ttl = context.headers.get("idempotency-key-ttl")
-    if ttl is not None and not _TTL_RE.fullmatch(ttl):
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [{"path": ["idempotency-key-ttl"], "message": "Invalid"}],
-            },
-        )
+    # `idempotency-key-ttl` is any string: one the platform cannot read means 30 days.
     return key
 
 
