@@ -8,7 +8,7 @@ import pytest
 
 from contract.cases import STATUSES, WELL_FORMED_ID, Call, Ctx, Error, case, refused
 from pytest_trigger_batches.progress import OUTCOMES, PROGRESSIONS
-from pytest_trigger_batches.triggered import RUN_OUTCOMES
+from pytest_trigger_batches.statuses import RUN_OUTCOMES
 
 ITEM_OUTCOMES = re.escape(", ".join(OUTCOMES))
 ENDINGS = re.escape(", ".join(RUN_OUTCOMES))
