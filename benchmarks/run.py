@@ -746,7 +746,7 @@ def report(took: float) -> str:
             "## Reproduce",
             "",
             "```console",
-            "pip install -e '.[test,bench]'",
+            "pip install -e . --group test --group bench",
             "python benchmarks/run.py          # writes docs/benchmarks.md",
             "python benchmarks/run.py factory  # the factory table alone",
             "```",

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 import pytest
+from inner_runs import inner_addopts
 
 from pytest_trigger_batches import (
     BatchError,
@@ -186,8 +187,8 @@ def test_marker_with_a_key_in_its_options(mock_trigger_api, keep):
     assert False
 
 def test_server_501(trigger_api_server, keep):
-    keep(trigger_api_server.api.secret_key)
-    trigger_api_server.api.accept_key(KEY)
+    keep(trigger_api_server.secret_key)
+    trigger_api_server.accept_key(KEY)
     url = trigger_api_server.base_url + "/api/v1/batches/x?key=" + KEY
     response = httpx.post(url, headers=AUTH)
     assert response.status_code == 501
@@ -197,7 +198,7 @@ def test_server_501(trigger_api_server, keep):
 def test_server_verbose_log(trigger_batch_factory, capfd):
     from pytest_trigger_batches.server import TriggerApiServer
     with TriggerApiServer(verbose=True) as server:
-        server.api.accept_key(KEY)
+        server.accept_key(KEY)
         httpx.get(server.base_url + "/api/v1/batches/batch_x?key=" + KEY, headers=AUTH)
     print(repr(server))
     assert False, capfd.readouterr().err
@@ -313,11 +314,11 @@ def test_no_repr_message_or_recorded_call_holds_a_key(caplog: pytest.LogCaptureF
             places += [f"{name}: {value}" for name, value in call.headers.items()]
         places += [repr(api), str(api), repr(handle), repr(api.calls), repr(api.batches)]
     with TriggerApiServer(secret_key=KEY) as server:
-        server.api.accept_key(KEY)
+        server.accept_key(KEY)
         with httpx.Client() as client:
             answer = client.get(f"{server.base_url}/api/v9/{KEY}?key={KEY}", headers={"x": KEY})
         assert answer.status_code == 501
-        places += [answer.text, repr(server), repr(server.api), repr(server.api.calls)]
+        places += [answer.text, repr(server), repr(server), repr(server.calls)]
     # httpx itself logs request URLs (a key in a query string too); what pytest prints of
     # those logs is redacted (the suites here). The plugin's own loggers must be clean.
     ours = [r for r in caplog.records if r.name.startswith("pytest_trigger_batches")]
@@ -820,7 +821,7 @@ def _run_leak_suite(
     monkeypatch.setenv("SECRETS_FILE", str(keys_file))
     monkeypatch.setenv("TRIGGER_SECRET_KEY", ENV_KEY)
     # assertion rewriting on: pytest's own truncated diffs are the case to try
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
+    monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts(rewrite=True))
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(
         test_app=LEAK_SUITE + (SUBTESTS_CASE if HAS_SUBTESTS else ""), test_broken=BROKEN

@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from pytest_trigger_batches.table import TABLE
+
     parser = argparse.ArgumentParser(
         prog="python -m pytest_trigger_batches",
         description="Tools of pytest-trigger-batches.",
@@ -42,12 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
-        help="serve the mock Trigger.dev retrieve-batch API over HTTP",
+        help="serve the mock Trigger.dev API (batches triggered and retrieved, runs) over HTTP",
         description=(
-            "Serve the mock Trigger.dev retrieve-batch API (GET /api/v1|v2/batches/{id}) "
-            "until Ctrl-C. Point a client at it with TRIGGER_API_URL and "
-            "TRIGGER_SECRET_KEY as printed."
+            "Serve the mock Trigger.dev API over HTTP until Ctrl-C: batches triggered "
+            "(streamed or in one request) and retrieved, single tasks triggered, and "
+            "runs retrieved, listed, cancelled and replayed. Point a client at it with "
+            "TRIGGER_API_URL and TRIGGER_SECRET_KEY as printed."
         ),
+        epilog="endpoints served (others are answered 501):\n" + TABLE.describe(),
+        formatter_class=_DescriptionWrapped,
     )
     serve.add_argument(
         "--host",
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="tr_dev_...",
         help=(
-            "accept only this secret key (others get 401 Invalid API Key); by default "
+            "accept only this secret key (others get 401 Invalid API key); by default "
             "any well-formed key is accepted and one is printed"
         ),
     )
@@ -127,6 +132,15 @@ def _parser() -> argparse.ArgumentParser:
         help="print one line per request to stderr (keys redacted)",
     )
     return parser
+
+
+class _DescriptionWrapped(argparse.HelpFormatter):
+    """Wraps the description as usual; keeps the epilog's lines (one endpoint a line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("endpoints served"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _port(text: str) -> int:
@@ -181,13 +195,13 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
         )
     with contextlib.suppress(KeyboardInterrupt), server:
         if options.key is not None:
-            server.api.accept_key(options.key)
+            server.accept_key(options.key)
         for batch in batches:
-            server.api.add_batch(batch)
+            server.add_batch(batch)
         for path, entries in files:
             for where, entry in entries:
                 try:
-                    server.api.add_batch(entry)
+                    server.add_batch(entry)
                 except (TypeError, ValueError) as problem:
                     serve.error(f"argument --batches-file: {path}, {where}: {problem}")
         _announce(server, seed)
@@ -239,9 +253,9 @@ def _announce(server: TriggerApiServer, seed: int) -> None:
     lines = [
         f"pytest-trigger-batches: mock Trigger.dev API at {server.base_url}",
         f"  export TRIGGER_API_URL={server.base_url}",
-        f"  export TRIGGER_SECRET_KEY={server.api.secret_key}",
+        f"  export TRIGGER_SECRET_KEY={server.secret_key}",
     ]
-    handles = server.api.batches
+    handles = server.batches
     if handles:
         lines.append(f"  batches (seed {seed}):")
         for handle in handles:

@@ -66,7 +66,7 @@ SECRET_KEY_PATTERN = _secret_key_pattern("_")
 FRAGMENT = 8
 """The shortest fragment of a known key's secret part that is redacted."""
 
-MAX_SEEN_KEYS = 2048
+MAX_SEEN_KEYS = 2000
 """How many keys seen only in requests are remembered (each costs about 2 kB)."""
 
 

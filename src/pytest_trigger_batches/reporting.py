@@ -325,7 +325,7 @@ def fail_on_leftovers(
     """
     if request.node.stash.get(CALL_FAILED_KEY, False):
         return
-    unexpected, unused, crashes = api.leftovers()
+    unexpected, unused, crashes = api._gateway.leftovers()
     problem = ""
     if crashes:
         problem = (

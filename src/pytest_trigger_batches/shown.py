@@ -15,7 +15,7 @@ from pytest_trigger_batches.redact import redact
 
 __all__ = ["shown"]
 
-_MARGIN = 2048  # of a long text, what is redacted at each end before it is cut
+_MARGIN = 1000  # of a long text, what is redacted at each end before it is cut
 
 
 class _Short(reprlib.Repr):
