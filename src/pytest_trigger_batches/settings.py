@@ -27,7 +27,9 @@ __all__ = [
     "base_url",
     "check_httpx_mock",
     "describe",
+    "from_marker",
     "marker_failure",
+    "options",
     "seed_for_test",
 ]
 
