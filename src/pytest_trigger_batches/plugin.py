@@ -1,7 +1,7 @@
 """pytest wiring only: options, markers, seeds and fixtures.
 
 Imported in every pytest run of every project that installs the package, so it imports
-nothing heavy: the factory, faker and respx load when a fixture first asks for them.
+nothing heavy: the factory and respx load when a fixture first asks for them.
 """
 
 from __future__ import annotations
