@@ -19,6 +19,7 @@ import pytest
 
 from pytest_trigger_batches import factory as factory_module
 from pytest_trigger_batches.factory import BatchFactory
+from pytest_trigger_batches.model import TriggerBatch
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "regenerate_text_pools.py"
@@ -75,12 +76,15 @@ def test_batches_and_runs_draw_their_text_from_the_shipped_pools() -> None:
     reasons = set(pools["reasons"])
     thrown = {reason[0].upper() + reason[1:] for reason in reasons}
     factory = BatchFactory(seed=3)
-    options = {"run_count": 60, "failed_count": 30}
-    batch = factory("PARTIAL_FAILED", error_code="TRIGGER_ERROR", **options)
+
+    def half_failed(code: str | None) -> TriggerBatch:
+        return factory("PARTIAL_FAILED", run_count=60, failed_count=30, error_code=code)
+
+    batch = half_failed("TRIGGER_ERROR")
     assert {error.error for error in batch.errors} <= thrown
-    bare = factory("PARTIAL_FAILED", error_code=None, **options)
+    bare = half_failed(None)
     assert {error.error for error in bare.errors} <= reasons
-    invalid = factory("PARTIAL_FAILED", error_code="ITEM_ERROR", **options)
+    invalid = half_failed("ITEM_ERROR")
     assert {
         error.error.removeprefix(f"Invalid payload for item {error.index}: ")
         for error in invalid.errors
