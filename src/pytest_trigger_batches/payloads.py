@@ -105,11 +105,20 @@ def _duration(run: Run) -> int:
     return run.finished_ms - run.started_ms
 
 
+def _ttl(run: Run) -> str | None:
+    ttl = run.options.get("ttl")
+    if ttl is None:
+        return None
+    return ttl if isinstance(ttl, str) else f"{ttl}s"
+
+
 def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     shown = shown_status(run.stored_status, api_version)
     body: dict[str, Any] = {"id": run.id, "taskIdentifier": run.task}
     if run.idempotency_key:
         body["idempotencyKey"] = run.idempotency_key
+    if run.version is not None:
+        body["version"] = run.version
     body["status"] = shown
     body["createdAt"] = _iso(run.created_ms)
     if run.started_ms is not None:
@@ -121,14 +130,14 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
         body["expiredAt"] = _iso(run.expired_ms)
     if run.delayed_until_ms is not None:
         body["delayedUntil"] = _iso(run.delayed_until_ms)
-    ttl = run.options.get("ttl")
+    ttl = _ttl(run)
     if ttl is not None:
-        body["ttl"] = ttl if isinstance(ttl, str) else f"{ttl}s"
+        body["ttl"] = ttl
     duration = _duration(run)
     body["costInCents"] = round(duration * COST_PER_MS, 6)
     body["baseCostInCents"] = BASE_COST if run.started_ms is not None else 0
     body["durationMs"] = duration
-    body["isTest"] = False
+    body["isTest"] = run.options.get("test") is True
     body["depth"] = 0
     body["tags"] = tags_of(run)
     body.update(flags(shown))
@@ -144,6 +153,8 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
     metadata = run.options.get("metadata")
     if metadata is not None:
         body["metadata"] = metadata
+    if run.region is not None:
+        body["region"] = run.region
     if run.payload is not None:
         if len(json.dumps(run.payload, default=str)) > PRESIGNED_ABOVE:
             body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
@@ -151,19 +162,35 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
             body["payload"] = run.payload
     if run.stored_status == "COMPLETED_SUCCESSFULLY" and run.output is not None:
         body["output"] = run.output
-    if run.final and run.error is not None and run.stored_status != "COMPLETED_SUCCESSFULLY":
-        body["error"] = dict(run.error)
-    elif run.final and run.stored_status in (
-        "COMPLETED_WITH_ERRORS",
-        "CRASHED",
-        "TIMED_OUT",
-        "SYSTEM_FAILURE",
-    ):
-        body["error"] = _default_error(run)
+    error = _error(run)
+    if error is not None:
+        body["error"] = error
     body["attemptCount"] = run.attempt_count
     body["attempts"] = []
     body["relatedRuns"] = {"children": []}
     return body
+
+
+def _error(run: Run) -> dict[str, Any] | None:
+    """The run's `error`: the engine writes one when it cancels or expires a run, and when
+    a run ends in failure (docs/platform.md §7.3)."""
+    status = run.stored_status
+    if status == "CANCELED":
+        return {"message": "Canceled by user"}
+    if status == "EXPIRED":
+        ttl = _ttl(run)
+        # A dev run expires through the per-run job, which names the TTL; deployed
+        # environments' runs through the batch path, which does not.
+        if run.environment == "dev" and ttl is not None:
+            return {"message": f"Run expired because the TTL ({ttl}) was reached"}
+        return {"message": "Run expired because the TTL was reached"}
+    if not run.final or status == "COMPLETED_SUCCESSFULLY":
+        return None
+    if run.error is not None:
+        return dict(run.error)
+    if status in ("COMPLETED_WITH_ERRORS", "CRASHED", "TIMED_OUT", "SYSTEM_FAILURE"):
+        return _default_error(run)
+    return None
 
 
 def _default_error(run: Run) -> dict[str, Any]:
@@ -180,11 +207,60 @@ def _default_error(run: Run) -> dict[str, Any]:
     }
 
 
+_FINAL_STORED = frozenset(
+    {
+        "CANCELED",
+        "INTERRUPTED",
+        "COMPLETED_SUCCESSFULLY",
+        "COMPLETED_WITH_ERRORS",
+        "SYSTEM_FAILURE",
+        "CRASHED",
+        "EXPIRED",
+        "TIMED_OUT",
+    }
+)
+_LIST_KEYS = (
+    "id",
+    "status",
+    "taskIdentifier",
+    "idempotencyKey",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "finishedAt",
+    "delayedUntil",
+    "isTest",
+    "ttl",
+    "expiredAt",
+    "env",
+    "tags",
+    "costInCents",
+    "baseCostInCents",
+    "durationMs",
+    "depth",
+    "metadata",
+    "taskKind",
+    "region",
+    *_FLAGS,
+)
+
+
 def list_item(run: Run, api_version: str | None, environment: str, env_id: str) -> dict[str, Any]:
-    """One entry of `GET /api/v1/runs`: no payload, output or batchId."""
-    body = _common(run, api_version)
-    body["env"] = {"id": env_id, "name": environment}
+    """One entry of `GET /api/v1/runs`, in the server's key order: no payload, output or
+    batchId; the stored idempotency key; `finishedAt` on every final run."""
+    values = _common(run, api_version)
+    if run.idempotency_key:  # as stored (what the client sent: the SDK's hash), not the user's
+        sent = run.options.get("idempotencyKey")
+        values["idempotencyKey"] = sent if isinstance(sent, str) and sent else run.idempotency_key
+    if run.stored_status in _FINAL_STORED:  # completedAt, else updatedAt
+        finished = run.finished_ms if run.finished_ms is not None else run.updated_ms
+        values["finishedAt"] = _iso(finished)
+    values["env"] = {"id": env_id, "name": environment}
     metadata = run.options.get("metadata")
-    body["metadata"] = metadata if metadata is not None else {}
-    body["taskKind"] = "STANDARD"
-    return body
+    if metadata is not None:
+        values["metadata"] = metadata
+    values["taskKind"] = "STANDARD"
+    if run.region is not None:
+        values["region"] = run.region
+    return {key: values[key] for key in _LIST_KEYS if key in values}

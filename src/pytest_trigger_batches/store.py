@@ -15,7 +15,13 @@ from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
 from pytest_trigger_batches.progress import ItemOutcome, Progression
 from pytest_trigger_batches.ratelimit import Limits, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
+from pytest_trigger_batches.triggered import (
+    Item,
+    Run,
+    TriggeredBatch,
+    locked_version,
+    run_region,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
@@ -214,23 +220,33 @@ class Store:
         environment: str,
         item: Item,
         now_ms: int,
-        prefailed: bool = False,
+        outcome: ItemOutcome = "created",
         batch_id: str | None = None,
         taken: Collection[str] = (),
         run_id: str | None = None,
+        keep_failed_keys: bool = False,
     ) -> Run | str:
-        """A new run for `item`, or the id of the unexpired run its idempotency key made.
+        """A new run for `item`, or the id of the earlier run its idempotency key made.
 
-        `taken`: run ids the batch lists already; a key repeated within one batch gets a
-        run of its own, so that `runs` never repeats an id.
+        `outcome` (`on_item`): "created" makes a run, "unknown_task" one that waits in
+        its queue (the task is not deployed), the others a pre-failed run. An earlier
+        run's key is taken from it, and a new run made, once the key has expired or the
+        run failed, crashed or expired (docs/platform.md §5.7); `keep_failed_keys`: the
+        v1 batch endpoints look at the expiry only. `taken`: run ids the batch lists
+        already; a key repeated within one batch gets a run of its own, so that `runs`
+        never repeats an id.
         """
         key = item.options.get("idempotencyKey")
         if isinstance(key, str) and key:
             earlier = self.run_keys.get((environment, item.task, key))
-            expires = None if earlier is None else earlier.idempotency_expires_ms
-            fresh = earlier is not None and (expires is None or now_ms < expires)
-            if earlier is not None and fresh and earlier.id not in taken:
-                return earlier.id
+            if earlier is not None and earlier.id not in taken:
+                earlier.refresh(now_ms)
+                expires = earlier.idempotency_expires_ms
+                expired = expires is not None and now_ms >= expires
+                if not expired and (keep_failed_keys or not earlier.clears_idempotency_key):
+                    return earlier.id
+                _clear_key(earlier)
+        prefailed = outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
         run = Run(
@@ -242,12 +258,15 @@ class Store:
             batch_id=batch_id,
             index=index,
             prefailed=prefailed,
+            undeployed=outcome == "unknown_task",
             outcome=rule.outcome if rule else "COMPLETED",
             output=rule.output if rule else None,
             error=None if rule is None or prefailed else rule.error,
             delayed_until_ms=_delay_until(item.options.get("delay"), now_ms),
             ttl_ms=_ttl_ms(item.options.get("ttl")),
             environment=environment,
+            region=run_region(environment, self.keys.environment_id(environment), item.options),
+            version=locked_version(item.options),
         )
         if isinstance(key, str) and key:
             ttl = item.options.get("idempotencyKeyTTL")
@@ -267,6 +286,15 @@ class Store:
             if rule.applies(task, index):
                 return rule.outcome
         return "created"
+
+
+def _clear_key(run: Run) -> None:
+    """The platform takes the key from the run; a retrieval still shows the user's key
+    when the SDK sent it in `idempotencyKeyOptions`."""
+    run.idempotency_expires_ms = None
+    given = run.options.get("idempotencyKeyOptions")
+    if not (isinstance(given, Mapping) and isinstance(given.get("key"), str) and given["key"]):
+        run.idempotency_key = None
 
 
 _DURATION_RE = re.compile(r"[0-9]{1,12}[smhdw]")

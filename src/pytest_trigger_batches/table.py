@@ -19,6 +19,7 @@ TABLE = RouteTable(
             batches.retrieve_batch,
             allow_jwt=True,
             retry_not_found=True,
+            kind="retrieve_batch",
         ),
         Route(
             "GET",
@@ -26,6 +27,7 @@ TABLE = RouteTable(
             batches.retrieve_batch,
             allow_jwt=True,
             retry_not_found=True,
+            kind="retrieve_batch",
         ),
         Route(
             "GET", "/api/v3/runs/{runId}", runs.retrieve_run, allow_jwt=True, retry_not_found=True

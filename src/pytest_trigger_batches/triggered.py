@@ -53,9 +53,32 @@ class Item:
     size: int = 0
 
 
+DEFAULT_REGION = "us-east-1"
+"""Where a deployed environment's runs go when the trigger names no region."""
+
+
+def run_region(environment: str, environment_id: str, options: Mapping[str, object]) -> str:
+    """The region a new run shows: a dev run's worker queue is its environment's id; a
+    deployed one's is the region it asked for, else the project's default."""
+    if environment == "dev":
+        return environment_id
+    asked = options.get("region")
+    return asked if isinstance(asked, str) and asked else DEFAULT_REGION
+
+
+def locked_version(options: Mapping[str, object]) -> str | None:
+    """The version `lockToVersion` locks a new run to, if any."""
+    version = options.get("lockToVersion")
+    return version if isinstance(version, str) and version else None
+
+
 RUN_OUTCOMES = ("COMPLETED", "FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
 """What a run ends as, when the test chooses (`on_run`); COMPLETED by default."""
 _STORED_FINAL = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_WITH_ERRORS"}
+KEY_CLEARING_STATUSES = frozenset(
+    {"COMPLETED_WITH_ERRORS", "SYSTEM_FAILURE", "CRASHED", "TIMED_OUT", "INTERRUPTED", "EXPIRED"}
+)
+"""Stored statuses whose run gives up its idempotency key: the key makes a new run."""
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
 
 
@@ -71,6 +94,8 @@ class Run:
     batch_id: str | None = None
     index: int | None = None
     prefailed: bool = False
+    undeployed: bool = False
+    """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
     stage: int = 0
     """0 queued, 1 executing, 2 final."""
     idempotency_key: str | None = None
@@ -84,7 +109,14 @@ class Run:
     finished_ms: int | None = None
     expired_ms: int | None = None
     updated_ms: int = 0
+    enqueued_ms: int | None = None
+    """When a delayed run entered the queue (its TTL counts from then)."""
     canceled: bool = False
+    """Cancelled: CANCELED at once; a started run finishes when its worker stops (next step)."""
+    region: str | None = None
+    """The region a run the mock made shows (docs/platform.md §7.3); registered runs: none."""
+    version: str | None = None
+    """The worker version the run is locked to: `lockToVersion`, else set when it starts."""
     replayed_from: str | None = None
     environment: str | None = None
     attempts: int | None = None
@@ -101,7 +133,9 @@ class Run:
     @property
     def final(self) -> bool:
         """Whether the run has finished (pre-failed runs are born finished)."""
-        return self.prefailed or self.canceled or self.expired_ms is not None or self.stage >= 2
+        if self.canceled:  # a started run is PENDING_CANCEL until its worker stops
+            return self.started_ms is None or self.finished_ms is not None
+        return self.prefailed or self.expired_ms is not None or self.stage >= 2
 
     @property
     def stored_status(self) -> str:
@@ -119,6 +153,11 @@ class Run:
         return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
 
     @property
+    def clears_idempotency_key(self) -> bool:
+        """Whether its idempotency key makes a new run: it failed, crashed, expired..."""
+        return self.stored_status in KEY_CLEARING_STATUSES
+
+    @property
     def status(self) -> str:
         """The run's status in the current vocabulary (SDK 4.x)."""
         return {"PENDING": "QUEUED", "COMPLETED_SUCCESSFULLY": "COMPLETED"}.get(
@@ -127,34 +166,49 @@ class Run:
         )
 
     def refresh(self, now_ms: int) -> None:
-        """What time alone does: a delay passes, a queued run's TTL runs out."""
+        """What time alone does: a delay passes, then a queued run's TTL runs out.
+
+        The TTL counts from when the run entered the queue (after its delay); it expires
+        at that deadline, whenever the mock notices (docs/platform.md §7.3).
+        """
         if self.final or self.stage > 0:
             return
-        if self.ttl_ms is not None and now_ms >= self.created_ms + self.ttl_ms:
-            self.expired_ms = self.finished_ms = self.updated_ms = max(now_ms, self.created_ms)
-            return
-        if self.delayed_until_ms is not None and now_ms >= self.delayed_until_ms:
+        if self.delayed_until_ms is not None:
+            if now_ms < self.delayed_until_ms:
+                return
+            self.enqueued_ms = self.delayed_until_ms
             self.delayed_until_ms = None
-            self.updated_ms = max(self.updated_ms, now_ms)
+            self.updated_ms = max(self.updated_ms, self.enqueued_ms)
+        if self.ttl_ms is not None:
+            deadline = (self.enqueued_ms or self.created_ms) + self.ttl_ms
+            if now_ms >= deadline:
+                self.expired_ms = self.finished_ms = deadline
+                self.updated_ms = max(self.updated_ms, deadline)
 
     def step(self, now_ms: int = 0) -> None:
         """One step along the run's lifecycle (a delayed run waits for its time)."""
         self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None:
+        if self.final or self.delayed_until_ms is not None or self.undeployed:
+            return
+        moment = max(now_ms, self.updated_ms)
+        self.updated_ms = moment
+        if self.canceled:  # its worker stopped the attempt: now it has finished
+            self.finished_ms = moment
             return
         self.stage += 1
-        moment = max(now_ms, self.updated_ms)
         if self.stage == 1:
             self.started_ms = moment
+            if self.version is None:  # locked to the worker that dequeued it
+                self.version = datetime.fromtimestamp(moment / 1000, tz=UTC).strftime("%Y%m%d.1")
         else:
             self.finished_ms = moment
-        self.updated_ms = moment
 
     def cancel(self, now_ms: int) -> None:
-        """Cancelled (a final run stays as it is)."""
-        if not self.final:
+        """Cancelled by the API: CANCELED at once, with no finish time until a started run's
+        worker stops (the next step); a final run stays as it is."""
+        if not self.final and not self.canceled:
             self.canceled = True
-            self.finished_ms = self.updated_ms = max(now_ms, self.updated_ms)
+            self.updated_ms = max(now_ms, self.updated_ms)
 
     @property
     def attempt_count(self) -> int:
@@ -217,12 +271,12 @@ class TriggeredBatch:
     def process(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """Every item processed: runs, error entries, counts, and the processed status.
 
-        `make_run(item, prefailed)` returns the new run, the id of a reused run, or None.
+        `make_run(item, outcome)` returns the new run, the id of a reused run, or None.
         """
         failures: list[tuple[Item, str]] = []
         for index in sorted(self.items):
@@ -236,7 +290,7 @@ class TriggeredBatch:
             if outcome == "too_large_error":
                 failures.append((item, "PAYLOAD_TOO_LARGE"))
                 continue
-            made = make_run(item, outcome != "created")
+            made = make_run(item, outcome)
             self._add_run(made)
         self.errors = _error_entries(failures)
         failed = len(failures)
@@ -272,7 +326,7 @@ class TriggeredBatch:
     def step(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """One poll's worth of progress."""
