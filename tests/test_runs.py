@@ -11,7 +11,7 @@ import httpx
 import pytest
 from wire import Wire
 
-from pytest_trigger_batches.model import RUN_STATUSES
+from pytest_trigger_batches.statuses import RUN_STATUSES, flags, shown_status
 
 NOW = 1_780_000_000.0
 CURRENT = {"x-trigger-api-version": "2025-07-16"}
@@ -92,8 +92,6 @@ def test_a_failed_run_has_an_error_and_no_output(
     ],
 )
 def test_the_status_names_follow_x_trigger_api_version(stored: str, old: str, current: str) -> None:
-    from pytest_trigger_batches.payloads import flags, shown_status
-
     assert shown_status(stored, None) == old
     assert shown_status(stored, "2024-01-01") == old  # only the exact 2025-07-16 is current
     assert shown_status(stored, "2025-07-16") == current
@@ -235,6 +233,48 @@ def test_list_runs_looks_back_seven_days_on_the_mocks_clock(wire: Wire) -> None:
     assert len(period) == 1
 
 
+@pytest.mark.parametrize(
+    ("period", "listed"),
+    [
+        ("2 days", ["b"]),
+        ("1 week", ["b", "a"]),
+        ("30days", ["b", "a", "old"]),
+        ("2h30m", ["b"]),
+        ("1h30", ["b"]),  # a bare number after a unit takes the next smaller unit
+        ("3.5d", ["b", "a"]),
+        ("forever", ["b", "a", "old"]),  # unreadable: no time filter, not the 7 days
+        ("0s", ["b", "a", "old"]),  # nothing: no time filter either
+        ("-1h", []),  # from an hour ahead
+    ],
+)
+def test_a_period_is_read_as_parse_duration_reads_it(
+    wire: Wire, period: str, listed: list[str]
+) -> None:
+    # E10: filter[createdAt][period] goes through the npm package parse-duration.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    for task, age_days in (("old", 13), ("a", 3), ("b", 0)):
+        now[0] = NOW - age_days * 86_400
+        post(wire, f"/api/v1/tasks/{task}/trigger", {"payload": 1})
+    now[0] = NOW + 60
+    answer = wire.send("GET", f"/api/v1/runs?filter[createdAt][period]={period}")
+    assert [run["taskIdentifier"] for run in answer.json()["data"]] == listed
+
+
+def test_a_period_replaces_from_and_to(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    post(wire, "/api/v1/tasks/t/trigger", {"payload": 1})
+    far = "filter[createdAt][from]=2030-01-01T00:00:00Z&filter[createdAt][to]=2030-01-02"
+    assert wire.send("GET", f"/api/v1/runs?{far}").json()["data"] == []
+    both = wire.send("GET", f"/api/v1/runs?{far}&filter[createdAt][period]=1d").json()["data"]
+    assert len(both) == 1
+
+
+def test_a_period_reaching_past_a_javascript_date_fails_the_query(wire: Wire) -> None:
+    answer = wire.send("GET", "/api/v1/runs?filter[createdAt][period]=999999999999w")
+    assert (answer.status_code, answer.json()) == (500, {"error": "Internal Server Error"})
+
+
 def test_a_reused_run_is_not_listed_under_the_new_batch(wire: Wire) -> None:
     post(wire, "/api/v1/tasks/a/trigger", {"payload": 1}, headers={"idempotency-key": "k"})
     batch_id, runs = one_shot(
@@ -323,7 +363,6 @@ def test_a_system_failure_the_test_chose_has_an_error(wire: Wire) -> None:
     [
         "filter[createdAt][from]=yesterday",
         "filter[createdAt][to]=soon",
-        "filter[createdAt][period]=forever",
         "page[size]=0",
         "page[size]=many",
     ],

@@ -33,10 +33,11 @@ from pytest_trigger_batches.progress import (
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
+from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import RUN_OUTCOMES, TriggeredBatch
+from pytest_trigger_batches.triggered import TriggeredBatch
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
@@ -167,7 +168,7 @@ class TriggerApi:
                         f"runs[{number}] must be a TriggerRun of a run the batch lists "
                         f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
                     )
-                record = run.as_record()
+                record = Run.from_public(run)
                 record.environment, record.listed_always = environment, True
                 records.append(record)
             self._store.batches[handle.id] = handle
@@ -417,7 +418,7 @@ class TriggerApi:
         with self._lock:
             self._store.run_rules.append(RunRule(outcome, task, index, output, error))
 
-    def run(self, run_id: str, *, api_version: str | None = "2025-07-16") -> dict[str, object]:
+    def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
         with self._lock:
             found = self._store.runs.get(run_id)

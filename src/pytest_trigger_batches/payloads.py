@@ -6,110 +6,86 @@ status.
 
 from __future__ import annotations
 
-import functools
 import json
-from datetime import UTC, datetime
+import unicodedata
 from typing import Any
 
-from pytest_trigger_batches.triggered import Run
+from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
+from pytest_trigger_batches.rules import DEVELOPMENT
+from pytest_trigger_batches.statuses import (
+    FLAG_SETS,
+    STORED_FAILED,
+    STORED_FINAL,
+    RunStatus,
+    flags,
+    shown_status,
+)
+from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.timefmt import iso_ms
 
-__all__ = ["STATUS_NAMES", "flags", "list_item", "run_body", "shown_status", "tags_of"]
+__all__ = ["list_item", "run_body", "tags_of"]
 
-CURRENT_API = "2025-07-16"
 PRESIGNED_ABOVE = 512 * 1024
-_OLD_NAMES = {
-    "PENDING": "QUEUED",
-    "DEQUEUED": "EXECUTING",
-    "RETRYING_AFTER_FAILURE": "REATTEMPTING",
-    "PAUSED": "FROZEN",
-    "WAITING_TO_RESUME": "FROZEN",
-    "COMPLETED_SUCCESSFULLY": "COMPLETED",
-    "COMPLETED_WITH_ERRORS": "FAILED",
-}
-_NEW_NAMES = {
-    **_OLD_NAMES,
-    "DEQUEUED": "DEQUEUED",
-    "WAITING_FOR_DEPLOY": "PENDING_VERSION",
-    "RETRYING_AFTER_FAILURE": "EXECUTING",
-    "PAUSED": "WAITING",
-    "WAITING_TO_RESUME": "WAITING",
-    "INTERRUPTED": "FAILED",
-}
-_FLAGS = (
-    "isQueued",
-    "isExecuting",
-    "isCompleted",
-    "isFailed",
-    "isSuccess",
-    "isCancelled",
-    "isWaiting",
-)
-_SET = {
-    "isQueued": {"QUEUED", "DELAYED", "PENDING_VERSION", "WAITING_FOR_DEPLOY"},
-    "isExecuting": {"EXECUTING", "DEQUEUED", "REATTEMPTING", "FROZEN"},
-    "isWaiting": {"WAITING"},
-    "isCompleted": {"COMPLETED", "FAILED", "CRASHED", "INTERRUPTED", "SYSTEM_FAILURE", "CANCELED"},
-    "isSuccess": {"COMPLETED"},
-    "isFailed": {"FAILED", "CRASHED", "INTERRUPTED", "SYSTEM_FAILURE", "CANCELED"},
-    "isCancelled": {"CANCELED"},
-}
-STATUS_NAMES = frozenset(
-    {
-        *_OLD_NAMES.values(),
-        *_NEW_NAMES.values(),
-        "DELAYED",
-        "PENDING_VERSION",
-        "WAITING_FOR_DEPLOY",
-        "EXECUTING",
-        "INTERRUPTED",
-        "CANCELED",
-        "CRASHED",
-        "SYSTEM_FAILURE",
-        "EXPIRED",
-        "TIMED_OUT",
-    }
-)
-"""Every name `filter[status]` takes, in either vocabulary."""
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
 BASE_COST = 0.0025
 
 
-def shown_status(stored: str, api_version: str | None) -> str:
-    """The status a client sees: the current names only for `x-trigger-api-version: 2025-07-16`."""
-    names = _NEW_NAMES if api_version == CURRENT_API else _OLD_NAMES
-    return names.get(stored, stored)
-
-
-def flags(shown: str) -> dict[str, bool]:
-    """The seven booleans, from the shown status (EXPIRED and TIMED_OUT set none)."""
-    return {name: shown in _SET[name] for name in _FLAGS}
-
-
-@functools.lru_cache(maxsize=4096)  # runs of one batch share their moments
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def tags_of(run: Run) -> list[str]:
+    """The run's tags as the platform shows them: blank ones dropped, in `localeCompare` order.
+
+    The trigger service drops tags that are empty once trimmed; the presenters sort the
+    rest with `a.localeCompare(b)` (`["alpha", "Alpha", "beta"]`).
+    """
     tags = run.options.get("tags")
     listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    return sorted(str(tag) for tag in listed)
+    kept = [str(tag) for tag in listed if str(tag).strip(_JS_SPACES)]
+    return sorted(kept, key=_collation_key)
+
+
+# ICU's root collation (what `localeCompare` uses in en-US) for ASCII: spaces, then
+# punctuation and symbols in this order, then digits, then letters, case ignored at
+# first; other control characters are ignored. Strings compare by these primary weights
+# over the whole string first, then by accents, then by case (lower before upper).
+# The approximation: a letter with accents is its base letter plus accent marks (NFD),
+# accents weigh in ICU's order for the common ones, the ligatures `ß`, `æ`, `œ` are their
+# letters, and other characters sort after `z`, by code point.
+_ASCII_ORDER = "\t\n\v\f\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+_PRIMARY = {char: weight for weight, char in enumerate(_ASCII_ORDER, start=1)}
+_JS_SPACES = "".join(sorted(JS_WHITESPACE))
+_EXPANDED = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+_ACCENTS = {
+    mark: weight
+    for weight, mark in enumerate(
+        "\u0301\u0300\u0306\u0302\u030c\u030a\u0308\u030b\u0303\u0307\u0327\u0328\u0304", start=1
+    )
+}
+
+
+def _collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    primary: list[int] = []
+    accents: list[int] = []
+    case: list[int] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            accents.append(_ACCENTS.get(char, ord(char)))
+            continue
+        for part in _EXPANDED.get(char, char):
+            lower = part.lower() if len(part.lower()) == 1 else part
+            weight = _PRIMARY.get(lower)
+            if weight is None:
+                if ord(part) < 0x80:  # the other ASCII controls weigh nothing
+                    continue
+                weight = len(_ASCII_ORDER) + ord(lower)
+            primary.append(weight)
+            accents.append(0)
+            case.append(2 if char in _EXPANDED else 0 if part == lower else 1)
+    return tuple(primary), tuple(accents), tuple(case)
 
 
 def _duration(run: Run) -> int:
     if run.started_ms is None or run.finished_ms is None:
         return 0
     return run.finished_ms - run.started_ms
-
-
-def _ttl(run: Run) -> str | None:
-    ttl = run.options.get("ttl")
-    if ttl is None:
-        return None
-    return ttl if isinstance(ttl, str) else f"{ttl}s"
 
 
 def _common(run: Run, api_version: str | None) -> dict[str, Any]:
@@ -120,19 +96,18 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     if run.version is not None:
         body["version"] = run.version
     body["status"] = shown
-    body["createdAt"] = _iso(run.created_ms)
+    body["createdAt"] = iso_ms(run.created_ms)
     if run.started_ms is not None:
-        body["startedAt"] = _iso(run.started_ms)
-    body["updatedAt"] = _iso(run.updated_ms)
+        body["startedAt"] = iso_ms(run.started_ms)
+    body["updatedAt"] = iso_ms(run.updated_ms)
     if run.finished_ms is not None:
-        body["finishedAt"] = _iso(run.finished_ms)
+        body["finishedAt"] = iso_ms(run.finished_ms)
     if run.expired_ms is not None:
-        body["expiredAt"] = _iso(run.expired_ms)
+        body["expiredAt"] = iso_ms(run.expired_ms)
     if run.delayed_until_ms is not None:
-        body["delayedUntil"] = _iso(run.delayed_until_ms)
-    ttl = _ttl(run)
-    if ttl is not None:
-        body["ttl"] = ttl
+        body["delayedUntil"] = iso_ms(run.delayed_until_ms)
+    if run.ttl is not None:
+        body["ttl"] = run.ttl
     duration = _duration(run)
     body["costInCents"] = round(duration * COST_PER_MS, 6)
     body["baseCostInCents"] = BASE_COST if run.started_ms is not None else 0
@@ -160,7 +135,7 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
             body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
         else:
             body["payload"] = run.payload
-    if run.stored_status == "COMPLETED_SUCCESSFULLY" and run.output is not None:
+    if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
         body["output"] = run.output
     error = _error(run)
     if error is not None:
@@ -175,20 +150,19 @@ def _error(run: Run) -> dict[str, Any] | None:
     """The run's `error`: the engine writes one when it cancels or expires a run, and when
     a run ends in failure (docs/platform.md §7.3)."""
     status = run.stored_status
-    if status == "CANCELED":
+    if status == RunStatus.CANCELED:
         return {"message": "Canceled by user"}
-    if status == "EXPIRED":
-        ttl = _ttl(run)
+    if status == RunStatus.EXPIRED:
         # A dev run expires through the per-run job, which names the TTL; deployed
         # environments' runs through the batch path, which does not.
-        if run.environment == "dev" and ttl is not None:
-            return {"message": f"Run expired because the TTL ({ttl}) was reached"}
+        if run.environment == DEVELOPMENT and run.ttl is not None:
+            return {"message": f"Run expired because the TTL ({run.ttl}) was reached"}
         return {"message": "Run expired because the TTL was reached"}
-    if not run.final or status == "COMPLETED_SUCCESSFULLY":
+    if not run.final or status == RunStatus.COMPLETED_SUCCESSFULLY:
         return None
     if run.error is not None:
         return dict(run.error)
-    if status in ("COMPLETED_WITH_ERRORS", "CRASHED", "TIMED_OUT", "SYSTEM_FAILURE"):
+    if status in STORED_FAILED:
         return _default_error(run)
     return None
 
@@ -207,18 +181,6 @@ def _default_error(run: Run) -> dict[str, Any]:
     }
 
 
-_FINAL_STORED = frozenset(
-    {
-        "CANCELED",
-        "INTERRUPTED",
-        "COMPLETED_SUCCESSFULLY",
-        "COMPLETED_WITH_ERRORS",
-        "SYSTEM_FAILURE",
-        "CRASHED",
-        "EXPIRED",
-        "TIMED_OUT",
-    }
-)
 _LIST_KEYS = (
     "id",
     "status",
@@ -242,7 +204,7 @@ _LIST_KEYS = (
     "metadata",
     "taskKind",
     "region",
-    *_FLAGS,
+    *FLAG_SETS,
 )
 
 
@@ -253,9 +215,9 @@ def list_item(run: Run, api_version: str | None, environment: str, env_id: str) 
     if run.idempotency_key:  # as stored (what the client sent: the SDK's hash), not the user's
         sent = run.options.get("idempotencyKey")
         values["idempotencyKey"] = sent if isinstance(sent, str) and sent else run.idempotency_key
-    if run.stored_status in _FINAL_STORED:  # completedAt, else updatedAt
+    if run.stored_status in STORED_FINAL:  # completedAt, else updatedAt
         finished = run.finished_ms if run.finished_ms is not None else run.updated_ms
-        values["finishedAt"] = _iso(finished)
+        values["finishedAt"] = iso_ms(finished)
     values["env"] = {"id": env_id, "name": environment}
     metadata = run.options.get("metadata")
     if metadata is not None:

@@ -1,9 +1,9 @@
-"""Batches and runs the application triggered through the mock, as the store keeps them.
+"""Batches the application triggered through the mock, as the store keeps them.
 
 A `TriggeredBatch` holds what the app sent (items, by index) and what the platform made
 of it (runs, error entries, status); `snapshot()` is the `TriggerBatch` a retrieval
 shows, checked by every platform rule. `step()` moves it on as polls do
-(`progress.py` says when).
+(`progress.py` says when). Its runs are `stored_run.Run` records.
 """
 
 from __future__ import annotations
@@ -11,35 +11,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 from pytest_trigger_batches.model import BatchError, TriggerBatch
 from pytest_trigger_batches.progress import ItemOutcome
+from pytest_trigger_batches.rules import (
+    DEVELOPMENT,
+    MAX_ITEM_BYTES,
+    QUEUE_LIMIT,
+    collapsed_suffix,
+    payload_too_large_message,
+    queue_limit_message,
+)
 from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.timefmt import from_ms
 
 __all__ = ["BatchKind", "Item", "Run", "TriggeredBatch"]
 
 BatchKind = Literal["streaming", "v2", "v1", "v1-task"]
-QUEUE_LIMIT_SIZE = 10_000
-MAX_ITEM_BYTES = 3 * 1024 * 1024
-
-
-def queue_limit_message(task: str) -> str:
-    """The platform's text for an item refused because the queue is full."""
-    return (
-        f"Cannot trigger {task} as the queue size limit for this environment has been "
-        f"reached. The maximum size is {QUEUE_LIMIT_SIZE}"
-    )
-
-
-def too_large_message(size: int) -> str:
-    """The platform's text for an item over the size limit."""
-    return (
-        f"Batch item payload is too large ({size / 1024:.1f} KB). Maximum allowed size is "
-        f"{MAX_ITEM_BYTES / 1024:.1f} KB. Reduce the payload size or offload large data to "
-        f"external storage."
-    )
 
 
 @dataclass(slots=True)
@@ -60,7 +50,7 @@ DEFAULT_REGION = "us-east-1"
 def run_region(environment: str, environment_id: str, options: Mapping[str, object]) -> str:
     """The region a new run shows: a dev run's worker queue is its environment's id; a
     deployed one's is the region it asked for, else the project's default."""
-    if environment == "dev":
+    if environment == DEVELOPMENT:
         return environment_id
     asked = options.get("region")
     return asked if isinstance(asked, str) and asked else DEFAULT_REGION
@@ -70,157 +60,6 @@ def locked_version(options: Mapping[str, object]) -> str | None:
     """The version `lockToVersion` locks a new run to, if any."""
     version = options.get("lockToVersion")
     return version if isinstance(version, str) and version else None
-
-
-RUN_OUTCOMES = ("COMPLETED", "FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
-"""What a run ends as, when the test chooses (`on_run`); COMPLETED by default."""
-_STORED_FINAL = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_WITH_ERRORS"}
-KEY_CLEARING_STATUSES = frozenset(
-    {"COMPLETED_WITH_ERRORS", "SYSTEM_FAILURE", "CRASHED", "TIMED_OUT", "INTERRUPTED", "EXPIRED"}
-)
-"""Stored statuses whose run gives up its idempotency key: the key makes a new run."""
-PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
-
-
-@dataclass(slots=True, eq=False)
-class Run:
-    """A run: delayed or queued, executing, then final (stored status names, §7.1)."""
-
-    id: str
-    task: str
-    created_ms: int
-    payload: object = None
-    options: Mapping[str, object] = field(default_factory=dict)
-    batch_id: str | None = None
-    index: int | None = None
-    prefailed: bool = False
-    undeployed: bool = False
-    """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
-    stage: int = 0
-    """0 queued, 1 executing, 2 final."""
-    idempotency_key: str | None = None
-    idempotency_expires_ms: int | None = None
-    outcome: str = "COMPLETED"
-    output: object = None
-    error: Mapping[str, object] | None = None
-    delayed_until_ms: int | None = None
-    ttl_ms: int | None = None
-    started_ms: int | None = None
-    finished_ms: int | None = None
-    expired_ms: int | None = None
-    updated_ms: int = 0
-    enqueued_ms: int | None = None
-    """When a delayed run entered the queue (its TTL counts from then)."""
-    canceled: bool = False
-    """Cancelled: CANCELED at once; a started run finishes when its worker stops (next step)."""
-    region: str | None = None
-    """The region a run the mock made shows (docs/platform.md §7.3); registered runs: none."""
-    version: str | None = None
-    """The worker version the run is locked to: `lockToVersion`, else set when it starts."""
-    replayed_from: str | None = None
-    environment: str | None = None
-    attempts: int | None = None
-    """A registered run's own attempt count (computed for the runs the mock makes)."""
-    listed_always: bool = False
-    """A registered run: listed whatever its date (the factory's are seeded months back)."""
-
-    def __post_init__(self) -> None:
-        self.updated_ms = max(self.updated_ms, self.created_ms)
-        if self.prefailed:
-            self.finished_ms = self.created_ms
-            self.error = PREFAILED_ERROR
-
-    @property
-    def final(self) -> bool:
-        """Whether the run has finished (pre-failed runs are born finished)."""
-        if self.canceled:  # a started run is PENDING_CANCEL until its worker stops
-            return self.started_ms is None or self.finished_ms is not None
-        return self.prefailed or self.expired_ms is not None or self.stage >= 2
-
-    @property
-    def stored_status(self) -> str:
-        """The status as the platform stores it (`PENDING`, `COMPLETED_SUCCESSFULLY`...)."""
-        if self.prefailed:
-            return "SYSTEM_FAILURE"
-        if self.canceled:
-            return "CANCELED"
-        if self.expired_ms is not None:
-            return "EXPIRED"
-        if self.stage >= 2:
-            return _STORED_FINAL.get(self.outcome, self.outcome)
-        if self.stage == 1:
-            return "EXECUTING"
-        return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
-
-    @property
-    def clears_idempotency_key(self) -> bool:
-        """Whether its idempotency key makes a new run: it failed, crashed, expired..."""
-        return self.stored_status in KEY_CLEARING_STATUSES
-
-    @property
-    def status(self) -> str:
-        """The run's status in the current vocabulary (SDK 4.x)."""
-        return {"PENDING": "QUEUED", "COMPLETED_SUCCESSFULLY": "COMPLETED"}.get(
-            self.stored_status,
-            "FAILED" if self.stored_status == "COMPLETED_WITH_ERRORS" else self.stored_status,
-        )
-
-    def refresh(self, now_ms: int) -> None:
-        """What time alone does: a delay passes, then a queued run's TTL runs out.
-
-        The TTL counts from when the run entered the queue (after its delay); it expires
-        at that deadline, whenever the mock notices (docs/platform.md §7.3).
-        """
-        if self.final or self.stage > 0:
-            return
-        if self.delayed_until_ms is not None:
-            if now_ms < self.delayed_until_ms:
-                return
-            self.enqueued_ms = self.delayed_until_ms
-            self.delayed_until_ms = None
-            self.updated_ms = max(self.updated_ms, self.enqueued_ms)
-        if self.ttl_ms is not None:
-            deadline = (self.enqueued_ms or self.created_ms) + self.ttl_ms
-            if now_ms >= deadline:
-                self.expired_ms = self.finished_ms = deadline
-                self.updated_ms = max(self.updated_ms, deadline)
-
-    def step(self, now_ms: int = 0) -> None:
-        """One step along the run's lifecycle (a delayed run waits for its time)."""
-        self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None or self.undeployed:
-            return
-        moment = max(now_ms, self.updated_ms)
-        self.updated_ms = moment
-        if self.canceled:  # its worker stopped the attempt: now it has finished
-            self.finished_ms = moment
-            return
-        self.stage += 1
-        if self.stage == 1:
-            self.started_ms = moment
-            if self.version is None:  # locked to the worker that dequeued it
-                self.version = datetime.fromtimestamp(moment / 1000, tz=UTC).strftime("%Y%m%d.1")
-        else:
-            self.finished_ms = moment
-
-    def cancel(self, now_ms: int) -> None:
-        """Cancelled by the API: CANCELED at once, with no finish time until a started run's
-        worker stops (the next step); a final run stays as it is."""
-        if not self.final and not self.canceled:
-            self.canceled = True
-            self.updated_ms = max(now_ms, self.updated_ms)
-
-    @property
-    def attempt_count(self) -> int:
-        """Attempts so far: none before it starts; on failure every attempt allowed."""
-        if self.attempts is not None:
-            return self.attempts
-        if self.started_ms is None:
-            return 0
-        if self.stage >= 2 and self.outcome == "FAILED":
-            allowed = self.options.get("maxAttempts")
-            return allowed if isinstance(allowed, int) and allowed > 0 else 1
-        return 1
 
 
 @dataclass(slots=True, eq=False)
@@ -285,7 +124,7 @@ class TriggeredBatch:
             if item.size > MAX_ITEM_BYTES and outcome_of(item) == "too_large_error":
                 outcome = "too_large_error"
             if outcome == "queue_limit":
-                failures.append((item, "QUEUE_SIZE_LIMIT_EXCEEDED"))
+                failures.append((item, QUEUE_LIMIT))
                 continue
             if outcome == "too_large_error":
                 failures.append((item, "PAYLOAD_TOO_LARGE"))
@@ -350,7 +189,7 @@ class TriggeredBatch:
 
     def snapshot(self) -> TriggerBatch:
         """The batch as a retrieval shows it now."""
-        created = _moment(self.created_ms)
+        created = from_ms(self.created_ms)
         processed = self.counted and self.processed
         successful = len(self.runs) if processed else None
         failed = self.run_count - len(self.runs) if processed else None
@@ -358,7 +197,7 @@ class TriggeredBatch:
             id=self.id,
             status=self.status,
             created_at=created,
-            updated_at=_moment(max(self.updated_ms, self.created_ms)),
+            updated_at=from_ms(max(self.updated_ms, self.created_ms)),
             run_count=self.run_count,
             runs=tuple(self.runs),
             idempotency_key=self.idempotency_key,
@@ -366,7 +205,7 @@ class TriggeredBatch:
             failed_run_count=failed,
             errors=tuple(self.errors),
             processing_completed_at=(
-                _moment(self.processing_completed_ms)
+                from_ms(self.processing_completed_ms)
                 if self.processing_completed_ms is not None
                 else None
             ),
@@ -385,25 +224,18 @@ class TriggeredBatch:
 def _error_entries(failures: list[tuple[Item, str]]) -> list[BatchError]:
     if not failures:
         return []
-    if all(code == "QUEUE_SIZE_LIMIT_EXCEEDED" for _, code in failures):
+    if all(code == QUEUE_LIMIT for _, code in failures):
         first = failures[0][0]
-        message = (
-            f"{queue_limit_message(first.task)} "
-            f"({len(failures)} items in this batch failed with the same error)"
-        )
-        return [BatchError(first.index, first.task, message, "QUEUE_SIZE_LIMIT_EXCEEDED")]
+        message = f"{queue_limit_message(first.task)} {collapsed_suffix(len(failures))}"
+        return [BatchError(first.index, first.task, message, QUEUE_LIMIT)]
     return [
         BatchError(
             item.index,
             item.task,
             queue_limit_message(item.task)
-            if code == "QUEUE_SIZE_LIMIT_EXCEEDED"
-            else too_large_message(max(item.size, MAX_ITEM_BYTES + 1)),  # declared too large
+            if code == QUEUE_LIMIT
+            else payload_too_large_message(max(item.size, MAX_ITEM_BYTES + 1)),  # declared
             code,
         )
         for item, code in failures
     ]
-
-
-def _moment(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import triggers
-from pytest_trigger_batches.payloads import STATUS_NAMES, list_item, run_body, tags_of
+from pytest_trigger_batches.payloads import list_item, run_body, tags_of
 from pytest_trigger_batches.pipeline import Reply
+from pytest_trigger_batches.statuses import FILTER_STATUSES
+from pytest_trigger_batches.timefmt import DATE_LIMIT_MS, to_ms
 from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
@@ -94,20 +97,11 @@ def replay_run(context: Context, store: Store) -> Reply:
 # -- GET /api/v1/runs ----------------------------------------------------------------
 
 WINDOW_MS = 7 * 86_400_000
-_FILTER_STORED = {
-    "QUEUED": {"PENDING"},
-    "COMPLETED": {"COMPLETED_SUCCESSFULLY"},
-    "FAILED": {"COMPLETED_WITH_ERRORS"},
-    "REATTEMPTING": {"RETRYING_AFTER_FAILURE"},
-    "FROZEN": {"PAUSED", "WAITING_TO_RESUME"},
-    "WAITING": {"WAITING_TO_RESUME"},
-}
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
 """The machine presets (`MachinePresetName`); a run that names none starts on small-1x."""
 _JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _JS_RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)")
 _RADIX = {"x": 16, "o": 8, "b": 2}
-_MAX_DATE_MS = 8_640_000_000_000_000
 _QUEUE_JUNK = re.compile(r"[^a-zA-Z0-9_\-/]")  # sanitizeQueueName drops the rest
 
 
@@ -218,7 +212,7 @@ def _moment_ms(context: Context, name: str, issues: list[dict[str, object]]) -> 
     number = _number(value)
     moment: float | None
     if not math.isnan(number):
-        moment = math.trunc(number) if abs(number) <= _MAX_DATE_MS else None
+        moment = math.trunc(number) if abs(number) <= DATE_LIMIT_MS else None
     else:
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -227,7 +221,7 @@ def _moment_ms(context: Context, name: str, issues: list[dict[str, object]]) -> 
         else:
             if parsed.tzinfo is None:  # the server's clock is UTC
                 parsed = parsed.replace(tzinfo=UTC)
-            moment = parsed.timestamp() * 1000
+            moment = to_ms(parsed)
     if moment is None:
         issues.append({"code": "invalid_date", "path": [name], "message": "Invalid date"})
         return None
@@ -343,7 +337,7 @@ def list_runs(context: Context, store: Store) -> Reply:
     issues: list[dict[str, object]] = []
     size = _page_size(_one(context, "page[size]"), issues)
     statuses = _split(context, "filter[status]")
-    unknown = [s for s in statuses if s not in STATUS_NAMES]
+    unknown = [s for s in statuses if s not in FILTER_STATUSES]
     if unknown:
         issues.append(_custom("filter[status]", f"Invalid status values: {', '.join(unknown)}"))
     tasks = _split(context, "filter[taskIdentifier]")
@@ -378,19 +372,15 @@ def list_runs(context: Context, store: Store) -> Reply:
     error_id = _one(context, "filter[error]")
     if error_id:
         _internal_id(error_id, "error")
-    wanted_stored = (
-        set().union(*(_FILTER_STORED.get(s, {s}) for s in statuses)) if statuses else None
-    )
+    wanted_stored = set().union(*(FILTER_STATUSES[s] for s in statuses)) if statuses else None
     now = context.now_ms
     period = _one(context, "filter[createdAt][period]") or None  # empty: none
     if period is not None:
-        from pytest_trigger_batches.store import duration_ms
-
-        span = duration_ms(period, default=-1)
-        if span < 0:
-            raise _query_error("filter[createdAt][period]", "Invalid period")
-        start = now - span
-        end = None  # a period replaces from and to
+        # A period replaces from and to; one parse-duration cannot read filters nothing.
+        try:
+            start, end = durations.period_start_ms(period, now), None
+        except durations.InvalidDate:  # the platform's query fails on it
+            raise PlatformError.message(500, "Internal Server Error") from None
     default_window = start is None and end is None and period is None
     if default_window:
         start = now - WINDOW_MS  # the platform's default window, on the mock's clock
