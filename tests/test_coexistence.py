@@ -89,7 +89,8 @@ def test_anyio(pytester: pytest.Pytester, backend: str) -> None:
     result.assert_outcomes(passed=2)
 
 
-# -- faker: its own `faker` fixture, and the plugin's seeds ---------------------------------
+# -- faker, installed by the user: its own `faker` fixture, and the plugin's seeds -----------
+# faker is not a dependency (the factory's text ships as data); a project may still have it.
 
 FAKER_SUITE = """
 import json, pathlib

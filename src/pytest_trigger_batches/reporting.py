@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 
-from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.settings import MARKED_SEED_KEY, SEED_KEY, seed_for_test
 
 if TYPE_CHECKING:
@@ -43,6 +42,13 @@ USED_KEY = pytest.StashKey[bool]()
 _PLUGIN_FIXTURES = frozenset(
     ("trigger_seed", "mock_trigger_api", "trigger_api_server", "trigger_batch")
 )
+
+
+def redact(text: str) -> str:
+    """`redact.redact`, imported at the first text: most runs have nothing to redact."""
+    from pytest_trigger_batches.redact import redact as redact_text
+
+    return redact_text(text)
 
 
 class Reporting:
@@ -184,6 +190,8 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport) -> None:
     failure, a skip's `(path, line, reason)` tuple, a string), so `--tb=line`, `-ra`,
     `-rs` and `--junitxml` print their usual forms, with every string inside redacted.
     """
+    if report.longrepr is None and not report.sections and not _has_words(report):
+        return  # a passing test that printed nothing: nothing to redact
     seen: set[int] = set()
     if report.longrepr is not None:
         report.longrepr = _redacted(report.longrepr, seen)
@@ -199,6 +207,14 @@ def redact_report(report: pytest.TestReport | pytest.CollectReport) -> None:
     context = getattr(report, "context", None)  # a subtest's message and parameters
     if context is not None:
         _redacted(context, seen)
+
+
+def _has_words(report: pytest.TestReport | pytest.CollectReport) -> bool:
+    return bool(
+        getattr(report, "wasxfail", None)
+        or getattr(report, "user_properties", None)
+        or getattr(report, "context", None)
+    )
 
 
 def _redacted(value: Any, seen: set[int]) -> Any:
