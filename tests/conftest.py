@@ -94,13 +94,15 @@ def _network_guard() -> Iterator[None]:
 # bytecode is not written (PYTHONDONTWRITEBYTECODE), every module of every pytest11
 # distribution (faker's hundreds among them) re-parsed for assertion rewriting. Inner
 # runs need neither: they check the plugin's own messages, not pytest's introspection.
+# Nor pytest-socket (the compat extra), which resets `socket.socket.connect` after each
+# test and would so undo the guard above; tests/test_coexistence.py enables it by name.
 
 
 @pytest.fixture(autouse=True)
 def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
-        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest --assert=plain")
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:socket --assert=plain")
 
 
 # -- one matrix over both transports (tests/wire.py) -------------------------------------

@@ -104,6 +104,8 @@ class TriggerApi:
         self._pipeline = Pipeline(TABLE, self._store, prefix=self._prefix, clock=self._clock)
         self.calls: list[RecordedCall] = []
         """Every request to the origin, in order, whatever its outcome."""
+        # What reset() emptied that the end of the test must still report.
+        self._carried: tuple[list[RecordedCall], list[str]] = ([], [])
 
     def __repr__(self) -> str:
         return (
@@ -620,6 +622,32 @@ class TriggerApi:
         with self._lock:
             self._pipeline.user_routes.append(UserRoute(route, status_code, body, extra))
 
+    def reset(self) -> None:
+        """Empty the mock: it then answers as a new one with the same keys would.
+
+        For property tests that use one fixture for many examples (hypothesis's
+        `@given`): call it at the start of each example.
+
+        - Emptied: the registered and triggered batches, their runs, `calls`,
+          `triggered`, cancellations and replays, idempotency keys and cached answers,
+          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
+          (full again). The ids the mock mints start over from the same sequence.
+        - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
+          their environments and public tokens), `clock`, `progression`, the
+          `rate_limit` sizes and the `add_route` routes.
+        - Still reported when the test ends: requests the mock did not serve and
+          required `fail_next` faults that no request met, before the reset too.
+        """
+        with self._lock:
+            unexpected, unused, _ = self.leftovers()
+            self._carried = (unexpected, unused)
+            store = Store(self._store.keys.default_key)
+            store.keys = self._store.keys
+            store.progression = self._store.progression
+            self._store = store
+            self._pipeline.reset(store)
+            self.calls.clear()
+
     # -- the pipeline -------------------------------------------------------------
 
     def owns(self, url: str) -> bool:
@@ -650,8 +678,14 @@ class TriggerApi:
     def leftovers(self) -> tuple[list[RecordedCall], list[str], list[str]]:
         """What a test must not end with: unserved calls, unused faults, the mock's crashes."""
         with self._lock:
-            unexpected = [call for call in self.calls if call.outcome == "unexpected"]
-            unused = [fault.describe() for fault in self._pipeline.faults.unused()]
+            unexpected = [
+                *self._carried[0],
+                *(call for call in self.calls if call.outcome == "unexpected"),
+            ]
+            unused = [
+                *self._carried[1],
+                *(fault.describe() for fault in self._pipeline.faults.unused()),
+            ]
             crashes = [redact(crash) for crash in self._pipeline.crashes]
         return unexpected, unused, crashes
 

@@ -250,6 +250,16 @@ class Pipeline:
         self.limits = limits
         self._buckets.clear()
 
+    def reset(self, store: Store) -> None:
+        """Start over with `store`: no faults, every bucket and window full again.
+
+        The bucket sizes, the test's own routes and the mock's crashes are kept.
+        """
+        self.store = store
+        self.faults = FaultQueue()
+        self._buckets.clear()
+        self._windows.clear()
+
     def handle(self, request: Request) -> Outcome:
         """Answer one request to the origin as Trigger.dev would."""
         parts = urlsplit(request.url)

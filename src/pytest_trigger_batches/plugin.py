@@ -266,9 +266,12 @@ def trigger_seed(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture
-def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
+def trigger_batch_factory(request: pytest.FixtureRequest, trigger_seed: int) -> BatchFactory:
     """Build realistic `TriggerBatch` objects: `trigger_batch_factory(status="COMPLETED")`."""
+    from pytest_trigger_batches import neighbours
     from pytest_trigger_batches.factory import BatchFactory
+
+    neighbours.check(request, "trigger_batch_factory", seed=trigger_seed)
 
     return BatchFactory(seed=trigger_seed)
 
@@ -276,12 +279,12 @@ def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
 @pytest.fixture
 def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]:
     """Answer httpx calls to the Trigger.dev retrieve-batch API as the real server does."""
+    from pytest_trigger_batches import neighbours
     from pytest_trigger_batches.mock import MockTriggerApi
 
     request.node.stash[USED_KEY] = True
     base_url = _base_url(request)
-    if "httpx_mock" in request.fixturenames:
-        _check_httpx_mock(request, base_url)
+    neighbours.check(request, "mock_trigger_api", base_url=base_url)
     api = MockTriggerApi(base_url=base_url, secret_key=_secret_key(request), clock=_clock(request))
     _serve_marked(api, request)
     with api:
@@ -298,9 +301,11 @@ def trigger_api_server(request: pytest.FixtureRequest) -> Iterator[TriggerApiSer
     every set-up and assertion method of `mock_trigger_api`; `@pytest.mark.trigger_batch`
     batches are registered in it. A fresh server per test (about a millisecond).
     """
+    from pytest_trigger_batches import neighbours
     from pytest_trigger_batches.server import TriggerApiServer
 
     request.node.stash[USED_KEY] = True
+    neighbours.check(request, "trigger_api_server", base_url="http://127.0.0.1")
     with TriggerApiServer(secret_key=_secret_key(request), clock=_clock(request)) as server:
         _serve_marked(server, request)
         yield server
@@ -366,27 +371,6 @@ def _clock(request: pytest.FixtureRequest) -> Callable[[], float] | None:
             pytrace=False,
         )
     return clock
-
-
-def _check_httpx_mock(request: pytest.FixtureRequest, base_url: str) -> None:
-    # pytest-httpx replaces httpx's transports, in front of respx: unless its should_mock
-    # lets the Trigger.dev origin through, every request to it meets its "no response"
-    # timeout instead of the mock.
-    import httpx
-
-    marker = request.node.get_closest_marker("httpx_mock")
-    should_mock = None if marker is None else marker.kwargs.get("should_mock")
-    probe = httpx.Request("GET", f"{base_url}/api/v1/batches/batch_probe")
-    if callable(should_mock) and not should_mock(probe):
-        return
-    host = httpx.URL(base_url).host
-    pytest.fail(
-        f"mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
-        f"httpx_mock would answer every request to {base_url}. Let the Trigger.dev origin "
-        f"through to mock_trigger_api:\n"
-        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")',
-        pytrace=False,
-    )
 
 
 def _configured_base_url(request: pytest.FixtureRequest) -> tuple[str, str]:
