@@ -88,7 +88,7 @@ def _check_sockets() -> None:
         return
     if blocker.startswith("pytest_socket"):
         fix = (
-            'pytest-socket blocks it in this test. Allow the loopback address: mark the test '
+            "pytest-socket blocks it in this test. Allow the loopback address: mark the test "
             '@pytest.mark.allow_hosts(["127.0.0.1"]) or @pytest.mark.enable_socket, or run '
             "with --allow-hosts=127.0.0.1 (with --disable-socket too, every other host "
             "stays blocked)."
@@ -191,7 +191,13 @@ def _cassettes_in_use(request: pytest.FixtureRequest, kind: type) -> list[Any]:
 
     import httpx
 
-    for patched in (httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request):
+    patches = (
+        httpx.HTTPTransport.handle_request,  # vcrpy 7 and later
+        httpx.AsyncHTTPTransport.handle_async_request,
+        httpx.Client._send_single_request,  # earlier vcrpy
+        httpx.AsyncClient._send_single_request,
+    )
+    for patched in patches:
         if hasattr(patched, "__wrapped__"):
             found.append(inspect.getclosurevars(patched).nonlocals.get("cassette"))
     return [cassette for cassette in found if isinstance(cassette, kind)]

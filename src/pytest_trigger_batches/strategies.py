@@ -72,12 +72,38 @@ _TEXT = st.text(_CHARACTERS, max_size=20)
 _IDEMPOTENCY_KEY = st.one_of(
     st.none(), st.just(True), st.text(_CHARACTERS, min_size=1, max_size=64)
 )
-_TASK_ID = st.from_regex(r"[a-z][a-z0-9]{0,11}(-[a-z0-9]{1,11}){0,2}", fullmatch=True)
+_TASK_ID = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=32)
 _CREATED_AT = st.one_of(
     st.none(),  # the factory's own, from the seed
     st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 1, 1)),
 )
-_BATCH_ID = st.one_of(st.none(), st.from_regex(rules.BATCH_ID_RE, fullmatch=True))
+
+
+def _id_body(alphabet: str, length: int) -> SearchStrategy[str]:
+    # One number per id, written in `alphabet`: drawing character by character (or
+    # from the regex) was most of the cost of a batch.
+    base = len(alphabet)
+
+    def write(number: int) -> str:
+        digits = []
+        for _ in range(length):
+            number, digit = divmod(number, base)
+            digits.append(alphabet[digit])
+        return "".join(digits)
+
+    return st.integers(0, base**length - 1).map(write)
+
+
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_BATCH_ID = st.one_of(
+    st.none(),  # the factory's own cuid
+    _id_body(_BASE36, 24).map(lambda body: "batch_c" + body),  # cuid
+    _id_body("123456789abcdefghijkmnopqrstuvwxyz", 21).map(lambda body: "batch_" + body),  # nanoid
+    st.tuples(_id_body(_BASE36[:32], 24), _id_body(_BASE36, 1), st.sampled_from("12")).map(
+        lambda parts: "batch_" + "".join(parts)  # run-ops
+    ),
+    _id_body(_BASE36 + _BASE36[10:].upper(), 27).map(lambda body: "batch_" + body),  # base62
+)
 # JSON as the platform (JavaScript) writes it back: integers within 2**53, finite
 # floats, no negative zero.
 _JSON = st.recursive(
@@ -87,12 +113,12 @@ _JSON = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False).map(lambda x: x + 0.0)
     | _TEXT,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_TEXT, children, max_size=4),
-    max_leaves=10,
+    max_leaves=6,
 )
-_ERROR = st.fixed_dictionaries(
-    {"message": _TEXT}, optional={"name": _TASK_ID, "stackTrace": _TEXT}
+_ERROR = st.fixed_dictionaries({"message": _TEXT}, optional={"name": _TASK_ID, "stackTrace": _TEXT})
+_TAGS = st.lists(
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789:_-", min_size=1, max_size=32), max_size=5
 )
-_TAGS = st.lists(st.from_regex(r"[a-z0-9][a-z0-9:_-]{0,31}", fullmatch=True), max_size=5)
 
 
 def batches(
@@ -214,9 +240,7 @@ def _common(draw: st.DrawFn, chosen: dict[str, Any]) -> dict[str, Any]:
 
 def _run_counts(least: int) -> SearchStrategy[int]:
     # Mostly a few items; now and then up to the platform's 1,000. Shrinks to `least`.
-    return st.one_of(
-        st.integers(least, max(least, 12)), st.integers(least, rules.MAX_ITEMS)
-    )
+    return st.one_of(st.integers(least, max(least, 12)), st.integers(least, rules.MAX_ITEMS))
 
 
 @st.composite
