@@ -191,10 +191,10 @@ def _cassettes_in_use(request: pytest.FixtureRequest, kind: type) -> list[Any]:
 
     import httpx
 
-    patches = (
-        httpx.HTTPTransport.handle_request,  # vcrpy 7 and later
+    patches = (  # where vcrpy patches httpx: the transports now, the clients before
+        httpx.HTTPTransport.handle_request,
         httpx.AsyncHTTPTransport.handle_async_request,
-        httpx.Client._send_single_request,  # earlier vcrpy
+        httpx.Client._send_single_request,
         httpx.AsyncClient._send_single_request,
     )
     for patched in patches:
@@ -208,7 +208,7 @@ def _fail_cassette(fixture: str, base_url: str) -> None:
 
     host = httpx.URL(base_url).host
     if fixture == "trigger_api_server":
-        leave = 'ignore_localhost=True (or "ignore_hosts": ["127.0.0.1"])'
+        leave = "ignore_localhost=True"
         config = '{"ignore_localhost": True}'
     else:
         leave = f'ignore_hosts=["{host}"]'
