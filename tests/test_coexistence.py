@@ -10,8 +10,8 @@ pytest-xdist and pytest-randomly (tests/test_plugin_core.py, tests/test_isolatio
 from __future__ import annotations
 
 import importlib.util
-import re
 import os
+import re
 
 import pytest
 
