@@ -3,8 +3,11 @@
 Each test runs a small user suite with the other plugin active (pytester). A plugin that
 is not installed skips its test, except where `.ci/run` installs the `compat` extra
 (its 3.11 run sets `TRIGGER_BATCHES_COMPAT=required`): there a missing plugin fails.
-Covered elsewhere, with one home each: pytest-httpx (tests/test_escape_hatch.py),
-pytest-xdist and pytest-randomly (tests/test_plugin_core.py, tests/test_isolation.py).
+Covered elsewhere, with one home each: pytest-httpx with `mock_trigger_api`
+(tests/test_escape_hatch.py), pytest-xdist and pytest-randomly (tests/test_plugin_core.py,
+tests/test_isolation.py). Where another plugin would break a fixture, the fixture fails at
+set-up saying what to do (`neighbours.py`); each such test shows that failure and the recipe
+passing.
 """
 
 from __future__ import annotations
@@ -476,7 +479,7 @@ from hypothesis import HealthCheck, given, settings
 from pytest_trigger_batches import MockTriggerApi
 from pytest_trigger_batches.strategies import batches
 
-EXAMPLES = settings(max_examples=10, database=None, deadline=None)
+EXAMPLES = settings(max_examples=5, database=None, deadline=None)
 REUSED = settings(EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 def failed_items(api, batch_id):
