@@ -234,7 +234,7 @@ class Pipeline:
 
     def __init__(self, table: RouteTable, store: Store, *, prefix: str, clock: Clock) -> None:
         self.table = table
-        self.store = store
+        self.store: Store = store
         self.prefix = prefix
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()

@@ -21,12 +21,12 @@ from typing import Any
 try:
     from hypothesis import strategies as st
     from hypothesis.strategies import SearchStrategy
-except ImportError as missing:
+except ImportError as _missing:
     raise ImportError(
         "pytest_trigger_batches.strategies needs hypothesis; install it with the "
         "package's extra: pip install 'pytest-trigger-batches[hypothesis]'",
         name="hypothesis",
-    ) from missing
+    ) from _missing
 
 from pytest_trigger_batches import rules
 from pytest_trigger_batches.factory import BatchFactory, _text_pools
@@ -67,7 +67,7 @@ _CODES = (rules.QUEUE_LIMIT, *(c for c in rules.ERROR_CODES if c != rules.QUEUE_
 
 _SEEDS = st.integers(min_value=0, max_value=2**64 - 1)
 # Postgres keeps no NUL in text or jsonb, and a lone surrogate is not UTF-8.
-_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 _TEXT = st.text(_CHARACTERS, max_size=20)
 _IDEMPOTENCY_KEY = st.one_of(
     st.none(), st.just(True), st.text(_CHARACTERS, min_size=1, max_size=64)
@@ -137,12 +137,12 @@ def batches(
     1 to 1,000 items (mostly a few), the failures and their error code, an idempotency
     key, task ids, the creation time, the id's format and the factory's seed.
     """
-    status = _checked_status(status)
+    checked = _checked_status(status)
     _check_names(options, BATCH_OPTIONS, "batches")
-    if not any(isinstance(v, SearchStrategy) for v in (status, *options.values())):
-        _statuses_for(status, options)  # an impossible combination fails here, not per draw
+    if not any(isinstance(v, SearchStrategy) for v in (checked, *options.values())):
+        _statuses_for(checked, options)  # an impossible combination fails here, not per draw
     _text_pools()  # filled once now, so that hypothesis does not time it as drawing
-    return _batch(status, dict(options))
+    return _batch(checked, dict(options))
 
 
 def runs(
@@ -250,7 +250,7 @@ def _run(draw: st.DrawFn, status: object, options: Mapping[str, object]) -> Trig
         status = draw(status)
     statuses = _run_statuses_for(status, given)
     chosen_status: str = status if isinstance(status, str) else draw(st.sampled_from(statuses))
-    chosen = dict(given)
+    chosen: dict[str, Any] = dict(given)
     if "payload" not in chosen:
         chosen["payload"] = draw(st.one_of(st.none(), _JSON))
     if "output" not in chosen and chosen_status == "COMPLETED":
