@@ -13,6 +13,7 @@ passing.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 
@@ -429,6 +430,26 @@ def test_pytest_recording_cassettes_leave_trigger_dev_to_the_mock_with_the_seed_
     reseeded = pytester.runpytest(*QUIET, "--record-mode=none", "--trigger-seed=6")
     reseeded.assert_outcomes(failed=2)  # other batch ids: the cassette holds no such request
     reseeded.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException*"])
+
+
+def test_redact_request_records_every_known_key_redacted_in_headers_url_and_body() -> None:
+    need("vcr")
+    from vcr.request import Request as VcrRequest
+
+    from pytest_trigger_batches.ids import secret_key
+    from pytest_trigger_batches.neighbours import redact_request
+
+    key = secret_key("prod")  # a key the plugin made, so one it knows
+    body = json.dumps({"key": key, "n": 1}).encode()
+    recorded = redact_request(
+        VcrRequest("POST", f"https://hooks.example/x?k={key}", body, {"x-key": key})
+    )
+    seen = f"{recorded.uri} {recorded.headers['x-key']} {recorded.body.decode()}"
+    assert key not in seen
+    assert key[-8:] not in seen  # not even a fragment
+    assert seen.count("tr_prod_****") == 3
+    binary = redact_request(VcrRequest("POST", "https://hooks.example/x", b"\xff" + b"\0", {}))
+    assert binary.body == b"\xff\0"  # not text: left as it is
 
 
 VCRPY_SUITE = """

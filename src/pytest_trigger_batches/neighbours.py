@@ -1,7 +1,8 @@
 """Other plugins that would break a fixture in a way a user cannot read: said at set-up.
 
 The fixtures call `check()` when they start. Each check costs a membership test or a
-`sys.modules` lookup unless the other plugin is in use, and imports nothing of it:
+`sys.modules` lookup unless the other plugin is installed, and imports nothing of it
+that is not loaded already:
 
 - pytest-socket (`--disable-socket`, `--allow-hosts`) and pytest-recording's
   `--block-network` refuse the connections `trigger_api_server` lives on;
