@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_trigger_batches import BatchFactory, TriggerBatch
-from pytest_trigger_batches.api import BatchHandle, TriggerApi
+from pytest_trigger_batches import BatchFactory, BatchHandle, TriggerBatch
+from pytest_trigger_batches.api import TriggerApi
 from pytest_trigger_batches.mock import MockTriggerApi
 from pytest_trigger_batches.server import TriggerApiServer
 
@@ -192,7 +192,7 @@ def test_500_threaded_retrievals_through_the_http_server(
     final: TriggerBatch,
     threaded_get: Callable[[str, TriggerApi], Callable[[int], httpx.Response]],
 ) -> None:
-    api = trigger_api_server.api
+    api = trigger_api_server
     handle = api.add_batch(final, progress_after=POLLS)
     url = f"{trigger_api_server.base_url}/api/v1/batches/{final.id}"
     results = _run_threads(threaded_get(url, api))
@@ -203,7 +203,7 @@ def test_500_threaded_retrievals_through_the_http_server(
 def test_threaded_faults_through_the_http_server(
     trigger_api_server: TriggerApiServer, final: TriggerBatch
 ) -> None:
-    api = trigger_api_server.api
+    api = trigger_api_server
     handle = api.add_batch(final)
     api.fail_next("server_error", times=60, status_code=502)
     api.fail_next("connect_error", times=20)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from wire import Wire
+
+from pytest_trigger_batches import UnexpectedTriggerRequest
 
 INNER = ("-p", "no:randomly", "-p", "no:hypothesispytest")
 HEADER = """
@@ -193,3 +196,76 @@ def test_app(mock_trigger_api, trigger_batch):
     digests += re.findall(r"DIGEST (\w+)", other.stdout.str())
     assert len(digests) == 3
     assert digests[0] == digests[1] != digests[2]
+
+
+# -- the transports' side stays off the user's API; one place records every call ----------
+
+_TRANSPORT_HOOKS = (
+    "handle",
+    "owns",
+    "leftovers",
+    "record_unserved",
+    "explain_unserved",
+    "refuse_other_origin",
+    "trim_calls",
+    "api",
+)
+
+
+def test_the_fixtures_carry_no_transport_hooks() -> None:
+    from pytest_trigger_batches import MockTriggerApi, TriggerApi, TriggerApiServer
+
+    for kind in (TriggerApi, MockTriggerApi, TriggerApiServer):
+        assert [name for name in _TRANSPORT_HOOKS if hasattr(kind, name)] == [], kind
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("GET", "/api/v3/runs/{id}"),  # another parameter name, the same requests
+        ("GET", "/api/v1/batches/batch_x"),  # a concrete path of a served template
+        ("POST", "/api/v1/tasks/{task}/trigger"),
+        ("POST", "/api/v2/runs/{runId}/cancel"),
+    ],
+)
+def test_add_route_refuses_a_template_that_overlaps_a_served_route(
+    method: str, template: str
+) -> None:
+    from pytest_trigger_batches.api import TriggerApi
+
+    with pytest.raises(ValueError, match=r"serves .* itself"):
+        TriggerApi().add_route(method, template)
+
+
+@pytest.mark.parametrize(
+    ("method", "template"),
+    [
+        ("GET", "/api/v3/runs/{runId}/result"),  # one segment more
+        ("PUT", "/api/v3/runs/{runId}"),  # another method
+        ("GET", "/api/v1/batches/{batchId}/results"),
+    ],
+)
+def test_add_route_takes_a_template_no_served_route_answers(method: str, template: str) -> None:
+    from pytest_trigger_batches.api import TriggerApi
+
+    api = TriggerApi()
+    api.add_route(method, template, json={"ok": True})
+    assert api.calls_to(f"{method} {template}") == []
+
+
+def test_every_request_is_recorded_once_whatever_became_of_it(wire: Wire) -> None:
+    wire.api.add_route("GET", "/api/v1/queues", json={"data": []})
+    served = wire.send("GET", "/api/v3/runs/run_cmx0ugyuv00004a7d2bda9ln4")
+    stubbed = wire.send("GET", "/api/v1/queues")
+    if wire.transport == "server":
+        unserved = wire.send("GET", "/api/v1/schedules")
+        assert unserved.status_code == 501
+    else:
+        with pytest.raises(UnexpectedTriggerRequest):
+            wire.send("GET", "/api/v1/schedules")
+    assert (served.status_code, stubbed.status_code) == (404, 200)
+    assert [(c.path, c.outcome, c.stubbed) for c in wire.api.calls] == [
+        ("/api/v3/runs/run_cmx0ugyuv00004a7d2bda9ln4", "answered", False),
+        ("/api/v1/queues", "answered", True),
+        ("/api/v1/schedules", "unexpected", False),
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_trigger_batches import lifecycle, rules
-from pytest_trigger_batches.factory import BatchFactory, _payload_too_large
+from pytest_trigger_batches.factory import BatchFactory
 from pytest_trigger_batches.model import BatchStatus, TriggerBatch
 
 QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
@@ -322,8 +322,8 @@ def test_error_messages_are_the_platforms(factory: BatchFactory) -> None:
 
 def test_payload_sizes_round_as_javascript_does() -> None:
     # (3072.25).toFixed(1) is "3072.3"; Python's format would give "3072.2".
-    assert "(3072.3 KB)" in _payload_too_large(3_145_984)
-    assert "(3072.1 KB)" in _payload_too_large(3_145_830)
+    assert "(3072.3 KB)" in rules.payload_too_large_message(3_145_984)
+    assert "(3072.1 KB)" in rules.payload_too_large_message(3_145_830)
 
 
 def test_created_at_accepts_a_datetime(factory: BatchFactory) -> None:

@@ -94,7 +94,7 @@ def test_what_a_reset_dropped_is_still_reported_when_the_test_ends(wire: Wire) -
         assert unserved.status_code == 501  # the server
     api.reset()
     assert api.calls == []
-    unexpected, unused, crashes = api.leftovers()
+    unexpected, unused, crashes = api._gateway.leftovers()
     assert [call.path for call in unexpected] == ["/api/v1/nothing-here"]
     assert unused == ["'server_error' x1"]
     assert crashes == []

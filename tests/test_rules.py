@@ -11,14 +11,10 @@ from typing import Any
 import pytest
 
 from pytest_trigger_batches import lifecycle, rules
-from pytest_trigger_batches.factory import BatchFactory, _Cuids
+from pytest_trigger_batches.factory import BatchFactory
 from pytest_trigger_batches.ids import IdSource
-from pytest_trigger_batches.model import (
-    BatchError,
-    BatchStatus,
-    TriggerBatch,
-    format_timestamp,
-)
+from pytest_trigger_batches.model import BatchError, BatchStatus, TriggerBatch
+from pytest_trigger_batches.timefmt import iso_ms, to_ms
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CUID = re.compile(r"c[0-9a-z]{24}")
@@ -243,7 +239,7 @@ def test_timestamps_have_milliseconds_and_z_and_move_forward(factory: BatchFacto
         assert TIMESTAMP.fullmatch(body["updatedAt"]), body["updatedAt"]
         assert parse_ts(body["updatedAt"]) >= parse_ts(body["createdAt"])
     moment = datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
-    assert format_timestamp(moment) == "2026-03-01T12:00:00.123Z"
+    assert iso_ms(to_ms(moment)) == "2026-03-01T12:00:00.123Z"
     good = factory("PENDING")
     with pytest.raises(ValueError, match="updatedAt must not be before createdAt"):
         replace(good, updated_at=good.created_at - timedelta(milliseconds=1))
@@ -334,14 +330,41 @@ def test_batch_and_run_ids_come_in_four_formats(factory: BatchFactory) -> None:
         assert not rules.RUN_ID_RE.fullmatch(f"run_{body}"), name
 
 
-def test_the_factory_mints_cuids_as_the_id_source_does() -> None:
-    # factory._Cuids writes ids column by column for speed; ids.IdSource one by one.
-    # Same seed, same ids: one id scheme, whichever makes them.
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int, width: int) -> str:
+    return "".join(_DIGITS[number // 36**p % 36] for p in reversed(range(width)))
+
+
+class _OneByOne:
+    """The cuid layout spelled out one id at a time: c, 8 of time, 4 of counter, the
+    fingerprint, 8 random; from the draws `IdSource` makes, in its order."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.counter = rng.randrange(36**4)
+        self.fingerprint = _base36(rng.randrange(36**4), 4)
+
+    def cuids(self, start_ms: int, count: int, per_ms: int) -> list[str]:
+        noise = self.rng.randbytes(8 * count)
+        made = []
+        for i in range(count):
+            self.counter = (self.counter + 1) % 36**4
+            random_part = "".join(_DIGITS[b % 36] for b in noise[8 * i : 8 * i + 8])
+            stamp = _base36(start_ms + i // per_ms, 8)
+            made.append(f"run_c{stamp}{_base36(self.counter, 4)}{self.fingerprint}{random_part}")
+        return made
+
+
+def test_cuids_made_column_by_column_are_the_layout_one_by_one() -> None:
+    # IdSource writes many ids column by column for speed (a few one by one).
+    calls = ((1_772_366_400_000, 1, 50), (1295, 1000, 7), (0, 3, 1), (36**8 - 2, 60, 1))
     for seed in range(5):
-        fast, plain = _Cuids(random.Random(seed)), IdSource(random.Random(seed))
-        for start, count, per_ms in ((1_772_366_400_000, 1, 50), (1295, 1000, 7), (0, 3, 1)):
-            made = fast.mint(start, count, per_ms=per_ms, prefix="run_")
-            assert made == plain.cuids(start, count, per_ms=per_ms, prefix="run_")
+        source, plain = IdSource(random.Random(seed)), _OneByOne(random.Random(seed))
+        for start, count, per_ms in calls:
+            made = source.cuids(start, count, per_ms=per_ms, prefix="run_")
+            assert made == plain.cuids(start, count, per_ms), (seed, start, count)
             assert all(rules.RUN_ID_RE.fullmatch(r) for r in made)
 
 

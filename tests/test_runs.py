@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from wire import Wire
 
-from pytest_trigger_batches.model import RUN_STATUSES
+from pytest_trigger_batches.statuses import RUN_STATUSES, flags, shown_status
 
 NOW = 1_780_000_000.0
 CURRENT = {"x-trigger-api-version": "2025-07-16"}
@@ -90,8 +92,6 @@ def test_a_failed_run_has_an_error_and_no_output(
     ],
 )
 def test_the_status_names_follow_x_trigger_api_version(stored: str, old: str, current: str) -> None:
-    from pytest_trigger_batches.payloads import flags, shown_status
-
     assert shown_status(stored, None) == old
     assert shown_status(stored, "2024-01-01") == old  # only the exact 2025-07-16 is current
     assert shown_status(stored, "2025-07-16") == current
@@ -114,7 +114,8 @@ def test_timed_out_runs_are_final_but_not_completed(wire: Wire, outcome: str) ->
 
 def test_a_pre_failed_item_is_a_system_failure_run(wire: Wire) -> None:
     wire.api.on_item(index=0, outcome="trigger_failure")
-    _, [run_id] = one_shot(wire, {"task": "a"})
+    batch_id = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}).json()["id"]
+    [run_id] = wire.get_batch(batch_id).json()["runs"]
     body = get_run(wire, run_id).json()
     assert body["status"] == "SYSTEM_FAILURE"
     assert body["error"] == {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
@@ -232,6 +233,48 @@ def test_list_runs_looks_back_seven_days_on_the_mocks_clock(wire: Wire) -> None:
     assert len(period) == 1
 
 
+@pytest.mark.parametrize(
+    ("period", "listed"),
+    [
+        ("2 days", ["b"]),
+        ("1 week", ["b", "a"]),
+        ("30days", ["b", "a", "old"]),
+        ("2h30m", ["b"]),
+        ("1h30", ["b"]),  # a bare number after a unit takes the next smaller unit
+        ("3.5d", ["b", "a"]),
+        ("forever", ["b", "a", "old"]),  # unreadable: no time filter, not the 7 days
+        ("0s", ["b", "a", "old"]),  # nothing: no time filter either
+        ("-1h", []),  # from an hour ahead
+    ],
+)
+def test_a_period_is_read_as_parse_duration_reads_it(
+    wire: Wire, period: str, listed: list[str]
+) -> None:
+    # E10: filter[createdAt][period] goes through the npm package parse-duration.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    for task, age_days in (("old", 13), ("a", 3), ("b", 0)):
+        now[0] = NOW - age_days * 86_400
+        post(wire, f"/api/v1/tasks/{task}/trigger", {"payload": 1})
+    now[0] = NOW + 60
+    answer = wire.send("GET", f"/api/v1/runs?filter[createdAt][period]={period}")
+    assert [run["taskIdentifier"] for run in answer.json()["data"]] == listed
+
+
+def test_a_period_replaces_from_and_to(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    post(wire, "/api/v1/tasks/t/trigger", {"payload": 1})
+    far = "filter[createdAt][from]=2030-01-01T00:00:00Z&filter[createdAt][to]=2030-01-02"
+    assert wire.send("GET", f"/api/v1/runs?{far}").json()["data"] == []
+    both = wire.send("GET", f"/api/v1/runs?{far}&filter[createdAt][period]=1d").json()["data"]
+    assert len(both) == 1
+
+
+def test_a_period_reaching_past_a_javascript_date_fails_the_query(wire: Wire) -> None:
+    answer = wire.send("GET", "/api/v1/runs?filter[createdAt][period]=999999999999w")
+    assert (answer.status_code, answer.json()) == (500, {"error": "Internal Server Error"})
+
+
 def test_a_reused_run_is_not_listed_under_the_new_batch(wire: Wire) -> None:
     post(wire, "/api/v1/tasks/a/trigger", {"payload": 1}, headers={"idempotency-key": "k"})
     batch_id, runs = one_shot(
@@ -252,7 +295,8 @@ def test_the_factory_builds_a_run_for_every_status(status: str) -> None:
     body = run.to_payload()
     assert body["status"] == status
     assert ("output" in body) == (status == "COMPLETED")
-    assert ("error" in body) == (status in ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT"))
+    # The engine writes an error for every end but success (a cancel and an expiry too).
+    assert ("error" in body) == (status not in ("QUEUED", "DELAYED", "EXECUTING", "COMPLETED"))
     assert ("finishedAt" in body) == (status not in ("QUEUED", "DELAYED", "EXECUTING"))
     assert BatchFactory(seed=11).run(status, task_identifier="send-email") == run  # the seed
 
@@ -295,7 +339,8 @@ def test_a_cursor_keeps_its_place_when_its_run_leaves_the_list(wire: Wire) -> No
     post(wire, "/api/v2/tasks/batch", {"items": [{"task": "t"}] * 4})
     first = wire.send("GET", "/api/v1/runs?filter[status]=QUEUED&page[size]=2").json()
     cursor = first["pagination"]["next"]
-    post(wire, f"/api/v2/runs/{cursor}/cancel", None)  # no longer QUEUED
+    last = first["data"][-1]["id"]
+    assert post(wire, f"/api/v2/runs/{last}/cancel", None).status_code == 200  # not QUEUED now
     second = wire.send(
         "GET", f"/api/v1/runs?filter[status]=QUEUED&page[size]=2&page[after]={cursor}"
     ).json()
@@ -318,7 +363,6 @@ def test_a_system_failure_the_test_chose_has_an_error(wire: Wire) -> None:
     [
         "filter[createdAt][from]=yesterday",
         "filter[createdAt][to]=soon",
-        "filter[createdAt][period]=forever",
         "page[size]=0",
         "page[size]=many",
     ],
@@ -339,9 +383,12 @@ def test_list_runs_from_to_and_before(wire: Wire) -> None:
     ).json()["data"]
     assert len(listed) == 3
     newest, middle, _oldest = (r["id"] for r in listed)
-    before = wire.send("GET", f"/api/v1/runs?page[size]=1&page[before]={middle}").json()
+    first = wire.send("GET", "/api/v1/runs?page[size]=2").json()
+    back = first["pagination"]["next"]  # after the middle run
+    assert [r["id"] for r in first["data"]] == [newest, middle]
+    before = wire.send("GET", f"/api/v1/runs?page[size]=1&page[before]={back}").json()
     assert [r["id"] for r in before["data"]] == [newest]
-    assert before["pagination"] == {"next": newest}
+    assert list(before["pagination"]) == ["next"]  # nothing newer: no previous
 
 
 def test_public_tokens_list_runs_with_read_runs_or_every_task(wire: Wire) -> None:
@@ -354,3 +401,375 @@ def test_public_tokens_list_runs_with_read_runs_or_every_task(wire: Wire) -> Non
         wire.send("GET", "/api/v1/runs?filter[taskIdentifier]=a,b", key=only_a).status_code == 403
     )
     assert wire.send("GET", "/api/v1/runs", key=only_a).status_code == 403
+
+
+# -- the runs endpoints as the platform's presenters answer (audit rows D, E, G) ----------
+
+PROD = "tr_prod_" + "Pr0d" * 6
+MS = 1000
+
+
+def trigger(w: Wire, task: str = "t", *, key: str = "default", **options: object) -> str:
+    answer = post(
+        w, f"/api/v1/tasks/{task}/trigger", {"payload": {"n": 1}, "options": options}, key=key
+    )
+    assert answer.status_code == 200, answer.text
+    run_id: str = answer.json()["id"]
+    return run_id
+
+
+def listed(w: Wire, query: str, *, key: str = "default") -> list[str]:
+    answer = w.send("GET", f"/api/v1/runs?{query}", key=key)
+    assert answer.status_code == 200, answer.text
+    return [run["id"] for run in answer.json()["data"]]
+
+
+def query_issues(w: Wire, query: str) -> list[dict[str, Any]]:
+    answer = w.send("GET", f"/api/v1/runs?{query}")
+    assert (answer.status_code, answer.json()["error"]) == (400, "Query Error"), answer.text
+    issues: list[dict[str, Any]] = answer.json()["details"]
+    return issues
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_every_run_shows_its_region_and_its_version_once_locked(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    run_id = trigger(wire, metadata={"step": 1})
+    queued = get_run(wire, run_id).json()
+    assert queued["region"] == wire.api.environment_id()  # a dev run: its worker queue
+    assert "version" not in queued  # not locked before a worker dequeues it
+    executing = get_run(wire, run_id).json()
+    assert executing["version"] == "20260528.1"  # the worker that started it
+    assert list(executing)[:4] == ["id", "taskIdentifier", "version", "status"]
+    keys = list(executing)
+    assert keys[keys.index("triggerFunction") :][:3] == ["triggerFunction", "metadata", "region"]
+    locked = get_run(wire, trigger(wire, lockToVersion="20250101.3")).json()
+    assert (locked["status"], locked["version"]) == ("QUEUED", "20250101.3")
+    deployed = get_run(wire, trigger(wire, key=PROD, region="eu-central-1"), key=PROD).json()
+    assert deployed["region"] == "eu-central-1"
+    assert get_run(wire, trigger(wire, key=PROD), key=PROD).json()["region"] == "us-east-1"
+
+
+def test_a_run_cancelled_while_queued_has_the_cancel_error_and_no_finished_at(
+    wire: Wire,
+) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    run_id = trigger(wire)
+    now[0] += 5
+    assert post(wire, f"/api/v2/runs/{run_id}/cancel", None).json() == {"id": run_id}
+    for _ in range(2):  # nothing finishes it later: the API cancel passes no completedAt
+        body = get_run(wire, run_id).json()
+        assert (body["status"], body["isCancelled"]) == ("CANCELED", True)
+        assert body["error"] == {"message": "Canceled by user"}
+        assert body["updatedAt"] == iso(NOW + 5)
+        assert not {"finishedAt", "startedAt"} & set(body)
+    # The list shows every final run's finishedAt: completedAt, else updatedAt.
+    (item,) = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert item["finishedAt"] == iso(NOW + 5)
+
+
+def test_a_run_cancelled_while_executing_finishes_when_its_worker_stops(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    run_id = trigger(wire)
+    get_run(wire, run_id)  # a poll moves it: a worker starts it now
+    now[0] += 2
+    post(wire, f"/api/v2/runs/{run_id}/cancel", None)
+    pending = get_run(wire, run_id).json()  # CANCELED at once; its worker stops it next
+    assert (pending["status"], pending["error"]) == ("CANCELED", {"message": "Canceled by user"})
+    assert ("startedAt" in pending, "finishedAt" in pending) == (True, False)
+    assert (pending["isCancelled"], pending["attemptCount"]) == (True, 1)
+    now[0] += 3
+    finished = get_run(wire, run_id).json()
+    assert finished["finishedAt"] == iso(NOW + 2)
+    assert finished["durationMs"] == 2 * MS
+    assert get_run(wire, run_id).json() == finished  # final now
+
+
+def test_a_queued_run_expires_at_its_ttl_with_the_engines_error(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    dev = trigger(wire, ttl="10m")
+    deployed = trigger(wire, key=PROD, ttl="10m")
+    now[0] += 700  # noticed late: it expired at its deadline
+    body = get_run(wire, dev).json()
+    assert body["status"] == "EXPIRED"
+    assert body["expiredAt"] == body["finishedAt"] == body["updatedAt"] == iso(NOW + 600)
+    # Dev runs expire through the per-run job, which names the TTL; deployed ones do not.
+    assert body["error"] == {"message": "Run expired because the TTL (10m) was reached"}
+    assert not any(body[flag] for flag in ("isCompleted", "isFailed", "isQueued"))
+    other = get_run(wire, deployed, key=PROD).json()
+    assert other["error"] == {"message": "Run expired because the TTL was reached"}
+
+
+def test_a_delayed_runs_ttl_counts_from_when_it_is_queued(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    run_id = trigger(wire, delay="1h", ttl="10m")
+    now[0] += 1800
+    assert get_run(wire, run_id).json()["status"] == "DELAYED"
+    now[0] += 1800
+    queued = get_run(wire, run_id).json()
+    assert (queued["status"], queued["updatedAt"]) == ("QUEUED", iso(NOW + 3600))
+    now[0] += 601
+    assert get_run(wire, run_id).json()["expiredAt"] == iso(NOW + 3600 + 600)
+
+
+def test_page_size_errors_are_zods_issues_word_for_word(wire: Wire) -> None:
+    path = ["page[size]"]
+    positive = {
+        "code": "too_small",
+        "minimum": 0,
+        "type": "number",
+        "inclusive": False,
+        "exact": False,
+        "message": "Number must be greater than 0",
+        "path": path,
+    }
+    at_least_one = {
+        **positive,
+        "minimum": 1,
+        "inclusive": True,
+        "message": "Number must be greater than or equal to 1",
+    }
+    assert json.dumps(query_issues(wire, "page[size]=0")) == json.dumps([positive, at_least_one])
+    too_big = {
+        "code": "too_big",
+        "maximum": 100,
+        "type": "number",
+        "inclusive": True,
+        "exact": False,
+        "message": "Number must be less than or equal to 100",
+        "path": path,
+    }
+    assert json.dumps(query_issues(wire, "page[size]=101")) == json.dumps([too_big])
+    nan = {
+        "code": "invalid_type",
+        "expected": "number",
+        "received": "nan",
+        "path": path,
+        "message": "Expected number, received nan",
+    }
+    assert json.dumps(query_issues(wire, "page[size]=abc")) == json.dumps([nan])
+    float_issue = query_issues(wire, "page[size]=1.5")
+    assert float_issue == [
+        {
+            "code": "invalid_type",
+            "expected": "integer",
+            "received": "float",
+            "message": "Expected integer, received float",
+            "path": path,
+        }
+    ]
+    assert query_issues(wire, "page[size]=") == [positive, at_least_one]  # Number("") is 0
+    trigger(wire)
+    assert len(listed(wire, "page[size]=%201e0")) == 1  # Number(" 1e0") is 1
+
+
+def test_status_filters_are_case_and_space_sensitive(wire: Wire) -> None:
+    def issue(message: str) -> list[dict[str, Any]]:
+        return [{"code": "custom", "message": message, "path": ["filter[status]"]}]
+
+    assert query_issues(wire, "filter[status]=completed") == issue(
+        "Invalid status values: completed"
+    )
+    assert query_issues(wire, "filter[status]=COMPLETED,%20FAILED") == issue(
+        "Invalid status values:  FAILED"
+    )
+    assert query_issues(wire, "filter[status]=QUEUED,") == issue("Invalid status values: ")
+    run_id = trigger(wire)
+    assert listed(wire, "filter[status]=COMPLETED,QUEUED") == [run_id]
+    assert listed(wire, "filter[status]=") == [run_id]  # empty: no filter
+
+
+def test_the_is_test_filter_takes_true_or_false_only(wire: Wire) -> None:
+    tested = trigger(wire, test=True)
+    real = trigger(wire)
+    assert listed(wire, "filter[isTest]=true") == [tested]
+    assert listed(wire, "filter[isTest]=false") == [real]
+    assert query_issues(wire, "filter[isTest]=yes") == [
+        {"code": "custom", "message": "Invalid value for isTest: yes", "path": ["filter[isTest]"]}
+    ]
+    assert query_issues(wire, "filter[isTest]=True")[0]["message"] == (
+        "Invalid value for isTest: True"
+    )
+
+
+def test_the_machine_filter_takes_preset_names_only(wire: Wire) -> None:
+    large = trigger(wire, "a", machine="large-1x")
+    plain = trigger(wire, "b")
+    assert listed(wire, "filter[machine]=large-1x") == [large]
+    assert listed(wire, "filter[machine]=small-1x") == []  # no preset until it starts
+    get_run(wire, plain)
+    get_run(wire, plain)  # started on the default preset
+    assert listed(wire, "filter[machine]=small-1x,micro") == [plain]
+    assert query_issues(wire, "filter[machine]=huge") == [
+        {"code": "custom", "message": "Invalid machine values: huge", "path": ["filter[machine]"]}
+    ]
+    assert query_issues(wire, "filter[machine]=large-1x,huge,")[0]["message"] == (
+        "Invalid machine values: huge, "
+    )
+
+
+def test_queue_version_region_schedule_bulk_action_and_error_filters_apply(wire: Wire) -> None:
+    default_queue = trigger(wire, "send-email")
+    named = trigger(wire, "b", queue={"name": "emails"})
+    locked = trigger(wire, "c", lockToVersion="20250101.2")
+    bulk = trigger(wire, "d", bulkActionId="abc")
+    assert listed(wire, "filter[queue]=task/send-email") == [default_queue]
+    assert listed(wire, "filter[queue]=emails") == [named]
+    assert listed(wire, "filter[queue]=task/b") == []
+    assert listed(wire, "filter[version]=20250101.2") == [locked]
+    everyone = [bulk, locked, named, default_queue]
+    assert listed(wire, f"filter[region]={wire.api.environment_id()}") == everyone
+    assert listed(wire, "filter[region]=us-east-1") == []
+    assert listed(wire, "filter[bulkAction]=bulk_abc") == [bulk]  # the friendly id's
+    assert listed(wire, "filter[schedule]=sched_x") == []  # no run of the mock's is scheduled
+    assert listed(wire, "filter[error]=error_x") == []  # nor has an error fingerprint
+    assert listed(wire, "filter[schedule]=&filter[error]=") == everyone  # empty: no filter
+    broken = wire.send("GET", "/api/v1/runs?filter[bulkAction]=bulk_a_b")
+    assert (broken.status_code, broken.json()) == (500, {"error": "Internal Server Error"})
+
+
+def test_a_created_at_that_is_no_date_is_zods_invalid_date_issue(wire: Wire) -> None:
+    def invalid(name: str) -> dict[str, Any]:
+        return {
+            "code": "invalid_date",
+            "path": [f"filter[createdAt][{name}]"],
+            "message": "Invalid date",
+        }
+
+    assert json.dumps(query_issues(wire, "filter[createdAt][from]=garbage")) == json.dumps(
+        [invalid("from")]
+    )
+    # Every issue, in the order the schema declares its keys.
+    issues = query_issues(
+        wire, "filter[createdAt][to]=soon&filter[createdAt][from]=x&page[size]=101"
+    )
+    assert [i["code"] for i in issues] == ["too_big", "invalid_date", "invalid_date"]
+    assert issues[1:] == [invalid("from"), invalid("to")]
+    trigger(wire)
+    assert len(listed(wire, "filter[createdAt][from]=0")) == 1  # epoch 0: no filter
+
+
+def test_list_cursors_are_opaque_and_a_bare_internal_id_still_works(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    runs = []
+    for _ in range(3):
+        runs.append(trigger(wire))
+        now[0] += 1
+    newest, middle, oldest = runs[::-1]
+    page = wire.send("GET", "/api/v1/runs?page[size]=1").json()
+    cursor = page["pagination"]["next"]
+    assert "=" not in cursor
+    place = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    assert place == {"c": int(NOW * MS) + 2 * MS, "r": newest.removeprefix("run_")}
+    second = wire.send("GET", f"/api/v1/runs?page[size]=1&page[after]={cursor}").json()
+    assert [r["id"] for r in second["data"]] == [middle]
+    assert set(second["pagination"]) == {"next", "previous"}
+    # The platform's older cursor, the internal id, is still read (on the id alone).
+    assert listed(wire, f"page[after]={newest.removeprefix('run_')}") == [middle, oldest]
+    # A friendly id is no cursor: every internal id sorts below `run_`, so page one again.
+    assert listed(wire, f"page[size]=2&page[after]={middle}") == [newest, middle]
+
+
+def test_a_listed_run_shows_the_stored_idempotency_key(wire: Wire) -> None:
+    stored = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    options: dict[str, Any] = {
+        "idempotencyKey": stored,
+        "idempotencyKeyOptions": {"key": "welcome", "scope": "global"},
+    }
+    run_id = trigger(wire, **options)
+    assert get_run(wire, run_id).json()["idempotencyKey"] == "welcome"  # the user's key
+    (item,) = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert (item["id"], item["idempotencyKey"]) == (run_id, stored)
+
+
+def test_a_listed_run_without_metadata_has_no_metadata_key(wire: Wire) -> None:
+    with_metadata = trigger(wire, metadata={"step": 1})
+    without = trigger(wire)
+    items = {r["id"]: r for r in wire.send("GET", "/api/v1/runs").json()["data"]}
+    assert items[with_metadata]["metadata"] == {"step": 1}
+    assert "metadata" not in items[without]
+
+
+def test_a_listed_run_has_the_presenters_key_order(wire: Wire) -> None:
+    options: dict[str, Any] = {
+        "idempotencyKey": "k",
+        "lockToVersion": "20250101.1",
+        "delay": "1h",
+        "ttl": "2h",
+        "metadata": {"a": 1},
+        "tags": ["x"],
+    }
+    trigger(wire, **options)
+    (item,) = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert list(item) == [
+        "id",
+        "status",
+        "taskIdentifier",
+        "idempotencyKey",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "delayedUntil",
+        "isTest",
+        "ttl",
+        "env",
+        "tags",
+        "costInCents",
+        "baseCostInCents",
+        "durationMs",
+        "depth",
+        "metadata",
+        "taskKind",
+        "region",
+        "isQueued",
+        "isExecuting",
+        "isCompleted",
+        "isFailed",
+        "isSuccess",
+        "isCancelled",
+        "isWaiting",
+    ]
+
+
+def test_a_replay_copies_the_runs_options_but_not_its_delay_ttl_attempts_lock_or_key(
+    wire: Wire,
+) -> None:
+    options = {
+        "tags": ["vip"],
+        "metadata": {"step": 1},
+        "queue": {"name": "emails"},
+        "concurrencyKey": "user-1",
+        "machine": "large-1x",
+        "region": "eu-central-1",
+        "test": True,
+        "delay": "1h",
+        "ttl": "5m",
+        "maxAttempts": 5,
+        "idempotencyKey": "once",
+        "lockToVersion": "20250101.1",
+    }
+    original = trigger(wire, "send-email", key=PROD, **options)
+    replayed = post(wire, f"/api/v1/runs/{original}/replay", None, key=PROD).json()["id"]
+    body = get_run(wire, replayed, key=PROD).json()
+    assert body["status"] == "QUEUED"  # no delay
+    assert not {"ttl", "delayedUntil", "idempotencyKey", "version"} & set(body)
+    assert (body["payload"], body["tags"], body["metadata"], body["region"]) == (
+        {"n": 1},
+        ["vip"],
+        {"step": 1},
+        "eu-central-1",
+    )
+    both = [replayed, original]
+    query = "filter[queue]=emails&filter[machine]=large-1x&filter[isTest]=true"
+    assert listed(wire, f"{query}&filter[region]=eu-central-1", key=PROD) == both

@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
@@ -92,14 +93,18 @@ def node() -> str:
     return executable
 
 
-def run_sdk(node: str, server: TriggerApiServer, script: Path, *args: str) -> dict[str, Any]:
-    """Run `script` with `args` against `server`; what it printed, parsed."""
+def run_sdk(
+    node: str, server: TriggerApiServer, script: Path, *args: str, secret_key: str | None = None
+) -> dict[str, Any]:
+    """Run `script` with `args` against `server` (with `secret_key`, if given, instead of
+    the server's own); what it printed, parsed."""
+    key = {} if secret_key is None else {"TRIGGER_SECRET_KEY": secret_key}
     done = subprocess.run(
         [node, str(script), *args],
         cwd=SDK_DIR,
         # Only what the SDK needs: a stray TRIGGER_PREVIEW_BRANCH or VERCEL_GIT_COMMIT_REF
         # would add headers, a stray TRIGGER_API_URL point it elsewhere.
-        env={"PATH": os.environ.get("PATH", ""), **server.env},
+        env={"PATH": os.environ.get("PATH", ""), **server.env, **key},
         capture_output=True,
         text=True,
         timeout=60,
@@ -189,7 +194,7 @@ def test_the_sdk_retrieves_every_kind_of_batch(
         for name, (status, options) in FLAVOURS.items()
     }
     for batch in batches.values():
-        trigger_api_server.api.add_batch(batch)
+        trigger_api_server.add_batch(batch)
     ids = [batch.id for batch in batches.values()]
     assert len(set(ids)) == len(ids)
 
@@ -210,7 +215,7 @@ def test_the_sdk_retrieves_every_kind_of_batch(
         assert data["processing"]["errors"] == [e.to_payload() for e in batch.errors], name
         assert set(body) - set(data) <= {"processingCompletedAt"}, name
 
-    calls = trigger_api_server.api.calls
+    calls = trigger_api_server.calls
     # One request per batch: every answer was a 200, so the SDK never retried.
     assert sorted(call.path for call in calls) == sorted(f"/api/v2/batches/{id}" for id in ids)
     for call in calls:
@@ -446,6 +451,27 @@ def test_the_sdk_triggers_one_task(node: str, trigger_api_server: TriggerApiServ
     assert [t.options for t in trigger_api_server.triggered] == expected_options
 
 
+def test_the_sdk_with_an_additional_key_triggers_twice_with_one_idempotency_key(
+    node: str, trigger_api_server: TriggerApiServer
+) -> None:
+    # An additional key (`tr_<env>_sk_`) cannot sign public tokens itself: the SDK takes
+    # the handle's token from `x-trigger-jwt`, and throws when an answer has none.
+    additional = "tr_dev_sk_" + "Add1t10naLk3y" + "x" * 11
+    keyed = {"call": "tasks.trigger", "task": "send-email", "payload": {"to": "ada@example.com"}}
+    plan = {"steps": [{**keyed, "options": {"idempotencyKey": "welcome-ada"}}] * 2}
+    output = run_sdk(
+        node, trigger_api_server, TRIGGER_SCRIPT, json.dumps(plan), secret_key=additional
+    )
+    assert all(result["ok"] for result in output["results"]), output["results"]
+    first, again = (result["handle"] for result in output["results"])
+    assert (again["id"], first["isCached"], again["isCached"]) == (first["id"], False, True)
+    for handle in (first, again):
+        assert jwt_claims(handle["publicAccessToken"])["scopes"] == [
+            f"read:runs:{first['id']}",
+            f"write:inputStreams:{first['id']}",
+        ]
+
+
 # -- runs ------------------------------------------------------------------------------
 
 # The keys @trigger.dev/core 4.8.3 declares (schemas/api.ts): `z.object` strips the rest.
@@ -538,6 +564,18 @@ def only_answer(result: dict[str, Any], method: str, path: str) -> dict[str, Any
     assert response["status"] == 200, response
     body: dict[str, Any] = response["body"]
     return body
+
+
+def cursor_place(cursor: str) -> dict[str, Any]:
+    """What a runs-list cursor carries (base64url JSON, unpadded)."""
+    place: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    return place
+
+
+def run_place(run: dict[str, Any]) -> dict[str, Any]:
+    """The place of a run the SDK listed: its creation in ms and its id less `run_`."""
+    created = datetime.fromisoformat(run["createdAt"]["$date"].replace("Z", "+00:00"))
+    return {"c": int(created.timestamp() * 1000), "r": run["id"].removeprefix("run_")}
 
 
 def shown_flags(*on: str) -> dict[str, bool]:
@@ -670,6 +708,9 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
         assert created <= started <= finished <= updated, index
         assert min(data["durationMs"], data["costInCents"], data["baseCostInCents"]) >= 0
         assert (data["depth"], data["isTest"], data["relatedRuns"]) == (0, False, {"children": []})
+        # A dev run's region is its worker queue, the environment's id; locked once started.
+        assert data["region"] == trigger_api_server.environment_id(), index
+        assert re.fullmatch(r"[0-9]{8}\.1", data["version"]), index
     tagged = retrieved[2]
     # A batch item's key reaches the server hashed (sha256, "run" scope, no run) and
     # without idempotencyKeyOptions, so the platform too shows the hash.
@@ -693,11 +734,10 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
             assert set(sent) - set(kept) == {"depth"}, sent["id"]
             # What the list shows is what the retrieval showed, less its own fields.
             index = run_ids.index(sent["id"])
-            in_both = COMMON_RUN_KEYS - {"metadata", "taskKind"}
+            in_both = COMMON_RUN_KEYS - {"taskKind"}
             assert {k: v for k, v in kept.items() if k in in_both} == {
                 k: v for k, v in retrieved[index].items() if k in in_both
             }, sent["id"]
-            assert kept["metadata"] == retrieved[index].get("metadata", {})  # always there
             assert kept["env"] == {
                 "id": trigger_api_server.environment_id(),
                 "name": "dev",
@@ -711,8 +751,11 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
     assert listed == newest_first
     first, second = (page["data"] for page in pages)
     assert [len(first["data"]), len(second["data"])] == [4, 2]
-    assert first["pagination"] == {"next": first["data"][-1]["id"]}
-    assert second["pagination"] == {"previous": second["data"][0]["id"]}
+    # Opaque cursors: base64url of {"c": createdAt in ms, "r": the internal run id}.
+    assert list(first["pagination"]) == ["next"]
+    assert cursor_place(first["pagination"]["next"]) == run_place(first["data"][-1])
+    assert list(second["pagination"]) == ["previous"]
+    assert cursor_place(second["pagination"]["previous"]) == run_place(second["data"][0])
     # CursorPage.getNextPage() asks for the same second page.
     assert results["runs.list getNextPage"]["data"] == second
     failed = results["runs.list failed"]
@@ -737,8 +780,10 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
         "isCompleted", "isFailed", "isCancelled"
     )
     assert (cancelled["triggerFunction"], cancelled["attemptCount"]) == ("trigger", 0)
-    assert not {"batchId", "startedAt", "output", "error"} & set(cancelled)
-    assert "finishedAt" in cancelled
+    assert not {"batchId", "startedAt", "output"} & set(cancelled)
+    # Cancelled while queued by the API: the engine's error, and no completedAt.
+    assert cancelled["error"] == {"message": "Canceled by user"}
+    assert "finishedAt" not in cancelled
     assert (cancelled["payload"], cancelled["tags"]) == (single["payload"], ["solo"])
     # tasks.trigger sends the hash *and* idempotencyKeyOptions {key, scope}; the run
     # shows the key the user gave, as the platform does (getUserProvidedIdempotencyKey).

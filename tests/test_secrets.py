@@ -142,8 +142,8 @@ def test_marker_with_a_key_in_its_options(mock_trigger_api, keep):
     assert False
 
 def test_server_501(trigger_api_server, keep):
-    keep(trigger_api_server.api.secret_key)
-    trigger_api_server.api.accept_key(KEY)
+    keep(trigger_api_server.secret_key)
+    trigger_api_server.accept_key(KEY)
     url = trigger_api_server.base_url + "/api/v1/batches/x?key=" + KEY
     response = httpx.post(url, headers=AUTH)
     assert response.status_code == 501
@@ -153,7 +153,7 @@ def test_server_501(trigger_api_server, keep):
 def test_server_verbose_log(trigger_batch_factory, capfd):
     from pytest_trigger_batches.server import TriggerApiServer
     with TriggerApiServer(verbose=True) as server:
-        server.api.accept_key(KEY)
+        server.accept_key(KEY)
         httpx.get(server.base_url + "/api/v1/batches/batch_x?key=" + KEY, headers=AUTH)
     print(repr(server))
     assert False, capfd.readouterr().err
@@ -270,11 +270,11 @@ def test_no_repr_message_or_recorded_call_holds_a_key(caplog: pytest.LogCaptureF
             places += [f"{name}: {value}" for name, value in call.headers.items()]
         places += [repr(api), str(api), repr(handle), repr(api.calls), repr(api.batches)]
     with TriggerApiServer(secret_key=KEY) as server:
-        server.api.accept_key(KEY)
+        server.accept_key(KEY)
         with httpx.Client() as client:
             answer = client.get(f"{server.base_url}/api/v9/{KEY}?key={KEY}", headers={"x": KEY})
         assert answer.status_code == 501
-        places += [answer.text, repr(server), repr(server.api), repr(server.api.calls)]
+        places += [answer.text, repr(server), repr(server), repr(server.calls)]
     # httpx itself logs request URLs (a key in a query string too); what pytest prints of
     # those logs is redacted (the suite above). The plugin's own loggers must be clean.
     ours = [r for r in caplog.records if r.name.startswith("pytest_trigger_batches")]

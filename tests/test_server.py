@@ -22,9 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_trigger_batches import BatchFactory, TriggerBatch
+from pytest_trigger_batches import BatchFactory, BatchHandle, TriggerBatch
 from pytest_trigger_batches.__main__ import main as cli_main
-from pytest_trigger_batches.api import BatchHandle
 from pytest_trigger_batches.ids import mask_key
 from pytest_trigger_batches.server import TriggerApiServer
 
@@ -70,10 +69,10 @@ def test_urllib_gets_the_payload_the_mock_serves(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory, status: str, version: int
 ) -> None:
     batch = trigger_batch_factory(status)
-    server.api.add_batch(batch)
+    server.add_batch(batch)
 
     code, headers, body = urlopen(
-        batch_url(server, batch, version), headers=auth(server.api.secret_key)
+        batch_url(server, batch, version), headers=auth(server.secret_key)
     )
 
     assert code == 200
@@ -86,24 +85,24 @@ def test_plain_httpx_client_gets_the_same_bytes_over_keep_alive(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory, version: int
 ) -> None:
     batch = trigger_batch_factory("PARTIAL_FAILED", run_count=20, failed_count=5)
-    server.api.add_batch(batch)
+    server.add_batch(batch)
     expected = batch.to_payload(version=version)  # type: ignore[arg-type]
 
-    with httpx.Client(base_url=server.base_url, headers=auth(server.api.secret_key)) as client:
+    with httpx.Client(base_url=server.base_url, headers=auth(server.secret_key)) as client:
         responses = [client.get(f"/api/v{version}/batches/{batch.id}") for _ in range(3)]
 
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert all(r.json() == expected for r in responses)
     assert responses[0].headers["content-length"] == str(len(responses[0].content))
-    assert server.api.retrievals(batch) == server.api.calls
-    assert len(server.api.calls) == 3
+    assert server.retrievals(batch) == server.calls
+    assert len(server.calls) == 3
 
 
 def test_a_subprocess_reaches_the_server_with_its_env(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
     batch = trigger_batch_factory("COMPLETED", run_count=3)
-    server.api.add_batch(batch)
+    server.add_batch(batch)
     code = (
         "import json, os, urllib.request\n"
         "request = urllib.request.Request(\n"
@@ -122,10 +121,10 @@ def test_a_subprocess_reaches_the_server_with_its_env(
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer == {"status": 200, "body": batch.to_payload(version=2)}
-    server.api.assert_retrieved(batch, times=1)
+    server.assert_retrieved(batch, times=1)
     assert server.env == {
         "TRIGGER_API_URL": server.base_url,
-        "TRIGGER_SECRET_KEY": server.api.secret_key,
+        "TRIGGER_SECRET_KEY": server.secret_key,
     }
 
 
@@ -135,9 +134,9 @@ def test_a_subprocess_reaches_the_server_with_its_env(
 def test_head_answers_the_headers_without_a_body(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
+    batch = server.add_batch(trigger_batch_factory("COMPLETED"))
 
-    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+    with httpx.Client(headers=auth(server.secret_key)) as client:
         head = client.head(batch_url(server, batch))
         get = client.get(batch_url(server, batch))  # same connection: still in step
 
@@ -150,9 +149,9 @@ def test_progress_after_walks_the_lifecycle_across_requests(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
     batch = trigger_batch_factory("COMPLETED", run_count=10, failed_count=2)
-    server.api.add_batch(batch, progress_after=3)
+    server.add_batch(batch, progress_after=3)
 
-    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+    with httpx.Client(headers=auth(server.secret_key)) as client:
         statuses = [client.get(batch_url(server, batch)).json()["status"] for _ in range(6)]
 
     assert statuses == [
@@ -166,10 +165,10 @@ def test_progress_after_walks_the_lifecycle_across_requests(
 
 
 def test_a_small_bucket_runs_out(server: TriggerApiServer) -> None:
-    server.api.rate_limit(limit=2, refill=1, interval=60)
+    server.rate_limit(limit=2, refill=1, interval=60)
     url = batch_url(server, "batch_cmx0ugyuv00004a7d2bda9ln4")
 
-    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+    with httpx.Client(headers=auth(server.secret_key)) as client:
         codes = [client.get(url).status_code for _ in range(3)]
 
     assert codes == [404, 404, 429]
@@ -178,10 +177,10 @@ def test_a_small_bucket_runs_out(server: TriggerApiServer) -> None:
 def test_server_error_fault_then_recovery(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    server.api.fail_next("server_error", status_code=503, times=2)
+    batch = server.add_batch(trigger_batch_factory("COMPLETED"))
+    server.fail_next("server_error", status_code=503, times=2)
 
-    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+    with httpx.Client(headers=auth(server.secret_key)) as client:
         codes = [client.get(batch_url(server, batch)).status_code for _ in range(3)]
 
     assert codes == [503, 503, 200]
@@ -191,39 +190,39 @@ def test_server_error_fault_then_recovery(
 def test_disconnect_faults_drop_the_connection_without_an_answer(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory, kind: Any
 ) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    server.api.fail_next(kind, times=2)
+    batch = server.add_batch(trigger_batch_factory("COMPLETED"))
+    server.fail_next(kind, times=2)
 
     with pytest.raises(http.client.RemoteDisconnected):
-        urlopen(batch_url(server, batch), headers=auth(server.api.secret_key))
-    with httpx.Client(headers=auth(server.api.secret_key)) as client:
+        urlopen(batch_url(server, batch), headers=auth(server.secret_key))
+    with httpx.Client(headers=auth(server.secret_key)) as client:
         with pytest.raises(httpx.RemoteProtocolError):
             client.get(batch_url(server, batch))
         assert client.get(batch_url(server, batch)).status_code == 200  # a new connection
 
-    assert [call.outcome for call in server.api.calls] == [kind, kind, "answered"]
+    assert [call.outcome for call in server.calls] == [kind, kind, "answered"]
 
 
 def test_calls_are_recorded_with_secrets_redacted(
     server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    key = server.api.secret_key
+    batch = server.add_batch(trigger_batch_factory("COMPLETED"))
+    key = server.secret_key
 
     urlopen(batch_url(server, batch, 2), headers={**auth(key), "X-Trigger-Client": "test"})
 
-    (call,) = server.api.calls
+    (call,) = server.calls
     assert (call.method, call.api_version, call.batch_id) == ("GET", 2, batch.id)
     assert (call.status_code, call.outcome) == (200, "answered")
     assert call.url == batch_url(server, batch, 2)
     assert call.headers["authorization"] == "Bearer " + mask_key(key)
     assert call.headers["x-trigger-client"] == "test"
-    assert key not in repr(server.api.calls)
-    server.api.assert_retrieved(batch, times=1)
+    assert key not in repr(server.calls)
+    server.assert_retrieved(batch, times=1)
 
 
 def test_an_unserved_request_is_501_and_recorded(server: TriggerApiServer) -> None:
-    key = server.api.secret_key
+    key = server.secret_key
 
     with httpx.Client(headers=auth(key)) as client:
         answer = client.post(f"{server.base_url}/api/v1/batches", json={"items": [1, 2]})
@@ -235,7 +234,7 @@ def test_an_unserved_request_is_501_and_recorded(server: TriggerApiServer) -> No
     assert "/api/v1/batches/{batchId}" in message
     assert key not in message
     assert after.status_code == 404  # the body was read: the connection stays in step
-    assert [call.outcome for call in server.api.calls] == ["unexpected", "answered"]
+    assert [call.outcome for call in server.calls] == ["unexpected", "answered"]
 
 
 def test_chunked_request_bodies_are_read_and_ignored(server: TriggerApiServer) -> None:
@@ -266,8 +265,8 @@ def test_quiet_by_default_and_verbose_logs_redact_keys(capfd: pytest.CaptureFixt
 def test_stop_leaves_no_thread_and_no_listening_port(trigger_batch_factory: BatchFactory) -> None:
     before = set(threading.enumerate())
     server = TriggerApiServer().start()
-    batch = server.api.add_batch(trigger_batch_factory("COMPLETED"))
-    client = httpx.Client(headers=auth(server.api.secret_key))  # keeps its connection open
+    batch = server.add_batch(trigger_batch_factory("COMPLETED"))
+    client = httpx.Client(headers=auth(server.secret_key))  # keeps its connection open
     assert client.get(batch_url(server, batch)).status_code == 200
     assert set(threading.enumerate()) - before  # the server and a connection thread
 
@@ -289,19 +288,17 @@ def test_stop_leaves_no_thread_and_no_listening_port(trigger_batch_factory: Batc
 
 def test_base_url_api_and_repr(server: TriggerApiServer) -> None:
     assert server.base_url == f"http://127.0.0.1:{server.port}"
-    assert server.api.base_url == server.base_url
+    assert server.base_url == server.base_url
     assert server.running
     assert repr(server) == f"<TriggerApiServer {server.base_url} running>"
-    assert server.api.secret_key not in repr(server)
+    assert server.secret_key not in repr(server)
 
 
 def test_servers_side_by_side_get_their_own_ports_and_state() -> None:
     with TriggerApiServer() as first, TriggerApiServer() as second:
-        first.api.fail_next("server_error")
+        first.fail_next("server_error")
         codes = [
-            urlopen(
-                batch_url(s, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(s.api.secret_key)
-            )[0]
+            urlopen(batch_url(s, "batch_cmx0ugyuv00004a7d2bda9ln4"), headers=auth(s.secret_key))[0]
             for s in (first, second)
         ]
     assert first.port != second.port
@@ -315,12 +312,12 @@ def test_fixture_starts_empty_and_serves(
     trigger_api_server: TriggerApiServer, trigger_batch_factory: BatchFactory
 ) -> None:
     assert trigger_api_server.running
-    assert trigger_api_server.api.batches == []
-    assert trigger_api_server.api.calls == []
-    batch = trigger_api_server.api.add_batch(trigger_batch_factory("ABORTED"))
+    assert trigger_api_server.batches == []
+    assert trigger_api_server.calls == []
+    batch = trigger_api_server.add_batch(trigger_batch_factory("ABORTED"))
 
     code, _, body = urlopen(
-        batch_url(trigger_api_server, batch), headers=auth(trigger_api_server.api.secret_key)
+        batch_url(trigger_api_server, batch), headers=auth(trigger_api_server.secret_key)
     )
 
     assert (code, json.loads(body)["status"]) == (200, "ABORTED")
@@ -330,7 +327,7 @@ def run(pytester: pytest.Pytester, source: str) -> pytest.RunResult:
     pytester.makepyfile(
         "import json, urllib.error, urllib.request\n"
         "def get(server, path, key=None):\n"
-        "    headers = {'Authorization': 'Bearer ' + (key or server.api.secret_key)}\n"
+        "    headers = {'Authorization': 'Bearer ' + (key or server.secret_key)}\n"
         "    request = urllib.request.Request(server.base_url + path, headers=headers)\n"
         "    try:\n"
         "        with urllib.request.urlopen(request, timeout=10) as response:\n"
@@ -351,15 +348,15 @@ import pytest
 @pytest.mark.trigger_batch("PARTIAL_FAILED", run_count=10, failed_count=3)
 @pytest.mark.trigger_batch("COMPLETED", progress_after=2)
 def test_app(trigger_api_server):
-    handles = {h.final.status: h for h in trigger_api_server.api.batches}
+    handles = {h.final.status: h for h in trigger_api_server.batches}
     code, body = get(trigger_api_server, "/api/v1/batches/" + handles["PARTIAL_FAILED"].id)
     assert (code, body["status"], body["failedRunCount"]) == (200, "PARTIAL_FAILED", 3)
     code, body = get(trigger_api_server, "/api/v2/batches/" + handles["COMPLETED"].id)
     assert (code, body["status"]) == (200, "PROCESSING")  # progress_after=2: not yet
 
 def test_next_test_starts_empty(trigger_api_server):
-    assert trigger_api_server.api.batches == []
-    assert trigger_api_server.api.calls == []
+    assert trigger_api_server.batches == []
+    assert trigger_api_server.calls == []
 """,
     )
     result.assert_outcomes(passed=2)
@@ -373,7 +370,7 @@ import pytest
 
 @pytest.mark.trigger_batch("COMPLETED")
 def test_app(trigger_batch, trigger_api_server):
-    (handle,) = trigger_api_server.api.batches
+    (handle,) = trigger_api_server.batches
     assert handle.final == trigger_batch
     assert get(trigger_api_server, "/api/v1/batches/" + trigger_batch.id)[0] == 200
 """,

@@ -18,6 +18,10 @@ from pytest_trigger_batches.strategies import batches, runs
 
 SEARCH = settings(max_examples=150, derandomize=True, database=None, deadline=None)
 FEW = settings(SEARCH, max_examples=25)
+# Enough draws that each flavour, code, id format and run status shows (the rarest come
+# up in about 3% of draws): the thorough search runs with the slow tests.
+THOROUGH = settings(SEARCH, max_examples=400)
+PLAIN = {"idempotency_key": None, "task_identifier": None, "created_at": None}
 FLAVOURS = {
     "PENDING, just created",
     "PENDING, runs created",
@@ -60,6 +64,7 @@ def collect(
     each()
 
 
+@pytest.mark.slow
 def test_batches_draw_every_status_flavour_error_code_and_id_format() -> None:
     flavours: set[str] = set()
     id_lengths: set[int] = set()
@@ -69,8 +74,9 @@ def test_batches_draw_every_status_flavour_error_code_and_id_format() -> None:
         flavours.add(flavour(batch))
         id_lengths.add(len(batch.id) - len("batch_"))
 
-    collect(batches(), record)
-    collect(batches("PARTIAL_FAILED"), lambda b: codes.update(e.error_code for e in b.errors))
+    collect(batches(**PLAIN), record, THOROUGH)
+    partial = batches("PARTIAL_FAILED", **PLAIN, batch_id=None)
+    collect(partial, lambda b: codes.update(e.error_code for e in b.errors), THOROUGH)
     assert flavours == FLAVOURS
     assert id_lengths == {25, 21, 26, 27}  # cuid, nanoid, run-ops, base62
     assert codes == {*rules.ERROR_CODES, None}
@@ -137,18 +143,21 @@ def test_options_no_batch_has_are_refused_naming_what_fits(
         batches(status, **options)
 
 
-def test_runs_draw_every_status_with_what_that_status_shows() -> None:
-    statuses: set[str] = set()
-
+def test_a_drawn_run_shows_what_its_status_shows() -> None:
     def record(run: TriggerRun) -> None:
-        statuses.add(run.status)
         assert (run.output is not None) == (run.status == "COMPLETED")
         assert (run.error is not None) == (
             run.status in ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
         )
-        run.to_payload()
+        assert run.to_payload()["status"] == run.status
 
-    collect(runs(), record)
+    collect(runs(), record, settings(SEARCH, max_examples=40))
+
+
+@pytest.mark.slow
+def test_runs_draw_every_status() -> None:
+    statuses: set[str] = set()
+    collect(runs(payload=None, tags=()), lambda run: statuses.add(run.status), THOROUGH)
     assert statuses == set(RUN_STATUSES)
 
 

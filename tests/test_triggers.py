@@ -147,7 +147,7 @@ def test_every_item_failing_aborts_the_batch(wire: Wire) -> None:
     }
 
 
-@pytest.mark.parametrize("outcome", ["trigger_failure", "unknown_task", "too_large"])
+@pytest.mark.parametrize("outcome", ["trigger_failure", "too_large"])
 def test_items_that_cannot_trigger_become_pre_failed_runs_counted_as_created(
     wire: Wire, outcome: str
 ) -> None:
@@ -308,16 +308,47 @@ def test_the_answer_carries_a_public_token_for_the_batch(wire: Wire) -> None:
     assert wire.get_batch(batch_id, key=token).status_code == 200
 
 
-def test_a_public_token_needs_a_trigger_scope_for_the_tasks(wire: Wire) -> None:
-    allowed = wire.api.public_token(scopes=["write:tasks:send-email"])
-    assert create(wire, 1, taskIdentifiers=["send-email"], key=allowed).status_code == 202
-    other = create(wire, 1, taskIdentifiers=["resize"], key=allowed)
-    assert (other.status_code, other.json()["code"]) == (403, "unauthorized")
+@pytest.mark.parametrize("scope", ["write:tasks:send-email", "write:tasks"])
+def test_a_write_tasks_scope_neither_triggers_nor_creates_a_batch(wire: Wire, scope: str) -> None:
+    writer = wire.api.public_token(scopes=[scope])
+    one = {"items": [{"task": "send-email"}]}
+    refused = [
+        post(wire, "/api/v1/tasks/send-email/trigger", {"payload": 1}, key=writer),
+        create(wire, 1, taskIdentifiers=["send-email"], key=writer),
+        create(wire, 1, key=writer),
+        post(wire, "/api/v2/tasks/batch", one, key=writer),
+        post(wire, "/api/v1/tasks/batch", one, key=writer),
+    ]
+    assert [(r.status_code, r.json()) for r in refused] == [
+        (
+            403,
+            {
+                "error": "Unauthorized",
+                "code": "unauthorized",
+                "param": "access_token",
+                "type": "authorization",
+            },
+        )
+    ] * 5
+    wire.api.assert_nothing_triggered()
+
+
+def test_only_the_exact_action_grants_a_public_token_a_trigger(wire: Wire) -> None:
     trigger = wire.api.public_token(scopes=["trigger:tasks:send-email"])
     assert (
         post(wire, "/api/v1/tasks/send-email/trigger", {"payload": 1}, key=trigger).status_code
         == 200
     )
+    assert create(wire, 1, taskIdentifiers=["send-email"], key=trigger).status_code == 403
+    batcher = wire.api.public_token(scopes=["batchTrigger:tasks:send-email"])
+    assert create(wire, 1, taskIdentifiers=["send-email"], key=batcher).status_code == 202
+    assert create(wire, 1, taskIdentifiers=["resize"], key=batcher).status_code == 403
+    one = {"items": [{"task": "send-email"}]}
+    assert post(wire, "/api/v2/tasks/batch", one, key=batcher).status_code == 202
+    assert post(wire, "/api/v1/tasks/send-email/trigger", {}, key=batcher).status_code == 403
+    # a grant on every batch stands for every task of a declared list
+    whole = wire.api.public_token(scopes=["batchTrigger:batch"])
+    assert create(wire, 2, taskIdentifiers=["a", "b"], key=whole).status_code == 202
     reader = wire.api.public_token(scopes=["read:all"])
     assert (
         post(wire, "/api/v1/tasks/send-email/trigger", {"payload": 1}, key=reader).status_code
@@ -344,26 +375,12 @@ def test_v2_tasks_batch_creates_runs_at_once_and_has_no_counts(wire: Wire) -> No
 
 @pytest.mark.parametrize("path", ["/api/v2/tasks/batch", "/api/v1/tasks/batch"])
 def test_one_shot_batch_limits(wire: Wire, path: str) -> None:
-    empty = post(wire, path, {"items": []})
-    assert (empty.status_code, empty.json()) == (
-        400,
-        {"error": "Batch cannot be triggered with no items"},
-    )
     big = post(wire, path, {"items": [{"task": "t"}] * 501})
     assert big.json() == {
         "error": "Batch size of 501 is too large. Maximum allowed batch size is 500."
     }
     missing = post(wire, path, {"items": [{"payload": 1}]})
     assert missing.json() == {"error": 'Validation error: Required at "items[0].task"'}
-    wire.api.on_item(task="t", outcome="queue_limit")
-    full = post(wire, path, {"items": [{"task": "t"}, {"task": "u"}]})
-    assert (full.status_code, full.json()) == (
-        422,
-        {
-            "error": "Cannot trigger 2 tasks as the queue size limit for this environment has "
-            "been reached. The maximum size is 10000"
-        },
-    )
     wire.api.on_item(task="t", outcome="too_large")
     assert post(wire, path, {"items": [{"task": "t"}]}).status_code == 413
 
@@ -404,11 +421,15 @@ def test_v1_task_batch_is_the_oldest_shape(wire: Wire) -> None:
     }
     many = post(wire, "/api/v1/tasks/t/batch", {"items": [{"payload": 1}] * 101})
     assert many.json() == {"error": "Too many items. Maximum allowed batch size is 100."}
-    wire.api.on_item(task="gone", outcome="unknown_task")
-    gone = post(wire, "/api/v1/tasks/gone/batch", {"items": [{"payload": 1}]})
-    assert (gone.status_code, gone.json()) == (404, {"error": "Task not found"})
     wire.api.on_item(task="full", outcome="queue_limit")
-    assert post(wire, "/api/v1/tasks/full/batch", {"items": [{"payload": 1}]}).status_code == 400
+    full = post(wire, "/api/v1/tasks/full/batch", {"items": [{"payload": 1}]})
+    assert (full.status_code, full.json()) == (
+        400,
+        {
+            "error": "Cannot trigger 1 tasks as the queue size limit for this environment has "
+            "been reached. The maximum size is 10000"
+        },
+    )
     token = wire.api.public_token(scopes=["admin"])
     refused = post(wire, "/api/v1/tasks/send-email/batch", {"items": [{"payload": 1}]}, key=token)
     assert refused.json() == {"error": "Invalid API key"}  # secret keys only
@@ -434,7 +455,6 @@ def test_triggering_one_task_creates_a_run_with_a_token_for_it(wire: Wire) -> No
     ("outcome", "status", "error"),
     [
         ("trigger_failure", 500, "Something went wrong"),
-        ("unknown_task", 404, "Task not found"),
         ("too_large", 413, "Request body too large"),
         (
             "queue_limit",
@@ -587,8 +607,6 @@ def test_an_item_key_repeated_within_one_batch_never_repeats_a_run(wire: Wire) -
     ("name", "value"),
     [
         ("idempotency-key", "k" * 2049),
-        ("idempotency-key-ttl", "1.5h"),
-        ("idempotency-key-ttl", "1y"),
     ],
 )
 def test_bad_idempotency_headers_are_a_headers_error(wire: Wire, name: str, value: str) -> None:
@@ -690,9 +708,7 @@ def test_keys_in_encoded_paths_and_escaped_bodies_are_redacted_in_records(wire: 
     assert key[8:20] not in text
 
 
-def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(
-    wire: Wire, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(wire: Wire) -> None:
     from pytest_trigger_batches.handlers import triggers
 
     def broken(context: object, store: object) -> None:
@@ -703,22 +719,14 @@ def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(
         for r in wire.api._pipeline.table.routes
         if r.name == "POST /api/v1/tasks/{taskId}/trigger"
     )
-    monkeypatch.setattr(route, "handler", broken, raising=False) if False else object.__setattr__(
-        route, "handler", broken
-    )
+    object.__setattr__(route, "handler", broken)  # a frozen dataclass: patched in place
     try:
         answer = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1})
     finally:
         object.__setattr__(route, "handler", triggers.trigger_task)
     assert (answer.status_code, answer.json()) == (500, {"error": "Internal Server Error"})
-    assert wire.api.leftovers()[2] == ["POST /api/v1/tasks/{taskId}/trigger: RuntimeError: a bug"]
-
-
-def test_durations_are_ascii_digits_and_a_unit() -> None:
-    from pytest_trigger_batches.store import duration_ms
-
-    assert duration_ms("90s", default=0) == 90_000
-    assert duration_ms("\u00b2d", default=-1) == -1  # a superscript digit is no digit here
+    crashes = wire.api._gateway.leftovers()[2]
+    assert crashes == ["POST /api/v1/tasks/{taskId}/trigger: RuntimeError: a bug"]
 
 
 @pytest.mark.parametrize(
@@ -732,7 +740,6 @@ def test_durations_are_ascii_digits_and_a_unit() -> None:
         ({"payload": 1, "options": []}, 'Expected object, received array at "options"'),
         ({"options": {"tags": [1]}}, 'Expected string or array of strings at "options.tags"'),
         ({"options": {"tags": ["t" * 129]}}, "String must contain at most 128 character(s)"),
-        ({"options": {"idempotencyKeyTTL": "soon"}}, 'Invalid at "options.idempotencyKeyTTL"'),
         (
             {"options": {"idempotencyKey": 7}},
             'Expected string, received number at "options.idempotencyKey"',
@@ -763,3 +770,540 @@ def test_a_bad_batch_body_is_400_naming_the_field(wire: Wire, body: object, erro
     answer = post(wire, "/api/v2/tasks/batch", body)
     assert answer.status_code == 400
     assert error in answer.json()["error"]
+
+
+# -- the platform's behaviour, audit rows A3 A5 A6 A31 A32 B3 B9 B13 C2 C3 C6 C7 C8 --------
+
+FORBIDDEN = {
+    "error": "Unauthorized",
+    "code": "unauthorized",
+    "param": "access_token",
+    "type": "authorization",
+}
+
+
+def get_run(w: Wire, run_id: str, **options: Any) -> dict[str, Any]:
+    body: dict[str, Any] = w.send("GET", f"/api/v3/runs/{run_id}", **options).json()
+    return body
+
+
+def trigger(w: Wire, task: str = "t", **options: Any) -> httpx.Response:
+    return post(w, f"/api/v1/tasks/{task}/trigger", {"payload": 1, "options": options})
+
+
+def test_the_single_triggers_claims_header_lists_the_runs_scopes(wire: Wire) -> None:
+    answer = trigger(wire)
+    run_id = answer.json()["id"]
+    scopes = [f"read:runs:{run_id}", f"write:inputStreams:{run_id}"]
+    sub = claims_of(answer.headers["x-trigger-jwt"])["sub"]
+    assert json.loads(answer.headers["x-trigger-jwt-claims"]) == {
+        "sub": sub,
+        "pub": True,
+        "scopes": scopes,
+    }
+    # a public token's `realtime` claim is passed on, in the header and the new token
+    from pytest_trigger_batches import tokens
+
+    realtime = {"skipColumns": ["payload"]}
+    caller = tokens.mint(
+        wire.api.secret_key,
+        environment_id=sub,
+        scopes=["trigger:tasks:t"],
+        issued_at=int(NOW),
+        expires_at=int(NOW) + 3600,
+        realtime=realtime,
+    )
+    wire.api.clock = lambda: NOW
+    again = post(wire, "/api/v1/tasks/t/trigger", {"payload": 2}, key=caller)
+    assert json.loads(again.headers["x-trigger-jwt-claims"])["realtime"] == realtime
+    assert claims_of(again.headers["x-trigger-jwt"])["realtime"] == realtime
+
+
+def test_a_cached_trigger_answer_carries_a_token_for_the_run(wire: Wire) -> None:
+    first = trigger(wire, idempotencyKey="welcome-ada").json()["id"]
+    again = trigger(wire, idempotencyKey="welcome-ada")
+    assert again.json() == {"id": first, "isCached": True}
+    token = again.headers["x-trigger-jwt"]
+    assert claims_of(token)["scopes"] == [f"read:runs:{first}", f"write:inputStreams:{first}"]
+    assert get_run(wire, first, key=token)["id"] == first
+
+
+@pytest.mark.parametrize("outcome", ["FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT"])
+def test_the_key_of_a_run_that_failed_makes_a_new_run(wire: Wire, outcome: str) -> None:
+    wire.api.on_run(task="t", outcome=outcome)
+    failed = trigger(wire, idempotencyKey="k").json()["id"]
+    assert trigger(wire, idempotencyKey="k").json() == {"id": failed, "isCached": True}
+    for _ in range(2):
+        get_run(wire, failed)  # queued -> executing -> final
+    assert get_run(wire, failed)["status"] == outcome
+    again = trigger(wire, idempotencyKey="k")
+    new = again.json()["id"]
+    assert again.json() == {"id": new, "isCached": False}
+    assert new != failed
+    assert "idempotencyKey" not in get_run(wire, failed)  # the key was taken from it
+    assert get_run(wire, new)["idempotencyKey"] == "k"
+    assert trigger(wire, idempotencyKey="k").json() == {"id": new, "isCached": True}
+
+
+def test_the_key_of_a_run_that_expired_makes_a_new_run(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    expired = trigger(wire, idempotencyKey="k", ttl="1m").json()["id"]
+    now[0] += 61
+    again = trigger(wire, idempotencyKey="k").json()
+    assert again["id"] != expired
+    assert again["isCached"] is False
+    assert get_run(wire, expired)["status"] == "EXPIRED"
+
+
+def test_the_key_of_a_cancelled_run_is_reused(wire: Wire) -> None:
+    cancelled = trigger(wire, idempotencyKey="k").json()["id"]
+    assert post(wire, f"/api/v2/runs/{cancelled}/cancel", {}).status_code == 200
+    assert trigger(wire, idempotencyKey="k").json() == {"id": cancelled, "isCached": True}
+
+
+def test_a_failed_runs_key_makes_a_new_run_in_streaming_and_v2_batches(wire: Wire) -> None:
+    wire.api.on_run(task="t", outcome="FAILED")
+    failed = trigger(wire, idempotencyKey="k").json()["id"]
+    for _ in range(2):
+        get_run(wire, failed)
+    batch_id = create(wire, 1).json()["id"]
+    stream(wire, batch_id, [{"index": 0, "task": "t", "options": {"idempotencyKey": "k"}}])
+    wire.get_batch(batch_id)
+    [streamed] = wire.get_batch(batch_id).json()["runs"]
+    assert streamed != failed
+    for _ in range(2):
+        get_run(wire, streamed)
+    assert get_run(wire, streamed)["status"] == "FAILED"
+    one = {"items": [{"task": "t", "options": {"idempotencyKey": "k"}}]}
+    v2 = post(wire, "/api/v2/tasks/batch", one).json()["id"]
+    [from_v2] = wire.get_batch(v2).json()["runs"]
+    assert from_v2 not in (failed, streamed)
+
+
+def test_a_v1_batch_answers_the_earlier_run_of_an_unexpired_key_whatever_its_status(
+    wire: Wire,
+) -> None:
+    wire.api.on_run(task="t", outcome="FAILED")
+    failed = trigger(wire, idempotencyKey="k").json()["id"]
+    for _ in range(2):
+        get_run(wire, failed)
+    one = {"items": [{"task": "t", "options": {"idempotencyKey": "k"}}]}
+    [run] = post(wire, "/api/v1/tasks/batch", one).json()["runs"]
+    assert (run["id"], run["isCached"]) == (failed, True)  # looked up by expiry only
+
+
+def test_options_test_marks_the_run_as_a_test(wire: Wire) -> None:
+    test_run = trigger(wire, test=True).json()["id"]
+    plain = trigger(wire).json()["id"]
+    assert (get_run(wire, test_run)["isTest"], get_run(wire, plain)["isTest"]) == (True, False)
+    batch_id = create(wire, 1).json()["id"]
+    stream(wire, batch_id, [{"index": 0, "task": "t", "options": {"test": True}}])
+    wire.get_batch(batch_id)
+    [run_id] = wire.get_batch(batch_id).json()["runs"]
+    assert get_run(wire, run_id)["isTest"] is True
+
+
+def test_an_undeployed_task_is_queued_and_never_starts(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.on_item(task="gone", outcome="unknown_task")
+    answer = trigger(wire, "gone", ttl="10m")
+    assert (answer.status_code, answer.json()["isCached"]) == (200, False)
+    single = answer.json()["id"]
+    assert [get_run(wire, single)["status"] for _ in range(4)] == ["QUEUED"] * 4
+    per_task = post(wire, "/api/v1/tasks/gone/batch", {"items": [{"payload": 1}]})
+    assert per_task.status_code == 200
+    [queued] = per_task.json()["runs"]
+    batch_id = create(wire, 2).json()["id"]
+    stream(wire, batch_id, [{"index": 0, "task": "gone"}, {"index": 1, "task": "t"}])
+    seen = [wire.get_batch(batch_id).json() for _ in range(6)]
+    assert [b["status"] for b in seen] == ["PROCESSING"] + ["PENDING"] * 5  # never COMPLETED
+    assert (seen[-1]["successfulRunCount"], seen[-1]["failedRunCount"]) == (2, 0)
+    statuses_now = [get_run(wire, r)["status"] for r in (queued, *seen[-1]["runs"])]
+    assert statuses_now == ["QUEUED", "QUEUED", "COMPLETED"]
+    now[0] += 601
+    assert get_run(wire, single)["status"] == "EXPIRED"  # its ttl still runs out
+
+
+def test_a_browser_client_may_stream_the_items_with_the_create_answers_token(wire: Wire) -> None:
+    browser = {"x-trigger-client": "browser"}
+
+    def scopes(answer: httpx.Response) -> list[str]:
+        found: list[str] = claims_of(answer.headers["x-trigger-jwt"])["scopes"]
+        return found
+
+    plain = create(wire, 1)
+    assert scopes(plain) == [f"read:batch:{plain.json()['id']}"]
+    created = create(wire, 1, headers=browser, idempotencyKey="b-1")
+    batch_id = created.json()["id"]
+    assert scopes(created) == [f"read:batch:{batch_id}", f"write:batch:{batch_id}"]
+    replayed = create(wire, 1, headers=browser, idempotencyKey="b-1")
+    assert scopes(replayed) == [f"read:batch:{batch_id}", f"write:batch:{batch_id}"]
+    every_task = wire.api.public_token(scopes=["batchTrigger:tasks"])
+    broad = create(wire, 1, headers=browser, key=every_task)
+    assert scopes(broad)[1] == f"write:batch:{broad.json()['id']}"
+    one_task = wire.api.public_token(scopes=["batchTrigger:tasks:t"])
+    narrow = create(wire, 1, headers=browser, key=one_task, taskIdentifiers=["t"])
+    assert scopes(narrow) == [f"read:batch:{narrow.json()['id']}"]
+
+
+def test_items_are_accepted_with_a_write_batch_token(wire: Wire) -> None:
+    created = create(wire, 2, headers={"x-trigger-client": "browser"})
+    batch_id = created.json()["id"]
+    token = created.headers["x-trigger-jwt"]  # grants no task at all
+    sealed = stream(
+        wire, batch_id, [{"index": 0, "task": "a"}, {"index": 1, "task": "b"}], key=token
+    )
+    assert (sealed.status_code, sealed.json()["sealed"]) == (200, True)
+    other = create(wire, 1).json()["id"]
+    refused = stream(wire, other, [{"index": 0, "task": "a"}], key=token)  # another batch's
+    assert (refused.status_code, refused.json()) == (403, {"error": "Unauthorized"})
+
+
+def test_a_token_that_cannot_write_the_batch_shows_an_item_before_the_batch_is_looked_up(
+    wire: Wire,
+) -> None:
+    token = wire.api.public_token(scopes=["batchTrigger:tasks:a"])
+    unknown = "batch_" + "c" * 25
+    empty = wire.send(
+        "POST", f"/api/v3/batches/{unknown}/items", content=b"", headers=NDJSON, key=token
+    )
+    assert (empty.status_code, empty.json()) == (403, {"error": "Unauthorized"})
+    wrong = stream(wire, unknown, [{"index": 0, "task": "b"}], key=token)
+    assert (wrong.status_code, wrong.json()) == (403, {"error": "Unauthorized"})
+    granted = stream(wire, unknown, [{"index": 0, "task": "a"}], key=token)
+    assert (granted.status_code, granted.json()) == (422, {"error": f"Batch {unknown} not found"})
+    secret = wire.send("POST", f"/api/v3/batches/{unknown}/items", content=b"", headers=NDJSON)
+    assert secret.status_code == 422  # a secret key may write any batch: looked up first
+
+
+def test_the_batch_limiters_reset_is_floored_and_retry_after_at_least_a_second(
+    wire: Wire,
+) -> None:
+    now = [NOW + 0.456]
+    wire.api.clock = lambda: now[0]
+    assert create(wire, 1000).status_code == 202
+    assert create(wire, 200).status_code == 202
+    now[0] += 9.7  # 0.3 s before the refill at NOW + 10.456
+    refused = create(wire, 1)
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "error": "Batch rate limit exceeded. Limit resets at 2026-05-28T20:26:50.456Z"
+    }
+    assert refused.headers["x-ratelimit-reset"] == str(int(NOW) + 10)  # floored
+    assert refused.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("path", ["/api/v2/tasks/batch", "/api/v1/tasks/batch"])
+def test_an_empty_items_list_is_the_route_builders_403(wire: Wire, path: str) -> None:
+    empty = post(wire, path, {"items": []})  # with the secret key: no grant on nothing
+    assert (empty.status_code, empty.json()) == (403, FORBIDDEN)
+
+
+def test_a_full_queue_pre_fails_the_item_on_v2_and_refuses_the_request_on_v1(
+    wire: Wire,
+) -> None:
+    wire.api.on_item(task="full", outcome="queue_limit")
+    both = {"items": [{"task": "full"}, {"task": "t"}]}
+    v2 = post(wire, "/api/v2/tasks/batch", both)
+    assert v2.status_code == 202
+    assert v2.json()["runCount"] == 2
+    prefailed, _ = wire.get_batch(v2.json()["id"]).json()["runs"]
+    failed = get_run(wire, prefailed)
+    assert (failed["status"], failed["taskIdentifier"]) == ("SYSTEM_FAILURE", "full")
+    v1 = post(wire, "/api/v1/tasks/batch", both)
+    assert (v1.status_code, v1.json()) == (
+        422,
+        {
+            "error": "Cannot trigger 2 tasks as the queue size limit for this environment has "
+            "been reached. The maximum size is 10000"
+        },
+    )
+
+
+def test_a_repeated_v1_batch_key_answers_with_a_token_in_the_platforms_key_order(
+    wire: Wire,
+) -> None:
+    item = {
+        "task": "t",
+        "options": {
+            "idempotencyKey": "9f86d0",
+            "idempotencyKeyOptions": {"key": "user-key", "scope": "run"},
+        },
+    }
+    keyed = {"idempotency-key": "import-7"}
+    first = post(wire, "/api/v1/tasks/batch", {"items": [item]}, headers=keyed)
+    again = post(wire, "/api/v1/tasks/batch", {"items": [item]}, headers=keyed)
+    batch_id = first.json()["id"]
+    assert list(first.json()) == ["id", "isCached", "idempotencyKey", "runs"]
+    assert list(again.json()) == ["id", "idempotencyKey", "isCached", "runs"]
+    [run] = again.json()["runs"]
+    assert (run["isCached"], run["idempotencyKey"]) == (True, "9f86d0")  # the key sent
+    assert claims_of(again.headers["x-trigger-jwt"])["scopes"] == [f"read:batch:{batch_id}"]
+
+
+def test_the_per_task_batch_answers_with_a_token(wire: Wire) -> None:
+    keyed = {"idempotency-key": "k"}
+    for _ in range(2):  # a repeat of its key too
+        answer = post(wire, "/api/v1/tasks/t/batch", {"items": [{"payload": 1}]}, headers=keyed)
+        batch_id = answer.json()["batchId"]
+        assert claims_of(answer.headers["x-trigger-jwt"])["scopes"] == [f"read:batch:{batch_id}"]
+        assert set(json.loads(answer.headers["x-trigger-jwt-claims"])) == {"sub", "pub"}
+
+
+def test_an_item_that_cannot_trigger_aborts_a_small_v1_batch_with_a_500_not_to_retry(
+    wire: Wire,
+) -> None:
+    wire.api.on_item(index=1, outcome="trigger_failure")
+    items3 = {"items": [{"task": "t"}] * 3}
+    keyed = {"idempotency-key": "import-8"}
+    failed = post(wire, "/api/v1/tasks/batch", items3, headers=keyed)
+    assert (failed.status_code, failed.json()) == (500, {"error": "Something went wrong"})
+    assert failed.headers["x-should-retry"] == "false"
+    # the batch was made, and aborted: the run before the failing item stays
+    again = post(wire, "/api/v1/tasks/batch", items3, headers=keyed).json()
+    assert len(again["runs"]) == 1
+    assert wire.get_batch(again["id"]).json()["status"] == "ABORTED"
+    # more than 20 items are processed after the answer: a pre-failed run there
+    many = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}] * 21})
+    assert many.status_code == 202
+    prefailed = many.json()["runs"][1]["id"]
+    assert get_run(wire, prefailed)["status"] == "SYSTEM_FAILURE"
+
+
+def test_the_single_triggers_500_leaves_retrying_to_the_client(wire: Wire) -> None:
+    wire.api.on_item(task="t", outcome="trigger_failure")
+    answer = trigger(wire)
+    assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
+    assert "x-should-retry" not in answer.headers  # the route sets none
+
+
+def test_a_fault_answers_with_the_headers_the_test_asks_for(wire: Wire) -> None:
+    route = "POST /api/v2/tasks/batch"
+    wire.api.fail_next("server_error", route=route, headers={"X-Should-Retry": "false"})
+    wire.api.fail_next("rate_limit", route=route, headers={"retry-after": "7"})
+    one = {"items": [{"task": "t"}]}
+    lost = post(wire, "/api/v2/tasks/batch", one)
+    assert (lost.status_code, lost.json()) == (500, {"error": "Internal Server Error"})
+    assert lost.headers["x-should-retry"] == "false"
+    limited = post(wire, "/api/v2/tasks/batch", one)
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "7")
+    assert "x-ratelimit-reset" in limited.headers  # the fault's own headers stay
+    assert post(wire, "/api/v2/tasks/batch", one).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({"bad name": "x"}, r"headers names must be HTTP header names"),
+        ({"x-a:b": "x"}, r"headers names must be HTTP header names"),
+        ({"x-a": "line\nbreak"}, r"headers\['x-a'\] must be a string of printable ASCII"),
+        ({"x-a": " padded"}, r"headers\['x-a'\] must be a string of printable ASCII"),
+        ({"x-a": 1}, r"headers\['x-a'\] must be a string of .*; got a value of type int"),
+        ({"X-A": "1", "x-a": "2"}, r"headers names repeat ignoring case: 'x-a'"),
+    ],
+)
+def test_fail_next_headers_must_be_http_header_text(headers: Any, error: str) -> None:
+    from pytest_trigger_batches import MockTriggerApi
+
+    with pytest.raises(ValueError, match=error):
+        MockTriggerApi().fail_next("server_error", headers=headers)
+
+
+def test_fail_next_headers_need_an_answer_and_a_mapping() -> None:
+    from pytest_trigger_batches import MockTriggerApi
+
+    api = MockTriggerApi()
+    with pytest.raises(ValueError, match=r"headers applies to fault='rate_limit' or 'server_er"):
+        api.fail_next("timeout", headers={"x-should-retry": "false"})
+    with pytest.raises(TypeError, match=r"headers must be a mapping of header names to values"):
+        api.fail_next("server_error", headers=[("x-should-retry", "false")])  # type: ignore[arg-type]
+
+
+# -- durations (docs/platform.md §5.8): each option read by the platform's own grammar ----
+
+DAY = 86_400
+PROD_KEY = "tr_prod_" + "Pr0d" * 6
+
+
+@pytest.mark.parametrize("ttl", ["1 week", "2w", "soon"])
+def test_an_idempotency_key_ttl_the_platform_cannot_read_is_accepted_and_lasts_30_days(
+    wire: Wire, ttl: str
+) -> None:
+    # A10: any string; one outside <digits><s|m|h|d> silently means 30 days. (A prod key:
+    # a dev run would expire queued after 10 minutes, and give up its key.)
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "once", "idempotencyKeyTTL": ttl}}
+    first = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY)
+    assert first.status_code == 200
+    now[0] += 29 * DAY
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json() == {
+        "id": first.json()["id"],
+        "isCached": True,
+    }
+    now[0] += 2 * DAY
+    later = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()
+    assert later["id"] != first.json()["id"]
+
+
+def test_an_idempotency_key_ttl_in_seconds_minutes_hours_or_days_is_honoured(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "once", "idempotencyKeyTTL": "2h"}}
+    first = post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"]
+    now[0] += 2 * 3600 - 1
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"] == first
+    now[0] += 1
+    assert post(wire, "/api/v1/tasks/t/trigger", body, key=PROD_KEY).json()["id"] != first
+
+
+@pytest.mark.parametrize("ttl", ["1 week", "1.5h", "1y"])
+def test_the_idempotency_key_ttl_header_takes_any_string_and_lasts_30_days_if_unreadable(
+    wire: Wire, ttl: str
+) -> None:
+    # A11: the header schema is a plain string.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    headers = {"idempotency-key": "import-7", "idempotency-key-ttl": ttl}
+    first = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert first.status_code == 202
+    now[0] += 29 * DAY
+    again = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert (again.json()["id"], again.json()["isCached"]) == (first.json()["id"], True)
+    now[0] += 2 * DAY
+    later = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert later.json()["id"] != first.json()["id"]
+    single = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, headers=headers)
+    assert single.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("delay", "until"),
+    [
+        ("2h30m", "2026-05-28T22:56:40.000Z"),
+        ("1hr", "2026-05-28T21:26:40.000Z"),
+        ("30m2h", "2026-05-28T22:56:40.000Z"),
+        ("1w1d", "2026-06-05T20:26:40.000Z"),
+        ("2026-06-01T00:00:00Z", "2026-06-01T00:00:00.000Z"),
+        ("3600", "3600-01-01T00:00:00.000Z"),  # a bare number is a year to the platform
+    ],
+)
+def test_a_composite_delay_or_a_future_date_delays_the_run(
+    wire: Wire, delay: str, until: str
+) -> None:
+    # A27: the natural-language grammar of duration.ts, or a date.
+    wire.api.clock = lambda: NOW
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"delay": delay}}).json()["id"]
+    body = get_run(wire, run_id)
+    assert (body["status"], body["delayedUntil"]) == ("DELAYED", until)
+
+
+@pytest.mark.parametrize("delay", ["2026-01-01T00:00:00Z", "1 hour", "1.5h", "30"])
+def test_a_past_date_or_an_unreadable_delay_does_not_delay_the_run(wire: Wire, delay: str) -> None:
+    wire.api.clock = lambda: NOW
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"delay": delay}}).json()["id"]
+    body = get_run(wire, run_id)
+    assert (body["status"], "delayedUntil" in body) == ("QUEUED", False)
+
+
+@pytest.mark.parametrize(
+    ("ttl", "shown"),
+    [(3600, "1h"), (90_061, "1d1h1m1s"), (1_209_600, "2w"), ("45m", "45m"), (0, None)],
+)
+def test_a_numeric_ttl_is_stored_as_a_duration_and_zero_is_no_ttl(
+    wire: Wire, ttl: object, shown: str | None
+) -> None:
+    # A29: stringifyDuration; 0 means none, even where a default would apply.
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": {"ttl": ttl}}).json()["id"]
+    assert get_run(wire, run_id).get("ttl") == shown
+
+
+def test_a_development_run_without_a_ttl_gets_ten_minutes_and_expires_if_still_queued(
+    wire: Wire,
+) -> None:
+    # A30: dev environments default to "10m"; the other environments have no ttl.
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    dev = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}).json()["id"]
+    prod = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1}, key=PROD_KEY).json()["id"]
+    assert get_run(wire, dev)["ttl"] == "10m"
+    assert "ttl" not in get_run(wire, prod, key=PROD_KEY)
+    now[0] += 599
+    assert get_run(wire, dev)["status"] == "QUEUED"
+    now[0] += 1
+    assert get_run(wire, dev)["status"] == "EXPIRED"
+    assert get_run(wire, prod, key=PROD_KEY)["status"] == "QUEUED"
+
+
+def test_a_delayed_runs_ttl_counts_from_the_end_of_its_delay(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    options = {"delay": "1h", "ttl": "10m"}
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": options}).json()["id"]
+    now[0] += 3600 + 599
+    assert get_run(wire, run_id)["status"] == "QUEUED"
+    now[0] += 1
+    assert get_run(wire, run_id)["status"] == "EXPIRED"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"delay": "999999999999w"}, {"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999d"}],
+)
+def test_a_moment_past_a_javascript_date_fails_the_trigger_as_the_platform_does(
+    wire: Wire, options: dict[str, str]
+) -> None:
+    # The platform computes an Invalid Date, which its database refuses: the item's
+    # trigger fails, as with on_item(outcome="trigger_failure").
+    items = {"items": [{"task": "t", "options": options}]}
+    answer = post(wire, "/api/v1/tasks/t/trigger", {"payload": 1, "options": options})
+    assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
+    inline = post(wire, "/api/v1/tasks/batch", items)
+    assert (inline.status_code, inline.headers["x-should-retry"]) == (500, "false")
+    batch_id = post(wire, "/api/v2/tasks/batch", items).json()["id"]
+    run = get_run(wire, wire.get_batch(batch_id).json()["runs"][0])
+    assert (run["status"], run["error"]["message"]) == (
+        "SYSTEM_FAILURE",
+        "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)",
+    )
+
+
+def test_a_huge_ttl_is_stored_as_given_and_never_expires(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = "held"
+    options = {"ttl": "999999999999w"}
+    run_id = post(wire, "/api/v1/tasks/t/trigger", {"options": options}).json()["id"]
+    now[0] += 1000 * 365 * DAY
+    body = get_run(wire, run_id)
+    assert (body["ttl"], body["status"]) == ("999999999999w", "QUEUED")
+
+
+def test_a_v1_batch_whose_key_ttl_header_ends_past_a_javascript_date_is_a_500(
+    wire: Wire,
+) -> None:
+    headers = {"idempotency-key-ttl": "99999999999999d"}
+    answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "t"}]}, headers=headers)
+    assert (answer.status_code, answer.json()) == (500, {"error": "Something went wrong"})
+    assert answer.headers["x-should-retry"] == "false"
+
+
+def test_a_readable_idempotency_key_ttl_header_wins_over_the_option(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    body = {"payload": 1, "options": {"idempotencyKey": "k", "idempotencyKeyTTL": "1d"}}
+
+    def trigger_as_prod(task: str, ttl: str | None = None) -> str:
+        headers = {"idempotency-key-ttl": ttl} if ttl else {}
+        answer = post(wire, f"/api/v1/tasks/{task}/trigger", body, headers=headers, key=PROD_KEY)
+        run_id: str = answer.json()["id"]
+        return run_id
+
+    first, unread = trigger_as_prod("t", "1h"), trigger_as_prod("u", "1 h")
+    now[0] += 3600
+    assert trigger_as_prod("t") != first
+    assert trigger_as_prod("u") == unread  # the option's day

@@ -226,7 +226,7 @@ def run_batch_and_follow_up(
     """`run_batch`, then the runs: failed ones by job, replayed or cancelled by policy.
 
     `timeout` is the deadline: a batch that has not settled by then has its unfinished
-    runs cancelled (a cancelled run is final, so one more retrieval settles the batch).
+    runs cancelled, and the batch settles once their workers have stopped them.
     """
     policy = policy or RunPolicy()
     if endpoint == "streaming":
@@ -242,6 +242,9 @@ def run_batch_and_follow_up(
         if not policy.cancel_at_deadline:
             raise
         cancelled = cancel_unfinished(client, sent, late.last)
-        batch = client.retrieve(sent.batch_id)
+        # A run cancelled while executing finishes once its worker stops: wait for that.
+        batch = wait_for_batch(
+            client, sent.batch_id, interval=interval, timeout=timeout, clock=clock, sleep=sleep
+        )
     report = replace(JobReport.of(sent, batch), cancelled=cancelled)
     return follow_up(client, report, policy)

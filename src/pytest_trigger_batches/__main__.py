@@ -178,13 +178,13 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
         )
     with contextlib.suppress(KeyboardInterrupt), server:
         if options.key is not None:
-            server.api.accept_key(options.key)
+            server.accept_key(options.key)
         for batch in batches:
-            server.api.add_batch(batch)
+            server.add_batch(batch)
         for path, entries in files:
             for where, entry in entries:
                 try:
-                    server.api.add_batch(entry)
+                    server.add_batch(entry)
                 except (TypeError, ValueError) as problem:
                     serve.error(f"argument --batches-file: {path}, {where}: {problem}")
         _announce(server, seed)
@@ -236,9 +236,9 @@ def _announce(server: TriggerApiServer, seed: int) -> None:
     lines = [
         f"pytest-trigger-batches: mock Trigger.dev API at {server.base_url}",
         f"  export TRIGGER_API_URL={server.base_url}",
-        f"  export TRIGGER_SECRET_KEY={server.api.secret_key}",
+        f"  export TRIGGER_SECRET_KEY={server.secret_key}",
     ]
-    handles = server.api.batches
+    handles = server.batches
     if handles:
         lines.append(f"  batches (seed {seed}):")
         for handle in handles:

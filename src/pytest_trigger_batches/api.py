@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
 from urllib.parse import urlsplit
 
 from pytest_trigger_batches import lifecycle, rules, tokens
-from pytest_trigger_batches.calls import RecordedCall, TriggeredItem, record
+from pytest_trigger_batches.calls import RecordedCall, TriggeredItem
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
+from pytest_trigger_batches.gateway import Gateway, UnexpectedTriggerRequest
 from pytest_trigger_batches.handlers import triggers
 from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
 from pytest_trigger_batches.payloads import run_body
-from pytest_trigger_batches.pipeline import (
-    ApiResponse,
-    Disconnect,
-    Pipeline,
-    Request,
-    Unserved,
-    UserRoute,
-)
+from pytest_trigger_batches.pipeline import Pipeline, Reply
 from pytest_trigger_batches.progress import (
     ItemOutcome,
     Progression,
@@ -41,32 +33,16 @@ from pytest_trigger_batches.progress import (
 from pytest_trigger_batches.ratelimit import Limits
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
+from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import RUN_OUTCOMES, TriggeredBatch
+from pytest_trigger_batches.triggered import TriggeredBatch
 
-__all__ = [
-    "ApiResponse",
-    "BatchHandle",
-    "Disconnect",
-    "RecordedCall",
-    "Request",
-    "TriggerApi",
-    "UnexpectedTriggerRequest",
-    "Unserved",
-]
+__all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
 DEFAULT_BASE_URL = "https://api.trigger.dev"
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-class UnexpectedTriggerRequest(AssertionError):
-    """A request reached the Trigger.dev origin that the mock does not serve."""
-
-
-def _unstubbable() -> NoReturn:  # a user route's handler is never called
-    raise AssertionError("unreachable")
 
 
 class TriggerApi:
@@ -90,22 +66,18 @@ class TriggerApi:
         """The origin (and any path prefix) this API stands in for, without a trailing `/`."""
         if secret_key is not None:
             environment_of_key(secret_key, parameter="secret_key")
-        parts = urlsplit(self.base_url)
-        self._origin = (
-            parts.scheme,
-            _host(parts.hostname),
-            parts.port or _default_port(parts.scheme),
-        )
-        self._prefix = parts.path
-        self._fast_prefix = self.base_url + "/"
-        self._lock = threading.RLock()
         self._store = Store(secret_key or make_secret_key("dev"))
         self._clock = Clock(clock)
-        self._pipeline = Pipeline(TABLE, self._store, prefix=self._prefix, clock=self._clock)
-        self.calls: list[RecordedCall] = []
-        """Every request to the origin, in order, whatever its outcome."""
-        # What reset() emptied that the end of the test must still report.
-        self._carried: tuple[list[RecordedCall], list[str]] = ([], [])
+        prefix = urlsplit(self.base_url).path
+        self._pipeline = Pipeline(TABLE, self._store, prefix=prefix, clock=self._clock)
+        # The transports' side (origin, pipeline, call log), kept off the user's API.
+        self._gateway = Gateway(base_url=self.base_url, name=name, pipeline=self._pipeline)
+        self._lock = self._gateway.lock
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every request to the origin, in order, whatever its outcome (keys redacted)."""
+        return self._gateway.calls
 
     def __repr__(self) -> str:
         return (
@@ -196,7 +168,7 @@ class TriggerApi:
                         f"runs[{number}] must be a TriggerRun of a run the batch lists "
                         f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
                     )
-                record = run.as_record()
+                record = Run.from_public(run)
                 record.environment, record.listed_always = environment, True
                 records.append(record)
             self._store.batches[handle.id] = handle
@@ -288,6 +260,7 @@ class TriggerApi:
         reset_after: float = 1.0,
         when: str = "before",
         required: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """Make the next `times` requests (to `route`, of `batch_id`, or any) fail.
 
@@ -298,6 +271,10 @@ class TriggerApi:
         route's name as failure messages show it (`"GET /api/v1/batches/{batchId}"`);
         `batch_id` must be registered (`add_batch` first). A fault that no request met by
         the end of the test fails it at the fixture's teardown, unless `required=False`.
+        `headers` (rate_limit and server_error only) are added to the answer, replacing
+        the fault's own of the same name: `headers={"x-should-retry": "false"}` on a
+        batch trigger route is the platform's unexpected error there, which the SDK does
+        not retry.
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
@@ -312,6 +289,7 @@ class TriggerApi:
             route=route,
             when=when,
             required=required,
+            headers=headers,
         )
         with self._lock:
             if batch_id is not None and batch_id not in self._store.batches:
@@ -390,8 +368,10 @@ class TriggerApi:
 
         `outcome` is one of "created" (the default for every item), "trigger_failure",
         "queue_limit", "unknown_task", "too_large" or "too_large_error"; each endpoint
-        answers it as the platform does (see the README's table). The latest rule
-        that matches an item wins.
+        answers it as the platform does (see the README's table). "unknown_task" is a
+        task not deployed: the platform still creates the run, which waits in its queue
+        (QUEUED until its `ttl` runs out or it is cancelled). The latest rule that
+        matches an item wins.
         """
         check_outcome(outcome)
         if task is not None and (not isinstance(task, str) or not task):
@@ -438,7 +418,7 @@ class TriggerApi:
         with self._lock:
             self._store.run_rules.append(RunRule(outcome, task, index, output, error))
 
-    def run(self, run_id: str, *, api_version: str | None = "2025-07-16") -> dict[str, object]:
+    def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
         with self._lock:
             found = self._store.runs.get(run_id)
@@ -479,7 +459,7 @@ class TriggerApi:
         count too.
         """
         with self._lock:
-            known = {*TABLE.names(), *(user.route.name for user in self._pipeline.user_routes)}
+            known = {*TABLE.names(), *(route.name for route in self._pipeline.user_routes)}
             if route not in known:
                 raise ValueError(
                     f"route must be one the mock serves or a test added: "
@@ -605,22 +585,21 @@ class TriggerApi:
             raise ValueError(
                 f"status_code must be an HTTP status (100 to 599); got {status_code!r}"
             )
-        route = Route(method, path, lambda context, store: _unstubbable())
-        concrete = path.replace("{", "x").replace("}", "")  # a path the template matches
-        served = TABLE.match(method, concrete)
-        if served is not None or path in {r.template for r in TABLE.routes if r.method == method}:
-            name = served[0].name if served else f"{method} {path}"
+        shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
+        if shadowed is not None:
             raise ValueError(
-                f"{self.name} serves {name} itself; add_route is for endpoints it does not "
-                f"serve (shape its answers with add_batch, fail_next, accept_key)"
+                f"{self.name} serves {shadowed.name} itself; add_route is for endpoints it "
+                f"does not serve (shape its answers with add_batch, fail_next, accept_key)"
             )
         try:
             body = _json_dumps({} if json is None else json)
         except (TypeError, ValueError) as problem:
             raise TypeError(f"json must be JSON-serializable; {problem}") from None
         extra = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        reply = Reply(status_code, body, extra)
+        route = Route(method, path, lambda context, store: reply, stub=True)
         with self._lock:
-            self._pipeline.user_routes.append(UserRoute(route, status_code, body, extra))
+            self._pipeline.user_routes.append(route)
 
     def reset(self) -> None:
         """Empty the mock: it then answers as a new one with the same keys would.
@@ -639,108 +618,11 @@ class TriggerApi:
           required `fail_next` faults that no request met, before the reset too.
         """
         with self._lock:
-            unexpected, unused, _ = self.leftovers()
-            self._carried = (unexpected, unused)
             store = Store(self._store.keys.default_key)
             store.keys = self._store.keys
             store.progression = self._store.progression
             self._store = store
-            self._pipeline.reset(store)
-            self.calls.clear()
-
-    # -- the pipeline -------------------------------------------------------------
-
-    def owns(self, url: str) -> bool:
-        """Whether `url` is on the Trigger.dev origin this API stands in for."""
-        if url.startswith(self._fast_prefix):  # the common case, without parsing
-            return True
-        parts = urlsplit(url)
-        try:
-            port = parts.port or _default_port(parts.scheme)
-        except ValueError:
-            return False
-        return (parts.scheme, _host(parts.hostname), port) == self._origin and (
-            parts.path == self._prefix or parts.path.startswith(self._prefix + "/")
-        )
-
-    def handle(self, request: Request) -> ApiResponse | Disconnect | Unserved:
-        """Answer one request to the origin exactly as Trigger.dev would.
-
-        Every answer is recorded in `calls`; an `Unserved` one is recorded by the
-        transport (`record_unserved`), which may still find a test's respx route for it.
-        """
-        with self._lock:
-            outcome = self._pipeline.handle(request)
-            if not isinstance(outcome.answer, Unserved):
-                self.calls.append(record(request, outcome.path, outcome))
-            return outcome.answer
-
-    def leftovers(self) -> tuple[list[RecordedCall], list[str], list[str]]:
-        """What a test must not end with: unserved calls, unused faults, the mock's crashes."""
-        with self._lock:
-            unexpected = [
-                *self._carried[0],
-                *(call for call in self.calls if call.outcome == "unexpected"),
-            ]
-            unused = [
-                *self._carried[1],
-                *(fault.describe() for fault in self._pipeline.faults.unused()),
-            ]
-            crashes = [redact(crash) for crash in self._pipeline.crashes]
-        return unexpected, unused, crashes
-
-    def record_unserved(self, request: Request, *, status_code: int | None = None) -> None:
-        """Record a request the mock does not serve; `status_code` if a test's route answered."""
-        with self._lock:
-            self.calls.append(
-                record(
-                    request,
-                    self._path(request.url),
-                    None,
-                    status_code=status_code,
-                    stubbed=status_code is not None,
-                )
-            )
-
-    def _path(self, url: str) -> str:
-        path = urlsplit(url).path
-        return path[len(self._prefix) :] if path.startswith(self._prefix) else path
-
-    def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
-        """Why `request` failed the test: what it was, what the mock serves, what to do."""
-        path = self._path(request.url)
-        shown = "\n".join(
-            f"    {name}: {shown_header(name, value)}" for name, value in request.headers.items()
-        )
-        stub = (
-            how_to_stub or f"{self.name}.add_route({request.method!r}, {redact(path)!r}, json=...)"
-        )
-        return (
-            f"{self.name} does not serve {request.method} {redact(request.url)}\n"
-            f"  request headers:\n{shown or '    (none)'}\n"
-            f"  it serves:\n{TABLE.describe(self._prefix)}\n"
-            f"  closest match: {TABLE.closest(request.method, redact(path))}\n"
-            f"The mock answers no request with a default. If the real API has this endpoint, "
-            f"the mock does not serve it yet: answer it in the test with {stub}. Otherwise "
-            f"check the URL and method the code under test uses."
-        )
-
-    def refuse_other_origin(self, request: Request) -> NoReturn:
-        """Record a request to another Trigger.dev origin and raise `UnexpectedTriggerRequest`.
-
-        The code under test calls a Trigger.dev host that is not the one the test set up
-        (marker, `TRIGGER_API_URL`, ini option): it must not reach the real service.
-        """
-        __tracebackhide__ = True
-        with self._lock:
-            self.calls.append(record(request, urlsplit(request.url).path, None))
-        raise UnexpectedTriggerRequest(
-            f"{self.name} stands in for {self.base_url}, but the code under test sent "
-            f"{request.method} {redact(request.url)}: another Trigger.dev origin. Point the "
-            f"code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
-            f"intercepts with @pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the "
-            f"trigger_api_url ini option. It was not sent to the real service."
-        )
+            self._gateway.reset(store)
 
     # -- assertions ---------------------------------------------------------------
 
@@ -831,9 +713,7 @@ def _redacted_json(value: object) -> object:
     return json.loads(redact(text)) if "tr_" in text else value
 
 
-_RETRIEVE_ROUTES = frozenset(
-    route.name for route in TABLE.routes if route.handler.__name__ == "retrieve_batch"
-)
+_RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind == "retrieve_batch")
 
 
 def _json_dumps(value: object) -> bytes:
@@ -871,15 +751,6 @@ def _check_environment(environment: object) -> None:
             f"({', '.join(rules.ENVIRONMENTS)}): {environment.strip().lower()!r}; "
             f"got {environment!r}"
         )
-
-
-def _host(hostname: str | None) -> str:
-    # "api.trigger.dev." is the same host as "api.trigger.dev" (a fully qualified name).
-    return (hostname or "").rstrip(".")
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
 
 
 def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> TriggerBatch:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.model import (
-    RUN_STATUSES,
     BatchError,
     TriggerBatch,
     TriggerRun,
@@ -19,7 +18,8 @@ from pytest_trigger_batches.model import (
     parse_timestamp,
 )
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import RUN_FAILED, RUN_FINAL, RUN_STATUSES, BatchStatus
+from pytest_trigger_batches.timefmt import to_ms
 
 __all__ = ["BatchFactory"]
 
@@ -41,12 +41,6 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 _SEAL_TIMEOUT = timedelta(minutes=30)
 """An unsealed batchTriggerAndWait batch is aborted this long after creation."""
-_MAX_ITEM_BYTES = 3_145_728
-"""The largest NDJSON line a streamed item may be (STREAMING_BATCH_ITEM_MAXIMUM_SIZE)."""
-_QUEUE_MESSAGE = (
-    "Cannot trigger {task} as the queue size limit for this environment has been "
-    "reached. The maximum size is 10000"
-)
 # The message of each code, where it does not depend on the item.
 _FIXED_MESSAGES = {
     "TRIGGER_FAILED": "TriggerTaskService returned undefined",
@@ -84,109 +78,6 @@ def _text_pools() -> _TextPools:
     return _TextPools(tuple(task_ids), reasons, thrown)
 
 
-def _payload_too_large(size: int) -> str:
-    """The platform's message for an item of `size` bytes (sizes in KB to one decimal)."""
-    # JavaScript's toFixed(1) rounds halves up; integer arithmetic does the same.
-    actual, limit = ((n * 10 + 512) // 1024 for n in (size, _MAX_ITEM_BYTES))
-    return (
-        f"Batch item payload is too large ({actual // 10}.{actual % 10} KB). Maximum allowed "
-        f"size is {limit // 10}.{limit % 10} KB. Reduce the payload size or offload large "
-        f"data to external storage."
-    )
-
-
-# -- cuids ---------------------------------------------------------------------------
-
-_BASE36 = b"0123456789abcdefghijklmnopqrstuvwxyz"
-_BASE36_TABLE = bytes(_BASE36[b % 36] for b in range(256))
-_COUNTER_SPAN = 36**4
-_COUNTER_WEIGHTS = (36**3, 36**2, 36, 1)  # the counter's 4 digits, most significant first
-_PAIRS = [bytes([a, b]) for a in _BASE36 for b in _BASE36]  # 2-digit numbers, 0 to 1295
-_PAIR_TEXT = [pair.decode("ascii") for pair in _PAIRS]
-
-
-def _base36(number: int, width: int) -> str:
-    """`number` in `width` base-36 digits (`width` even), two digits at a time."""
-    pairs = []
-    for _ in range(width // 2):
-        number, pair = divmod(number, 1296)
-        pairs.append(_PAIR_TEXT[pair])
-    return "".join(reversed(pairs))
-
-
-# Digit columns of consecutive counter values. The lowest digit cycles every 36
-# numbers, the next every 1,296: precomputed cycles, sliced. The two high ones change
-# at most once in 1,000 ids: written run by run.
-_CYCLES = {weight: b"".join(bytes([c]) * weight for c in _BASE36) for weight in (1, 36)}
-
-
-def _digit_column(first: int, count: int, weight: int) -> bytes:
-    """The base-36 digit of weight `weight` of first, first + 1, ... (`count` numbers)."""
-    cycle = _CYCLES.get(weight)
-    if cycle is not None:
-        start = first % len(cycle)
-        return (cycle * ((start + count) // len(cycle) + 1))[start : start + count]
-    runs = []
-    value, end = first, first + count
-    while value < end:
-        digit = (value // weight) % 36
-        run = min(end, (value // weight + 1) * weight) - value  # until the digit changes
-        runs.append(_BASE36[digit : digit + 1] * run)
-        value += run
-    return b"".join(runs)
-
-
-class _Cuids:
-    """Mints cuids as `ids.IdSource` does (same layout, same draws), column by column.
-
-    A 1,000-run batch needs 1,000 ids at once: writing each column of a fixed-width
-    buffer in one slice assignment, then splitting, takes a quarter of the time of
-    assembling the ids one by one. `IdSource(rng).cuids(...)` gives the same ids (the
-    two belong together in `ids`).
-    """
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self._counter = rng.randrange(_COUNTER_SPAN)
-        self._fingerprint = _base36(rng.randrange(_COUNTER_SPAN), 4)
-
-    def mint(self, start_ms: int, count: int, *, per_ms: int = 50, prefix: str = "") -> list[str]:
-        """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order."""
-        noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE)
-        if count <= 4:  # a batch's own id, a tiny batch: the columns do not pay off
-            return self._few(start_ms, count, per_ms, prefix, noise.decode("ascii"))
-        head = prefix + "c"
-        width = len(head) + 25  # + 8 of time, 4 of counter, 4 of fingerprint, 8 random, " "
-        tail = ("0000" + self._fingerprint + "00000000 ").encode("ascii")
-        blocks = []
-        high_ms, high = -1, b""
-        for block, start in enumerate(range(0, count, per_ms)):
-            ms = start_ms + block
-            if ms // 1296 != high_ms:  # the first 6 time digits: the same for 1.3 s
-                high_ms, high = ms // 1296, (head + _base36(ms // 1296, 6)).encode("ascii")
-            low = _PAIRS[ms % 1296]
-            blocks.append((high + low + tail) * min(per_ms, count - start))
-        buffer = bytearray(b"".join(blocks))
-        counter = len(head) + 8
-        first = self._counter + 1
-        for position, weight in enumerate(_COUNTER_WEIGHTS):
-            buffer[counter + position :: width] = _digit_column(first, count, weight)
-        for position in range(8):
-            buffer[counter + 8 + position :: width] = noise[position::8]
-        self._counter = (first + count - 1) % _COUNTER_SPAN
-        return buffer.decode("ascii").split(" ")[:count]
-
-    def _few(self, start_ms: int, count: int, per_ms: int, prefix: str, noise: str) -> list[str]:
-        first = self._counter + 1
-        self._counter = (first + count - 1) % _COUNTER_SPAN
-        return [
-            f"{prefix}c{_base36(start_ms + i // per_ms, 8)}"
-            f"{_PAIR_TEXT[(first + i) % _COUNTER_SPAN // 1296]}{_PAIR_TEXT[(first + i) % 1296]}"
-            f"{self._fingerprint}{noise[8 * i : 8 * i + 8]}"
-            for i in range(count)
-        ]
-
-
 # -- the factory ---------------------------------------------------------------------
 
 
@@ -203,7 +94,7 @@ class BatchFactory:
             raise ValueError(f"seed must be a whole number of at most 64 bits; got {shown(seed)}")
         self._rng = random.Random(seed)
         self._ids = IdSource(self._rng)
-        self._cuids = _Cuids(self._rng)
+        self._cuids = IdSource(self._rng)  # batches' ids: a counter of their own
 
     def __repr__(self) -> str:
         return f"BatchFactory(seed={self.seed})"
@@ -326,13 +217,13 @@ class BatchFactory:
         started = (
             None if queued or (status in ("CANCELED", "EXPIRED")) else created + self._ms(50, 3000)
         )
-        final = status not in ("QUEUED", "DELAYED", "EXECUTING")
+        final = status in RUN_FINAL
         finished = (started or created) + self._ms(100, 60_000) if final else None
         updated = finished or started or created
         reason = self._rng.choice(_text_pools().thrown)
-        failed = status in ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
+        failed = status in RUN_FAILED
         return TriggerRun(
-            id="run_" + self._ids.cuid(int(created.timestamp() * 1000)),
+            id="run_" + self._ids.cuid(to_ms(created)),
             task_identifier=task,
             status=status,
             created_at=created,
@@ -418,7 +309,7 @@ class BatchFactory:
         if status == BatchStatus.COMPLETED:
             updated = finished + self._ms(1000, 600_000)
         own_id = self._batch_id(created)
-        runs = self._cuids.mint(_ms(sealed), run_count - failed, prefix="run_")
+        runs = self._cuids.cuids(to_ms(sealed), run_count - failed, prefix="run_")
         return TriggerBatch._minted(
             id=batch_id or own_id,
             status=status,
@@ -468,7 +359,7 @@ class BatchFactory:
             # One entry for all of them, at the first failure; no per-item work.
             first = self._first_failure(run_count, failed)
             task = tasks[first % len(tasks)]
-            message = f"{_QUEUE_MESSAGE.format(task=task)} {rules.collapsed_suffix(failed)}"
+            message = f"{rules.queue_limit_message(task)} {rules.collapsed_suffix(failed)}"
             return (BatchError(first, task, message, code),)
         indices = self._failed_indices(run_count, failed)
         if len(tasks) == 1:
@@ -486,8 +377,9 @@ class BatchFactory:
         if code in _THROWN:
             return self._rng.choices(pools.thrown, k=count)
         if code == "PAYLOAD_TOO_LARGE":
-            sizes = (self._rng.randint(_MAX_ITEM_BYTES + 1, 4 * _MAX_ITEM_BYTES) for _ in indices)
-            return [_payload_too_large(size) for size in sizes]
+            largest = rules.MAX_ITEM_BYTES
+            sizes = (self._rng.randint(largest + 1, 4 * largest) for _ in indices)
+            return [rules.payload_too_large_message(size) for size in sizes]
         reasons = self._rng.choices(pools.reasons, k=count)
         if code == "ITEM_ERROR":
             return [
@@ -520,7 +412,7 @@ class BatchFactory:
     # -- values ---------------------------------------------------------------
 
     def _batch_id(self, created: datetime) -> str:
-        return "batch_" + self._cuids.mint(_ms(created), 1)[0]
+        return "batch_" + self._cuids.cuid(to_ms(created))
 
     def _ms(self, low: int, high: int) -> timedelta:
         # random() rather than randint(): a third of the cost, and as uniform as needed.
@@ -556,10 +448,6 @@ class BatchFactory:
                 f"{rules.MAX_IDEMPOTENCY_KEY_LENGTH} characters; got {shown(value)}"
             )
         return value
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 def _runs_created(status: BatchStatus, value: bool | None) -> bool:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from pytest_trigger_batches.ids import redact
+
 FaultKind = Literal["rate_limit", "server_error", "timeout", "connect_error"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+_HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token
+_HEADER_VALUE_RE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?")
 
 
 @dataclass(slots=True)
@@ -24,6 +29,8 @@ class Fault:
     """"after": the request is handled (a batch created) and then the answer is lost."""
     required: bool = True
     """Whether a test that ends with this fault unused fails (at the fixture's teardown)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers the answer carries besides (or instead of) the fault's own, names lower-cased."""
 
     def describe(self) -> str:
         """`'timeout' x2 for GET /api/v1/batches/{batchId} of batch_...`, as messages show it."""
@@ -47,6 +54,7 @@ class Fault:
         route: str | None = None,
         when: object = "before",
         required: object = True,
+        headers: object = None,
     ) -> Fault:
         """Check every argument and name the one that is wrong."""
         if kind not in FAULT_KINDS:
@@ -92,6 +100,11 @@ class Fault:
                 f"when='after' applies to fault='timeout' or 'connect_error' (the answer is "
                 f"lost); got fault={kind!r}"
             )
+        if headers is not None and kind not in ("rate_limit", "server_error"):
+            raise ValueError(
+                f"headers applies to fault='rate_limit' or 'server_error' (an answer); got "
+                f"fault={kind!r}"
+            )
         return cls(
             kind,  # type: ignore[arg-type]
             times,
@@ -101,7 +114,35 @@ class Fault:
             route,
             str(when),
             bool(required),
+            _checked_headers(headers),
         )
+
+
+def _checked_headers(headers: object) -> tuple[tuple[str, str], ...]:
+    """`headers` as (lower-cased name, value) pairs, each checked as HTTP header text."""
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a mapping of header names to values, or None; got "
+            f"{type(headers).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME_RE.fullmatch(name):
+            raise ValueError(
+                f"headers names must be HTTP header names (letters, digits and "
+                f"!#$%&'*+-.^_`|~, no spaces or colons); got {_shown(name)}"
+            )
+        if not isinstance(value, str) or not _HEADER_VALUE_RE.fullmatch(value):
+            raise ValueError(
+                f"headers[{name!r}] must be a string of printable ASCII (spaces inside only, "
+                f"no line breaks); got {_shown(value)}"
+            )
+        if name.lower() in checked:
+            raise ValueError(f"headers names repeat ignoring case: {name!r}")
+        checked[name.lower()] = value
+    return tuple(checked.items())
 
 
 class FaultQueue:
@@ -128,5 +169,8 @@ class FaultQueue:
         """The required faults no request has met (in full) yet."""
         return [f for f in self._faults if f.required]
 
-    def __len__(self) -> int:
-        return sum(f.times for f in self._faults)
+
+def _shown(value: object) -> str:
+    if isinstance(value, str):
+        return f"{redact(value)!r:.60}"
+    return f"a value of type {type(value).__name__}"

@@ -15,25 +15,53 @@ from pytest_trigger_batches.rules import ENVIRONMENTS
 # Root keys: 24 letters or digits (20 before 2026-08-06); additional keys (since
 # 2026-08): `sk_` + 24.
 SECRET_KEY_RE = re.compile(
-    r"tr_(dev|stg|prod|preview)_(?:sk_[0-9A-Za-z]{24}|[0-9A-Za-z]{24}|[0-9A-Za-z]{20})"
+    rf"tr_({'|'.join(ENVIRONMENTS)})_(?:sk_[0-9A-Za-z]{{24}}|[0-9A-Za-z]{{24}}|[0-9A-Za-z]{{20}})"
 )
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_BASE36 = b"0123456789abcdefghijklmnopqrstuvwxyz"
 _NANOID = "123456789abcdefghijkmnopqrstuvwxyz"
 _KEY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _COUNTER_SPAN = 36**4
+_COUNTER_WEIGHTS = (36**3, 36**2, 36, 1)  # the counter's 4 digits, most significant first
 # Byte -> alphabet tables: ids for a 1,000-run batch come from one randbytes() call.
-_BASE36_TABLE = bytes(ord(_BASE36[b % 36]) for b in range(256))
+_BASE36_TABLE = bytes(_BASE36[b % 36] for b in range(256))
 _NANOID_TABLE = bytes(ord(_NANOID[b % len(_NANOID)]) for b in range(256))
 _KEY_TABLE = bytes(ord(_KEY_CHARS[b % len(_KEY_CHARS)]) for b in range(256))
-_PAIRS = [a + b for a in _BASE36 for b in _BASE36]
+_PAIRS = [bytes([a, b]) for a in _BASE36 for b in _BASE36]  # 2-digit numbers, 0 to 1295
+_PAIR_TEXT = [pair.decode("ascii") for pair in _PAIRS]
+# Digit columns of consecutive counter values. The lowest digit cycles every 36
+# numbers, the next every 1,296: precomputed cycles, sliced. The two high ones change
+# at most once in 1,000 ids: written run by run.
+_CYCLES = {weight: b"".join(bytes([c]) * weight for c in _BASE36) for weight in (1, 36)}
 
 
 def _base36(number: int, width: int) -> str:
-    digits = []
-    for _ in range(width):
-        number, digit = divmod(number, 36)
-        digits.append(_BASE36[digit])
-    return "".join(reversed(digits))
+    """`number` in `width` base-36 digits (`width` even), two digits at a time."""
+    pairs = []
+    for _ in range(width // 2):
+        number, pair = divmod(number, 1296)
+        pairs.append(_PAIR_TEXT[pair])
+    return "".join(reversed(pairs))
+
+
+def _digit_column(first: int, count: int, weight: int) -> bytes:
+    """The base-36 digit of weight `weight` of first, first + 1, ... (`count` numbers)."""
+    cycle = _CYCLES.get(weight)
+    if cycle is not None:
+        start = first % len(cycle)
+        return (cycle * ((start + count) // len(cycle) + 1))[start : start + count]
+    runs = []
+    value, end = first, first + count
+    while value < end:
+        digit = (value // weight) % 36
+        run = min(end, (value // weight + 1) * weight) - value  # until the digit changes
+        runs.append(_BASE36[digit : digit + 1] * run)
+        value += run
+    return b"".join(runs)
+
+
+def digest_cuid(digest: bytes) -> str:
+    """A cuid-shaped id (`c` + 24 base-36 chars) that depends on `digest` alone."""
+    return "c" + _base36(int.from_bytes(digest, "big"), 24)[::-1]
 
 
 class IdSource:
@@ -55,24 +83,43 @@ class IdSource:
     def cuids(self, start_ms: int, count: int, *, per_ms: int = 50, prefix: str = "") -> list[str]:
         """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order.
 
-        `prefix` ("run_") is put in front of each at no extra cost.
+        `prefix` ("run_") is put in front of each at no extra cost. Many ids are written
+        column by column into one buffer: a quarter of the time of assembling a 1,000-run
+        batch's ids one by one.
         """
-        noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE).decode("ascii")
-        # One comprehension over precomputed parts: a loop of divmods was a quarter of
-        # building a 1,000-run batch.
-        stamps = [prefix + "c" + _base36(start_ms + n, 8) for n in range((count - 1) // per_ms + 1)]
+        noise = self._rng.randbytes(8 * count).translate(_BASE36_TABLE)
+        if count <= 4:  # a batch's own id, a tiny batch: the columns do not pay off
+            return self._few(start_ms, count, per_ms, prefix, noise.decode("ascii"))
+        head = prefix + "c"
+        width = len(head) + 25  # + 8 of time, 4 of counter, 4 of fingerprint, 8 random, " "
+        tail = ("0000" + self._fingerprint + "00000000 ").encode("ascii")
+        blocks = []
+        high_ms, high = -1, b""
+        for block, start in enumerate(range(0, count, per_ms)):
+            ms = start_ms + block
+            if ms // 1296 != high_ms:  # the first 6 time digits: the same for 1.3 s
+                high_ms, high = ms // 1296, (head + _base36(ms // 1296, 6)).encode("ascii")
+            low = _PAIRS[ms % 1296]
+            blocks.append((high + low + tail) * min(per_ms, count - start))
+        buffer = bytearray(b"".join(blocks))
+        counter = len(head) + 8
         first = self._counter + 1
-        tail = self._fingerprint
-        ids = [
-            stamps[i // per_ms]
-            + _PAIRS[(first + i) % _COUNTER_SPAN // 1296]
-            + _PAIRS[(first + i) % 1296]
-            + tail
-            + noise[8 * i : 8 * i + 8]
+        for position, weight in enumerate(_COUNTER_WEIGHTS):
+            buffer[counter + position :: width] = _digit_column(first, count, weight)
+        for position in range(8):
+            buffer[counter + 8 + position :: width] = noise[position::8]
+        self._counter = (first + count - 1) % _COUNTER_SPAN
+        return buffer.decode("ascii").split(" ")[:count]
+
+    def _few(self, start_ms: int, count: int, per_ms: int, prefix: str, noise: str) -> list[str]:
+        first = self._counter + 1
+        self._counter = (first + count - 1) % _COUNTER_SPAN
+        return [
+            f"{prefix}c{_base36(start_ms + i // per_ms, 8)}"
+            f"{_PAIR_TEXT[(first + i) % _COUNTER_SPAN // 1296]}{_PAIR_TEXT[(first + i) % 1296]}"
+            f"{self._fingerprint}{noise[8 * i : 8 * i + 8]}"
             for i in range(count)
         ]
-        self._counter = (first + count - 1) % _COUNTER_SPAN
-        return ids
 
     def nanoids(self, count: int) -> list[str]:
         """`count` 21-char ids as older (v3) projects have."""

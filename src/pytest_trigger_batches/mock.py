@@ -19,16 +19,11 @@ import respx
 from respx.mocks import DEFAULT_MOCKER, Mocker
 from respx.models import AllMockedAssertionError, PassThrough
 
-from pytest_trigger_batches.api import (
-    DEFAULT_BASE_URL,
-    Disconnect,
-    Request,
-    TriggerApi,
-    UnexpectedTriggerRequest,
-    Unserved,
-)
+from pytest_trigger_batches.api import DEFAULT_BASE_URL, TriggerApi, UnexpectedTriggerRequest
 from pytest_trigger_batches.clock import ClockFunction
+from pytest_trigger_batches.gateway import Exchange, Gateway, default_port, host_of
 from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.pipeline import Disconnect, Request, Unserved
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -61,7 +56,7 @@ class MockTriggerApi(TriggerApi):
     def start(self) -> None:
         """Start intercepting httpx."""
         if self._router is None:
-            self._router = _Router(self)
+            self._router = _Router(self._gateway)
             self._router.start()
 
     def stop(self) -> None:
@@ -97,11 +92,11 @@ class _Router:
     only these two methods, so this is registered with it directly.
     """
 
-    def __init__(self, api: TriggerApi) -> None:
-        self._api = api
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
         self._mocker = Mocker.registry[DEFAULT_MOCKER]
         self._threads_before: set[threading.Thread] = set()
-        self._host = _origin_of(api.base_url)
+        self._host = _origin_of(gateway.base_url)
         self._env_url = os.environ.get("TRIGGER_API_URL")
 
     def start(self) -> None:
@@ -124,7 +119,7 @@ class _Router:
         thread = threading.current_thread()
         if _OUTLIVED and thread in _OUTLIVED and thread in self._threads_before:
             raise UnexpectedTriggerRequest(
-                f"{self._api.name}: thread {thread.name!r} sent {request.method} "
+                f"{self._gateway.name}: thread {thread.name!r} sent {request.method} "
                 f"{redact(str(request.url))}, but it started during an earlier test and "
                 f"outlived it. The request was not answered, not recorded here and not sent "
                 f"to the real service. Join the threads a test starts before it ends."
@@ -133,37 +128,39 @@ class _Router:
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         ours = self._translate(request, request.read())
-        answer = self._api.handle(ours)
-        if not isinstance(answer, Unserved):
-            return _response(answer, request)
-        router = self._user_router(request, ours)
-        try:
-            response = router.handler(request)
-        except PassThrough:  # never to the real service
-            self._unserved(ours)
-        self._api.record_unserved(ours, status_code=response.status_code)
-        return response
+        with self._gateway.exchange(ours) as exchange:
+            answer = exchange.answer
+            if not isinstance(answer, Unserved):
+                return _response(answer, request)
+            router = self._user_router(request, exchange)
+            try:
+                response = router.handler(request)
+            except PassThrough:  # never to the real service
+                self._unserved(exchange)
+            exchange.stubbed(response.status_code)
+            return response
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
         ours = self._translate(request, await request.aread())
-        answer = self._api.handle(ours)
-        if not isinstance(answer, Unserved):
-            return _response(answer, request)
-        router = self._user_router(request, ours)
-        try:
-            response = await router.async_handler(request)
-        except PassThrough:
-            self._unserved(ours)
-        self._api.record_unserved(ours, status_code=response.status_code)
-        return response
+        with self._gateway.exchange(ours) as exchange:
+            answer = exchange.answer
+            if not isinstance(answer, Unserved):
+                return _response(answer, request)
+            router = self._user_router(request, exchange)
+            try:
+                response = await router.async_handler(request)
+            except PassThrough:
+                self._unserved(exchange)
+            exchange.stubbed(response.status_code)
+            return response
 
     def _translate(self, request: httpx.Request, body: bytes) -> Request:
         """The pipeline's view of an httpx request for this origin (others are handed on)."""
         __tracebackhide__ = True
         url = str(request.url)
         self._check_thread(request)
-        if not self._api.owns(url):
+        if not self._gateway.owns(url):
             self._not_ours(request, url)
         return Request.make(
             request.method,
@@ -173,7 +170,7 @@ class _Router:
             length_declared=not body or "content-length" in request.headers,
         )
 
-    def _user_router(self, request: httpx.Request, ours: Request) -> respx.Router:
+    def _user_router(self, request: httpx.Request, exchange: Exchange) -> respx.Router:
         """A later respx router with a route of the test's for this request; else fail."""
         __tracebackhide__ = True
         for router in self._mocker.routers:
@@ -182,58 +179,50 @@ class _Router:
             for route in getattr(router, "routes", ()):
                 if route.pattern is None or route.pattern.match(request):
                     return router
-        self._unserved(ours)
+        self._unserved(exchange)
 
-    def _unserved(self, request: Request) -> NoReturn:
+    def _unserved(self, exchange: Exchange) -> NoReturn:
         __tracebackhide__ = True
-        self._api.record_unserved(request)
+        request = exchange.request
         how = (
-            f"{self._api.name}.add_route({request.method!r}, ...) or a respx_mock route "
-            f"for {self._api.base_url}"
+            f"{self._gateway.name}.add_route({request.method!r}, ...) or a respx_mock route "
+            f"for {self._gateway.base_url}"
         )
-        raise UnexpectedTriggerRequest(self._api.explain_unserved(request, how_to_stub=how))
-
-    def _outside_prefix(self, request: Request) -> NoReturn:
-        __tracebackhide__ = True
-        self._api.record_unserved(request)
-        raise UnexpectedTriggerRequest(
-            f"{self._api.name} does not serve {request.method} {redact(request.url)}: it is "
-            f"on the host of {self._api.base_url} but outside its path. Requests to that "
-            f"host fail the test unless they are under {self._api.base_url}/; check the base "
-            f"URL the code under test uses. It was not sent to the real service."
-        )
-
-    def _changed_origin(self, request: httpx.Request, url: str, env_url: str) -> NoReturn:
-        __tracebackhide__ = True
-        self._api.record_unserved(Request.make(request.method, url, request.headers.multi_items()))
-        raise UnexpectedTriggerRequest(
-            f"{self._api.name} stands in for {self._api.base_url}, but the code under test sent "
-            f"{request.method} {redact(url)}: TRIGGER_API_URL was changed to "
-            f"{redact(env_url)} after the fixture started. The origin is read when the "
-            f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
-            f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
-            f"not sent to that host."
-        )
+        raise UnexpectedTriggerRequest(self._gateway.explain_unserved(request, how_to_stub=how))
 
     def _not_ours(self, request: httpx.Request, url: str) -> NoReturn:
         """Hand a request for another origin on: never to the real Trigger.dev."""
         __tracebackhide__ = True
+        gateway = self._gateway
         routers = self._mocker.routers
-        if any(isinstance(r, _Router) and r._api.owns(url) for r in routers):
+        if any(isinstance(r, _Router) and r._gateway.owns(url) for r in routers):
             raise AllMockedAssertionError("another mock_trigger_api serves this origin")
+        ours = Request.make(request.method, url, request.headers.multi_items())
         if _origin_of(url) == self._host:
             # The origin's host outside the base URL's path: still the service.
-            self._outside_prefix(Request.make(request.method, url, request.headers.multi_items()))
+            gateway.refuse(
+                ours,
+                f"{gateway.name} does not serve {request.method} {redact(url)}: it is on the "
+                f"host of {gateway.base_url} but outside its path. Requests to that host fail "
+                f"the test unless they are under {gateway.base_url}/; check the base URL the "
+                f"code under test uses. It was not sent to the real service.",
+            )
         env_url = os.environ.get("TRIGGER_API_URL")
         if env_url and env_url != self._env_url and _on_origin(url, env_url):
-            self._changed_origin(request, url, env_url)
+            gateway.refuse(
+                ours,
+                f"{gateway.name} stands in for {gateway.base_url}, but the code under test "
+                f"sent {request.method} {redact(url)}: TRIGGER_API_URL was changed to "
+                f"{redact(env_url)} after the fixture started. The origin is read when the "
+                f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
+                f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
+                f"not sent to that host.",
+            )
         if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
             raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
         host = request.url.host.rstrip(".")
         if host == "trigger.dev" or host.endswith(".trigger.dev"):
-            self._api.refuse_other_origin(
-                Request.make(request.method, url, request.headers.multi_items())
-            )
+            gateway.refuse_other_origin(ours)
         raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
 
 
@@ -254,10 +243,10 @@ _OUTLIVED: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 def _origin_of(url: str) -> tuple[str, str, int] | None:
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port or default_port(parts.scheme)
     except ValueError:
         return None
-    return (parts.scheme, (parts.hostname or "").rstrip("."), port)
+    return (parts.scheme, host_of(parts.hostname), port)
 
 
 def _on_origin(url: str, base_url: str) -> bool:

@@ -14,8 +14,17 @@ from itertools import repeat
 from typing import Any, Literal
 
 from pytest_trigger_batches import rules
+from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import (
+    CURRENT_API,
+    RUN_FAILED,
+    RUN_FINAL,
+    RUN_STATUSES,
+    BatchStatus,
+)
+from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.timefmt import iso_ms, to_ms
 
 __all__ = ["BatchError", "BatchStatus", "PayloadShape", "TriggerBatch", "TriggerRun"]
 
@@ -239,8 +248,8 @@ class TriggerBatch:
         body: dict[str, Any] = {"id": self.id, "status": self.status.value}
         if self.idempotency_key is not None or documented:
             body["idempotencyKey"] = self.idempotency_key
-        body["createdAt"] = format_timestamp(self.created_at)
-        body["updatedAt"] = format_timestamp(self.updated_at)
+        body["createdAt"] = iso_ms(to_ms(self.created_at))
+        body["updatedAt"] = iso_ms(to_ms(self.updated_at))
         if documented:
             errors = [e.to_payload(shape="documented") for e in self.errors]
         else:
@@ -248,7 +257,7 @@ class TriggerBatch:
         if version == 2:
             processing: dict[str, Any] = {}
             if self.processing_completed_at is not None:
-                completed = format_timestamp(self.processing_completed_at)
+                completed = iso_ms(to_ms(self.processing_completed_at))
                 body["processingCompletedAt"] = completed
                 processing["completedAt"] = completed
             body["runCount"] = self.run_count
@@ -381,12 +390,6 @@ def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def format_timestamp(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds and `Z`, as the server writes it."""
-    # isoformat: years below 1000 keep 4 digits, as toISOString() writes them.
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 def parse_timestamp(value: object, *, parameter: str) -> datetime:
     """Read a datetime or ISO-8601 string; naive values are taken as UTC."""
     if isinstance(value, str):
@@ -450,23 +453,6 @@ def server_shape_problem(payload: Mapping[object, object]) -> str | None:
     return None
 
 
-RUN_STATUSES = (
-    "QUEUED",
-    "DELAYED",
-    "EXECUTING",
-    "COMPLETED",
-    "FAILED",
-    "CRASHED",
-    "SYSTEM_FAILURE",
-    "TIMED_OUT",
-    "CANCELED",
-    "EXPIRED",
-)
-"""The statuses a `TriggerRun` can have (the current vocabulary, docs/platform.md §7.1)."""
-_RUN_FAILED = frozenset({"FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT"})
-_RUN_FINAL = frozenset({"COMPLETED", "CANCELED", "EXPIRED", *_RUN_FAILED})
-
-
 @dataclass(frozen=True, slots=True)
 class TriggerRun:
     """One run, as `GET /api/v3/runs/{runId}` shows it at one moment.
@@ -512,9 +498,9 @@ class TriggerRun:
             problems.append("task_identifier must be a task id")
         if self.output is not None and self.status != "COMPLETED":
             problems.append("output is shown only for a COMPLETED run")
-        if self.error is not None and self.status not in _RUN_FAILED:
-            problems.append(f"error belongs to a failed run ({', '.join(sorted(_RUN_FAILED))})")
-        final = self.status in _RUN_FINAL
+        if self.error is not None and self.status not in RUN_FAILED:
+            problems.append(f"error belongs to a failed run ({', '.join(sorted(RUN_FAILED))})")
+        final = self.status in RUN_FINAL
         if final != (self.finished_at is not None):
             problems.append("finished_at is set exactly when the run is final")
         if self.status == "EXECUTING" and self.started_at is None:
@@ -535,50 +521,6 @@ class TriggerRun:
                 + "\n  - ".join(problems)
             )
 
-    def to_payload(self, *, api_version: str | None = "2025-07-16") -> dict[str, Any]:
+    def to_payload(self, *, api_version: str | None = CURRENT_API) -> dict[str, Any]:
         """The body `GET /api/v3/runs/{id}` answers with (old status names without a version)."""
-        from pytest_trigger_batches.payloads import run_body
-
-        return run_body(self.as_record(), api_version)
-
-    def as_record(self) -> Any:
-        """The store's record of this run (internal)."""
-        from pytest_trigger_batches.triggered import Run
-
-        ms = _ms
-        options: dict[str, Any] = {}
-        if self.tags:
-            options["tags"] = list(self.tags)
-        if self.metadata is not None:
-            options["metadata"] = dict(self.metadata)
-        record = Run(
-            id=self.id,
-            task=self.task_identifier,
-            created_ms=ms(self.created_at),
-            payload=self.payload,
-            options=options,
-            batch_id=self.batch_id,
-            prefailed=self.status == "SYSTEM_FAILURE" and self.started_at is None,
-            outcome=self.status if self.status in ("COMPLETED", *_RUN_FAILED) else "COMPLETED",
-            output=self.output,
-            error=dict(self.error) if self.error is not None else None,
-            delayed_until_ms=ms(self.delayed_until) if self.delayed_until else None,
-            started_ms=ms(self.started_at) if self.started_at else None,
-            finished_ms=ms(self.finished_at) if self.finished_at else None,
-            updated_ms=ms(self.updated_at),
-            canceled=self.status == "CANCELED",
-            idempotency_key=self.idempotency_key,
-        )
-        if self.status == "EXPIRED":
-            record.expired_ms = record.finished_ms
-        record.stage = (
-            2
-            if self.status in ("COMPLETED", *_RUN_FAILED)
-            else (1 if self.status == "EXECUTING" else 0)
-        )
-        record.attempts = self.attempt_count
-        return record
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+        return run_body(Run.from_public(self), api_version)

@@ -6,91 +6,26 @@ status.
 
 from __future__ import annotations
 
-import functools
 import json
-from datetime import UTC, datetime
 from typing import Any
 
-from pytest_trigger_batches.triggered import Run
+from pytest_trigger_batches.rules import DEVELOPMENT
+from pytest_trigger_batches.statuses import (
+    FLAG_SETS,
+    STORED_FAILED,
+    STORED_FINAL,
+    RunStatus,
+    flags,
+    shown_status,
+)
+from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.timefmt import iso_ms
 
-__all__ = ["STATUS_NAMES", "flags", "list_item", "run_body", "shown_status", "tags_of"]
+__all__ = ["list_item", "run_body", "tags_of"]
 
-CURRENT_API = "2025-07-16"
 PRESIGNED_ABOVE = 512 * 1024
-_OLD_NAMES = {
-    "PENDING": "QUEUED",
-    "DEQUEUED": "EXECUTING",
-    "RETRYING_AFTER_FAILURE": "REATTEMPTING",
-    "PAUSED": "FROZEN",
-    "WAITING_TO_RESUME": "FROZEN",
-    "COMPLETED_SUCCESSFULLY": "COMPLETED",
-    "COMPLETED_WITH_ERRORS": "FAILED",
-}
-_NEW_NAMES = {
-    **_OLD_NAMES,
-    "DEQUEUED": "DEQUEUED",
-    "WAITING_FOR_DEPLOY": "PENDING_VERSION",
-    "RETRYING_AFTER_FAILURE": "EXECUTING",
-    "PAUSED": "WAITING",
-    "WAITING_TO_RESUME": "WAITING",
-    "INTERRUPTED": "FAILED",
-}
-_FLAGS = (
-    "isQueued",
-    "isExecuting",
-    "isCompleted",
-    "isFailed",
-    "isSuccess",
-    "isCancelled",
-    "isWaiting",
-)
-_SET = {
-    "isQueued": {"QUEUED", "DELAYED", "PENDING_VERSION", "WAITING_FOR_DEPLOY"},
-    "isExecuting": {"EXECUTING", "DEQUEUED", "REATTEMPTING", "FROZEN"},
-    "isWaiting": {"WAITING"},
-    "isCompleted": {"COMPLETED", "FAILED", "CRASHED", "INTERRUPTED", "SYSTEM_FAILURE", "CANCELED"},
-    "isSuccess": {"COMPLETED"},
-    "isFailed": {"FAILED", "CRASHED", "INTERRUPTED", "SYSTEM_FAILURE", "CANCELED"},
-    "isCancelled": {"CANCELED"},
-}
-STATUS_NAMES = frozenset(
-    {
-        *_OLD_NAMES.values(),
-        *_NEW_NAMES.values(),
-        "DELAYED",
-        "PENDING_VERSION",
-        "WAITING_FOR_DEPLOY",
-        "EXECUTING",
-        "INTERRUPTED",
-        "CANCELED",
-        "CRASHED",
-        "SYSTEM_FAILURE",
-        "EXPIRED",
-        "TIMED_OUT",
-    }
-)
-"""Every name `filter[status]` takes, in either vocabulary."""
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
 BASE_COST = 0.0025
-
-
-def shown_status(stored: str, api_version: str | None) -> str:
-    """The status a client sees: the current names only for `x-trigger-api-version: 2025-07-16`."""
-    names = _NEW_NAMES if api_version == CURRENT_API else _OLD_NAMES
-    return names.get(stored, stored)
-
-
-def flags(shown: str) -> dict[str, bool]:
-    """The seven booleans, from the shown status (EXPIRED and TIMED_OUT set none)."""
-    return {name: shown in _SET[name] for name in _FLAGS}
-
-
-@functools.lru_cache(maxsize=4096)  # runs of one batch share their moments
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def tags_of(run: Run) -> list[str]:
@@ -110,25 +45,26 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"id": run.id, "taskIdentifier": run.task}
     if run.idempotency_key:
         body["idempotencyKey"] = run.idempotency_key
+    if run.version is not None:
+        body["version"] = run.version
     body["status"] = shown
-    body["createdAt"] = _iso(run.created_ms)
+    body["createdAt"] = iso_ms(run.created_ms)
     if run.started_ms is not None:
-        body["startedAt"] = _iso(run.started_ms)
-    body["updatedAt"] = _iso(run.updated_ms)
+        body["startedAt"] = iso_ms(run.started_ms)
+    body["updatedAt"] = iso_ms(run.updated_ms)
     if run.finished_ms is not None:
-        body["finishedAt"] = _iso(run.finished_ms)
+        body["finishedAt"] = iso_ms(run.finished_ms)
     if run.expired_ms is not None:
-        body["expiredAt"] = _iso(run.expired_ms)
+        body["expiredAt"] = iso_ms(run.expired_ms)
     if run.delayed_until_ms is not None:
-        body["delayedUntil"] = _iso(run.delayed_until_ms)
-    ttl = run.options.get("ttl")
-    if ttl is not None:
-        body["ttl"] = ttl if isinstance(ttl, str) else f"{ttl}s"
+        body["delayedUntil"] = iso_ms(run.delayed_until_ms)
+    if run.ttl is not None:
+        body["ttl"] = run.ttl
     duration = _duration(run)
     body["costInCents"] = round(duration * COST_PER_MS, 6)
     body["baseCostInCents"] = BASE_COST if run.started_ms is not None else 0
     body["durationMs"] = duration
-    body["isTest"] = False
+    body["isTest"] = run.options.get("test") is True
     body["depth"] = 0
     body["tags"] = tags_of(run)
     body.update(flags(shown))
@@ -144,26 +80,43 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
     metadata = run.options.get("metadata")
     if metadata is not None:
         body["metadata"] = metadata
+    if run.region is not None:
+        body["region"] = run.region
     if run.payload is not None:
         if len(json.dumps(run.payload, default=str)) > PRESIGNED_ABOVE:
             body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
         else:
             body["payload"] = run.payload
-    if run.stored_status == "COMPLETED_SUCCESSFULLY" and run.output is not None:
+    if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
         body["output"] = run.output
-    if run.final and run.error is not None and run.stored_status != "COMPLETED_SUCCESSFULLY":
-        body["error"] = dict(run.error)
-    elif run.final and run.stored_status in (
-        "COMPLETED_WITH_ERRORS",
-        "CRASHED",
-        "TIMED_OUT",
-        "SYSTEM_FAILURE",
-    ):
-        body["error"] = _default_error(run)
+    error = _error(run)
+    if error is not None:
+        body["error"] = error
     body["attemptCount"] = run.attempt_count
     body["attempts"] = []
     body["relatedRuns"] = {"children": []}
     return body
+
+
+def _error(run: Run) -> dict[str, Any] | None:
+    """The run's `error`: the engine writes one when it cancels or expires a run, and when
+    a run ends in failure (docs/platform.md §7.3)."""
+    status = run.stored_status
+    if status == RunStatus.CANCELED:
+        return {"message": "Canceled by user"}
+    if status == RunStatus.EXPIRED:
+        # A dev run expires through the per-run job, which names the TTL; deployed
+        # environments' runs through the batch path, which does not.
+        if run.environment == DEVELOPMENT and run.ttl is not None:
+            return {"message": f"Run expired because the TTL ({run.ttl}) was reached"}
+        return {"message": "Run expired because the TTL was reached"}
+    if not run.final or status == RunStatus.COMPLETED_SUCCESSFULLY:
+        return None
+    if run.error is not None:
+        return dict(run.error)
+    if status in STORED_FAILED:
+        return _default_error(run)
+    return None
 
 
 def _default_error(run: Run) -> dict[str, Any]:
@@ -180,11 +133,48 @@ def _default_error(run: Run) -> dict[str, Any]:
     }
 
 
+_LIST_KEYS = (
+    "id",
+    "status",
+    "taskIdentifier",
+    "idempotencyKey",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "finishedAt",
+    "delayedUntil",
+    "isTest",
+    "ttl",
+    "expiredAt",
+    "env",
+    "tags",
+    "costInCents",
+    "baseCostInCents",
+    "durationMs",
+    "depth",
+    "metadata",
+    "taskKind",
+    "region",
+    *FLAG_SETS,
+)
+
+
 def list_item(run: Run, api_version: str | None, environment: str, env_id: str) -> dict[str, Any]:
-    """One entry of `GET /api/v1/runs`: no payload, output or batchId."""
-    body = _common(run, api_version)
-    body["env"] = {"id": env_id, "name": environment}
+    """One entry of `GET /api/v1/runs`, in the server's key order: no payload, output or
+    batchId; the stored idempotency key; `finishedAt` on every final run."""
+    values = _common(run, api_version)
+    if run.idempotency_key:  # as stored (what the client sent: the SDK's hash), not the user's
+        sent = run.options.get("idempotencyKey")
+        values["idempotencyKey"] = sent if isinstance(sent, str) and sent else run.idempotency_key
+    if run.stored_status in STORED_FINAL:  # completedAt, else updatedAt
+        finished = run.finished_ms if run.finished_ms is not None else run.updated_ms
+        values["finishedAt"] = iso_ms(finished)
+    values["env"] = {"id": env_id, "name": environment}
     metadata = run.options.get("metadata")
-    body["metadata"] = metadata if metadata is not None else {}
-    body["taskKind"] = "STANDARD"
-    return body
+    if metadata is not None:
+        values["metadata"] = metadata
+    values["taskKind"] = "STANDARD"
+    if run.region is not None:
+        values["region"] = run.region
+    return {key: values[key] for key in _LIST_KEYS if key in values}

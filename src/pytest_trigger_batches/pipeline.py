@@ -16,7 +16,7 @@ back what it returns, unchanged:
    `PlatformError` for every answer but success;
 8. the answer rendered with the route's headers (rate limit, CORS, `x-should-retry`).
 
-Recording the call is the caller's last step (`TriggerApi`), whatever happened.
+Recording the call is the gateway's, when the transport's exchange ends (`gateway.py`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "Reply",
     "Request",
     "Unserved",
-    "UserRoute",
 ]
 
 CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
@@ -135,16 +134,6 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class UserRoute:
-    """An endpoint the test answers itself (`add_route`), after the shared steps."""
-
-    route: Route
-    status_code: int
-    body: bytes
-    headers: Mapping[str, str]
-
-
 @dataclass(slots=True)
 class Context:
     """What a handler sees of the request."""
@@ -166,7 +155,7 @@ class Context:
     def query(self) -> dict[str, list[str]]:
         """The query string's parameters (parsed once, when a handler first asks)."""
         if self._query is None:
-            self._query = parse_qs(self.query_string)
+            self._query = parse_qs(self.query_string, keep_blank_values=True)
         return self._query
 
     @property
@@ -189,8 +178,16 @@ class Context:
         resources: Sequence[tuple[str, str | None]],
         *,
         every: bool = False,
+        or_resources: Sequence[tuple[str, str | None]] = (),
     ) -> None:
-        """The 403 for a public token that no scope of `actions` grants (for `every` resource)."""
+        """The 403 for a public token that no scope of `actions` grants (for `every` resource).
+
+        With `every`, a grant of any of `or_resources` is enough instead, and no resources
+        at all is a 403 for every credential, secret keys too: the route builder never
+        grants on an empty list.
+        """
+        if every and not resources:
+            raise PlatformError(403, _FORBIDDEN)
         if self.token is None:
             return
         scopes = self.token.scopes
@@ -198,24 +195,42 @@ class Context:
         def allowed(wanted: Sequence[tuple[str, str | None]]) -> bool:
             return any(tokens.grants(scopes, action, wanted) for action in actions)
 
+        if every and or_resources and allowed(or_resources):
+            return
         ok = all(allowed([r]) for r in resources) if every else allowed(resources)
         if not ok:
             raise PlatformError(403, _FORBIDDEN)
 
-    def jwt_headers(self, scopes: Sequence[str]) -> dict[str, str]:
-        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims."""
+    def can(self, action: str, resource: tuple[str, str | None]) -> bool:
+        """Whether the caller may do `action` on `resource` (a secret key may do anything)."""
+        return self.token is None or tokens.grants(self.token.scopes, action, [resource])
+
+    def jwt_headers(self, scopes: Sequence[str], *, full_claims: bool = False) -> dict[str, str]:
+        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims.
+
+        `full_claims`: the claims header lists the scopes too, and a public token's
+        `realtime` claim is passed on to the new token, as the single trigger route does;
+        the batch routes write `{sub, pub}` only.
+        """
         if not self.signing_key:
             return {}
         now_s = self.now_ms // 1000
+        realtime = self.token.realtime if full_claims and self.token is not None else None
         token = tokens.mint(
             self.signing_key,
             environment_id=self.environment_id,
             scopes=list(scopes),
             issued_at=now_s,
             expires_at=now_s + 3600,
+            realtime=realtime,
         )
-        claims = json.dumps({"sub": self.environment_id, "pub": True}, separators=(",", ":"))
-        return {"x-trigger-jwt": token, "x-trigger-jwt-claims": claims}
+        claims: dict[str, object] = {"sub": self.environment_id, "pub": True}
+        if full_claims:
+            claims["scopes"] = list(scopes)
+            if realtime is not None:
+                claims["realtime"] = realtime
+        text = json.dumps(claims, separators=(",", ":"))
+        return {"x-trigger-jwt": token, "x-trigger-jwt-claims": text}
 
 
 @dataclass(slots=True)
@@ -239,7 +254,8 @@ class Pipeline:
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()
         self.limits: Limits = Limits()
-        self.user_routes: list[UserRoute] = []
+        self.user_routes: list[Route] = []
+        """Routes the test added (`add_route`): served after the table's, never before."""
         self._buckets: dict[str, TokenBucket] = {}
         self._windows: dict[str, FixedWindow] = {}
         self.crashes: list[str] = []
@@ -271,10 +287,10 @@ class Pipeline:
         found = self._find(method, bare, preflight=preflight)
         if found is None:
             return Outcome(Unserved(method, path), path)
-        route, params, user = found
-        outcome = Outcome(Unserved(method, path), path, route, params, stubbed=user is not None)
+        route, params = found
+        outcome = Outcome(Unserved(method, path), path, route, params, stubbed=route.stub)
         try:
-            outcome.answer = self._answer(request, path, bare, parts.query, route, params, user)
+            outcome.answer = self._answer(request, path, bare, parts.query, route, params)
         except PlatformError as error:
             outcome.answer = _render_error(error, route, request, {})
         except Exception as error:  # a bug of the mock's: answered as the platform would, kept
@@ -285,25 +301,25 @@ class Pipeline:
 
     def _find(
         self, method: str, path: str, *, preflight: bool
-    ) -> tuple[Route, dict[str, str], UserRoute | None] | None:
+    ) -> tuple[Route, dict[str, str]] | None:
         if preflight:
             for route, params in self.table.match_path(path):
                 if route.cors:
-                    return route, params, None
-            for user in self.user_routes:
-                user_params = user.route.match(path)
-                if user_params is not None and user.route.cors:
-                    return user.route, user_params, user
+                    return route, params
+            for route in self.user_routes:
+                found = route.match(path)
+                if found is not None and route.cors:
+                    return route, found
             return None
-        found = self.table.match(method, path)
-        if found is not None:
-            return found[0], found[1], None
+        served = self.table.match(method, path)
+        if served is not None:
+            return served
         wanted = "GET" if method == "HEAD" else method
-        for user in self.user_routes:
-            if user.route.method == wanted:
-                matched = user.route.match(path)
-                if matched is not None:
-                    return user.route, matched, user
+        for route in self.user_routes:
+            if route.method == wanted:
+                found = route.match(path)
+                if found is not None:
+                    return route, found
         return None
 
     def _answer(
@@ -314,7 +330,6 @@ class Pipeline:
         query: str,
         route: Route,
         params: dict[str, str],
-        user: UserRoute | None,
     ) -> ApiResponse | Disconnect:
         headers = request.headers
         method = request.method
@@ -374,26 +389,23 @@ class Pipeline:
             )
             if fault is not None:
                 return self._fault(fault, route, request, limit_headers, now_ms)
-            # 7. the handler
-            if user is not None:
-                reply = Reply(user.status_code, user.body, user.headers)
-            else:
-                keys = self.store.keys
-                signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
-                context = Context(
-                    method,
-                    route,
-                    params,
-                    query,
-                    headers,
-                    request.body,
-                    environment,
-                    token,
-                    now_ms,
-                    signing,
-                    keys.environment_id(environment),
-                )
-                reply = route.handler(context, self.store)
+            # 7. the handler (a test's route answers its canned reply)
+            keys = self.store.keys
+            signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
+            context = Context(
+                method,
+                route,
+                params,
+                query,
+                headers,
+                request.body,
+                environment,
+                token,
+                now_ms,
+                signing,
+                keys.environment_id(environment),
+            )
+            reply = route.handler(context, self.store)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
             lost = self.faults.take(route.name, params, when="after") if method == "POST" else None
             if lost is not None:
@@ -465,6 +477,7 @@ class Pipeline:
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")
+        error.headers.update(fault.headers)  # what the test asked for wins
         return _render_error(error, route, request, limit_headers)
 
 

@@ -399,7 +399,7 @@ def _fail_on_unexpected(
     # where the code under test swallowed that, without piling onto a failed test.
     if request.node.stash.get(CALL_FAILED_KEY, False):
         return
-    unexpected, unused, crashes = api.leftovers()
+    unexpected, unused, crashes = api._gateway.leftovers()
     if crashes:
         pytest.fail(
             f"{name} failed on {len(crashes)} request(s) and answered 500 (a bug of the "

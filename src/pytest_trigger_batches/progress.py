@@ -33,9 +33,11 @@ ItemOutcome = Literal[
 
 - created: a run is created (default);
 - trigger_failure: the trigger keeps failing: a pre-failed SYSTEM_FAILURE run
-  (streaming and one-shot batches), `500` for a single trigger;
+  (streaming and one-shot batches; `/api/v1/tasks/batch` of up to 20 items aborts
+  with a `500`), `500` for a single trigger;
 - queue_limit: the environment's queue is full;
-- unknown_task: the task is not deployed;
+- unknown_task: the task is not deployed: the platform still makes the run, queued on
+  `task/<id>`, and it stays QUEUED (nothing runs it) until its ttl or a cancel;
 - too_large: the payload is over the limit (a pre-failed run in a streaming batch);
 - too_large_error: as too_large, but recorded as a PAYLOAD_TOO_LARGE error entry (the
   platform does this when even the pre-failed run cannot be created).

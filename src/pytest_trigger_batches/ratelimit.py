@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FixedWindow", "Limits", "TokenBucket"]
+__all__ = ["BATCH_LIMITS", "FixedWindow", "Limits", "TokenBucket"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +18,10 @@ class Limits:
     limit: int = 750
     refill: int = 250
     interval_ms: int = 10_000
+
+
+BATCH_LIMITS = Limits(limit=1200, refill=100, interval_ms=10_000)
+"""The batch limiter: one bucket per environment, each batch costs its item count."""
 
 
 @dataclass(slots=True)

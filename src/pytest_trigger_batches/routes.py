@@ -38,6 +38,8 @@ class Route:
     - `retry_not_found`: a missing resource's 404 carries `x-should-retry: true`.
     - `max_body`: bodies over this many bytes, or without a `Content-Length`, get 413.
     - `content_types`: the body must be one of these, or 415 (before auth).
+    - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
+    - `stub`: a route the test added (`add_route`), answered with a canned reply.
     """
 
     method: str
@@ -48,6 +50,8 @@ class Route:
     retry_not_found: bool = False
     max_body: int | None = None
     content_types: tuple[str, ...] = ()
+    kind: str = ""
+    stub: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""
@@ -70,6 +74,16 @@ class Route:
             name: unquote(value) if "%" in value else value
             for name, value in found.groupdict().items()
         }
+
+    def overlaps(self, method: str, template: str) -> bool:
+        """Whether a route `method template` would answer some request this one answers."""
+        if method != self.method:
+            return False
+        mine, theirs = self.template.split("/"), template.split("/")
+        return len(mine) == len(theirs) and all(
+            a == b or _PARAM_RE.fullmatch(a) is not None or _PARAM_RE.fullmatch(b) is not None
+            for a, b in zip(mine, theirs, strict=True)
+        )
 
 
 class RouteTable:

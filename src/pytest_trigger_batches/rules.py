@@ -1,8 +1,9 @@
-"""Every rule the real platform obeys for a batch, in one place.
+"""Every rule the real platform obeys for a batch, and its limits and messages, in one place.
 
-The model validates itself here, the factory builds to these rules, and the mock's
-lifecycle walks the transitions defined here. Nothing in this module imports the
-model at run time, so it stays cheap and free of cycles.
+The model validates itself here, the factory builds to these rules, the handlers
+refuse by these limits with these texts, and the mock's lifecycle walks the
+transitions defined here. Nothing in this module imports the model at run time, so it
+stays cheap and free of cycles.
 """
 
 from __future__ import annotations
@@ -16,10 +17,67 @@ from pytest_trigger_batches.statuses import BatchStatus
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
 
+# -- limits and messages -------------------------------------------------------------
+
 MAX_ITEMS = 1000
-"""Items per batch since SDK 4.3.1 (500 before)."""
+"""Items per batch since SDK 4.3.1 (500 before): the streaming endpoint's limit, the most
+any endpoint allows."""
+STREAMING_MAX_ITEMS = MAX_ITEMS
+"""`POST /api/v3/batches`: the largest `runCount`."""
+ONE_SHOT_MAX_ITEMS = 500
+"""`POST /api/v2/tasks/batch` and `POST /api/v1/tasks/batch`: items per request."""
+TASK_BATCH_MAX_ITEMS = 100
+"""`POST /api/v1/tasks/{taskId}/batch`: items per request."""
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 2048
+"""The longest idempotency key, in the body or the `idempotency-key` header."""
+
+MAX_ITEM_BYTES = 3 * 1024 * 1024
+"""The largest item of a streamed batch, an NDJSON line (3 MiB)."""
+TRIGGER_MAX_BODY = MAX_ITEM_BYTES
+"""`POST /api/v1/tasks/{taskId}/trigger` and `.../batch`: the largest body (3 MiB too)."""
+CREATE_BATCH_MAX_BODY = 128 * 1024
+"""`POST /api/v3/batches`: the largest body (its items come separately)."""
+ONE_SHOT_MAX_BODY = 1_000_000
+"""`POST /api/v2/tasks/batch` and `POST /api/v1/tasks/batch`: the largest body (1 MB)."""
+
+QUEUE_SIZE_LIMIT = 10_000
+"""Runs an environment's queue holds before triggers are refused."""
+
+
+def queue_limit_message(subject: str) -> str:
+    """The platform's text for a trigger refused because the queue is full.
+
+    `subject` is a task id (`send-email`), or `"3 tasks"` for a whole one-shot batch.
+    """
+    return (
+        f"Cannot trigger {subject} as the queue size limit for this environment has been "
+        f"reached. The maximum size is {QUEUE_SIZE_LIMIT}"
+    )
+
+
+def payload_too_large_message(size: int) -> str:
+    """The platform's text for an item of `size` bytes over `MAX_ITEM_BYTES`.
+
+    Sizes in KB to one decimal, rounded as JavaScript's `toFixed(1)` does (halves up:
+    3,145,984 bytes are 3072.25 KB, written 3072.3).
+    """
+    # size / 1024 is exact in binary, so toFixed's rounding is integer arithmetic here.
+    actual, limit = ((n * 10 + 512) // 1024 for n in (size, MAX_ITEM_BYTES))
+    return (
+        f"Batch item payload is too large ({actual // 10}.{actual % 10} KB). Maximum allowed "
+        f"size is {limit // 10}.{limit % 10} KB. Reduce the payload size or offload large "
+        f"data to external storage."
+    )
+
+
+def collapsed_suffix(failed: int) -> str:
+    """How the server ends the one entry standing for `failed` queue-limit failures.
+
+    Also for one failure: the server writes "(1 items in this batch ...)".
+    """
+    return f"({failed} items in this batch failed with the same error)"
+
 
 QUEUE_LIMIT = "QUEUE_SIZE_LIMIT_EXCEEDED"
 ERROR_CODES = (
@@ -36,6 +94,9 @@ the ones its code produces)."""
 _CODES_OR_ABSENT = (*ERROR_CODES, None)
 
 ENVIRONMENTS = ("dev", "stg", "prod", "preview")
+"""The environments a secret key names (`tr_<environment>_...`)."""
+DEVELOPMENT = "dev"
+"""The DEVELOPMENT environment's name: its runs get a default `ttl`."""
 
 # What follows `batch_` / `run_`: every generator the platform has used is still valid
 # in bodies. Case-sensitive.
@@ -91,14 +152,6 @@ def whole_number(
 def is_whole_number(value: object) -> bool:
     """An int that is not a bool (JSON has no such thing as `True` items)."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def collapsed_suffix(failed: int) -> str:
-    """How the server ends the one entry standing for `failed` queue-limit failures.
-
-    Also for one failure: the server writes "(1 items in this batch ...)".
-    """
-    return f"({failed} items in this batch failed with the same error)"
 
 
 # A batch's phase: its status plus whether run creation has finished (counts present).

@@ -33,9 +33,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pytest_trigger_batches.api import ApiResponse, Disconnect, Request, TriggerApi, Unserved
+from pytest_trigger_batches.api import TriggerApi
 from pytest_trigger_batches.clock import ClockFunction
+from pytest_trigger_batches.gateway import Gateway
 from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Request, Unserved
 from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
@@ -128,7 +130,6 @@ class TriggerApiServer(TriggerApi):
             ) from None
         self._httpd.idle_timeout = float(idle_timeout)
         self._httpd.max_body = max_body
-        self.max_calls = max_calls
         self.host = host
         self.port: int = self._httpd.server_address[1]
         url_host = _UNSPECIFIED.get(host, host)
@@ -144,7 +145,8 @@ class TriggerApiServer(TriggerApi):
         except BaseException:
             self._httpd.server_close()
             raise
-        self._httpd.api = self
+        self._gateway.max_calls = max_calls
+        self._httpd.gateway = self._gateway
         self._wake_recv, self._wake_send = socket.socketpair()
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -155,9 +157,9 @@ class TriggerApiServer(TriggerApi):
         return f"<{type(self).__name__} {self.base_url} {state}>"
 
     @property
-    def api(self) -> TriggerApi:
-        """The server itself: kept for code written as `trigger_api_server.api.add_batch`."""
-        return self
+    def max_calls(self) -> int | None:
+        """Only the latest N recorded `calls` are kept (None: all)."""
+        return self._gateway.max_calls
 
     @property
     def running(self) -> bool:
@@ -198,13 +200,6 @@ class TriggerApiServer(TriggerApi):
         self._wake_send.close()
         self._wake_recv.close()
 
-    def trim_calls(self) -> None:
-        """Drop the oldest recorded calls beyond `max_calls` (if set)."""
-        limit = self.max_calls
-        if limit is not None and len(self.calls) > limit:
-            with self._lock:
-                del self.calls[: len(self.calls) - limit]
-
     def __enter__(self) -> TriggerApiServer:
         return self.start()
 
@@ -244,7 +239,7 @@ _CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,15}")
 class _HTTPServer(ThreadingHTTPServer):
     """One thread per connection; every connection and thread is tracked for stop()."""
 
-    api: TriggerApiServer
+    gateway: Gateway
     idle_timeout = 10.0
     max_body = 16 << 20
     timeout = 0  # handle_request() never waits: _serve only calls it once readable
@@ -341,17 +336,16 @@ class _Handler(BaseHTTPRequestHandler):
         except _BadBody as bad:
             self._refuse(bad.status, bad.message)
             return
-        api = self.server.api
+        gateway = self.server.gateway
         request = Request.make(
             self.command, self._url(), self.headers.items(), body, length_declared=declared
         )
         if self.command not in _STANDARD:  # kept as sent: `get` is not GET
             request = dataclasses.replace(request, method=self.command)
-        answer = api.handle(request)
-        api.trim_calls()
+        with gateway.exchange(request) as exchange:
+            answer = exchange.answer
         if isinstance(answer, Unserved):
-            api.record_unserved(request)
-            problem = json.dumps({"error": api.explain_unserved(request)}).encode()
+            problem = json.dumps({"error": gateway.explain_unserved(request)}).encode()
             headers = {"content-type": "application/json; charset=utf-8", "x-should-retry": "false"}
             answer = ApiResponse(501, headers, problem)
         if isinstance(answer, Disconnect):
@@ -374,10 +368,11 @@ class _Handler(BaseHTTPRequestHandler):
                 parts = urlsplit(target)
                 parts.port  # noqa: B018 - raises ValueError for a port out of range
             except ValueError:
-                return self.server.api.base_url + "/"
+                return self.server.gateway.base_url + "/"
             return target
         host = self.headers.get("host", "")
-        origin = f"http://{host}" if _HOST_HEADER_RE.fullmatch(host) else self.server.api.base_url
+        base_url = self.server.gateway.base_url
+        origin = f"http://{host}" if _HOST_HEADER_RE.fullmatch(host) else base_url
         return origin + (target if target.startswith("/") else "/" + target)
 
     def _refuse(self, status: int, message: str) -> None:

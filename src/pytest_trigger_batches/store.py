@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, remember_key
+from pytest_trigger_batches import durations
+from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, digest_cuid, remember_key
 from pytest_trigger_batches.progress import ItemOutcome, Progression
-from pytest_trigger_batches.ratelimit import Limits, TokenBucket
+from pytest_trigger_batches.ratelimit import BATCH_LIMITS, TokenBucket
 from pytest_trigger_batches.rules import ENVIRONMENTS
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
+from pytest_trigger_batches.triggered import (
+    Item,
+    Run,
+    TriggeredBatch,
+    locked_version,
+    run_region,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
@@ -23,9 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["BatchHandle", "ItemRule", "KeyRing", "Store"]
 
 REQUEST_CACHE_MS = 24 * 3600 * 1000
-BATCH_LIMITS = Limits(limit=1200, refill=100, interval_ms=10_000)
-
-_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(slots=True, eq=False)
@@ -131,12 +133,7 @@ class KeyRing:
         digest = hashlib.blake2b(
             f"{environment}:{self.default_key}".encode(), digest_size=16, person=b"environment"
         ).digest()
-        number = int.from_bytes(digest, "big")
-        chars = []
-        for _ in range(24):
-            number, digit = divmod(number, 36)
-            chars.append(_BASE36[digit])
-        return "c" + "".join(chars)
+        return digest_cuid(digest)
 
     def environment_named_by(self, environment_id: str) -> str | None:
         """The environment whose id is `environment_id`, or None."""
@@ -214,25 +211,64 @@ class Store:
         environment: str,
         item: Item,
         now_ms: int,
-        prefailed: bool = False,
+        outcome: ItemOutcome = "created",
         batch_id: str | None = None,
         taken: Collection[str] = (),
         run_id: str | None = None,
+        keep_failed_keys: bool = False,
+        header_key_ttl: str | None = None,
+        invalid_dates_fail: bool = False,
     ) -> Run | str:
-        """A new run for `item`, or the id of the unexpired run its idempotency key made.
+        """A new run for `item`, or the id of the earlier run its idempotency key made.
 
-        `taken`: run ids the batch lists already; a key repeated within one batch gets a
-        run of its own, so that `runs` never repeats an id.
+        `outcome` (`on_item`): "created" makes a run, "unknown_task" one that waits in
+        its queue (the task is not deployed), the others a pre-failed run. An earlier
+        run's key is taken from it, and a new run made, once the key has expired or the
+        run failed, crashed or expired (docs/platform.md §5.7); `keep_failed_keys`: the
+        v1 batch endpoints look at the expiry only. `taken`: run ids the batch lists
+        already; a key repeated within one batch gets a run of its own, so that `runs`
+        never repeats an id. `header_key_ttl`: the `idempotency-key-ttl` header, which
+        wins over the item's `idempotencyKeyTTL` when it can be read (§5.8).
+
+        Raises `durations.InvalidDate` where the platform's trigger fails on a moment past
+        a JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the
+        item becomes a pre-failed run instead, unless `invalid_dates_fail`.
         """
+        invalid = False  # a moment past a JavaScript Date's range: the trigger fails
+        try:
+            delayed_until = durations.parse_delay(item.options.get("delay"), now_ms)
+        except durations.InvalidDate:
+            if batch_id is None or invalid_dates_fail:
+                raise
+            delayed_until, invalid = None, True
         key = item.options.get("idempotencyKey")
+        key_expires: int | None = None
         if isinstance(key, str) and key:
             earlier = self.run_keys.get((environment, item.task, key))
-            expires = None if earlier is None else earlier.idempotency_expires_ms
-            fresh = earlier is not None and (expires is None or now_ms < expires)
-            if earlier is not None and fresh and earlier.id not in taken:
-                return earlier.id
+            if earlier is not None and earlier.id not in taken:
+                earlier.refresh(now_ms)
+                expires = earlier.idempotency_expires_ms
+                expired = expires is not None and now_ms >= expires
+                if not expired and (keep_failed_keys or not earlier.clears_idempotency_key):
+                    return earlier.id
+                _clear_key(earlier)
+            try:
+                key_expires = durations.idempotency_key_expires_ms(
+                    header_key_ttl, item.options.get("idempotencyKeyTTL"), now_ms=now_ms
+                )
+            except durations.InvalidDate:
+                if batch_id is None or invalid_dates_fail:
+                    raise
+                invalid = True  # no run holds the key: the trigger failed
+        prefailed = invalid or outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = next((r for r in reversed(self.run_rules) if r.applies(item.task, index)), None)
+        # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
+        ttl = (
+            None
+            if prefailed
+            else durations.run_ttl(item.options.get("ttl"), environment=environment)
+        )
         run = Run(
             id=run_id or "run_" + self.ids.cuid(now_ms),
             task=item.task,
@@ -242,21 +278,24 @@ class Store:
             batch_id=batch_id,
             index=index,
             prefailed=prefailed,
+            undeployed=outcome == "unknown_task",
             outcome=rule.outcome if rule else "COMPLETED",
             output=rule.output if rule else None,
             error=None if rule is None or prefailed else rule.error,
-            delayed_until_ms=_delay_until(item.options.get("delay"), now_ms),
-            ttl_ms=_ttl_ms(item.options.get("ttl")),
+            delayed_until_ms=None if prefailed else delayed_until,
+            ttl=ttl,
+            ttl_ms=durations.parse_natural_duration_ms(ttl) if ttl else None,
             environment=environment,
+            region=run_region(environment, self.keys.environment_id(environment), item.options),
+            version=locked_version(item.options),
         )
-        if isinstance(key, str) and key:
-            ttl = item.options.get("idempotencyKeyTTL")
+        if isinstance(key, str) and key and key_expires is not None:
             # Shown as the user gave it: the SDK sends its hash, and the key in
             # idempotencyKeyOptions (docs/platform.md §7.3).
             given = item.options.get("idempotencyKeyOptions")
             shown_key = given.get("key") if isinstance(given, Mapping) else None
             run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
-            run.idempotency_expires_ms = now_ms + duration_ms(ttl, default=30 * 86_400_000)
+            run.idempotency_expires_ms = key_expires
             self.run_keys[(environment, item.task, key)] = run
         self.runs[run.id] = run
         return run
@@ -269,39 +308,10 @@ class Store:
         return "created"
 
 
-_DURATION_RE = re.compile(r"[0-9]{1,12}[smhdw]")
-_UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-
-
-def duration_ms(value: object, *, default: int) -> int:
-    """`"30d"`, `"1h"` ... as milliseconds; `default` when absent or not such a string."""
-    if isinstance(value, str) and _DURATION_RE.fullmatch(value):
-        return int(value[:-1]) * _UNITS_MS[value[-1]]
-    return default
-
-
-def _delay_until(value: object, now_ms: int) -> int | None:
-    """`delay`: a duration from now ("1h") or a moment (an ISO-8601 date)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        amount = duration_ms(value, default=-1)
-        if amount >= 0:
-            return now_ms + amount
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        until = int(moment.timestamp() * 1000)
-        return until if until > now_ms else None
-    return None
-
-
-def _ttl_ms(value: object) -> int | None:
-    """`ttl`: a duration string ("10m") or a number of seconds."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return int(value * 1000) if value > 0 else None
-    amount = duration_ms(value, default=-1)
-    return amount if amount > 0 else None
+def _clear_key(run: Run) -> None:
+    """The platform takes the key from the run; a retrieval still shows the user's key
+    when the SDK sent it in `idempotencyKeyOptions`."""
+    run.idempotency_expires_ms = None
+    given = run.options.get("idempotencyKeyOptions")
+    if not (isinstance(given, Mapping) and isinstance(given.get("key"), str) and given["key"]):
+        run.idempotency_key = None

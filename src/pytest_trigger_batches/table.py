@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pytest_trigger_batches.handlers import batches, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
+from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
 
 __all__ = ["TABLE"]
 
-_MB = 1_000_000
-_3MIB = 3 * 1024 * 1024
 _NDJSON = ("application/x-ndjson", "application/ndjson")
 
 TABLE = RouteTable(
@@ -19,6 +18,7 @@ TABLE = RouteTable(
             batches.retrieve_batch,
             allow_jwt=True,
             retry_not_found=True,
+            kind="retrieve_batch",
         ),
         Route(
             "GET",
@@ -26,6 +26,7 @@ TABLE = RouteTable(
             batches.retrieve_batch,
             allow_jwt=True,
             retry_not_found=True,
+            kind="retrieve_batch",
         ),
         Route(
             "GET", "/api/v3/runs/{runId}", runs.retrieve_run, allow_jwt=True, retry_not_found=True
@@ -38,7 +39,7 @@ TABLE = RouteTable(
             "/api/v3/batches",
             triggers.create_batch,
             allow_jwt=True,
-            max_body=131_072,
+            max_body=CREATE_BATCH_MAX_BODY,
         ),
         Route(
             "POST",
@@ -54,28 +55,28 @@ TABLE = RouteTable(
             "/api/v2/tasks/batch",
             triggers.batch_v2,
             allow_jwt=True,
-            max_body=_MB,
+            max_body=ONE_SHOT_MAX_BODY,
         ),
         Route(
             "POST",
             "/api/v1/tasks/batch",
             triggers.batch_v1,
             allow_jwt=True,
-            max_body=_MB,
+            max_body=ONE_SHOT_MAX_BODY,
         ),
         Route(
             "POST",
             "/api/v1/tasks/{taskId}/batch",
             triggers.batch_task_v1,
             cors=False,
-            max_body=_3MIB,
+            max_body=TRIGGER_MAX_BODY,
         ),
         Route(
             "POST",
             "/api/v1/tasks/{taskId}/trigger",
             triggers.trigger_task,
             allow_jwt=True,
-            max_body=_3MIB,
+            max_body=TRIGGER_MAX_BODY,
         ),
     ]
 )

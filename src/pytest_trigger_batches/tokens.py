@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["AUDIENCE", "ISSUER", "PublicToken", "grants", "mint", "read_claims", "verify"]
@@ -27,6 +27,8 @@ class PublicToken:
 
     environment_id: str
     scopes: tuple[str, ...]
+    realtime: Any = field(default=None, compare=False)
+    """The token's `realtime` claim, if any: passed on to the tokens a trigger answers with."""
 
 
 def _b64(data: bytes) -> str:
@@ -44,18 +46,14 @@ def mint(
     scopes: Sequence[str],
     issued_at: int,
     expires_at: int,
+    realtime: object = None,
 ) -> str:
     """A public access token as the SDK's `auth.createPublicToken` makes one."""
     header = {"alg": "HS256"}
-    claims = {
-        "pub": True,
-        "sub": environment_id,
-        "scopes": list(scopes),
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "exp": expires_at,
-        "iat": issued_at,
-    }
+    claims: dict[str, object] = {"pub": True, "sub": environment_id, "scopes": list(scopes)}
+    if realtime is not None:
+        claims["realtime"] = realtime
+    claims.update(iss=ISSUER, aud=AUDIENCE, exp=expires_at, iat=issued_at)
     signing_input = (
         _b64(json.dumps(header, separators=(",", ":")).encode())
         + "."
@@ -107,7 +105,7 @@ def verify(token: str, keys: Iterable[str], *, now_s: float) -> PublicToken | No
         return None
     scopes = claims.get("scopes")
     listed = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ()
-    return PublicToken(str(claims.get("sub")), listed)
+    return PublicToken(str(claims.get("sub")), listed, claims.get("realtime"))
 
 
 def grants(scopes: Iterable[str], action: str, resources: Iterable[tuple[str, str | None]]) -> bool:

@@ -1,9 +1,9 @@
-"""Batches and runs the application triggered through the mock, as the store keeps them.
+"""Batches the application triggered through the mock, as the store keeps them.
 
 A `TriggeredBatch` holds what the app sent (items, by index) and what the platform made
 of it (runs, error entries, status); `snapshot()` is the `TriggerBatch` a retrieval
 shows, checked by every platform rule. `step()` moves it on as polls do
-(`progress.py` says when).
+(`progress.py` says when). Its runs are `stored_run.Run` records.
 """
 
 from __future__ import annotations
@@ -11,35 +11,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 from pytest_trigger_batches.model import BatchError, TriggerBatch
 from pytest_trigger_batches.progress import ItemOutcome
+from pytest_trigger_batches.rules import (
+    DEVELOPMENT,
+    MAX_ITEM_BYTES,
+    QUEUE_LIMIT,
+    collapsed_suffix,
+    payload_too_large_message,
+    queue_limit_message,
+)
 from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.timefmt import from_ms
 
 __all__ = ["BatchKind", "Item", "Run", "TriggeredBatch"]
 
 BatchKind = Literal["streaming", "v2", "v1", "v1-task"]
-QUEUE_LIMIT_SIZE = 10_000
-MAX_ITEM_BYTES = 3 * 1024 * 1024
-
-
-def queue_limit_message(task: str) -> str:
-    """The platform's text for an item refused because the queue is full."""
-    return (
-        f"Cannot trigger {task} as the queue size limit for this environment has been "
-        f"reached. The maximum size is {QUEUE_LIMIT_SIZE}"
-    )
-
-
-def too_large_message(size: int) -> str:
-    """The platform's text for an item over the size limit."""
-    return (
-        f"Batch item payload is too large ({size / 1024:.1f} KB). Maximum allowed size is "
-        f"{MAX_ITEM_BYTES / 1024:.1f} KB. Reduce the payload size or offload large data to "
-        f"external storage."
-    )
 
 
 @dataclass(slots=True)
@@ -53,120 +43,23 @@ class Item:
     size: int = 0
 
 
-RUN_OUTCOMES = ("COMPLETED", "FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
-"""What a run ends as, when the test chooses (`on_run`); COMPLETED by default."""
-_STORED_FINAL = {"COMPLETED": "COMPLETED_SUCCESSFULLY", "FAILED": "COMPLETED_WITH_ERRORS"}
-PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
+DEFAULT_REGION = "us-east-1"
+"""Where a deployed environment's runs go when the trigger names no region."""
 
 
-@dataclass(slots=True, eq=False)
-class Run:
-    """A run: delayed or queued, executing, then final (stored status names, §7.1)."""
+def run_region(environment: str, environment_id: str, options: Mapping[str, object]) -> str:
+    """The region a new run shows: a dev run's worker queue is its environment's id; a
+    deployed one's is the region it asked for, else the project's default."""
+    if environment == DEVELOPMENT:
+        return environment_id
+    asked = options.get("region")
+    return asked if isinstance(asked, str) and asked else DEFAULT_REGION
 
-    id: str
-    task: str
-    created_ms: int
-    payload: object = None
-    options: Mapping[str, object] = field(default_factory=dict)
-    batch_id: str | None = None
-    index: int | None = None
-    prefailed: bool = False
-    stage: int = 0
-    """0 queued, 1 executing, 2 final."""
-    idempotency_key: str | None = None
-    idempotency_expires_ms: int | None = None
-    outcome: str = "COMPLETED"
-    output: object = None
-    error: Mapping[str, object] | None = None
-    delayed_until_ms: int | None = None
-    ttl_ms: int | None = None
-    started_ms: int | None = None
-    finished_ms: int | None = None
-    expired_ms: int | None = None
-    updated_ms: int = 0
-    canceled: bool = False
-    replayed_from: str | None = None
-    environment: str | None = None
-    attempts: int | None = None
-    """A registered run's own attempt count (computed for the runs the mock makes)."""
-    listed_always: bool = False
-    """A registered run: listed whatever its date (the factory's are seeded months back)."""
 
-    def __post_init__(self) -> None:
-        self.updated_ms = max(self.updated_ms, self.created_ms)
-        if self.prefailed:
-            self.finished_ms = self.created_ms
-            self.error = PREFAILED_ERROR
-
-    @property
-    def final(self) -> bool:
-        """Whether the run has finished (pre-failed runs are born finished)."""
-        return self.prefailed or self.canceled or self.expired_ms is not None or self.stage >= 2
-
-    @property
-    def stored_status(self) -> str:
-        """The status as the platform stores it (`PENDING`, `COMPLETED_SUCCESSFULLY`...)."""
-        if self.prefailed:
-            return "SYSTEM_FAILURE"
-        if self.canceled:
-            return "CANCELED"
-        if self.expired_ms is not None:
-            return "EXPIRED"
-        if self.stage >= 2:
-            return _STORED_FINAL.get(self.outcome, self.outcome)
-        if self.stage == 1:
-            return "EXECUTING"
-        return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
-
-    @property
-    def status(self) -> str:
-        """The run's status in the current vocabulary (SDK 4.x)."""
-        return {"PENDING": "QUEUED", "COMPLETED_SUCCESSFULLY": "COMPLETED"}.get(
-            self.stored_status,
-            "FAILED" if self.stored_status == "COMPLETED_WITH_ERRORS" else self.stored_status,
-        )
-
-    def refresh(self, now_ms: int) -> None:
-        """What time alone does: a delay passes, a queued run's TTL runs out."""
-        if self.final or self.stage > 0:
-            return
-        if self.ttl_ms is not None and now_ms >= self.created_ms + self.ttl_ms:
-            self.expired_ms = self.finished_ms = self.updated_ms = max(now_ms, self.created_ms)
-            return
-        if self.delayed_until_ms is not None and now_ms >= self.delayed_until_ms:
-            self.delayed_until_ms = None
-            self.updated_ms = max(self.updated_ms, now_ms)
-
-    def step(self, now_ms: int = 0) -> None:
-        """One step along the run's lifecycle (a delayed run waits for its time)."""
-        self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None:
-            return
-        self.stage += 1
-        moment = max(now_ms, self.updated_ms)
-        if self.stage == 1:
-            self.started_ms = moment
-        else:
-            self.finished_ms = moment
-        self.updated_ms = moment
-
-    def cancel(self, now_ms: int) -> None:
-        """Cancelled (a final run stays as it is)."""
-        if not self.final:
-            self.canceled = True
-            self.finished_ms = self.updated_ms = max(now_ms, self.updated_ms)
-
-    @property
-    def attempt_count(self) -> int:
-        """Attempts so far: none before it starts; on failure every attempt allowed."""
-        if self.attempts is not None:
-            return self.attempts
-        if self.started_ms is None:
-            return 0
-        if self.stage >= 2 and self.outcome == "FAILED":
-            allowed = self.options.get("maxAttempts")
-            return allowed if isinstance(allowed, int) and allowed > 0 else 1
-        return 1
+def locked_version(options: Mapping[str, object]) -> str | None:
+    """The version `lockToVersion` locks a new run to, if any."""
+    version = options.get("lockToVersion")
+    return version if isinstance(version, str) and version else None
 
 
 @dataclass(slots=True, eq=False)
@@ -217,12 +110,12 @@ class TriggeredBatch:
     def process(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """Every item processed: runs, error entries, counts, and the processed status.
 
-        `make_run(item, prefailed)` returns the new run, the id of a reused run, or None.
+        `make_run(item, outcome)` returns the new run, the id of a reused run, or None.
         """
         failures: list[tuple[Item, str]] = []
         for index in sorted(self.items):
@@ -231,12 +124,12 @@ class TriggeredBatch:
             if item.size > MAX_ITEM_BYTES and outcome_of(item) == "too_large_error":
                 outcome = "too_large_error"
             if outcome == "queue_limit":
-                failures.append((item, "QUEUE_SIZE_LIMIT_EXCEEDED"))
+                failures.append((item, QUEUE_LIMIT))
                 continue
             if outcome == "too_large_error":
                 failures.append((item, "PAYLOAD_TOO_LARGE"))
                 continue
-            made = make_run(item, outcome != "created")
+            made = make_run(item, outcome)
             self._add_run(made)
         self.errors = _error_entries(failures)
         failed = len(failures)
@@ -272,7 +165,7 @@ class TriggeredBatch:
     def step(
         self,
         now_ms: int,
-        make_run: Callable[[Item, bool], Run | str | None],
+        make_run: Callable[[Item, ItemOutcome], Run | str | None],
         outcome_of: Callable[[Item], ItemOutcome],
     ) -> None:
         """One poll's worth of progress."""
@@ -296,7 +189,7 @@ class TriggeredBatch:
 
     def snapshot(self) -> TriggerBatch:
         """The batch as a retrieval shows it now."""
-        created = _moment(self.created_ms)
+        created = from_ms(self.created_ms)
         processed = self.counted and self.processed
         successful = len(self.runs) if processed else None
         failed = self.run_count - len(self.runs) if processed else None
@@ -304,7 +197,7 @@ class TriggeredBatch:
             id=self.id,
             status=self.status,
             created_at=created,
-            updated_at=_moment(max(self.updated_ms, self.created_ms)),
+            updated_at=from_ms(max(self.updated_ms, self.created_ms)),
             run_count=self.run_count,
             runs=tuple(self.runs),
             idempotency_key=self.idempotency_key,
@@ -312,7 +205,7 @@ class TriggeredBatch:
             failed_run_count=failed,
             errors=tuple(self.errors),
             processing_completed_at=(
-                _moment(self.processing_completed_ms)
+                from_ms(self.processing_completed_ms)
                 if self.processing_completed_ms is not None
                 else None
             ),
@@ -331,25 +224,18 @@ class TriggeredBatch:
 def _error_entries(failures: list[tuple[Item, str]]) -> list[BatchError]:
     if not failures:
         return []
-    if all(code == "QUEUE_SIZE_LIMIT_EXCEEDED" for _, code in failures):
+    if all(code == QUEUE_LIMIT for _, code in failures):
         first = failures[0][0]
-        message = (
-            f"{queue_limit_message(first.task)} "
-            f"({len(failures)} items in this batch failed with the same error)"
-        )
-        return [BatchError(first.index, first.task, message, "QUEUE_SIZE_LIMIT_EXCEEDED")]
+        message = f"{queue_limit_message(first.task)} {collapsed_suffix(len(failures))}"
+        return [BatchError(first.index, first.task, message, QUEUE_LIMIT)]
     return [
         BatchError(
             item.index,
             item.task,
             queue_limit_message(item.task)
-            if code == "QUEUE_SIZE_LIMIT_EXCEEDED"
-            else too_large_message(max(item.size, MAX_ITEM_BYTES + 1)),  # declared too large
+            if code == QUEUE_LIMIT
+            else payload_too_large_message(max(item.size, MAX_ITEM_BYTES + 1)),  # declared
             code,
         )
         for item, code in failures
     ]
-
-
-def _moment(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -7,32 +7,38 @@ that what the app triggers is what it later retrieves. docs/platform.md §5 and 
 
 from __future__ import annotations
 
+import itertools
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers.validate import Problems, json_body
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.ratelimit import TokenBucket
-from pytest_trigger_batches.store import REQUEST_CACHE_MS, duration_ms
-from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch, queue_limit_message
+from pytest_trigger_batches.rules import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    ONE_SHOT_MAX_ITEMS,
+    STREAMING_MAX_ITEMS,
+    TASK_BATCH_MAX_ITEMS,
+    queue_limit_message,
+)
+from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.store import REQUEST_CACHE_MS
+from pytest_trigger_batches.timefmt import iso_ms
+from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
     from pytest_trigger_batches.store import Store
     from pytest_trigger_batches.triggered import BatchKind
 
-_TTL_RE = re.compile(r"[0-9]+[smhdw]")
-STREAMING_MAX_ITEMS = 1000
-ONE_SHOT_MAX_ITEMS = 500
-TASK_BATCH_MAX_ITEMS = 100
-_BATCH_ACTIONS = ("batchTrigger", "write")
-_TRIGGER_ACTIONS = ("trigger", "write")
+# Only the exact action grants (a `write:tasks` scope stopped granting both on 2026-05-12).
+_BATCH_ACTIONS = ("batchTrigger",)
+_TRIGGER_ACTIONS = ("trigger",)
 _SOMETHING_WENT_WRONG = "Something went wrong"
-_NO_ITEMS = "Batch cannot be triggered with no items"
+_INLINE_MAX_ITEMS = 20  # /api/v1/tasks/batch processes up to this many items in the request
 _TOO_MANY = "Batch size of {n} is too large. Maximum allowed batch size is {m}."
 
 
@@ -52,14 +58,21 @@ def create_batch(context: Context, store: Store) -> Reply:
         not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
     ):
         problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = problems.string(shaped, "idempotencyKey", "", required=False, max_length=2048) or None
+    key = (
+        problems.string(
+            shaped, "idempotencyKey", "", required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
+        )
+        or None
+    )
     problems.string(shaped, "parentRunId", "", required=False)
     problems.raise_any()
     assert run_count is not None
+    broad: list[tuple[str, str | None]] = [("batch", None), ("tasks", None)]
     if isinstance(tasks, list):
-        context.authorize_any(_BATCH_ACTIONS, [("tasks", t) for t in tasks], every=True)
+        wanted: list[tuple[str, str | None]] = [("tasks", t) for t in tasks]
+        context.authorize_any(_BATCH_ACTIONS, wanted, every=True, or_resources=broad)
     else:
-        context.authorize_any(_BATCH_ACTIONS, [("batch", None), ("tasks", None)])
+        context.authorize_any(_BATCH_ACTIONS, broad)
     if run_count > STREAMING_MAX_ITEMS:
         raise PlatformError.message(
             400,
@@ -71,7 +84,8 @@ def create_batch(context: Context, store: Store) -> Reply:
         cached = _replay(store, context, "create-batch", scope, key)
         if isinstance(cached, TriggeredBatch):
             answer = {"id": cached.id, "runCount": cached.run_count, "isCached": True}
-            return Reply(200, json_bytes(answer), context.jwt_headers([f"read:batch:{cached.id}"]))
+            token = context.jwt_headers(_batch_scopes(context, cached))
+            return Reply(200, json_bytes(answer), token)
         # ... and unique per environment for good: after the 24 h, a repeat is refused.
         if (context.environment, "streaming", key) in store.batch_keys:
             raise PlatformError.message(
@@ -86,7 +100,17 @@ def create_batch(context: Context, store: Store) -> Reply:
     created: dict[str, Any] = {"id": batch.id, "runCount": run_count, "isCached": False}
     if key:
         created["idempotencyKey"] = key
-    return Reply(202, json_bytes(created), context.jwt_headers([f"read:batch:{batch.id}"]))
+    return Reply(202, json_bytes(created), context.jwt_headers(_batch_scopes(context, batch)))
+
+
+def _batch_scopes(context: Context, batch: TriggeredBatch) -> list[str]:
+    """The create answer's token: a browser client that may trigger any task may also
+    stream the items with it (`x-trigger-client: browser`)."""
+    scopes = [f"read:batch:{batch.id}"]
+    browser = context.headers.get("x-trigger-client") == "browser"
+    if browser and context.can("batchTrigger", ("tasks", None)):
+        scopes.append(f"write:batch:{batch.id}")
+    return scopes
 
 
 def _replay(
@@ -117,17 +141,15 @@ def _take_batch_tokens(store: Store, context: Context, cost: int) -> None:
     allowed, _ = bucket.take(context.now_ms, cost)  # each batch costs its runCount
     if allowed:
         return
-    reset_s = -(-bucket.reset_ms // 1000)
-    reset = datetime.fromtimestamp(bucket.reset_ms / 1000, tz=UTC)
-    iso = reset.strftime("%Y-%m-%dT%H:%M:%S.") + f"{reset.microsecond // 1000:03d}Z"
+    reset_s = bucket.reset_ms // 1000
     raise PlatformError(
         429,
-        {"error": f"Batch rate limit exceeded. Limit resets at {iso}"},
+        {"error": f"Batch rate limit exceeded. Limit resets at {iso_ms(bucket.reset_ms)}"},
         headers={
             "x-ratelimit-limit": str(bucket.limit),
             "x-ratelimit-remaining": str(max(0, bucket.tokens)),
             "x-ratelimit-reset": str(reset_s),  # seconds here, unlike the general limiter
-            "retry-after": str(max(0, -(-(bucket.reset_ms - context.now_ms) // 1000))),
+            "retry-after": str(max(1, -(-(bucket.reset_ms - context.now_ms) // 1000))),
         },
     )
 
@@ -140,8 +162,19 @@ def stream_items(context: Context, store: Store) -> Reply:
 
     Items are taken line by line, as the platform streams them: a bad line stops the
     upload, and the items before it stay accepted (the client resends; they dedupe).
+    A credential that may not write the batch (a public token without
+    `write:batch:<id>`) needs `batchTrigger` on each item's task, and shows its first
+    item before the batch is even looked up: no item, or an unauthorized one, is 403.
     """
     batch_id = context.params["batchId"]
+    lines = _ndjson(context.body)
+    per_item = not context.can("write", ("batch", batch_id))
+    if per_item:
+        first = next(lines, None)
+        if first is None:
+            raise PlatformError.message(403, "Unauthorized")
+        _authorize_item(context, first[1])
+        lines = itertools.chain([first], lines)
     handle = store.batch(batch_id, context.environment)
     if not isinstance(handle, TriggeredBatch) or handle.kind != "streaming":
         raise PlatformError.message(422, f"Batch {batch_id} not found")
@@ -154,13 +187,10 @@ def stream_items(context: Context, store: Store) -> Reply:
         return Reply(200, json_bytes({**done, "runCount": handle.run_count}))
     accepted = deduplicated = 0
     try:
-        for position, (size, raw) in enumerate(_ndjson(context.body)):
+        for position, (size, raw) in enumerate(lines):
+            if per_item:
+                _authorize_item(context, raw)
             item = _streamed_item(raw, position, size, handle.run_count)
-            if context.token is not None:
-                try:
-                    context.authorize_any(_BATCH_ACTIONS, [("tasks", item.task)])
-                except PlatformError:
-                    raise PlatformError.message(403, "Unauthorized") from None
             if item.index in handle.items:
                 deduplicated += 1
                 continue
@@ -188,6 +218,12 @@ def stream_items(context: Context, store: Store) -> Reply:
         settle(store, handle, now)
     answer.update(sealed=True, runCount=handle.run_count)
     return Reply(200, json_bytes(answer))
+
+
+def _authorize_item(context: Context, raw: object) -> None:
+    task = raw.get("task") if isinstance(raw, dict) else None
+    if not isinstance(task, str) or not context.can("batchTrigger", ("tasks", task)):
+        raise PlatformError.message(403, "Unauthorized")
 
 
 def items_get(context: Context, store: Store) -> Reply:
@@ -262,11 +298,11 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
     )
     batch.step(
         now_ms,
-        lambda item, prefailed: store.create_run(
+        lambda item, outcome: store.create_run(
             environment=batch.environment,
             item=item,
             now_ms=now_ms,
-            prefailed=prefailed,
+            outcome=outcome,
             batch_id=batch.id,
             taken=batch.runs,
             run_id=next(fresh, None),
@@ -279,8 +315,12 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
 
 
 def batch_v2(context: Context, store: Store) -> Reply:
-    """`POST /api/v2/tasks/batch`: runs at once; the batch has no counts."""
-    items = _one_shot_items(context, with_task=True, empty=_NO_ITEMS)
+    """`POST /api/v2/tasks/batch`: runs at once; the batch has no counts.
+
+    No queue guard up front: an item that cannot trigger (a full queue too) becomes a
+    pre-failed run, as in a streaming batch.
+    """
+    items = _one_shot_items(context)
     _check_size(len(items), ONE_SHOT_MAX_ITEMS, _TOO_MANY)
     request_key = context.headers.get("x-trigger-request-idempotency-key")
     scope = tuple(sorted({item.task for item in items}))
@@ -289,8 +329,8 @@ def batch_v2(context: Context, store: Store) -> Reply:
         if isinstance(cached, TriggeredBatch):
             answer = {"id": cached.id, "runCount": cached.run_count}
             return Reply(200, json_bytes(answer), context.jwt_headers([f"read:batch:{cached.id}"]))
-    _refuse_whole_batch(store, context, items)
-    batch, _ = _one_shot(store, context, "v2", items, key=None)
+    _refuse_too_large(store, items)
+    batch, _, _ = _one_shot(store, context, "v2", items, key=None)
     if request_key:
         _remember(store, context, "batch-trigger", scope, request_key, batch.id)
     answer = {"id": batch.id, "isCached": False, "runCount": batch.run_count}
@@ -298,8 +338,13 @@ def batch_v2(context: Context, store: Store) -> Reply:
 
 
 def batch_v1(context: Context, store: Store) -> Reply:
-    """`POST /api/v1/tasks/batch`: run ids in the answer; `idempotency-key` for the batch."""
-    items = _one_shot_items(context, with_task=True, empty=_NO_ITEMS)
+    """`POST /api/v1/tasks/batch`: run ids in the answer; `idempotency-key` for the batch.
+
+    Up to 20 items are processed within the request: an item that cannot trigger
+    aborts the batch (the runs before it stay) and the answer is the platform's 500
+    with `x-should-retry: false`.
+    """
+    items = _one_shot_items(context)
     _check_size(len(items), ONE_SHOT_MAX_ITEMS, _TOO_MANY)
     key = _header_key(context)
     now = context.now_ms
@@ -308,47 +353,58 @@ def batch_v1(context: Context, store: Store) -> Reply:
         if earlier is not None:
             batch, expires = earlier
             if expires is None or now < expires:
-                return Reply(202, json_bytes(_v1_answer(store, batch, key, cached=True)))
+                token = context.jwt_headers([f"read:batch:{batch.id}"])
+                return Reply(202, json_bytes(_v1_answer(batch, key, cached=True)), token)
             batch.idempotency_key = None  # the platform clears an expired key from the old batch
             batch.touch(now)
-    _refuse_whole_batch(store, context, items)
-    batch, reused = _one_shot(store, context, "v1", items, key=key)
+    _refuse_too_large(store, items)
+    _refuse_full_queue(store, items)
+    try:  # the key's expiry is written with the batch, whether there is a key or not
+        expires = durations.idempotency_key_expires_ms(
+            context.headers.get("idempotency-key-ttl"), now_ms=now
+        )
+    except durations.InvalidDate:
+        raise PlatformError.message(
+            500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
+        ) from None
+    inline = len(items) <= _INLINE_MAX_ITEMS
+    batch, reused, aborted = _one_shot(
+        store, context, "v1", items, key=key, keep_failed_keys=True, stop_on_failure=inline
+    )
     if key:
-        ttl = duration_ms(context.headers.get("idempotency-key-ttl"), default=30 * 86_400_000)
-        store.batch_keys[(context.environment, "v1", key)] = (batch, now + ttl)
-    answer = _v1_answer(store, batch, key, cached=False, reused=reused)
+        store.batch_keys[(context.environment, "v1", key)] = (batch, expires)
+    if aborted:
+        raise PlatformError.message(500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"})
+    answer = _v1_answer(batch, key, cached=False, reused=reused)
     return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
 
 
 def batch_task_v1(context: Context, store: Store) -> Reply:
     """`POST /api/v1/tasks/{taskId}/batch`: the oldest shape, `{batchId, runs}`."""
     task = context.params["taskId"]
-    items = _one_shot_items(context, with_task=False, task=task, empty="No items to trigger")
+    items = _one_shot_items(context, task=task)
     _check_size(
         len(items), TASK_BATCH_MAX_ITEMS, "Too many items. Maximum allowed batch size is {m}."
     )
     outcomes = [store.outcome(task, item.index) for item in items]
-    if "unknown_task" in outcomes:
-        raise PlatformError.message(404, "Task not found")
     if "too_large" in outcomes or "too_large_error" in outcomes:
         raise PlatformError.message(413, "Request body too large")
-    if "queue_limit" in outcomes:
-        raise PlatformError.message(400, queue_limit_message(task))
+    _refuse_full_queue(store, items, status=400)  # this route answers 400 for any failure
     key = _header_key(context)
+    batch: TriggeredBatch | None = None
     if key:
         earlier = store.batch_keys.get((context.environment, f"v1-task:{task}", key))
-        if earlier is not None:
-            batch = earlier[0]
-            return Reply(200, json_bytes({"batchId": batch.id, "runs": list(batch.runs)}))
-    batch, _ = _one_shot(store, context, "v1-task", items, key=key)
-    if key:
-        store.batch_keys[(context.environment, f"v1-task:{task}", key)] = (batch, None)
-    return Reply(200, json_bytes({"batchId": batch.id, "runs": list(batch.runs)}))
+        batch = earlier[0] if earlier is not None else None
+    if batch is None:
+        batch, _, _ = _one_shot(store, context, "v1-task", items, key=key, keep_failed_keys=True)
+        if key:
+            store.batch_keys[(context.environment, f"v1-task:{task}", key)] = (batch, None)
+    answer = {"batchId": batch.id, "runs": list(batch.runs)}
+    return Reply(200, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
 
 
-def _one_shot_items(
-    context: Context, *, with_task: bool, empty: str, task: str | None = None
-) -> list[Item]:
+def _one_shot_items(context: Context, *, task: str | None = None) -> list[Item]:
+    """The body's items, checked; `task`: the per-task route, whose items name none."""
     body = json_body(context.body)
     problems = Problems()
     shaped = problems.object(body, "")
@@ -381,18 +437,22 @@ def _one_shot_items(
         entry = problems.object(raw, path)
         if entry is None:
             continue
-        name = problems.string(entry, "task", path, required=True) if with_task else task
+        name = problems.string(entry, "task", path, required=True) if task is None else task
         options = problems.options(entry, path)
         size = len(json.dumps(entry.get("payload"), default=str))
         items.append(
             Item(index, name or "", _payload(entry.get("payload"), options), options, size)
         )
     problems.raise_any()
-    if not items:
-        raise PlatformError.message(400, empty)
+    if task is not None:
+        context.authorize_any(_BATCH_ACTIONS, [("tasks", task)])
+        if not items:
+            raise PlatformError.message(400, "No items to trigger")
+        return items
+    # Every task must be granted; no items at all is the route builder's 403 (it never
+    # grants on an empty list), before the handler's own "no items" check could answer.
     tasks = sorted({item.task for item in items})
-    actions = _BATCH_ACTIONS
-    context.authorize_any(actions, [("tasks", name) for name in tasks], every=True)
+    context.authorize_any(_BATCH_ACTIONS, [("tasks", name) for name in tasks], every=True)
     return items
 
 
@@ -401,67 +461,98 @@ def _check_size(count: int, maximum: int, template: str) -> None:
         raise PlatformError.message(400, template.format(n=count, m=maximum))
 
 
-def _refuse_whole_batch(store: Store, context: Context, items: Sequence[Item]) -> None:
-    outcomes = [store.outcome(item.task, item.index) for item in items]
+def _refuse_too_large(store: Store, items: Sequence[Item]) -> None:
+    outcomes = {store.outcome(item.task, item.index) for item in items}
     if "too_large" in outcomes or "too_large_error" in outcomes:
         raise PlatformError.message(413, "Request body too large")
-    if "queue_limit" in outcomes:
-        raise PlatformError.message(
-            422,
-            f"Cannot trigger {len(items)} tasks as the queue size limit for this environment "
-            f"has been reached. The maximum size is 10000",
-        )
+
+
+def _refuse_full_queue(store: Store, items: Sequence[Item], *, status: int = 422) -> None:
+    """The v1 batch routes guard the queue for the whole request."""
+    if any(store.outcome(item.task, item.index) == "queue_limit" for item in items):
+        raise PlatformError.message(status, queue_limit_message(f"{len(items)} tasks"))
 
 
 def _one_shot(
-    store: Store, context: Context, kind: BatchKind, items: list[Item], *, key: str | None
-) -> tuple[TriggeredBatch, set[str]]:
+    store: Store,
+    context: Context,
+    kind: BatchKind,
+    items: list[Item],
+    *,
+    key: str | None,
+    keep_failed_keys: bool = False,
+    stop_on_failure: bool = False,
+) -> tuple[TriggeredBatch, set[str], bool]:
+    """The batch and its runs; the ids of reused runs; whether it was aborted.
+
+    `stop_on_failure`: an item that cannot trigger aborts the batch there.
+    """
     batch = _new_batch(store, context, kind, len(items), key)
     made: list[Run | str] = []
     reused: set[str] = set()
+    aborted = False
     for item in items:
+        batch.items[item.index] = item
+        store.triggered_items.append((context.route.name, item, batch.id))
+        if aborted:
+            continue
         outcome = store.outcome(item.task, item.index)
-        run = store.create_run(
-            environment=context.environment,
-            item=item,
-            now_ms=context.now_ms,
-            prefailed=outcome in ("trigger_failure", "unknown_task"),
-            batch_id=batch.id,
-            taken=[m.id if isinstance(m, Run) else m for m in made],
-        )
+        if stop_on_failure and outcome == "trigger_failure":
+            aborted = True
+            continue
+        try:
+            run = store.create_run(
+                environment=context.environment,
+                item=item,
+                now_ms=context.now_ms,
+                outcome=outcome,
+                batch_id=batch.id,
+                taken=[m.id if isinstance(m, Run) else m for m in made],
+                keep_failed_keys=keep_failed_keys,
+                invalid_dates_fail=stop_on_failure,
+            )
+        except durations.InvalidDate:  # its trigger failed: as trigger_failure
+            aborted = True
+            continue
         if isinstance(run, str):
             reused.add(run)
         made.append(run)
-        batch.items[item.index] = item
-        store.triggered_items.append((context.route.name, item, batch.id))
     batch.add_runs(made)
-    if store.progression == "immediate":
+    if aborted:
+        batch.status = BatchStatus.ABORTED
+        batch.touch(context.now_ms)
+    elif store.progression == "immediate":
         settle(store, batch, context.now_ms)
-    return batch, reused
+    return batch, reused, aborted
 
 
 def _v1_answer(
-    store: Store,
     batch: TriggeredBatch,
     key: str | None,
     *,
     cached: bool,
     reused: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
+    """The v1 answer: each run with the key its item sent (the SDK's hash, not the user's key)."""
     runs = []
-    for run_id in batch.runs:
-        run = store.runs[run_id]
+    for index, run_id in zip(sorted(batch.items), batch.runs, strict=False):
+        item = batch.items[index]
         entry: dict[str, Any] = {
-            "id": run.id,
-            "taskIdentifier": run.task,
+            "id": run_id,
+            "taskIdentifier": item.task,
             "isCached": cached or run_id in reused,
         }
-        if run.idempotency_key:
-            entry["idempotencyKey"] = run.idempotency_key
+        item_key = item.options.get("idempotencyKey")
+        if isinstance(item_key, str):
+            entry["idempotencyKey"] = item_key
         runs.append(entry)
-    answer: dict[str, Any] = {"id": batch.id, "isCached": cached}
-    if key and batch.idempotency_key:
-        answer["idempotencyKey"] = key
+    answer: dict[str, Any] = {"id": batch.id}
+    shown_key = key if key and batch.idempotency_key else None
+    if cached and shown_key:  # a repeat lists the key first, as the platform builds it
+        answer["idempotencyKey"] = shown_key
+    answer["isCached"] = cached
+    if not cached and shown_key:
+        answer["idempotencyKey"] = shown_key
     answer["runs"] = runs
     return answer
 
@@ -485,39 +576,51 @@ def trigger_task(context: Context, store: Store) -> Reply:
     if request_key:
         cached = _replay(store, context, "trigger", (task,), request_key)
         if isinstance(cached, Run):  # the platform's replay says isCached: false
-            scopes = [f"read:runs:{cached.id}", f"write:inputStreams:{cached.id}"]
             answer = {"id": cached.id, "isCached": False}
-            return Reply(200, json_bytes(answer), context.jwt_headers(scopes))
+            return Reply(200, json_bytes(answer), _run_token(context, cached.id))
     header_key = _header_key(context)
     if header_key and "idempotencyKey" not in options:
         options = {**options, "idempotencyKey": header_key}
         ttl = context.headers.get("idempotency-key-ttl")
         if ttl and "idempotencyKeyTTL" not in options:
             options = {**options, "idempotencyKeyTTL": ttl}
+    # An unknown (undeployed) task is no error: its run waits in the queue `task/<id>`.
     outcome = store.outcome(task, None)
-    if outcome == "unknown_task":
-        raise PlatformError.message(404, "Task not found")
     if outcome in ("too_large", "too_large_error"):
         raise PlatformError.message(413, "Request body too large")
     if outcome == "queue_limit":
         raise PlatformError.message(422, queue_limit_message(task))
-    if outcome == "trigger_failure":
+    if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
     item = Item(0, task, _payload(shaped.get("payload"), options), options, len(context.body))
     store.triggered_items.append((context.route.name, item, None))
-    run = store.create_run(environment=context.environment, item=item, now_ms=context.now_ms)
-    if isinstance(run, str):
-        return Reply(200, json_bytes({"id": run, "isCached": True}))
+    try:
+        made = store.create_run(
+            environment=context.environment,
+            item=item,
+            now_ms=context.now_ms,
+            outcome=outcome,
+            header_key_ttl=context.headers.get("idempotency-key-ttl"),
+        )
+    except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
+        raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
+    run_id = made if isinstance(made, str) else made.id
     if request_key:
-        _remember(store, context, "trigger", (task,), request_key, run.id)
-    scopes = [f"read:runs:{run.id}", f"write:inputStreams:{run.id}"]
-    return Reply(200, json_bytes({"id": run.id, "isCached": False}), context.jwt_headers(scopes))
+        _remember(store, context, "trigger", (task,), request_key, run_id)
+    answer = {"id": run_id, "isCached": isinstance(made, str)}
+    return Reply(200, json_bytes(answer), _run_token(context, run_id))
+
+
+def _run_token(context: Context, run_id: str) -> dict[str, str]:
+    """The token every answer of the route carries, a reused run's too."""
+    scopes = [f"read:runs:{run_id}", f"write:inputStreams:{run_id}"]
+    return context.jwt_headers(scopes, full_claims=True)
 
 
 def _header_key(context: Context) -> str | None:
     """The `idempotency-key` header, checked as the platform's header schema does."""
     key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > 2048:
+    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise PlatformError(
             400,
             {
@@ -525,20 +628,14 @@ def _header_key(context: Context) -> str | None:
                 "details": [
                     {
                         "path": ["idempotency-key"],
-                        "message": "String must contain at most 2048 character(s)",
+                        "message": (
+                            f"String must contain at most {MAX_IDEMPOTENCY_KEY_LENGTH} character(s)"
+                        ),
                     }
                 ],
             },
         )
-    ttl = context.headers.get("idempotency-key-ttl")
-    if ttl is not None and not _TTL_RE.fullmatch(ttl):
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [{"path": ["idempotency-key-ttl"], "message": "Invalid"}],
-            },
-        )
+    # `idempotency-key-ttl` is any string: one the platform cannot read means 30 days.
     return key
 
 

@@ -6,15 +6,13 @@ Messages follow zod and zod-validation-error: `Validation error: Required at "ru
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from pytest_trigger_batches.errors import PlatformError
+from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
 
 __all__ = ["Problems", "json_body", "validation_error"]
-
-_TTL_RE = re.compile(r"^\d+[smhd]$")
 
 
 def json_body(body: bytes) -> Any:
@@ -127,10 +125,11 @@ class Problems:
         options = self.object(holder["options"], where)
         if options is None:
             return {}
-        self.string(options, "idempotencyKey", where, required=False, max_length=2048)
-        ttl = self.string(options, "idempotencyKeyTTL", where, required=False)
-        if ttl is not None and not _TTL_RE.match(ttl):
-            self.add("Invalid", f"{where}.idempotencyKeyTTL")
+        self.string(
+            options, "idempotencyKey", where, required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
+        )
+        # Any string: one the platform cannot read means the 30-day default (durations.py).
+        self.string(options, "idempotencyKeyTTL", where, required=False)
         tags = options.get("tags")
         listed = [tags] if isinstance(tags, str) else tags
         if tags is not None:
