@@ -34,12 +34,12 @@ def check(
     fixture: str,
     *,
     base_url: str | None = None,
-    seed: int | None = None,
+    seed_pinned: bool = False,
 ) -> None:
     """Fail the test, saying what to do, if a neighbouring plugin would break `fixture`.
 
-    `base_url`: the origin the fixture answers (mock and server); `seed`: the seed the
-    factory builds from (the factory).
+    `base_url`: the origin the fixture answers (mock and server); `seed_pinned`: the
+    factory's seed is fixed whatever the run's (the `trigger_seed` fixture overridden).
     """
     names = request.fixturenames
     if fixture == "trigger_api_server":
@@ -50,7 +50,7 @@ def check(
         if "vcr" in sys.modules:  # no cassette can be in use before vcrpy is imported
             _check_cassettes(request, fixture, base_url)
     if "snapshot" in names:
-        _check_snapshot(request, fixture, seed)
+        _check_snapshot(request, fixture, seed_pinned)
 
 
 def redact_request(request: Any) -> Any:
@@ -231,14 +231,11 @@ def _fail_cassette(fixture: str, base_url: str) -> None:
 # -- snapshots (syrupy) ---------------------------------------------------------------------
 
 
-def _check_snapshot(request: pytest.FixtureRequest, fixture: str, seed: int | None) -> None:
+def _check_snapshot(request: pytest.FixtureRequest, fixture: str, seed_pinned: bool) -> None:
     if request.config.getoption("trigger_seed", None) is not None:
         return  # --trigger-seed: every test's seed, the factory's and the mock's, is fixed
-    from pytest_trigger_batches import plugin
-
-    own = plugin.seed_for_test(request.config.stash[plugin.SEED_KEY], request.node.nodeid)
     if fixture == "trigger_batch_factory":
-        if seed != own:
+        if seed_pinned:
             return  # the trigger_seed fixture is overridden: a fixed seed
         what = "the batches it builds (ids, timestamps, task ids, messages)"
         how = (

@@ -271,7 +271,8 @@ def trigger_batch_factory(request: pytest.FixtureRequest, trigger_seed: int) -> 
     from pytest_trigger_batches import neighbours
     from pytest_trigger_batches.factory import BatchFactory
 
-    neighbours.check(request, "trigger_batch_factory", seed=trigger_seed)
+    own = seed_for_test(request.config.stash[SEED_KEY], request.node.nodeid)
+    neighbours.check(request, "trigger_batch_factory", seed_pinned=trigger_seed != own)
 
     return BatchFactory(seed=trigger_seed)
 
