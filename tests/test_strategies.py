@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from pytest_trigger_batches import rules
 from pytest_trigger_batches.mock import MockTriggerApi
-from pytest_trigger_batches.model import RUN_STATUSES, TriggerBatch, TriggerRun
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun
+from pytest_trigger_batches.statuses import RUN_STATUSES
 from pytest_trigger_batches.strategies import batches, runs
 
 SEARCH = settings(max_examples=150, derandomize=True, database=None, deadline=None)

@@ -31,9 +31,9 @@ except ImportError as _missing:
 
 from pytest_trigger_batches import rules
 from pytest_trigger_batches.factory import BatchFactory, _text_pools
-from pytest_trigger_batches.model import RUN_STATUSES, TriggerBatch, TriggerRun
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import RUN_FAILED, RUN_STATUSES, BatchStatus
 
 __all__ = ["batches", "runs"]
 
@@ -61,7 +61,7 @@ RUN_OPTIONS = (
 """The options of `trigger_batch_factory.run()` that `runs()` draws (or takes as given)."""
 
 _LEGACY_STATUSES = (BatchStatus.PENDING, BatchStatus.COMPLETED, BatchStatus.ABORTED)
-_FAILED_RUNS = ("FAILED", "CRASHED", "SYSTEM_FAILURE", "TIMED_OUT")
+_FAILED_RUNS = tuple(s for s in RUN_STATUSES if s in RUN_FAILED)
 _AFTER_RUN_CREATION = ("failed_count", "error_code")
 # Leftover errors are not per-item entries: the default comes first, so it shrinks there.
 _CODES = (rules.QUEUE_LIMIT, *(c for c in rules.ERROR_CODES if c != rules.QUEUE_LIMIT), None)
