@@ -1,7 +1,7 @@
 """Next to the plugins users already have: each combination that matters, in a user's run.
 
 Each test runs a small user suite with the other plugin active (pytester). A plugin that
-is not installed skips its test, except where `.ci/run` installs the `compat` extra
+is not installed skips its test, except where `.ci/run` installs the `compat` group
 (its 3.11 run sets `TRIGGER_BATCHES_COMPAT=required`): there a missing plugin fails.
 Covered elsewhere, with one home each: pytest-httpx with `mock_trigger_api`
 (tests/test_escape_hatch.py), pytest-xdist and pytest-randomly (tests/test_plugin_core.py,
@@ -38,7 +38,7 @@ def need(module: str) -> None:
     if importlib.util.find_spec(module) is None:
         if os.environ.get("TRIGGER_BATCHES_COMPAT") == "required":
             pytest.fail(f"{module} is not installed, and TRIGGER_BATCHES_COMPAT=required")
-        pytest.skip(f"{module} is not installed (pip install -e '.[compat]')")
+        pytest.skip(f"{module} is not installed (pip install -e . --group compat)")
 
 
 # -- asyncio: pytest-asyncio (strict and auto), anyio (asyncio and trio) ------------------
@@ -94,7 +94,8 @@ def test_anyio(pytester: pytest.Pytester, backend: str) -> None:
     result.assert_outcomes(passed=2)
 
 
-# -- faker: its own `faker` fixture, and the plugin's seeds ---------------------------------
+# -- faker, installed by the user: its own `faker` fixture, and the plugin's seeds -----------
+# faker is not a dependency (the factory's text ships as data); a project may still have it.
 
 FAKER_SUITE = """
 import json, pathlib

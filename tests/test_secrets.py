@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import httpx
 import pytest
+from inner_runs import inner_addopts
 
 from pytest_trigger_batches import BatchFactory, assert_batch_errors, assert_run_counts
 from pytest_trigger_batches.api import TriggerApi, UnexpectedTriggerRequest
@@ -421,7 +422,7 @@ def _run_leak_suite(
     monkeypatch.setenv("SECRETS_FILE", str(keys_file))
     monkeypatch.setenv("TRIGGER_SECRET_KEY", ENV_KEY)
     # assertion rewriting on: pytest's own truncated diffs are the case to try
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest")
+    monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts(rewrite=True))
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=LEAK_SUITE)
     result = pytester.runpytest(*INNER, "-W", "always::UserWarning", *LEAK_CONFIGS[config])

@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from pytest_trigger_batches.table import TABLE
+
     parser = argparse.ArgumentParser(
         prog="python -m pytest_trigger_batches",
         description="Tools of pytest-trigger-batches.",
@@ -40,12 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
-        help="serve the mock Trigger.dev retrieve-batch API over HTTP",
+        help="serve the mock Trigger.dev API (batches triggered and retrieved, runs) over HTTP",
         description=(
-            "Serve the mock Trigger.dev retrieve-batch API (GET /api/v1|v2/batches/{id}) "
-            "until Ctrl-C. Point a client at it with TRIGGER_API_URL and "
-            "TRIGGER_SECRET_KEY as printed."
+            "Serve the mock Trigger.dev API over HTTP until Ctrl-C: batches triggered "
+            "(streamed or in one request) and retrieved, single tasks triggered, and "
+            "runs retrieved, listed, cancelled and replayed. Point a client at it with "
+            "TRIGGER_API_URL and TRIGGER_SECRET_KEY as printed."
         ),
+        epilog="endpoints served (others are answered 501):\n" + TABLE.describe(),
+        formatter_class=_DescriptionWrapped,
     )
     serve.add_argument(
         "--host",
@@ -92,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="tr_dev_...",
         help=(
-            "accept only this secret key (others get 401 Invalid API Key); by default "
+            "accept only this secret key (others get 401 Invalid API key); by default "
             "any well-formed key is accepted and one is printed"
         ),
     )
@@ -125,6 +130,15 @@ def _parser() -> argparse.ArgumentParser:
         help="print one line per request to stderr (keys redacted)",
     )
     return parser
+
+
+class _DescriptionWrapped(argparse.HelpFormatter):
+    """Wraps the description as usual; keeps the epilog's lines (one endpoint a line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("endpoints served"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
 
 
 def _port(text: str) -> int:

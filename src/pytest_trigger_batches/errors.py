@@ -46,13 +46,16 @@ class PlatformError(Exception):
 
 
 def json_bytes(body: object) -> bytes:
-    """Compact JSON, as Remix's `json()` writes it."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON, as Remix's `json()` writes it (a lone surrogate escaped, `\\ud800`)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(errors=_LONE)
 
 
 def pretty_json(body: object) -> bytes:
     """`JSON.stringify(body, null, 2)`, as the platform's rate limiter writes its bodies."""
-    return json.dumps(body, indent=2, ensure_ascii=False).encode()
+    return json.dumps(body, indent=2, ensure_ascii=False).encode(errors=_LONE)
+
+
+_LONE = "backslashreplace"  # UTF-8 has no lone surrogates; JSON.stringify writes `\ud800`
 
 
 def js_number(value: float) -> int | float:

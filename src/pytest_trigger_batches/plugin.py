@@ -1,7 +1,7 @@
 """pytest wiring only: options, markers, seeds and fixtures.
 
 Imported in every pytest run of every project that installs the package, so it imports
-nothing heavy: the factory, faker and respx load when a fixture first asks for them.
+nothing heavy: the factory and respx load when a fixture first asks for them.
 """
 
 from __future__ import annotations
@@ -163,11 +163,13 @@ def pytest_plugin_registered(plugin: object, manager: Any) -> None:
 
 
 def _redact_handler(handler: Any) -> None:
-    from pytest_trigger_batches.ids import redact
-
     original = handler.format
 
     def format(record: Any) -> str:
+        # Imported at the first record, not here: pytest's logging plugin is registered
+        # in every run, and most runs log nothing.
+        from pytest_trigger_batches.ids import redact
+
         return redact(original(record))
 
     handler.format = format

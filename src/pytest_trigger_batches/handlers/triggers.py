@@ -14,11 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, json_bytes
-from pytest_trigger_batches.handlers.validate import Problems, json_body
+from pytest_trigger_batches.handlers.validate import (
+    check_headers,
+    create_batch_body,
+    js_number_text,
+    json_body,
+    one_shot_body,
+    refuse_many_tags,
+    streamed_item,
+    strict_loads,
+    too_many_tags,
+    trigger_body,
+)
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.ratelimit import TokenBucket
 from pytest_trigger_batches.rules import (
-    MAX_IDEMPOTENCY_KEY_LENGTH,
     ONE_SHOT_MAX_ITEMS,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
@@ -31,6 +41,7 @@ from pytest_trigger_batches.triggered import Item, Run, TriggeredBatch
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
+    from pytest_trigger_batches.progress import ItemOutcome
     from pytest_trigger_batches.store import Store
     from pytest_trigger_batches.triggered import BatchKind
 
@@ -47,26 +58,11 @@ _TOO_MANY = "Batch size of {n} is too large. Maximum allowed batch size is {m}."
 
 def create_batch(context: Context, store: Store) -> Reply:
     """Phase 1 of a streaming batch: the batch, PENDING, waiting for its items."""
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    run_count = problems.integer(shaped, "runCount", "", required=True, minimum=0, exclusive=True)
+    check_headers(context.route.name, context.headers)
+    shaped = create_batch_body(json_body(context.body))
+    run_count = int(shaped["runCount"])
     tasks = shaped.get("taskIdentifiers")
-    if tasks is not None and (
-        not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
-    ):
-        problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = (
-        problems.string(
-            shaped, "idempotencyKey", "", required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
-        )
-        or None
-    )
-    problems.string(shaped, "parentRunId", "", required=False)
-    problems.raise_any()
-    assert run_count is not None
+    key = shaped.get("idempotencyKey") or None
     broad: list[tuple[str, str | None]] = [("batch", None), ("tasks", None)]
     if isinstance(tasks, list):
         wanted: list[tuple[str, str | None]] = [("tasks", t) for t in tasks]
@@ -76,7 +72,8 @@ def create_batch(context: Context, store: Store) -> Reply:
     if run_count > STREAMING_MAX_ITEMS:
         raise PlatformError.message(
             400,
-            f"Batch runCount of {run_count} exceeds maximum allowed of {STREAMING_MAX_ITEMS}.",
+            f"Batch runCount of {js_number_text(run_count)} exceeds maximum allowed of "
+            f"{STREAMING_MAX_ITEMS}.",
         )
     scope = (*sorted(set(tasks)),) if isinstance(tasks, list) else ()
     if key:
@@ -187,10 +184,10 @@ def stream_items(context: Context, store: Store) -> Reply:
         return Reply(200, json_bytes({**done, "runCount": handle.run_count}))
     accepted = deduplicated = 0
     try:
-        for position, (size, raw) in enumerate(lines):
+        for size, raw in lines:
             if per_item:
                 _authorize_item(context, raw)
-            item = _streamed_item(raw, position, size, handle.run_count)
+            item = _streamed_item(raw, size, handle.run_count)
             if item.index in handle.items:
                 deduplicated += 1
                 continue
@@ -237,31 +234,19 @@ def _ndjson(body: bytes) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield len(line), json.loads(line)
+            yield len(line), strict_loads(line)
         except (ValueError, RecursionError) as problem:
             reason = str(problem).split(":")[0] if isinstance(problem, ValueError) else "too deep"
             raise PlatformError.message(400, f"Invalid JSON at line {number}: {reason}") from None
 
 
-def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Item:
-    problems = Problems()
-    shaped = problems.object(raw, "")
-    index = task = None
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        index = problems.integer(shaped, "index", "", required=True, minimum=0)
-        task = problems.string(shaped, "task", "", required=True, min_length=1)
-        options = problems.options(shaped, "")
-    if problems.found:
-        where = index if index is not None else position
-        raise PlatformError.message(
-            422, f"Invalid item at index {where}: {'; '.join(problems.found)}"
-        )
-    assert shaped is not None
-    assert index is not None
-    assert task is not None
+def _streamed_item(raw: object, size: int, run_count: int) -> Item:
+    shaped = streamed_item(raw)
+    index, task, options = int(shaped["index"]), shaped["task"], shaped.get("options", {})
     if index >= run_count:
-        raise PlatformError.message(422, f"Item index {index} exceeds batch runCount {run_count}")
+        raise PlatformError.message(
+            422, f"Item index {js_number_text(index)} exceeds batch runCount {run_count}"
+        )
     return Item(index, task, _payload(shaped.get("payload"), options), options, size)
 
 
@@ -307,7 +292,14 @@ def step(store: Store, batch: TriggeredBatch, now_ms: int) -> None:
             taken=batch.runs,
             run_id=next(fresh, None),
         ),
-        lambda item: store.outcome(item.task, item.index),
+        lambda item: _outcome(store, item),
+    )
+
+
+def _outcome(store: Store, item: Item) -> ItemOutcome:
+    """What happens to `item`: more than 10 tags fail its trigger, else what the test said."""
+    return (
+        "trigger_failure" if too_many_tags(item.options) else store.outcome(item.task, item.index)
     )
 
 
@@ -373,7 +365,8 @@ def batch_v1(context: Context, store: Store) -> Reply:
     )
     if key:
         store.batch_keys[(context.environment, "v1", key)] = (batch, expires)
-    if aborted:
+    if aborted is not None:
+        refuse_many_tags([aborted.options], status=422)  # the service's refusal, by the route
         raise PlatformError.message(500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"})
     answer = _v1_answer(batch, key, cached=False, reused=reused)
     return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{batch.id}"]))
@@ -396,6 +389,7 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
         earlier = store.batch_keys.get((context.environment, f"v1-task:{task}", key))
         batch = earlier[0] if earlier is not None else None
     if batch is None:
+        refuse_many_tags([item.options for item in items], status=400)
         batch, _, _ = _one_shot(store, context, "v1-task", items, key=key, keep_failed_keys=True)
         if key:
             store.batch_keys[(context.environment, f"v1-task:{task}", key)] = (batch, None)
@@ -405,45 +399,16 @@ def batch_task_v1(context: Context, store: Store) -> Reply:
 
 def _one_shot_items(context: Context, *, task: str | None = None) -> list[Item]:
     """The body's items, checked; `task`: the per-task route, whose items name none."""
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    raw_items = shaped.get("items")
-    if "items" not in shaped:
-        problems.add("Required", "items")
-    elif not isinstance(raw_items, list):
-        problems.add(
-            "Expected array, received "
-            + (
-                "null"
-                if raw_items is None
-                else "object"
-                if isinstance(raw_items, dict)
-                else type(raw_items)
-                .__name__.replace("str", "string")
-                .replace("int", "number")
-                .replace("float", "number")
-                .replace("bool", "boolean")
-            ),
-            "items",
-        )
-    problems.raise_any()
-    assert isinstance(raw_items, list)
+    check_headers(context.route.name, context.headers)
+    shaped = one_shot_body(context.route.name, json_body(context.body))
     items: list[Item] = []
-    for index, raw in enumerate(raw_items):
-        path = f"items[{index}]"
-        entry = problems.object(raw, path)
-        if entry is None:
-            continue
-        name = problems.string(entry, "task", path, required=True) if task is None else task
-        options = problems.options(entry, path)
+    for index, entry in enumerate(shaped["items"]):
+        name = entry["task"] if task is None else task
+        options = entry.get("options", {})
         size = len(json.dumps(entry.get("payload"), default=str))
         items.append(
             Item(index, name or "", _payload(entry.get("payload"), options), options, size)
         )
-    problems.raise_any()
     if task is not None:
         context.authorize_any(_BATCH_ACTIONS, [("tasks", task)])
         if not items:
@@ -482,23 +447,23 @@ def _one_shot(
     key: str | None,
     keep_failed_keys: bool = False,
     stop_on_failure: bool = False,
-) -> tuple[TriggeredBatch, set[str], bool]:
-    """The batch and its runs; the ids of reused runs; whether it was aborted.
+) -> tuple[TriggeredBatch, set[str], Item | None]:
+    """The batch and its runs; the ids of reused runs; the item it was aborted at, if any.
 
     `stop_on_failure`: an item that cannot trigger aborts the batch there.
     """
     batch = _new_batch(store, context, kind, len(items), key)
     made: list[Run | str] = []
     reused: set[str] = set()
-    aborted = False
+    aborted: Item | None = None
     for item in items:
         batch.items[item.index] = item
         store.triggered_items.append((context.route.name, item, batch.id))
-        if aborted:
+        if aborted is not None:
             continue
-        outcome = store.outcome(item.task, item.index)
+        outcome = _outcome(store, item)
         if stop_on_failure and outcome == "trigger_failure":
-            aborted = True
+            aborted = item
             continue
         try:
             run = store.create_run(
@@ -512,13 +477,13 @@ def _one_shot(
                 invalid_dates_fail=stop_on_failure,
             )
         except durations.InvalidDate:  # its trigger failed: as trigger_failure
-            aborted = True
+            aborted = item
             continue
         if isinstance(run, str):
             reused.add(run)
         made.append(run)
     batch.add_runs(made)
-    if aborted:
+    if aborted is not None:
         batch.status = BatchStatus.ABORTED
         batch.touch(context.now_ms)
     elif store.progression == "immediate":
@@ -563,14 +528,9 @@ def _v1_answer(
 def trigger_task(context: Context, store: Store) -> Reply:
     """One run of one task."""
     task = context.params["taskId"]
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        options = problems.options(shaped, "")
-    problems.raise_any()
-    assert shaped is not None
+    check_headers(context.route.name, context.headers)
+    shaped = trigger_body(json_body(context.body))
+    options: Mapping[str, Any] = shaped.get("options", {})
     context.authorize_any(_TRIGGER_ACTIONS, [("tasks", task)])
     request_key = context.headers.get("x-trigger-request-idempotency-key")
     if request_key:
@@ -588,6 +548,7 @@ def trigger_task(context: Context, store: Store) -> Reply:
     outcome = store.outcome(task, None)
     if outcome in ("too_large", "too_large_error"):
         raise PlatformError.message(413, "Request body too large")
+    refuse_many_tags([options], status=422)
     if outcome == "queue_limit":
         raise PlatformError.message(422, queue_limit_message(task))
     if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
@@ -618,23 +579,8 @@ def _run_token(context: Context, run_id: str) -> dict[str, str]:
 
 
 def _header_key(context: Context) -> str | None:
-    """The `idempotency-key` header, checked as the platform's header schema does."""
+    """The `idempotency-key` header (its length is checked with the others, `check_headers`)."""
     key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [
-                    {
-                        "path": ["idempotency-key"],
-                        "message": (
-                            f"String must contain at most {MAX_IDEMPOTENCY_KEY_LENGTH} character(s)"
-                        ),
-                    }
-                ],
-            },
-        )
     # `idempotency-key-ttl` is any string: one the platform cannot read means 30 days.
     return key
 
