@@ -77,7 +77,7 @@ class Gateway:
         self.base_url = base_url
         self.name = name
         self.pipeline = pipeline
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self.calls: list[RecordedCall] = []
         self.max_calls: int | None = None
         """Keep only the newest calls (the CLI server's bound); None keeps every one."""
