@@ -319,7 +319,8 @@ def test_xdist_workers_share_the_run_seed(pytester: pytest.Pytester) -> None:
 def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
     code = (
         f"import {module}; import sys; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faker','respx','httpx')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('faker','respx','httpx','hypothesis','vcr','syrupy','pytest_socket')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],

@@ -610,6 +610,29 @@ class TriggerApi:
         with self._lock:
             self._pipeline.user_routes.append(route)
 
+    def reset(self) -> None:
+        """Empty the mock: it then answers as a new one with the same keys would.
+
+        For property tests that use one fixture for many examples (hypothesis's
+        `@given`): call it at the start of each example.
+
+        - Emptied: the registered and triggered batches, their runs, `calls`,
+          `triggered`, cancellations and replays, idempotency keys and cached answers,
+          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
+          (full again). The ids the mock mints start over from the same sequence.
+        - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
+          their environments and public tokens), `clock`, `progression`, the
+          `rate_limit` sizes and the `add_route` routes.
+        - Still reported when the test ends: requests the mock did not serve and
+          required `fail_next` faults that no request met, before the reset too.
+        """
+        with self._lock:
+            store = Store(self._store.keys.default_key)
+            store.keys = self._store.keys
+            store.progression = self._store.progression
+            self._store = store
+            self._gateway.reset(store)
+
     # -- assertions ---------------------------------------------------------------
 
     def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:

@@ -27,6 +27,7 @@ from pytest_trigger_batches.pipeline import (
 )
 from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.shown import shown
+from pytest_trigger_batches.store import Store
 
 __all__ = ["Exchange", "Gateway", "UnexpectedTriggerRequest", "default_port", "host_of"]
 
@@ -77,10 +78,12 @@ class Gateway:
         self.base_url = base_url
         self.name = name
         self.pipeline = pipeline
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self.calls: list[RecordedCall] = []
         self.max_calls: int | None = None
         """Keep only the newest calls (the CLI server's bound); None keeps every one."""
+        self._carried: tuple[list[RecordedCall], list[str]] = ([], [])
+        """What `reset()` emptied that the end of the test must still report."""
         parts = urlsplit(base_url)
         port = parts.port or default_port(parts.scheme)
         self._origin = (parts.scheme, host_of(parts.hostname), port)
@@ -149,10 +152,27 @@ class Gateway:
     def leftovers(self) -> tuple[list[RecordedCall], list[str], list[str]]:
         """What a test must not end with: unserved calls, unused faults, the mock's crashes."""
         with self.lock:
-            unexpected = [call for call in self.calls if call.outcome == "unexpected"]
-            unused = [fault.describe() for fault in self.pipeline.faults.unused()]
+            unexpected = [
+                *self._carried[0],
+                *(call for call in self.calls if call.outcome == "unexpected"),
+            ]
+            unused = [
+                *self._carried[1],
+                *(fault.describe() for fault in self.pipeline.faults.unused()),
+            ]
             crashes = [redact(crash) for crash in self.pipeline.crashes]
         return unexpected, unused, crashes
+
+    def reset(self, store: Store) -> None:
+        """Start over with `store` and an empty call log (`TriggerApi.reset`).
+
+        The unserved calls and unused required faults so far are kept for `leftovers()`.
+        """
+        with self.lock:
+            unexpected, unused, _ = self.leftovers()
+            self._carried = (unexpected, unused)
+            self.pipeline.reset(store)
+            self.calls.clear()
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
         """Why `request` failed the test: what it was, what the mock serves, what to do."""

@@ -100,9 +100,13 @@ def trigger_seed(request: pytest.FixtureRequest) -> int:
 
 
 @pytest.fixture
-def trigger_batch_factory(trigger_seed: int) -> BatchFactory:
+def trigger_batch_factory(request: pytest.FixtureRequest, trigger_seed: int) -> BatchFactory:
     """Build realistic `TriggerBatch` objects: `trigger_batch_factory(status="COMPLETED")`."""
+    from pytest_trigger_batches import neighbours
     from pytest_trigger_batches.factory import BatchFactory
+
+    own = seed_for_test(request.config.stash[SEED_KEY], request.node.nodeid)
+    neighbours.check(request, "trigger_batch_factory", seed_pinned=trigger_seed != own)
 
     return BatchFactory(seed=trigger_seed)
 
@@ -115,7 +119,7 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
     codes, bodies and headers. `@pytest.mark.trigger_api(base_url=..., clock=...)`
     configures it and `@pytest.mark.trigger_batch(...)` batches are registered in it.
     """
-    from pytest_trigger_batches import markers
+    from pytest_trigger_batches import markers, neighbours
     from pytest_trigger_batches.mock import MockTriggerApi
 
     request.node.stash[reporting.USED_KEY] = True
@@ -126,8 +130,7 @@ def mock_trigger_api(request: pytest.FixtureRequest) -> Iterator[MockTriggerApi]
     )
     if api is None:  # say where the bad value came from
         pytest.fail(f"{source}: {problem}", pytrace=False)
-    if "httpx_mock" in request.fixturenames:
-        settings.check_httpx_mock(request, api)
+    neighbours.check(request, "mock_trigger_api", base_url=api.base_url)
     markers.serve(api, request)
     with api:
         yield api
@@ -145,11 +148,12 @@ def trigger_api_server(request: pytest.FixtureRequest) -> Iterator[TriggerApiSer
     every set-up and assertion method of `mock_trigger_api`; `@pytest.mark.trigger_batch`
     batches are registered in it. A fresh server per test (about a millisecond).
     """
-    from pytest_trigger_batches import markers
+    from pytest_trigger_batches import markers, neighbours
     from pytest_trigger_batches.server import TriggerApiServer
 
     request.node.stash[reporting.USED_KEY] = True
     options = settings.TriggerApiOptions.of(request.node)
+    neighbours.check(request, "trigger_api_server", base_url="http://127.0.0.1")
     with TriggerApiServer(secret_key=_secret_key(request), clock=options.clock) as server:
         markers.serve(server, request)
         yield server

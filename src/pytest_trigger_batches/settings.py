@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_trigger_batches.api import TriggerApi
     from pytest_trigger_batches.clock import ClockFunction
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "TriggerApiOptions",
     "attempt",
     "base_url",
-    "check_httpx_mock",
     "describe",
     "from_marker",
     "marker_failure",
@@ -147,27 +145,3 @@ def base_url(request: pytest.FixtureRequest, options: TriggerApiOptions) -> tupl
         return env, "the TRIGGER_API_URL environment variable"
     ini = str(request.config.getini("trigger_api_url"))
     return ini or DEFAULT_BASE_URL, "the trigger_api_url ini option"
-
-
-def check_httpx_mock(request: pytest.FixtureRequest, api: TriggerApi) -> None:
-    """Fail the test if pytest-httpx's `httpx_mock` would answer the mock's origin.
-
-    pytest-httpx replaces httpx's transports, in front of respx: unless its `should_mock`
-    lets the Trigger.dev origin through, every request to it meets its "no response"
-    timeout instead of the mock.
-    """
-    import httpx
-
-    marker = request.node.get_closest_marker("httpx_mock")
-    should_mock = None if marker is None else marker.kwargs.get("should_mock")
-    probe = httpx.Request("GET", f"{api.base_url}/api/v1/batches/batch_probe")
-    if callable(should_mock) and not should_mock(probe):
-        return
-    host = httpx.URL(api.base_url).host
-    pytest.fail(
-        f"mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
-        f"httpx_mock would answer every request to {api.base_url}. Let the Trigger.dev "
-        f"origin through to mock_trigger_api:\n"
-        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")',
-        pytrace=False,
-    )
