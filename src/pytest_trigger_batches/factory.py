@@ -16,7 +16,9 @@ from pytest_trigger_batches.model import (
     BatchError,
     TriggerBatch,
     TriggerRun,
+    _error,
     _many_errors,
+    _many_runs,
     parse_timestamp,
 )
 from pytest_trigger_batches.shown import shown
@@ -37,6 +39,9 @@ DEFAULT_ERROR_CODE = rules.QUEUE_LIMIT
 """Why items fail today: the environment's queue is full (other failures become
 pre-failed runs, counted as created)."""
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_EPOCH_MS = to_ms(_EPOCH)
+_CREATED_SPAN_MS = 240 * 86_400_000
+"""A batch or run is created in the 240 days after `_EPOCH`, unless the test says when."""
 # created_at bounds: cuids count milliseconds since 1970, and updatedAt (up to 40
 # minutes later) must still be a datetime.
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -129,12 +134,12 @@ class BatchFactory:
           formats: cuid, nanoid, run-ops or base62).
         """
         status = BatchStatus.parse(status)
-        run_count = rules.whole_number(
-            DEFAULT_RUN_COUNT if run_count is None else run_count,
-            parameter="run_count",
-            minimum=1,
-            maximum=rules.MAX_ITEMS,
-        )
+        if run_count is None:
+            run_count = DEFAULT_RUN_COUNT
+        elif type(run_count) is not int or not 1 <= run_count <= rules.MAX_ITEMS:
+            run_count = rules.whole_number(
+                run_count, parameter="run_count", minimum=1, maximum=rules.MAX_ITEMS
+            )
         if not isinstance(legacy, bool):
             raise TypeError(f"legacy must be True or False; got {shown(legacy)}")
         if batch_id is not None and (
@@ -145,16 +150,18 @@ class BatchFactory:
                 f"(e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
             )
         tasks = self._task_ids(task_identifier)
-        key = self._idempotency_key(idempotency_key)
-        created = (
-            self._default_created_at()
-            if created_at is None
-            else parse_timestamp(created_at, parameter="created_at")
-        )
-        if not _EARLIEST <= created <= _LATEST:
-            raise ValueError(
-                f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); got {shown(created_at)}"
-            )
+        key = None if idempotency_key is None else self._idempotency_key(idempotency_key)
+        if created_at is None:
+            offset = self._offset(0, _CREATED_SPAN_MS)
+            created, created_ms = _EPOCH + timedelta(0, 0, 0, offset), _EPOCH_MS + offset
+        else:
+            created = parse_timestamp(created_at, parameter="created_at")
+            if not _EARLIEST <= created <= _LATEST:
+                raise ValueError(
+                    f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); "
+                    f"got {shown(created_at)}"
+                )
+            created_ms = to_ms(created)
         if legacy:
             _legacy_options(status, runs_created, failed_count, error_code)
             return self._legacy(status, run_count, created, key, batch_id)
@@ -165,11 +172,11 @@ class BatchFactory:
                     f"failed_count and error_code apply once runs are created; a {status} "
                     f"batch with runs_created=False has no failures yet"
                 )
-            return self._before_run_creation(status, run_count, created, key, batch_id)
+            return self._before_run_creation(status, run_count, created, created_ms, key, batch_id)
         failed = _failed_count(status, run_count, failed_count)
-        code = _error_code(error_code)
+        code = DEFAULT_ERROR_CODE if error_code is _DEFAULT else _error_code(error_code)
         return self._after_run_creation(
-            status, run_count, failed, tasks, code, created, key, batch_id
+            status, run_count, failed, tasks, code, created, created_ms, key, batch_id
         )
 
     def lifecycle(
@@ -260,14 +267,16 @@ class BatchFactory:
         return tuple(made)
 
     # -- the flavours -------------------------------------------------------------
-    # Built with TriggerBatch._minted: every platform rule is checked, but not the
-    # format of the ids minted here (checking them again was most of the cost).
+    # Built with TriggerBatch._made: nothing is checked again, as each flavour keeps
+    # every platform rule by construction (tests/test_factory.py checks them all).
+    # Moments are kept in milliseconds too, for the ids, rather than converted back.
 
     def _before_run_creation(
         self,
         status: BatchStatus,
         run_count: int,
         created: datetime,
+        created_ms: int,
         key: str | None,
         batch_id: str | None,
     ) -> TriggerBatch:
@@ -278,12 +287,12 @@ class BatchFactory:
         elif status == BatchStatus.ABORTED:
             # The seal timeout aborts it, setting processingCompletedAt.
             updated = completed = created + _SEAL_TIMEOUT + self._ms(0, 5000)
-        return TriggerBatch._minted(
-            id=batch_id or self._batch_id(created),
-            status=status,
-            created_at=created,
-            updated_at=updated,
-            run_count=run_count,
+        return TriggerBatch._made(
+            batch_id or "batch_" + self._cuids.cuid(created_ms),
+            status,
+            created,
+            updated,
+            run_count,
             idempotency_key=key,
             processing_completed_at=completed,
         )
@@ -296,28 +305,36 @@ class BatchFactory:
         tasks: tuple[str, ...],
         code: str | None,
         created: datetime,
+        created_ms: int,
         key: str | None,
         batch_id: str | None,
     ) -> TriggerBatch:
-        sealed = created + self._ms(50, 2000)
-        finished = sealed + self._ms(100, 5000)
-        updated = finished
+        offset = self._offset
+        sealed_ms = created_ms + offset(50, 2000)
+        finished_ms = sealed_ms + offset(100, 5000)
+        updated_ms = finished_ms
         if status == BatchStatus.COMPLETED:
-            updated = finished + self._ms(1000, 600_000)
-        own_id = self._batch_id(created)
-        runs = self._cuids.cuids(to_ms(sealed), run_count - failed, prefix="run_")
-        return TriggerBatch._minted(
-            id=batch_id or own_id,
-            status=status,
-            created_at=created,
-            updated_at=updated,
-            run_count=run_count,
-            runs=tuple(runs),
-            idempotency_key=key,
-            successful_run_count=run_count - failed,
-            failed_run_count=failed,
-            errors=self._errors(run_count, failed, tasks, code),
-            processing_completed_at=finished,
+            updated_ms = finished_ms + offset(1000, 600_000)
+        finished = created + timedelta(0, 0, 0, finished_ms - created_ms)
+        updated = finished + timedelta(0, 0, 0, updated_ms - finished_ms)
+        own_id = "batch_" + self._cuids.cuid(created_ms)
+        runs = (
+            tuple(self._cuids.cuids(sealed_ms, run_count - failed, prefix="run_"))
+            if failed < run_count
+            else ()  # no run: nothing drawn
+        )
+        return TriggerBatch._made(
+            batch_id or own_id,
+            status,
+            created,
+            updated,
+            run_count,
+            runs,
+            key,
+            run_count - failed,
+            failed,
+            self._errors(run_count, failed, tasks, code),
+            finished,
         )
 
     def _legacy(
@@ -334,14 +351,14 @@ class BatchFactory:
             BatchStatus.ABORTED: self._rng.randint(0, run_count - 1),
         }[status]
         ids = self._ids.nanoids(created_runs + 1)
-        return TriggerBatch._minted(
-            id=batch_id or "batch_" + ids[0],
-            status=status,
-            created_at=created,
-            updated_at=created + self._ms(1000, 600_000),
-            run_count=run_count,
-            runs=tuple("run_" + run_id for run_id in ids[1:]),
-            idempotency_key=key,
+        return TriggerBatch._made(
+            batch_id or "batch_" + ids[0],
+            status,
+            created,
+            created + self._ms(1000, 600_000),
+            run_count,
+            tuple("run_" + run_id for run_id in ids[1:]),
+            key,
         )
 
     # -- error entries ------------------------------------------------------------
@@ -356,7 +373,7 @@ class BatchFactory:
             first = self._first_failure(run_count, failed)
             task = tasks[first % len(tasks)]
             message = f"{rules.queue_limit_message(task)} {rules.collapsed_suffix(failed)}"
-            return (BatchError(first, task, message, code),)
+            return (_error(first, task, message, code),)
         indices = self._failed_indices(run_count, failed)
         if len(tasks) == 1:
             item_tasks = [tasks[0]] * failed
@@ -410,12 +427,16 @@ class BatchFactory:
     def _batch_id(self, created: datetime) -> str:
         return "batch_" + self._cuids.cuid(to_ms(created))
 
-    def _ms(self, low: int, high: int) -> timedelta:
+    def _offset(self, low: int, high: int) -> int:
+        """Milliseconds from `low` to `high`, uniformly drawn."""
         # random() rather than randint(): a third of the cost, and as uniform as needed.
-        return timedelta(milliseconds=low + int(self._rng.random() * (high - low + 1)))
+        return low + int(self._rng.random() * (high - low + 1))
+
+    def _ms(self, low: int, high: int) -> timedelta:
+        return timedelta(0, 0, 0, self._offset(low, high))
 
     def _default_created_at(self) -> datetime:
-        return _EPOCH + self._ms(0, 240 * 86_400_000)
+        return _EPOCH + self._ms(0, _CREATED_SPAN_MS)
 
     def _task_ids(self, value: str | Sequence[str] | None) -> tuple[str, ...]:
         if value is None:
