@@ -8,6 +8,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import cycle, repeat
 from pathlib import Path
 
 from pytest_trigger_batches import lifecycle, rules
@@ -235,7 +236,7 @@ class BatchFactory:
             finished_at=finished,
             delayed_until=created + timedelta(hours=1) if status == "DELAYED" else None,
             batch_id=batch_id,
-            payload={"id": self._rng.randrange(10**6)} if payload is None else payload,
+            payload={"id": self._rng.randrange(_PAYLOADS)} if payload is None else payload,
             output=(output if output is not None else {"ok": True})
             if status == "COMPLETED"
             else None,
@@ -252,9 +253,77 @@ class BatchFactory:
         batch. Serve them with `add_batch(batch, runs=...)`.
         """
         tasks = self._task_ids(task_identifier)
-        status = "COMPLETED" if batch.status == BatchStatus.COMPLETED else "EXECUTING"
-        if not batch.runs_created and batch.status != BatchStatus.COMPLETED:
-            status = "QUEUED"
+        status = _status_of_runs(batch)
+        if not _inline_draws_exact():  # a Python whose random draws differently
+            return self._runs_one_by_one(batch, tasks, status)
+        ids = batch.runs
+        count = len(ids)
+        created = batch.created_at
+        started, finished, payload_ids = self._run_draws(count, status)
+        # Each run is what `run(status, ...)` with its id would give, drawn in the same
+        # order, built once and unchecked: every value is one `TriggerRun` accepts.
+        started_at = _moments(created, started) if started else repeat(None, count)
+        finished_at = _moments(created, finished) if finished else repeat(None, count)
+        updated_at = finished_at if finished else started_at if started else repeat(created)
+        return _many_runs(
+            count,
+            {
+                "id": ids,
+                "task_identifier": repeat(tasks[0]) if len(tasks) == 1 else cycle(tasks),
+                "status": repeat(status),
+                "created_at": repeat(created),
+                "updated_at": updated_at,
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "delayed_until": repeat(None),
+                "batch_id": repeat(batch.id),
+                "payload": [{"id": number} for number in payload_ids],
+                "output": ([{"ok": True} for _ in ids] if status == "COMPLETED" else repeat(None)),
+                "error": repeat(None),
+                "tags": repeat(()),
+                "metadata": repeat(None),
+                "idempotency_key": repeat(None),
+                "attempt_count": repeat(0 if status == "QUEUED" else 1),
+            },
+        )
+
+    def _run_draws(self, count: int, status: str) -> tuple[list[int], list[int], list[int]]:
+        """What `run(status, ...)` draws for each of `count` runs, in its order.
+
+        Per run: the start, then the finish (ms after creation; none before the run
+        starts or ends), the failure message it would have (`choice`), the cuid it would
+        have (8 random bytes), and its payload's number (`randrange(10**6)`). `choice`
+        and `randrange` are written out as `random` computes them (`getrandbits`, a
+        draw again while too large), which `_inline_draws_exact` checks once.
+        """
+        rng = self._rng
+        draw, bits = rng.random, rng.getrandbits
+        reasons = len(_text_pools().thrown)
+        reason_bits, payload_bits = reasons.bit_length(), _PAYLOADS.bit_length()
+        starts = status != "QUEUED"
+        ends = status in RUN_FINAL
+        started: list[int] = []
+        finished: list[int] = []
+        payload_ids: list[int] = []
+        for _ in range(count):
+            if starts:
+                start = 50 + int(draw() * 2951)  # _ms(50, 3000)
+                started.append(start)
+                if ends:
+                    finished.append(start + 100 + int(draw() * 59901))  # + _ms(100, 60_000)
+            while bits(reason_bits) >= reasons:
+                pass
+            bits(64)  # the cuid's random part (its id is the batch's)
+            number = bits(payload_bits)
+            while number >= _PAYLOADS:
+                number = bits(payload_bits)
+            payload_ids.append(number)
+        self._ids.skip(count)  # the cuids' counter moved on as if they were made
+        return started, finished, payload_ids
+
+    def _runs_one_by_one(
+        self, batch: TriggerBatch, tasks: tuple[str, ...], status: str
+    ) -> tuple[TriggerRun, ...]:
         made = []
         for number, run_id in enumerate(batch.runs):
             run = self.run(
@@ -465,6 +534,46 @@ class BatchFactory:
                 f"{rules.MAX_IDEMPOTENCY_KEY_LENGTH} characters; got {shown(value)}"
             )
         return value
+
+
+def _status_of_runs(batch: TriggerBatch) -> str:
+    """The status `runs_of` gives the runs of `batch`."""
+    if batch.status == BatchStatus.COMPLETED:
+        return "COMPLETED"
+    return "EXECUTING" if batch.runs_created else "QUEUED"
+
+
+_PAYLOADS = 10**6
+"""A run's default payload is `{"id": n}`, n below this."""
+_DELTAS: dict[int, timedelta] = {}
+"""timedelta(milliseconds=n) by n: a run starts and ends at most 63,100 ms after creation."""
+
+
+def _moments(start: datetime, offsets: list[int]) -> list[datetime]:
+    """`start` plus each offset, in milliseconds."""
+    deltas = _DELTAS
+    missing = set(offsets).difference(deltas)
+    deltas.update((ms, timedelta(0, 0, 0, ms)) for ms in missing)
+    return list(map(start.__add__, map(deltas.__getitem__, offsets)))
+
+
+@functools.cache
+def _inline_draws_exact() -> bool:
+    """Whether `_run_draws` draws what `choice`, `randbytes` and `randrange` would."""
+    pool = _text_pools().thrown
+    ours, theirs = random.Random(2026), random.Random(2026)
+    for _ in range(200):
+        reason = ours.getrandbits(pool.__len__().bit_length())
+        while reason >= len(pool):
+            reason = ours.getrandbits(len(pool).bit_length())
+        noise = ours.getrandbits(64).to_bytes(8, "little")
+        number = ours.getrandbits(_PAYLOADS.bit_length())
+        while number >= _PAYLOADS:
+            number = ours.getrandbits(_PAYLOADS.bit_length())
+        expected = (theirs.choice(pool), theirs.randbytes(8), theirs.randrange(_PAYLOADS))
+        if (pool[reason], noise, number) != expected:
+            return False
+    return True
 
 
 def _runs_created(status: BatchStatus, value: bool | None) -> bool:

@@ -107,12 +107,11 @@ _SLOTS = {name: getattr(BatchError, name).__set__ for name in BatchError.__slots
 def _error(index: int, task: str, message: str, code: str | None) -> BatchError:
     """One error entry from values already known good (the factory's collapsed entry)."""
     entry = object.__new__(BatchError)
-    deque(map(_set, repeat(entry, 4), _ERROR_NAMES, (index, task, message, code)), maxlen=0)
+    _SLOTS["index"](entry, index)
+    _SLOTS["task_identifier"](entry, task)
+    _SLOTS["error"](entry, message)
+    _SLOTS["error_code"](entry, code)
     return entry
-
-
-_set = object.__setattr__  # map()ped over a frozen instance's slots: the loop runs in C
-_ERROR_NAMES = BatchError.__slots__
 
 
 def _server_entry(error: BatchError) -> dict[str, Any]:
@@ -220,21 +219,21 @@ class TriggerBatch:
         else goes through `__init__` or `_minted`.
         """
         batch = object.__new__(cls)
-        values = (
-            id,
-            status,
-            created_at,
-            updated_at,
-            run_count,
-            runs,
-            idempotency_key,
-            successful_run_count,
-            failed_run_count,
-            errors,
-            processing_completed_at,
-            True,
-        )
-        deque(map(_set, repeat(batch, len(_FIELD_NAMES)), _FIELD_NAMES, values), maxlen=0)
+        # Each slot set directly (a frozen dataclass's __setattr__ refuses): 12 calls
+        # cost less than one loop over the fields.
+        put = _BATCH_SLOTS
+        put["id"](batch, id)
+        put["status"](batch, status)
+        put["created_at"](batch, created_at)
+        put["updated_at"](batch, updated_at)
+        put["run_count"](batch, run_count)
+        put["runs"](batch, runs)
+        put["idempotency_key"](batch, idempotency_key)
+        put["successful_run_count"](batch, successful_run_count)
+        put["failed_run_count"](batch, failed_run_count)
+        put["errors"](batch, errors)
+        put["processing_completed_at"](batch, processing_completed_at)
+        put["check_ids"](batch, True)
         return batch
 
     def _derived(self, **changes: Any) -> TriggerBatch:
@@ -288,6 +287,8 @@ class TriggerBatch:
         published spec literally (explicit nulls, `error` as an object); it exists for
         version 1 only.
         """
+        if shape == "server" and version == 1 and type(version) is int:
+            return self._v1_body()  # the common case, straight
         if isinstance(version, bool) or version not in (1, 2):
             raise ValueError(f"version must be 1 or 2; got {shown(version)}")
         if shape not in ("server", "documented"):
@@ -324,6 +325,22 @@ class TriggerBatch:
             body["errors"] = errors
         elif documented:
             body["errors"] = None
+        return body
+
+    def _v1_body(self) -> dict[str, Any]:
+        """`to_payload()`: the v1 body as the server writes it."""
+        body: dict[str, Any] = {"id": self.id, "status": _STATUS_TEXT[self.status]}
+        if self.idempotency_key is not None:
+            body["idempotencyKey"] = self.idempotency_key
+        body["createdAt"] = _iso(self.created_at)
+        body["updatedAt"] = _iso(self.updated_at)
+        body["runCount"] = self.run_count
+        body["runs"] = list(self.runs)
+        if self.successful_run_count is not None:
+            body["successfulRunCount"] = self.successful_run_count
+            body["failedRunCount"] = self.failed_run_count
+        if self.errors:
+            body["errors"] = list(map(_server_entry, self.errors))
         return body
 
     @classmethod
@@ -428,14 +445,23 @@ _DEFAULTS = tuple(
     (f.name, None if f.default is MISSING else f.default) for f in fields(TriggerBatch)
 )
 _NAMES = frozenset(name for name, _ in _DEFAULTS)
-_FIELD_NAMES = tuple(name for name, _ in _DEFAULTS)
+_STATUS_TEXT = {status: status.value for status in BatchStatus}
+_BATCH_SLOTS = {name: getattr(TriggerBatch, name).__set__ for name, _ in _DEFAULTS}
 
 
 def _iso(moment: datetime) -> str:
-    """`iso_ms(to_ms(moment))`: for a UTC datetime, its own `isoformat`, which is faster."""
-    if moment.tzinfo is UTC:  # as every stored moment is (parse_timestamp, the factory)
-        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
-    return iso_ms(to_ms(moment))
+    """`iso_ms(to_ms(moment))`, written from a UTC datetime's fields (a third of the cost)."""
+    if moment.tzinfo is not UTC:  # every stored moment is UTC (parse_timestamp, the factory)
+        return iso_ms(to_ms(moment))
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (the fastest here)
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )
 
 
 def _array(payload: Mapping[str, Any], name: str) -> tuple[Any, ...]:
