@@ -128,11 +128,11 @@ class _Router:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
-        ours = self._translate(request, request.read())
-        with self._gateway.exchange(ours) as exchange:
-            answer = exchange.answer
-            if not isinstance(answer, Unserved):
-                return _response(answer, request)
+        exchange = self._gateway.serve(self._translate(request, request.read()))
+        answer = exchange.answer
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        with self._gateway.unserved(exchange):
             router = self._user_router(request, exchange)
             try:
                 response = router.handler(request)
@@ -143,11 +143,11 @@ class _Router:
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
-        ours = self._translate(request, await request.aread())
-        with self._gateway.exchange(ours) as exchange:
-            answer = exchange.answer
-            if not isinstance(answer, Unserved):
-                return _response(answer, request)
+        exchange = self._gateway.serve(self._translate(request, await request.aread()))
+        answer = exchange.answer
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        with self._gateway.unserved(exchange):
             router = self._user_router(request, exchange)
             try:
                 response = await router.async_handler(request)
@@ -232,8 +232,15 @@ def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx
         if answer.kind == "timeout":
             raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
         raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
+    # As httpx.Response(content=body) makes it (a Content-Length, a byte stream), but
+    # not read here: respx hands the stream on and the client reads it once, as it
+    # reads a respx route's response.
+    body = answer.body
+    headers = list(answer.headers.items())
+    if body and not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(body))))
     return httpx.Response(
-        answer.status_code, headers=answer.headers, content=answer.body, request=request
+        answer.status_code, headers=headers, stream=httpx.ByteStream(body), request=request
     )
 
 
