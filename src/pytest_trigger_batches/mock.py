@@ -216,7 +216,8 @@ class _Router:
                 f"{redact(env_url)} after the fixture started. The origin is read when the "
                 f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
                 f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
-                f"not sent to that host.",
+                f"not sent to that host.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
             )
         if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
             raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")

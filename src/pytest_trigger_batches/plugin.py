@@ -386,7 +386,8 @@ def _check_httpx_mock(request: pytest.FixtureRequest, base_url: str) -> None:
         f"mock_trigger_api and pytest-httpx's httpx_mock are both used in this test, and "
         f"httpx_mock would answer every request to {base_url}. Let the Trigger.dev origin "
         f"through to mock_trigger_api:\n"
-        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")',
+        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")\n'
+        f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/other-plugins/",
         pytrace=False,
     )
 
@@ -440,7 +441,8 @@ def _fail_on_unexpected(
                 f"{name}: {len(unused)} fault(s) asked for with fail_next() were never met "
                 f"by a request:\n{listing}\nThe code path they stand for did not run. Check "
                 f"the route and batch_id they name and what the code under test requests; "
-                f"pass required=False to fail_next() for a fault that may go unused."
+                f"pass required=False to fail_next() for a fault that may go unused.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/retries/"
             ),
             pytrace=False,
         )
