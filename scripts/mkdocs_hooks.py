@@ -19,6 +19,7 @@ under `docs/examples/`, which the test suite collects.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import re
 import subprocess
@@ -90,7 +91,7 @@ def quote(path: str, names: list[str]) -> str:
         is_definition = not isinstance(node, ast.Assign | ast.AnnAssign)
         parts.append((_segment(lines, node), is_definition))
     code = parts[0][0]
-    for (before, defined_before), (after, defined) in zip(parts, parts[1:], strict=False):
+    for (before, defined_before), (after, defined) in itertools.pairwise(parts):
         if defined or defined_before:
             gap = "\n\n\n"  # two blank lines around a definition, as the files have them
         elif "\n" in before:

@@ -30,14 +30,19 @@ SITE_URL = "https://pytest-trigger-batches.github.io/pytest-trigger-batches/"
 # Written by benchmarks/run.py from its measurements, not by hand.
 GENERATED = {DOCS / "benchmarks.md"}
 PAGES = sorted(p for p in DOCS.rglob("*.md") if EXAMPLES not in p.parents)
-FENCE_RE = re.compile(r"^(?P<indent> *)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```$", re.S | re.M)
+FENCE_RE = re.compile(
+    r"^(?P<indent> *)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```$", re.S | re.M
+)
 SNIPPET_RE = re.compile(r'^--8<-- "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
 RUN_SEED = "50503285"
 
 
 def _hooks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "scripts" / "mkdocs_hooks.py")
-    assert spec is not None and spec.loader is not None
+    spec = importlib.util.spec_from_file_location(
+        "mkdocs_hooks", ROOT / "scripts" / "mkdocs_hooks.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -122,9 +127,7 @@ def test_every_included_file_and_section_exists() -> None:
 
 def test_every_example_file_is_shown_on_a_page() -> None:
     shown = {ROOT / path for _, path, _ in _includes()}
-    files = {
-        p for p in EXAMPLES.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    }
+    files = {p for p in EXAMPLES.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert sorted(str(p.relative_to(ROOT)) for p in files - shown) == []
 
 
@@ -192,7 +195,8 @@ def test_every_fixture_has_its_entry_in_the_reference() -> None:
 
 def test_every_link_in_the_plugins_messages_leads_to_a_page() -> None:
     source = "\n".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "src" / "pytest_trigger_batches").rglob("*.py")
+        p.read_text(encoding="utf-8")
+        for p in (ROOT / "src" / "pytest_trigger_batches").rglob("*.py")
     )
     links = set(re.findall(re.escape(SITE_URL) + r"([\w/-]*)", source))
     assert {"recipes/unserved-endpoints/", "recipes/retries/", "recipes/other-plugins/"} <= links

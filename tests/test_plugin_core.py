@@ -319,7 +319,8 @@ def test_xdist_workers_share_the_run_seed(pytester: pytest.Pytester) -> None:
 def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
     code = (
         f"import {module}; import sys; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faker','respx','httpx')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('faker','respx','httpx','hypothesis','vcr','syrupy','pytest_socket')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -343,8 +344,9 @@ def pytest_collection_finish(session):
 """
 
 
-def test_a_run_that_uses_no_fixture_loads_only_the_plugin_module(tmp_path: Path) -> None:
-    """What every run of every project that installs the package pays: the plugin module."""
+def test_a_run_that_uses_no_fixture_loads_only_the_plugins_wiring(tmp_path: Path) -> None:
+    """What every run of every project that installs the package pays: the plugin module,
+    its settings and its reporting hooks; not redaction, ids, the model or the mock."""
     (tmp_path / "conftest.py").write_text(LOADED_CONFTEST)
     (tmp_path / "test_app.py").write_text("def test_app():\n    assert True\n")
     # This plugin alone: other plugins import some of these themselves (respx's, faker's,
@@ -361,4 +363,9 @@ def test_a_run_that_uses_no_fixture_loads_only_the_plugin_module(tmp_path: Path)
         timeout=120,
     )
     loaded = json.loads((tmp_path / "loaded.json").read_text())
-    assert loaded == ["pytest_trigger_batches", "pytest_trigger_batches.plugin"]
+    assert loaded == [
+        "pytest_trigger_batches",
+        "pytest_trigger_batches.plugin",
+        "pytest_trigger_batches.reporting",
+        "pytest_trigger_batches.settings",
+    ]

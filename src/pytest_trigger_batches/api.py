@@ -19,7 +19,7 @@ from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.gateway import Gateway, UnexpectedTriggerRequest
 from pytest_trigger_batches.handlers import triggers
-from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
+from pytest_trigger_batches.ids import environment_of_key
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
 from pytest_trigger_batches.payloads import run_body
@@ -31,6 +31,7 @@ from pytest_trigger_batches.progress import (
     check_progression,
 )
 from pytest_trigger_batches.ratelimit import Limits
+from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
@@ -124,7 +125,7 @@ class TriggerApi:
           served by the run endpoints; listed by `GET /api/v1/runs` whatever their date.
         """
         if not isinstance(check_ids, bool):
-            raise TypeError(f"check_ids must be True or False; got {check_ids!r:.100}")
+            raise TypeError(f"check_ids must be True or False; got {shown(check_ids)}")
         if isinstance(batch, TriggerBatch | Mapping):
             states: tuple[TriggerBatch, ...] = (
                 _as_batch(batch, parameter="batch", check_ids=check_ids),
@@ -145,7 +146,7 @@ class TriggerApi:
         else:
             raise TypeError(
                 f"batch must be a TriggerBatch, a payload dict or a sequence of them; "
-                f"got {batch!r:.100}"
+                f"got {shown(batch)}"
             )
         if progress_after is not None:
             states = lifecycle.timeline(states[0], polls=progress_after)
@@ -156,7 +157,7 @@ class TriggerApi:
                 # No key could ever see it: every request would get 404, silently.
                 raise ValueError(
                     f"environment must be one a key belongs to: {', '.join(sorted(known))}; "
-                    f"got {environment!r} (pin a key to it first: "
+                    f"got {shown(environment)} (pin a key to it first: "
                     f"accept_key(key, environment=...))"
                 )
             handle = BatchHandle(states[0].id, states, environment)
@@ -221,16 +222,18 @@ class TriggerApi:
           API accepts.
         """
         if isinstance(scopes, str) or not isinstance(scopes, Sequence):
-            raise TypeError(f"scopes must be a list of scope strings; got {scopes!r:.100}")
+            raise TypeError(f"scopes must be a list of scope strings; got {shown(scopes)}")
         bad = [s for s in scopes if not isinstance(s, str) or not s]
         if bad:
-            raise ValueError(f"scopes must be non-empty strings such as 'read:runs'; got {bad!r}")
+            raise ValueError(
+                f"scopes must be non-empty strings such as 'read:runs'; got {shown(bad)}"
+            )
         if (
             isinstance(expires_in, bool)
             or not isinstance(expires_in, int | float)
             or not 0 < expires_in < 10**10
         ):
-            raise ValueError(f"expires_in must be a number of seconds > 0; got {expires_in!r}")
+            raise ValueError(f"expires_in must be a number of seconds > 0; got {shown(expires_in)}")
         with self._lock:
             key = self._store.keys.secret_key if secret_key is None else secret_key
             environment = self._store.keys.environment_of(key)
@@ -278,7 +281,7 @@ class TriggerApi:
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
-                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {route!r:.100}"
+                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {shown(route)}"
             )
         made = Fault.make(
             fault,
@@ -296,7 +299,7 @@ class TriggerApi:
                 # A typo, or a batch never served: the fault could never be met.
                 raise ValueError(
                     f"batch_id must be a registered batch (add_batch it first); got "
-                    f"{redact(str(batch_id))!r:.100}"
+                    f"{shown(batch_id)}"
                 )
             self._pipeline.faults.add(made)
 
@@ -333,7 +336,7 @@ class TriggerApi:
             handle = self._store.batches.get(batch_id)
             if handle is None:
                 raise ValueError(
-                    f"batch must be a registered or triggered batch; got {redact(batch_id)!r:.100}"
+                    f"batch must be a registered or triggered batch; got {shown(batch_id)}"
                 )
             for _ in range(16 if wanted is not None else 1):
                 if wanted is not None and handle.batch.status == wanted:
@@ -375,7 +378,7 @@ class TriggerApi:
         """
         check_outcome(outcome)
         if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
+            raise ValueError(f"task must be a task identifier or None (any); got {shown(task, 50)}")
         if index is not None:
             rules.whole_number(index, parameter="index", minimum=0)
         with self._lock:
@@ -399,18 +402,18 @@ class TriggerApi:
         """
         if outcome not in RUN_OUTCOMES:
             raise ValueError(
-                f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {outcome!r:.50}"
+                f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {shown(outcome, 50)}"
             )
         if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
+            raise ValueError(f"task must be a task identifier or None (any); got {shown(task, 50)}")
         if index is not None:
             rules.whole_number(index, parameter="index", minimum=0)
         if error is not None and (
             not isinstance(error, Mapping) or not isinstance(error.get("message"), str)
         ):
-            raise TypeError(f'error must be {{"message": str, ...}} or None; got {error!r:.100}')
+            raise TypeError(f'error must be {{"message": str, ...}} or None; got {shown(error)}')
         if output is not None and outcome != "COMPLETED":
-            raise ValueError(f"output applies to outcome='COMPLETED' only; got {outcome!r}")
+            raise ValueError(f"output applies to outcome='COMPLETED' only; got {shown(outcome)}")
         try:
             json.dumps(output)
         except (TypeError, ValueError) as problem:
@@ -423,9 +426,8 @@ class TriggerApi:
         with self._lock:
             found = self._store.runs.get(run_id)
             if found is None:
-                shown = redact(str(run_id))
                 raise ValueError(
-                    f"run_id must be the id of a run the mock created; got {shown!r:.100}"
+                    f"run_id must be the id of a run the mock created; got {shown(run_id)}"
                 )
             found.refresh(self._clock.now_ms())
             return run_body(found, api_version)
@@ -437,8 +439,10 @@ class TriggerApi:
         with self._lock:
             cancelled = list(self._store.cancelled)
         if run_id not in cancelled:
-            shown = ", ".join(cancelled) or "none"
-            raise AssertionError(f"expected {run_id} to be cancelled; cancelled runs: {shown}")
+            listing = redact(", ".join(cancelled)) or "none"
+            raise AssertionError(
+                f"expected {redact(str(run_id))} to be cancelled; cancelled runs: {listing}"
+            )
 
     def assert_replayed(self, run_id: str) -> str:
         """Assert the application replayed the run; returns the id of the new run."""
@@ -448,8 +452,10 @@ class TriggerApi:
         for original, new in replayed:
             if original == run_id:
                 return new
-        shown = ", ".join(original for original, _ in replayed) or "none"
-        raise AssertionError(f"expected {run_id} to be replayed; replayed runs: {shown}")
+        listing = redact(", ".join(original for original, _ in replayed)) or "none"
+        raise AssertionError(
+            f"expected {redact(str(run_id))} to be replayed; replayed runs: {listing}"
+        )
 
     def calls_to(self, route: str, **params: str) -> list[RecordedCall]:
         """The recorded requests to `route` (with these path parameters), whatever their answer.
@@ -463,7 +469,7 @@ class TriggerApi:
             if route not in known:
                 raise ValueError(
                     f"route must be one the mock serves or a test added: "
-                    f"{', '.join(sorted(known))}; got {route!r:.100}"
+                    f"{', '.join(sorted(known))}; got {shown(route)}"
                 )
             return [
                 call
@@ -480,7 +486,7 @@ class TriggerApi:
         return [
             TriggeredItem(
                 route=route,
-                task=item.task,
+                task=redact(item.task),
                 index=item.index,
                 payload=_redacted_json(item.payload),
                 options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
@@ -507,10 +513,10 @@ class TriggerApi:
         if payloads is not None and (
             isinstance(payloads, str | bytes) or not isinstance(payloads, Sequence)
         ):
-            raise TypeError(f"payloads must be a list of payloads; got {payloads!r:.100}")
+            raise TypeError(f"payloads must be a list of payloads; got {shown(payloads)}")
         every = self.triggered
         found = [item for item in every if task is None or item.task == task]
-        what = f"items of {task!r}" if task is not None else "items"
+        what = f"items of {shown(task)}" if task is not None else "items"
         problems = []
         if count is None and payloads is None and not found:
             problems.append(f"expected {what} to be triggered, none were")
@@ -518,8 +524,8 @@ class TriggerApi:
             problems.append(f"expected {count} {what} to be triggered, got {len(found)}")
         if payloads is not None and [item.payload for item in found] != list(payloads):
             problems.append(
-                f"payloads of {what} differ:\n    expected {list(payloads)!r:.500}\n"
-                f"    sent     {[item.payload for item in found]!r:.500}"
+                f"payloads of {what} differ:\n    expected {shown(list(payloads), 500)}\n"
+                f"    sent     {shown([item.payload for item in found], 500)}"
             )
         if problems:
             raise AssertionError("\n".join(problems) + "\n" + _triggered_listing(every))
@@ -552,7 +558,8 @@ class TriggerApi:
             or not 0 < interval <= 86_400 * 365
         ):
             raise ValueError(
-                f"interval must be a number of seconds > 0 (at most a year); got {interval!r:.50}"
+                f"interval must be a number of seconds > 0 (at most a year); "
+                f"got {shown(interval, 50)}"
             )
         with self._lock:
             self._pipeline.resize(Limits(limit, refill, max(1, round(interval * 1000))))
@@ -574,16 +581,18 @@ class TriggerApi:
         mock serves itself are refused: a test's route never shadows the mock.
         """
         if not isinstance(method, str) or method.upper() not in _METHODS:
-            raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r:.50}")
+            raise ValueError(
+                f"method must be one of {', '.join(_METHODS)}; got {shown(method, 50)}"
+            )
         method = method.upper()
         if not isinstance(path, str) or not path.startswith("/api/"):
             raise ValueError(
                 f"path must be a path template under /api/, such as "
-                f"'/api/v1/runs/{{runId}}/tags'; got {path!r:.100}"
+                f"'/api/v1/runs/{{runId}}/tags'; got {shown(path)}"
             )
         if not rules.is_whole_number(status_code) or not 100 <= status_code <= 599:
             raise ValueError(
-                f"status_code must be an HTTP status (100 to 599); got {status_code!r}"
+                f"status_code must be an HTTP status (100 to 599); got {shown(status_code)}"
             )
         shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
         if shadowed is not None:
@@ -600,6 +609,29 @@ class TriggerApi:
         route = Route(method, path, lambda context, store: reply, stub=True)
         with self._lock:
             self._pipeline.user_routes.append(route)
+
+    def reset(self) -> None:
+        """Empty the mock: it then answers as a new one with the same keys would.
+
+        For property tests that use one fixture for many examples (hypothesis's
+        `@given`): call it at the start of each example.
+
+        - Emptied: the registered and triggered batches, their runs, `calls`,
+          `triggered`, cancellations and replays, idempotency keys and cached answers,
+          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
+          (full again). The ids the mock mints start over from the same sequence.
+        - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
+          their environments and public tokens), `clock`, `progression`, the
+          `rate_limit` sizes and the `add_route` routes.
+        - Still reported when the test ends: requests the mock did not serve and
+          required `fail_next` faults that no request met, before the reset too.
+        """
+        with self._lock:
+            store = Store(self._store.keys.default_key)
+            store.keys = self._store.keys
+            store.progression = self._store.progression
+            self._store = store
+            self._gateway.reset(store)
 
     # -- assertions ---------------------------------------------------------------
 
@@ -620,7 +652,7 @@ class TriggerApi:
             # A typo would make assert_not_retrieved pass whatever the application did.
             raise ValueError(
                 f"batch must be a batch id such as 'batch_cmx0ugyuv00004a7d2bda9ln4', a "
-                f"TriggerBatch or a handle; got {redact(batch_id)!r:.100}, which is not "
+                f"TriggerBatch or a handle; got {shown(batch_id)}, which is not "
                 f"registered and was never requested"
             )
         return found
@@ -632,7 +664,7 @@ class TriggerApi:
         __tracebackhide__ = True
         batch_id = _batch_id(batch)
         if times is not None and (not rules.is_whole_number(times) or times < 0):
-            raise ValueError(f"times must be a whole number >= 0; got {times!r}")
+            raise ValueError(f"times must be a whole number >= 0; got {shown(times)}")
         count = len(self.retrievals(batch_id))
         if (times is None and count == 0) or (times is not None and count != times):
             wanted = "at least once" if times is None else _times(times)
@@ -687,7 +719,8 @@ def _redacted_json(value: object) -> object:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         return value
-    return json.loads(redact(text)) if "tr_" in text else value
+    clean = redact(text)  # the known keys' fragments too, as the recorded calls have them
+    return value if clean == text else json.loads(clean)
 
 
 _RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind == "retrieve_batch")
@@ -721,12 +754,14 @@ def _check_environment(environment: object) -> None:
     if environment is None:
         return
     if not isinstance(environment, str) or not environment.strip():
-        raise ValueError(f"environment must be a non-empty string or None; got {environment!r}")
+        raise ValueError(
+            f"environment must be a non-empty string or None; got {shown(environment)}"
+        )
     if environment not in rules.ENVIRONMENTS and environment.strip().lower() in rules.ENVIRONMENTS:
         raise ValueError(
             f"environment names are lower case, as in the key prefix "
-            f"({', '.join(rules.ENVIRONMENTS)}): {environment.strip().lower()!r}; "
-            f"got {environment!r}"
+            f"({', '.join(rules.ENVIRONMENTS)}): {shown(environment.strip().lower())}; "
+            f"got {shown(environment)}"
         )
 
 
@@ -744,7 +779,7 @@ def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> Trigg
             return TriggerBatch.from_payload(value, check_ids=check_ids)
         except (ValueError, TypeError) as problem:
             raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
-    raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")
+    raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {shown(value)}")
 
 
 def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:

@@ -200,7 +200,9 @@ class BatchFactory:
         unless given; a failed run gets an error in the platform's shape.
         """
         if status not in RUN_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r:.50}")
+            raise ValueError(
+                f"status must be one of {', '.join(RUN_STATUSES)}; got {shown(status, 50)}"
+            )
         task = self._task_ids(task_identifier)[0]
         created = (
             self._default_created_at()

@@ -249,7 +249,7 @@ class Pipeline:
 
     def __init__(self, table: RouteTable, store: Store, *, prefix: str, clock: Clock) -> None:
         self.table = table
-        self.store = store
+        self.store: Store = store
         self.prefix = prefix
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()
@@ -265,6 +265,16 @@ class Pipeline:
         """New bucket sizes for every bucket, starting full."""
         self.limits = limits
         self._buckets.clear()
+
+    def reset(self, store: Store) -> None:
+        """Start over with `store`: no faults, every bucket and window full again.
+
+        The bucket sizes, the test's own routes and the mock's crashes are kept.
+        """
+        self.store = store
+        self.faults = FaultQueue()
+        self._buckets.clear()
+        self._windows.clear()
 
     def handle(self, request: Request) -> Outcome:
         """Answer one request to the origin as Trigger.dev would."""

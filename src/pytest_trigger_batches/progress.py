@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+from pytest_trigger_batches.shown import shown
+
 __all__ = [
     "OUTCOMES",
     "PROGRESSIONS",
@@ -48,12 +50,14 @@ OUTCOMES: tuple[str, ...] = get_args(ItemOutcome)
 def check_progression(value: object) -> Progression:
     """`value` if it names a progression, else `ValueError` listing them."""
     if value not in PROGRESSIONS:
-        raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}; got {value!r:.50}")
+        raise ValueError(
+            f"progression must be one of {', '.join(PROGRESSIONS)}; got {shown(value, 50)}"
+        )
     return value  # type: ignore[return-value]
 
 
 def check_outcome(value: object) -> ItemOutcome:
     """`value` if it names an item outcome, else `ValueError` listing them."""
     if value not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got {value!r:.50}")
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got {shown(value, 50)}")
     return value  # type: ignore[return-value]

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pytest_trigger_batches import durations
-from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, digest_cuid, remember_key
+from pytest_trigger_batches.ids import SECRET_KEY_RE, IdSource, digest_cuid
 from pytest_trigger_batches.progress import ItemOutcome, Progression
 from pytest_trigger_batches.ratelimit import BATCH_LIMITS, TokenBucket
+from pytest_trigger_batches.redact import remember_seen_key
 from pytest_trigger_batches.rules import ENVIRONMENTS
 from pytest_trigger_batches.triggered import (
     Item,
@@ -94,7 +95,7 @@ class KeyRing:
 
     def environment_of(self, key: str) -> str | None:
         """The environment `key` belongs to, or None if the API does not accept it."""
-        remember_key(key)  # a key seen in a request is redacted from then on
+        remember_seen_key(key)  # a key seen in a request is redacted from then on
         if self.pinned:
             return self.pinned.get(key)
         known = self._seen.get(key)

@@ -19,7 +19,7 @@ def run_batch(client: httpx.Client, items: list[dict[str, Any]]) -> list[str]:
         if body["isFailed"]:
             report.append(f"{body['taskIdentifier']}: {body['error']['message']}")
     return report
-# --8<-- [end:app]
+    # --8<-- [end:app]
 
 
 # --8<-- [start:test]
@@ -35,4 +35,4 @@ def test_a_declined_card_is_reported(mock_trigger_api: MockTriggerApi) -> None:
 
     assert report == ["charge-card: declined"]
     mock_trigger_api.assert_triggered("charge-card", payloads=[{"order": 7}])
-# --8<-- [end:test]
+    # --8<-- [end:test]

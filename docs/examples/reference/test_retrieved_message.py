@@ -14,7 +14,7 @@ def trigger_seed() -> int:
 def test_a_failure_lists_what_was_retrieved(
     mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
 ) -> None:
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(AssertionError) as failure:  # noqa: PT012 (the example, whole)
         # --8<-- [start:call]
         batch = trigger_batch_factory("COMPLETED")
         mock_trigger_api.add_batch(batch)

@@ -11,7 +11,7 @@ def trigger_seed() -> int:
 
 
 def test_a_failure_lists_the_error_entries(trigger_batch_factory: BatchFactory) -> None:
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(AssertionError) as failure:  # noqa: PT012 (the example, whole)
         # --8<-- [start:call]
         batch = trigger_batch_factory(
             "PARTIAL_FAILED", run_count=10, failed_count=3, task_identifier="send-welcome-email"

@@ -7,7 +7,8 @@ def test_a_partial_failure(trigger_batch_factory: BatchFactory) -> None:
     assert batch.status == BatchStatus.PARTIAL_FAILED == "PARTIAL_FAILED"
     assert (batch.successful_run_count, batch.failed_run_count) == (7, 3)
     assert len(batch.runs) == 7
-    assert batch.id.startswith("batch_c") and batch.runs[0].startswith("run_c")
+    assert batch.id.startswith("batch_c")
+    assert batch.runs[0].startswith("run_c")
     [entry] = batch.errors  # one entry for the three failed items
     assert entry.error_code == "QUEUE_SIZE_LIMIT_EXCEEDED"
     assert entry.error.endswith("(3 items in this batch failed with the same error)")

@@ -41,6 +41,10 @@ def test_the_node_worker_reads_the_batch(
         timeout=60,
     )
     [entry] = trigger_batch.errors  # the three failures, collapsed into one entry
-    assert json.loads(done.stdout) == {"status": "PARTIAL_FAILED", "runs": 7, "failed": [entry.index]}
+    assert json.loads(done.stdout) == {
+        "status": "PARTIAL_FAILED",
+        "runs": 7,
+        "failed": [entry.index],
+    }
     trigger_api_server.assert_retrieved(trigger_batch, times=1)
-# --8<-- [end:test]
+    # --8<-- [end:test]

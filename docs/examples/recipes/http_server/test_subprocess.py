@@ -9,7 +9,8 @@ from pytest_trigger_batches import TriggerApiServer, TriggerBatch
 WORKER = """
 import json, os, sys, urllib.request
 url = os.environ["TRIGGER_API_URL"] + "/api/v1/batches/" + sys.argv[1]
-request = urllib.request.Request(url, headers={"Authorization": "Bearer " + os.environ["TRIGGER_SECRET_KEY"]})
+key = os.environ["TRIGGER_SECRET_KEY"]
+request = urllib.request.Request(url, headers={"Authorization": "Bearer " + key})
 print(json.load(urllib.request.urlopen(request))["failedRunCount"])
 """
 

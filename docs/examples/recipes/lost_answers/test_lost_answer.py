@@ -14,7 +14,9 @@ def trigger(client: httpx.Client, task: str, payload: dict[str, Any], *, attempt
     key = {"x-trigger-request-idempotency-key": uuid.uuid4().hex}  # one per call
     for attempt in range(1, attempts + 1):
         try:
-            answer = client.post(f"/api/v1/tasks/{task}/trigger", json={"payload": payload}, headers=key)
+            answer = client.post(
+                f"/api/v1/tasks/{task}/trigger", json={"payload": payload}, headers=key
+            )
         except httpx.TimeoutException:
             if attempt == attempts:
                 raise
@@ -22,7 +24,7 @@ def trigger(client: httpx.Client, task: str, payload: dict[str, Any], *, attempt
         answer.raise_for_status()
         return str(answer.json()["id"])
     raise AssertionError("unreachable")
-# --8<-- [end:client]
+    # --8<-- [end:client]
 
 
 # --8<-- [start:test]
@@ -37,7 +39,7 @@ def test_a_lost_answer_is_retried_without_a_second_run(mock_trigger_api: MockTri
     assert (lost.outcome, retried.status_code) == ("timeout", 200)
     assert mock_trigger_api.run(run_id)["payload"] == {"invoice": 1040}
     assert [item.task for item in mock_trigger_api.triggered] == ["send-invoice"]  # one run
-# --8<-- [end:test]
+    # --8<-- [end:test]
 
 
 # --8<-- [start:without]
@@ -52,4 +54,4 @@ def test_without_the_key_the_retry_makes_a_second_run(mock_trigger_api: MockTrig
             client.post("/api/v1/tasks/send-invoice/trigger", json=body)  # a plain retry
 
     assert len(mock_trigger_api.triggered) == 2  # the invoice would be sent twice
-# --8<-- [end:without]
+    # --8<-- [end:without]

@@ -11,7 +11,7 @@ from pytest_trigger_batches import BatchFactory, MockTriggerApi
 def trigger_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The variables the application reads, set before mock_trigger_api starts."""
     monkeypatch.setenv("TRIGGER_API_URL", "https://trigger.staging.example")
-    yield
+    return
 
 
 def retrieve(batch_id: str, secret_key: str) -> httpx.Response:

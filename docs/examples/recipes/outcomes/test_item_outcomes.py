@@ -27,7 +27,8 @@ def test_a_streaming_batch_round_trip(mock_trigger_api: MockTriggerApi) -> None:
     assert statuses == ["PROCESSING", "PARTIAL_FAILED", "PARTIAL_FAILED", "COMPLETED"]
     [entry] = seen[-1]["errors"]
     assert (entry["index"], entry["taskIdentifier"]) == (2, "resize-image")
-    assert seen[-1]["failedRunCount"] == 1 and len(seen[-1]["runs"]) == 2
+    assert seen[-1]["failedRunCount"] == 1
+    assert len(seen[-1]["runs"]) == 2
     mock_trigger_api.assert_triggered(
         "send-email", payloads=[{"to": "a@example.com"}, {"to": "b@example.com"}]
     )

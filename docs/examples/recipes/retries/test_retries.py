@@ -40,7 +40,7 @@ def get_batch(
         answer.raise_for_status()
         return dict(answer.json())
     raise AssertionError("unreachable")
-# --8<-- [end:client]
+    # --8<-- [end:client]
 
 
 @pytest.fixture
@@ -98,4 +98,4 @@ def test_a_missing_batch_is_retried_as_the_platform_asks(
     with pytest.raises(httpx.HTTPStatusError, match="404"):
         get_batch(client, "batch_cmissingmissingmissingmis", sleep=lambda seconds: None)
     assert len(mock_trigger_api.calls) == 3
-# --8<-- [end:tests]
+    # --8<-- [end:tests]

@@ -17,7 +17,7 @@ def list_runs(client: httpx.Client, **filters: str) -> list[dict[str, Any]]:
         if not page["pagination"].get("next"):
             return found
         params["page[after]"] = page["pagination"]["next"]
-# --8<-- [end:list]
+    # --8<-- [end:list]
 
 
 # --8<-- [start:cancel]
@@ -37,4 +37,4 @@ def test_unfinished_runs_are_cancelled(mock_trigger_api: MockTriggerApi) -> None
     assert {run["status"] for run in after} == {"CANCELED"}
     for run in queued:
         mock_trigger_api.assert_cancelled(run["id"])
-# --8<-- [end:cancel]
+    # --8<-- [end:cancel]

@@ -15,4 +15,5 @@ def test_a_registered_batch_and_its_runs(
         listed = client.get("/api/v1/runs", params={"filter[batch]": batch.id}).json()["data"]
         first = client.get(f"/api/v3/runs/{batch.runs[0]}").json()
     assert sorted(run["id"] for run in listed) == sorted(batch.runs)
-    assert first == runs[0].to_payload() and first["isSuccess"]
+    assert first == runs[0].to_payload()
+    assert first["isSuccess"]

@@ -4,7 +4,9 @@ from pytest_trigger_batches import MockTriggerApi
 
 
 def test_failed_runs_are_reported_and_replayed(mock_trigger_api: MockTriggerApi) -> None:
-    mock_trigger_api.on_run(task="charge-card", outcome="FAILED", error={"message": "card declined"})
+    mock_trigger_api.on_run(
+        task="charge-card", outcome="FAILED", error={"message": "card declined"}
+    )
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url="https://api.trigger.dev", headers=key) as client:
         items = [{"task": "send-receipt"}, {"task": "charge-card", "payload": {"order": 7}}]
