@@ -804,7 +804,7 @@ def patch_report(path: Path) -> None:
 
 # The bars' labels: the measure of each row, said short.
 SHORT = {
-    "1a": "start-up, 50 tests: with the plugin vs -p no:trigger_batches",
+    "1a": "start-up, 50 tests: plugin on vs -p no:trigger_batches",
     "1d": "start-up, 5 tests: installed vs pytest + httpx alone",
     "1e": "the same, bytecode not cached",
     "1f": "the same, with -p no:respx",
@@ -859,7 +859,9 @@ def svg(chart: list[Bar]) -> str:
     """A horizontal bar chart of the ratios on a log scale, 1x in the middle: plain SVG."""
     import math
 
-    left, width, row_height, top = 390, 420, 26, 46
+    # Room for the longest label (about 7 pixels a character at 13 px), then the bars.
+    left = 24 + 7 * max(len(f"{bar.key}  {bar.label}") for bar in chart)
+    width, row_height, top = 420, 26, 46
     lowest = min(min(b.low or b.ratio, b.ratio) for b in chart)
     highest = max(max(b.high or b.ratio, b.ratio) for b in chart)
     first = min(-1, math.floor(math.log10(lowest)))  # decades shown, 1x always among them
@@ -909,7 +911,7 @@ def svg(chart: list[Bar]) -> str:
                 f'<line x1="{x(bar.low):.1f}" y1="{mid}" x2="{x(bar.high):.1f}" y2="{mid}" '
                 f'stroke="#222" stroke-width="1.5"/>'
             )
-        text_x = max(one, end) + 6
+        text_x = max(one, end, x(bar.high) if bar.high is not None else one) + 6
         out.append(f'<text x="{text_x:.1f}" y="{y + 16}" fill="#222">{_escape(bar.text)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"

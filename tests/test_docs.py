@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import shlex
 import subprocess
@@ -127,7 +128,14 @@ def test_every_included_file_and_section_exists() -> None:
 
 def test_every_example_file_is_shown_on_a_page() -> None:
     shown = {ROOT / path for _, path, _ in _includes()}
-    files = {p for p in EXAMPLES.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    files = {
+        p
+        for p in EXAMPLES.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "__")) for part in p.relative_to(EXAMPLES).parts)
+    }  # not the caches (__pycache__, .ruff_cache)
+    # How the default run collects them and ruff checks them: not examples.
+    files -= {EXAMPLES / "conftest.py", EXAMPLES / "ruff.toml"}
     assert sorted(str(p.relative_to(ROOT)) for p in files - shown) == []
 
 
@@ -271,6 +279,39 @@ def test_the_seed_pinned_for_the_run_pins_every_test(pytester: pytest.Pytester) 
     result = pytester.runpytest_inprocess("-p", "no:randomly")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["trigger-batches: seed 1234 (rerun with --trigger-seed=1234)"])
+
+
+@pytest.mark.slow  # a pytest process of its own (about 2 s); CI's full run has it
+def test_the_pytest_socket_settings_let_the_server_through_and_nothing_else(
+    pytester: pytest.Pytester,
+) -> None:
+    if importlib.util.find_spec("pytest_socket") is None:  # the compat group
+        if os.environ.get("TRIGGER_BATCHES_COMPAT") == "required":
+            pytest.fail("pytest-socket is not installed, and TRIGGER_BATCHES_COMPAT=required")
+        pytest.skip("pytest-socket is not installed (pip install -e . --group compat)")
+    pytester.makefile(
+        ".toml", pyproject=(EXAMPLES / "recipes/other_plugins/pytest_socket.toml").read_text()
+    )
+    pytester.makepyfile(
+        """
+        import socket
+        import httpx
+        import pytest
+
+        def test_the_server(trigger_api_server):
+            key = {"Authorization": f"Bearer {trigger_api_server.secret_key}"}
+            url = f"{trigger_api_server.base_url}/api/v1/batches/batch_cmissing"
+            assert httpx.get(url, headers=key).status_code == 404
+
+        def test_another_host_is_blocked():
+            with pytest.raises(Exception, match="192.0.2.1"):
+                socket.create_connection(("192.0.2.1", 80), timeout=1)
+        """
+    )
+    # A process of its own: pytest-socket patches the socket module for good. (The suite
+    # turns the plugin off in inner runs: `-p socket` turns it on again.)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "socket")
+    result.assert_outcomes(passed=2)
 
 
 def test_the_serve_transcript_is_what_the_command_prints() -> None:

@@ -24,7 +24,9 @@ def run_batch(client: httpx.Client, items: list[dict[str, Any]]) -> list[str]:
 
 # --8<-- [start:test]
 def test_a_declined_card_is_reported(mock_trigger_api: MockTriggerApi) -> None:
-    mock_trigger_api.on_run(task="charge-card", outcome="FAILED", error={"message": "declined"})
+    mock_trigger_api.on_run(
+        task="charge-card", outcome="FAILED", error={"message": "declined"}
+    )
     items = [
         {"task": "send-receipt", "payload": {"order": 7}},
         {"task": "charge-card", "payload": {"order": 7}},

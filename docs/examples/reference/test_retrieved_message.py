@@ -24,5 +24,7 @@ def test_a_failure_lists_what_was_retrieved(
             httpx.get(f"https://api.trigger.dev/api/v1/batches/{batch.id}", headers=key)
         mock_trigger_api.assert_retrieved(batch, times=2)  # fails: it was three times
         # --8<-- [end:call]
-    shown = Path(__file__).with_name("retrieved_message.txt").read_text(encoding="utf-8")
+    shown = (
+        Path(__file__).with_name("retrieved_message.txt").read_text(encoding="utf-8")
+    )
     assert f"AssertionError: {failure.value}\n" == shown

@@ -3,7 +3,10 @@ from pytest_trigger_batches import BatchFactory, assert_batch_errors, assert_run
 
 def test_counts_and_errors(trigger_batch_factory: BatchFactory) -> None:
     batch = trigger_batch_factory(
-        "PARTIAL_FAILED", run_count=6, failed_count=2, task_identifier="send-welcome-email"
+        "PARTIAL_FAILED",
+        run_count=6,
+        failed_count=2,
+        task_identifier="send-welcome-email",
     )
     [entry] = batch.errors  # the two queue-limit failures, collapsed
     assert_run_counts(batch, total=6, successful=4, failed=2)

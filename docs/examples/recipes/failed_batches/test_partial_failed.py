@@ -18,5 +18,7 @@ def test_a_partial_failure(trigger_batch_factory: BatchFactory) -> None:
     assert isinstance(body["errors"][0]["error"], str)  # the server sends a string
     assert "idempotencyKey" not in body  # absent values are left out, not null
 
-    each = trigger_batch_factory("PARTIAL_FAILED", failed_count=3, error_code="TRIGGER_ERROR")
+    each = trigger_batch_factory(
+        "PARTIAL_FAILED", failed_count=3, error_code="TRIGGER_ERROR"
+    )
     assert len(each.errors) == 3  # one per item, with the message the trigger threw

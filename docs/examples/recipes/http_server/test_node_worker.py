@@ -34,7 +34,10 @@ def test_the_node_worker_reads_the_batch(
 ) -> None:
     done = subprocess.run(
         [*worker, trigger_batch.id],
-        env={**os.environ, **trigger_api_server.env},  # TRIGGER_API_URL, TRIGGER_SECRET_KEY
+        env={
+            **os.environ,
+            **trigger_api_server.env,
+        },  # TRIGGER_API_URL, TRIGGER_SECRET_KEY
         capture_output=True,
         text=True,
         check=True,

@@ -5,7 +5,7 @@ from pytest_trigger_batches import TriggerApiServer, TriggerBatch
 
 
 def failed_items(base_url: str, secret_key: str, batch_id: str) -> int:
-    """Code under test that uses requests, which mock_trigger_api (httpx only) cannot see."""
+    """Code under test that uses requests: mock_trigger_api (httpx) cannot see it."""
     answer = requests.get(
         f"{base_url}/api/v1/batches/{batch_id}",
         headers={"Authorization": f"Bearer {secret_key}"},

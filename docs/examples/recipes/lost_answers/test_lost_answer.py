@@ -9,7 +9,9 @@ TRIGGER = "POST /api/v1/tasks/{taskId}/trigger"
 
 
 # --8<-- [start:client]
-def trigger(client: httpx.Client, task: str, payload: dict[str, Any], *, attempts: int = 3) -> str:
+def trigger(
+    client: httpx.Client, task: str, payload: dict[str, Any], *, attempts: int = 3
+) -> str:
     """Trigger one run; a retry of the same call carries the same request key."""
     key = {"x-trigger-request-idempotency-key": uuid.uuid4().hex}  # one per call
     for attempt in range(1, attempts + 1):
@@ -28,7 +30,9 @@ def trigger(client: httpx.Client, task: str, payload: dict[str, Any], *, attempt
 
 
 # --8<-- [start:test]
-def test_a_lost_answer_is_retried_without_a_second_run(mock_trigger_api: MockTriggerApi) -> None:
+def test_a_lost_answer_is_retried_without_a_second_run(
+    mock_trigger_api: MockTriggerApi,
+) -> None:
     # The server creates the run, then the answer is lost on its way back.
     mock_trigger_api.fail_next("timeout", route=TRIGGER, when="after")
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
@@ -38,12 +42,16 @@ def test_a_lost_answer_is_retried_without_a_second_run(mock_trigger_api: MockTri
     lost, retried = mock_trigger_api.calls_to(TRIGGER, taskId="send-invoice")
     assert (lost.outcome, retried.status_code) == ("timeout", 200)
     assert mock_trigger_api.run(run_id)["payload"] == {"invoice": 1040}
-    assert [item.task for item in mock_trigger_api.triggered] == ["send-invoice"]  # one run
+    assert [item.task for item in mock_trigger_api.triggered] == [
+        "send-invoice"
+    ]  # one run
     # --8<-- [end:test]
 
 
 # --8<-- [start:without]
-def test_without_the_key_the_retry_makes_a_second_run(mock_trigger_api: MockTriggerApi) -> None:
+def test_without_the_key_the_retry_makes_a_second_run(
+    mock_trigger_api: MockTriggerApi,
+) -> None:
     mock_trigger_api.fail_next("timeout", route=TRIGGER, when="after")
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url=mock_trigger_api.base_url, headers=key) as client:
@@ -51,7 +59,9 @@ def test_without_the_key_the_retry_makes_a_second_run(mock_trigger_api: MockTrig
         try:
             client.post("/api/v1/tasks/send-invoice/trigger", json=body)
         except httpx.TimeoutException:
-            client.post("/api/v1/tasks/send-invoice/trigger", json=body)  # a plain retry
+            client.post(
+                "/api/v1/tasks/send-invoice/trigger", json=body
+            )  # a plain retry
 
     assert len(mock_trigger_api.triggered) == 2  # the invoice would be sent twice
     # --8<-- [end:without]

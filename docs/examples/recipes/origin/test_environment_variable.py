@@ -1,5 +1,4 @@
 import os
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -8,22 +7,24 @@ from pytest_trigger_batches import BatchFactory, MockTriggerApi
 
 
 @pytest.fixture
-def trigger_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def trigger_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The variables the application reads, set before mock_trigger_api starts."""
     monkeypatch.setenv("TRIGGER_API_URL", "https://trigger.staging.example")
-    return
 
 
 def retrieve(batch_id: str, secret_key: str) -> httpx.Response:
-    """The application's code: the origin comes from the environment, as the SDK's does."""
+    """The application's code: the origin from the environment, as the SDK reads it."""
     origin = os.environ.get("TRIGGER_API_URL", "https://api.trigger.dev")
     return httpx.get(
-        f"{origin}/api/v1/batches/{batch_id}", headers={"Authorization": f"Bearer {secret_key}"}
+        f"{origin}/api/v1/batches/{batch_id}",
+        headers={"Authorization": f"Bearer {secret_key}"},
     )
 
 
 def test_the_origin_from_the_environment(
-    trigger_env: None, mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+    trigger_env: None,
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
 ) -> None:
     # trigger_env comes first in the parameters: mock_trigger_api reads the variable
     batch = trigger_batch_factory("COMPLETED")

@@ -12,7 +12,9 @@ def test_a_self_hosted_instance(
     mock_trigger_api.add_batch(batch)
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
 
-    answer = httpx.get(f"https://trigger.internal/base/api/v1/batches/{batch.id}", headers=key)
+    answer = httpx.get(
+        f"https://trigger.internal/base/api/v1/batches/{batch.id}", headers=key
+    )
 
     assert answer.json()["id"] == batch.id
     assert mock_trigger_api.base_url == "https://trigger.internal/base"

@@ -6,12 +6,20 @@ from pytest_trigger_batches import MockTriggerApi
 def test_runs_end_as_the_test_says(mock_trigger_api: MockTriggerApi) -> None:
     mock_trigger_api.on_run(outcome="COMPLETED", output={"sent": True})  # every run
     mock_trigger_api.on_run(index=1, outcome="CRASHED")  # the second item's run
-    mock_trigger_api.on_run(task="charge-card", outcome="FAILED", error={"message": "declined"})
+    mock_trigger_api.on_run(
+        task="charge-card", outcome="FAILED", error={"message": "declined"}
+    )
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url=mock_trigger_api.base_url, headers=key) as client:
-        items = [{"task": "send-email"}, {"task": "send-email"}, {"task": "charge-card"}]
+        items = [
+            {"task": "send-email"},
+            {"task": "send-email"},
+            {"task": "charge-card"},
+        ]
         batch = client.post("/api/v1/tasks/batch", json={"items": items}).json()
-        while client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED":
+        while (
+            client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED"
+        ):
             pass
         runs = [client.get(f"/api/v3/runs/{run['id']}").json() for run in batch["runs"]]
 

@@ -13,7 +13,9 @@ def test_a_public_token_reads_only_its_batch(
 
     with httpx.Client(base_url="https://api.trigger.dev") as client:
         headers = {"Authorization": f"Bearer {token}"}
-        assert client.get(f"/api/v2/batches/{mine.id}", headers=headers).status_code == 200
+        assert (
+            client.get(f"/api/v2/batches/{mine.id}", headers=headers).status_code == 200
+        )
         refused = client.get(f"/api/v2/batches/{other.id}", headers=headers)
     assert refused.status_code == 403
     assert refused.json()["param"] == "access_token"

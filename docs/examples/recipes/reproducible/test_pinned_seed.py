@@ -12,6 +12,6 @@ def trigger_seed() -> int:
 
 def test_same_seed_same_bytes(trigger_batch_factory: BatchFactory) -> None:
     again = BatchFactory(seed=1234)  # the factory outside pytest, same seed
-    assert json.dumps(trigger_batch_factory("PARTIAL_FAILED").to_payload()) == json.dumps(
-        again("PARTIAL_FAILED").to_payload()
-    )
+    assert json.dumps(
+        trigger_batch_factory("PARTIAL_FAILED").to_payload()
+    ) == json.dumps(again("PARTIAL_FAILED").to_payload())

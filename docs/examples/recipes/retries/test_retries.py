@@ -33,7 +33,9 @@ def get_batch(
             sleep(max(0.0, int(answer.headers["x-ratelimit-reset"]) / 1000 - now()))
             continue
         should_retry = answer.headers.get("x-should-retry")
-        transient = should_retry == "true" or (should_retry is None and answer.status_code >= 500)
+        transient = should_retry == "true" or (
+            should_retry is None and answer.status_code >= 500
+        )
         if transient and not last:
             sleep(0.5 * attempt)
             continue
@@ -52,21 +54,31 @@ def client(mock_trigger_api: MockTriggerApi) -> httpx.Client:
 # --8<-- [start:tests]
 @pytest.mark.trigger_api(clock=lambda: NOW)
 def test_a_429_waits_until_the_bucket_refills(
-    client: httpx.Client, mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+    client: httpx.Client,
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
 ) -> None:
     batch = trigger_batch_factory("COMPLETED")
     mock_trigger_api.add_batch(batch)
     mock_trigger_api.fail_next("rate_limit", reset_after=2.5)
     waits: list[float] = []
 
-    assert get_batch(client, batch.id, sleep=waits.append, now=lambda: NOW)["id"] == batch.id
+    assert (
+        get_batch(client, batch.id, sleep=waits.append, now=lambda: NOW)["id"]
+        == batch.id
+    )
 
     assert waits == [2.5]  # x-ratelimit-reset, not a backoff of its own
-    assert [call.status_code for call in mock_trigger_api.retrievals(batch)] == [429, 200]
+    assert [call.status_code for call in mock_trigger_api.retrievals(batch)] == [
+        429,
+        200,
+    ]
 
 
 def test_a_5xx_and_a_timeout_are_retried(
-    client: httpx.Client, mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+    client: httpx.Client,
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
 ) -> None:
     batch = trigger_batch_factory("COMPLETED")
     mock_trigger_api.add_batch(batch)
@@ -80,7 +92,9 @@ def test_a_5xx_and_a_timeout_are_retried(
 
 
 def test_x_should_retry_false_is_not_retried(
-    client: httpx.Client, mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory
+    client: httpx.Client,
+    mock_trigger_api: MockTriggerApi,
+    trigger_batch_factory: BatchFactory,
 ) -> None:
     batch = trigger_batch_factory("COMPLETED")
     mock_trigger_api.add_batch(batch)
@@ -94,7 +108,7 @@ def test_x_should_retry_false_is_not_retried(
 def test_a_missing_batch_is_retried_as_the_platform_asks(
     client: httpx.Client, mock_trigger_api: MockTriggerApi
 ) -> None:
-    # 404 carries x-should-retry: true (a replica may lag): the client tries every attempt.
+    # 404 says x-should-retry: true (a replica may lag): the client tries again.
     with pytest.raises(httpx.HTTPStatusError, match="404"):
         get_batch(client, "batch_cmissingmissingmissingmis", sleep=lambda seconds: None)
     assert len(mock_trigger_api.calls) == 3

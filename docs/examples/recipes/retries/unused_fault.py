@@ -11,4 +11,6 @@ def test_the_retry_path(
     mock_trigger_api.fail_next("rate_limit", route="GET /api/v2/batches/{batchId}")
 
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
-    httpx.get(f"{mock_trigger_api.base_url}/api/v1/batches/{batch.id}", headers=key)  # v1
+    httpx.get(
+        f"{mock_trigger_api.base_url}/api/v1/batches/{batch.id}", headers=key
+    )  # v1

@@ -3,15 +3,22 @@ import httpx
 from pytest_trigger_batches import MockTriggerApi
 
 
-def test_failed_runs_are_reported_and_replayed(mock_trigger_api: MockTriggerApi) -> None:
+def test_failed_runs_are_reported_and_replayed(
+    mock_trigger_api: MockTriggerApi,
+) -> None:
     mock_trigger_api.on_run(
         task="charge-card", outcome="FAILED", error={"message": "card declined"}
     )
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url="https://api.trigger.dev", headers=key) as client:
-        items = [{"task": "send-receipt"}, {"task": "charge-card", "payload": {"order": 7}}]
+        items = [
+            {"task": "send-receipt"},
+            {"task": "charge-card", "payload": {"order": 7}},
+        ]
         batch = client.post("/api/v1/tasks/batch", json={"items": items}).json()
-        while client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED":
+        while (
+            client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED"
+        ):
             pass
         runs = [client.get(f"/api/v3/runs/{run['id']}").json() for run in batch["runs"]]
         failed = [run for run in runs if run["isFailed"]]

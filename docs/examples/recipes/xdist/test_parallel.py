@@ -10,7 +10,9 @@ def test_each_worker_has_its_own_mock(
     mock_trigger_api: MockTriggerApi, trigger_batch: TriggerBatch, poll: int
 ) -> None:
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
-    httpx.get(f"{mock_trigger_api.base_url}/api/v1/batches/{trigger_batch.id}", headers=key)
+    httpx.get(
+        f"{mock_trigger_api.base_url}/api/v1/batches/{trigger_batch.id}", headers=key
+    )
     assert len(mock_trigger_api.calls) == 1  # only this test's request
 
 
