@@ -334,3 +334,24 @@ def test_the_serve_transcript_is_what_the_command_prints() -> None:
     shown = "\n".join(lines).replace(f":{actual_port.group(1)}", ":8787")
     shown = re.sub(r"TRIGGER_SECRET_KEY=tr_dev_\w+", "TRIGGER_SECRET_KEY=tr_dev_...", shown)
     assert shown == "\n".join(printed)
+
+
+# -- the benchmarks' plot -----------------------------------------------------------------
+
+
+def test_the_plot_on_the_site_is_drawn_from_the_measured_table() -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = run  # its dataclasses look their module up
+    spec.loader.exec_module(run)
+    chart = run.bars((DOCS / "benchmarks.md").read_text(encoding="utf-8"))
+    ratios = {bar.key: bar.ratio for bar in chart}
+    assert {"1a", "2a", "2b", "4a", "4b"} <= set(ratios)
+    assert ratios["4b"] < 0.01  # "289x faster": the reference takes 289 times as long
+    assert all(bar.label for bar in chart)
+    drawn = run.svg(chart)
+    assert drawn.count("<rect ") == len(chart) + 1  # a bar each, and the background
+    shown = (DOCS / "benchmarks.svg").read_text(encoding="utf-8")
+    assert shown == drawn, "docs/benchmarks.svg is out of date: python benchmarks/run.py plot"

@@ -19,8 +19,6 @@ def test_failed_items_are_counted(
     batch = trigger_batch_factory("PARTIAL_FAILED", run_count=10, failed_count=3)
     mock_trigger_api.add_batch(batch)
 
-    assert (
-        failed_items(mock_trigger_api.base_url, mock_trigger_api.secret_key, batch.id)
-        == 3
-    )
+    url, key = mock_trigger_api.base_url, mock_trigger_api.secret_key
+    assert failed_items(url, key, batch.id) == 3
     mock_trigger_api.assert_retrieved(batch, times=1)

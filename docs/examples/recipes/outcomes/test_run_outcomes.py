@@ -17,10 +17,9 @@ def test_runs_end_as_the_test_says(mock_trigger_api: MockTriggerApi) -> None:
             {"task": "charge-card"},
         ]
         batch = client.post("/api/v1/tasks/batch", json={"items": items}).json()
-        while (
-            client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED"
-        ):
-            pass
+        url = f"/api/v1/batches/{batch['id']}"
+        while client.get(url).json()["status"] != "COMPLETED":
+            pass  # each poll moves the batch and its runs one step
         runs = [client.get(f"/api/v3/runs/{run['id']}").json() for run in batch["runs"]]
 
     assert [run["status"] for run in runs] == ["COMPLETED", "CRASHED", "FAILED"]

@@ -63,16 +63,12 @@ def test_a_429_waits_until_the_bucket_refills(
     mock_trigger_api.fail_next("rate_limit", reset_after=2.5)
     waits: list[float] = []
 
-    assert (
-        get_batch(client, batch.id, sleep=waits.append, now=lambda: NOW)["id"]
-        == batch.id
-    )
+    body = get_batch(client, batch.id, sleep=waits.append, now=lambda: NOW)
 
+    assert body["id"] == batch.id
     assert waits == [2.5]  # x-ratelimit-reset, not a backoff of its own
-    assert [call.status_code for call in mock_trigger_api.retrievals(batch)] == [
-        429,
-        200,
-    ]
+    answers = [call.status_code for call in mock_trigger_api.retrievals(batch)]
+    assert answers == [429, 200]
 
 
 def test_a_5xx_and_a_timeout_are_retried(

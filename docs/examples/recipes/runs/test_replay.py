@@ -16,10 +16,9 @@ def test_failed_runs_are_reported_and_replayed(
             {"task": "charge-card", "payload": {"order": 7}},
         ]
         batch = client.post("/api/v1/tasks/batch", json={"items": items}).json()
-        while (
-            client.get(f"/api/v1/batches/{batch['id']}").json()["status"] != "COMPLETED"
-        ):
-            pass
+        url = f"/api/v1/batches/{batch['id']}"
+        while client.get(url).json()["status"] != "COMPLETED":
+            pass  # each poll moves the batch and its runs one step
         runs = [client.get(f"/api/v3/runs/{run['id']}").json() for run in batch["runs"]]
         failed = [run for run in runs if run["isFailed"]]
         assert [(run["taskIdentifier"], run["error"]["message"]) for run in failed] == [
