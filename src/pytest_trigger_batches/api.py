@@ -73,7 +73,7 @@ class TriggerApi:
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} {self.base_url} batches={self._backend.batch_count} "
-            f"calls={len(self.calls)} pinned_keys={len(self._backend.keys.pinned)}>"
+            f"calls={len(self.calls)} pinned_keys={self._backend.pinned_key_count}>"
         )
 
     # -- set-up -------------------------------------------------------------------

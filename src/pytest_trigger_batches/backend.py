@@ -254,6 +254,11 @@ class TriggerBackend:
         """How many batches there are, registered and triggered."""
         return len(self._registered) + len(self._triggered)
 
+    @property
+    def pinned_key_count(self) -> int:
+        """How many keys are pinned (`accept_key`)."""
+        return len(self.keys.pinned)
+
     def find_batch(self, batch_id: str) -> BatchRecord | None:
         """The batch `batch_id`, registered or triggered, whatever its environment."""
         return self._triggered.get(batch_id) or self._registered.get(batch_id)
