@@ -10,8 +10,20 @@ from typing import Any
 
 import pytest
 import yaml
+from inner_runs import inner_addopts
 
 SPEC = Path(__file__).parent / "data" / "retrieve_batch_openapi.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # pyproject.toml sets pytest-asyncio's loop scope (the plugin warns when it is unset);
+    # where the plugin is not installed or is disabled (-p no:asyncio), the option is
+    # declared here so that --strict-config does not refuse it as unknown.
+    if not pluginmanager.has_plugin("asyncio"):
+        parser.addini(
+            "asyncio_default_fixture_loop_scope",
+            "pytest-asyncio's loop scope for async fixtures (unused without the plugin)",
+        )
 
 
 def _json_schema(node: Any) -> Any:
@@ -94,13 +106,15 @@ def _network_guard() -> Iterator[None]:
 # bytecode is not written (PYTHONDONTWRITEBYTECODE), every module of every pytest11
 # distribution (faker's hundreds among them) re-parsed for assertion rewriting. Inner
 # runs need neither: they check the plugin's own messages, not pytest's introspection.
+# Where pytest-asyncio is installed, an inner run sets its loop scope as this project's
+# ini does (a suite that leaves it unset gets the plugin's deprecation warning).
 
 
 @pytest.fixture(autouse=True)
 def _lean_inner_runs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if "pytester" in request.fixturenames:
         request.getfixturevalue("pytester")  # it clears PYTEST_ADDOPTS when it starts
-        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest --assert=plain")
+        monkeypatch.setenv("PYTEST_ADDOPTS", inner_addopts())
 
 
 # -- one matrix over both transports (tests/wire.py) -------------------------------------

@@ -371,7 +371,7 @@ def test_batch_id_may_be_any_of_the_platforms_formats(factory: BatchFactory, bat
 
 
 def test_the_factory_repr_names_its_seed() -> None:
-    # The factory's refusals (bad options, bad seeds) live in tests/test_bad_input.py.
+    # The factory's refusals (bad options, bad seeds) live in tests/contract/test_factory_*.py.
     assert repr(BatchFactory(seed=17)) == "BatchFactory(seed=17)"
 
 

@@ -2,7 +2,7 @@
 
 Each rule has one home: requests the mock does not serve in tests/test_strictness.py,
 isolation between tests in tests/test_isolation.py, keys in output in
-tests/test_secrets.py, bad marker arguments in tests/test_bad_input.py.
+tests/test_secrets.py, bad marker arguments in tests/contract/test_pytest_config.py.
 """
 
 from __future__ import annotations

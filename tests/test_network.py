@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 CONFTEST = Path(__file__).with_name("conftest.py")
+INNER_RUNS = Path(__file__).with_name("inner_runs.py")  # conftest.py imports it
 
 
 def test_the_suite_wide_guard_refuses_other_hosts(
@@ -80,6 +81,7 @@ def test_unrelated():
 def test_a_swallowed_stray_connection_still_fails_the_run(pytester: pytest.Pytester) -> None:
     """The suite's own guard in an inner run (in a subprocess: its own socket module)."""
     pytester.makeconftest(CONFTEST.read_text(encoding="utf-8"))
+    pytester.makepyfile(inner_runs=INNER_RUNS.read_text(encoding="utf-8"))
     pytester.makepyfile(test_swallowed=SWALLOWED)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)

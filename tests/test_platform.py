@@ -439,15 +439,6 @@ def test_readable_ids_are_served_only_when_asked_for(wire: Wire) -> None:
     wire.api.assert_retrieved("batch_abc", times=1)
 
 
-def test_the_package_exports_its_public_types_and_version() -> None:
-    import pytest_trigger_batches as package
-
-    for name in ("TriggerApi", "BatchHandle", "RecordedCall", "FaultKind", "BatchStatus"):
-        assert name in package.__all__
-        assert getattr(package, name) is not None
-    assert package.__version__.count(".") >= 2
-
-
 def test_calls_to_lists_the_requests_to_one_route_and_its_parameters(wire: Wire) -> None:
     first, second = _served(wire), _served(wire, run_count=3)
     wire.get_batch(first.id)

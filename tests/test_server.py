@@ -24,8 +24,9 @@ import pytest
 
 from pytest_trigger_batches import BatchFactory, BatchHandle, TriggerBatch
 from pytest_trigger_batches.__main__ import main as cli_main
-from pytest_trigger_batches.ids import mask_key
+from pytest_trigger_batches.redact import mask_key
 from pytest_trigger_batches.server import TriggerApiServer
+from pytest_trigger_batches.table import TABLE
 
 STATUSES = ["PENDING", "PROCESSING", "COMPLETED", "PARTIAL_FAILED", "ABORTED"]
 
@@ -539,13 +540,30 @@ def test_cli_bad_input_exits_2_naming_the_option(
     assert "tr_dev_short" not in err
 
 
+def test_cli_help_lists_every_endpoint_the_server_answers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["serve", "--help"])
+
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    served = [f"    {route.method} {route.template}\n" for route in TABLE.routes]
+    assert "".join(served) in help_text, help_text
+    words = " ".join(help_text.split())
+    assert "retrieve-batch API" not in words
+    assert "401 Invalid API key" in words  # the platform's text, in the --key help
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("{not json", "is not valid JSON"),
         ("[]", "must hold a payload dict, or a non-empty list"),
         ('[{"id": "batch_x"}]', "item 0: batch is not a valid batch payload"),
+        ("[" * 100_000 + "]" * 100_000, "is nested too deeply to be a batch"),
     ],
+    ids=["not-json", "empty-list", "not-a-payload", "nested-too-deeply"],
 )
 def test_cli_bad_batches_file_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str, message: str

@@ -52,6 +52,29 @@ def statuses(w: Wire, batch_id: str, polls: int, version: int = 1) -> list[str]:
     return [w.get_batch(batch_id, version=version).json()["status"] for _ in range(polls)]
 
 
+def zod_issues(*issues: dict[str, Any]) -> str:
+    """zod's issues as its error message holds them (`JSON.stringify(issues, null, 2)`)."""
+    return json.dumps(list(issues), indent=2)
+
+
+REQUIRED_TASK = {
+    "code": "invalid_type",
+    "expected": "string",
+    "received": "undefined",
+    "path": ["task"],
+    "message": "Required",
+}
+NEGATIVE = {
+    "code": "too_small",
+    "minimum": 0,
+    "type": "number",
+    "inclusive": True,
+    "exact": False,
+    "message": "Number must be greater than or equal to 0",
+    "path": ["index"],
+}
+
+
 def claims_of(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
@@ -204,12 +227,8 @@ def test_the_sdks_text_payloads_are_parsed(wire: Wire, payload: str, kind: str) 
             "Invalid JSON at line 2: Expecting property name enclosed in double quotes",
         ),
         (b'{"index": 5, "task": "t"}', 422, "Item index 5 exceeds batch runCount 2"),
-        (b'{"index": 0}', 422, 'Invalid item at index 0: Required at "task"'),
-        (
-            b'{"index": -1, "task": "t"}',
-            422,
-            'Invalid item at index 0: Number must be greater than or equal to 0 at "index"',
-        ),
+        (b'{"index": 0}', 422, "Invalid item at index 0: " + zod_issues(REQUIRED_TASK)),
+        (b'{"index": -1, "task": "t"}', 422, "Invalid item at index -1: " + zod_issues(NEGATIVE)),
     ],
     ids=["invalid-json", "invalid-json-line-2", "index-out-of-range", "no-task", "negative-index"],
 )
@@ -781,14 +800,20 @@ def test_a_bug_in_a_handler_is_a_500_that_fails_the_test(wire: Wire) -> None:
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        (None, "Expected object, received null"),
         (True, "Expected object, received boolean"),
         (3, "Expected object, received number"),
         ("x", "Expected object, received string"),
         ([], "Expected object, received array"),
         ({"payload": 1, "options": []}, 'Expected object, received array at "options"'),
-        ({"options": {"tags": [1]}}, 'Expected string or array of strings at "options.tags"'),
-        ({"options": {"tags": ["t" * 129]}}, "String must contain at most 128 character(s)"),
+        (
+            {"options": {"tags": [1]}},
+            'Expected string, received array at "options.tags", '
+            'or Expected string, received number at "options.tags[0]"',
+        ),
+        (
+            {"options": {"tags": ["t" * 129]}},
+            'Tags must be less than 128 characters at "options.ta',
+        ),
         (
             {"options": {"idempotencyKey": 7}},
             'Expected string, received number at "options.idempotencyKey"',
@@ -1299,6 +1324,377 @@ def test_a_delayed_runs_ttl_counts_from_the_end_of_its_delay(wire: Wire) -> None
     assert get_run(wire, run_id)["status"] == "EXPIRED"
 
 
+# -- validation as the platform's schemas answer (audit rows A12-A26, B5, B6, B14) -------
+# Texts are those zod 3 and zod-validation-error 1.x write for the platform's schemas
+# (packages/core/src/v3/schemas/api.ts); docs/platform.md §1.5 and §5.6.
+
+TRIGGER = "/api/v1/tasks/t/trigger"
+ACCEPTED = {  # each trigger route, with a body it accepts
+    TRIGGER: {"payload": 1},
+    "/api/v1/tasks/t/batch": {"items": [{"payload": 1}]},
+    "/api/v1/tasks/batch": {"items": [{"task": "t"}]},
+    "/api/v2/tasks/batch": {"items": [{"task": "t"}]},
+    "/api/v3/batches": {"runCount": 1},
+}
+MACHINES = "'micro' | 'small-1x' | 'small-2x' | 'medium-1x' | 'medium-2x' | 'large-1x' | 'large-2x'"
+ELEVEN = [f"t{n}" for n in range(11)]
+TOO_MANY_TAGS = "Runs can only have 10 tags, you're trying to set 11."
+STORE = "payload must be a non-empty string when options.payloadType is application/store"
+
+
+def too_big(maximum: int, message: str, *path: str | int) -> dict[str, Any]:
+    return {
+        "code": "too_big",
+        "maximum": maximum,
+        "type": "string",
+        "inclusive": True,
+        "exact": False,
+        "message": message,
+        "path": list(path),
+    }
+
+
+def run_of(w: Wire, run_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = w.send("GET", f"/api/v3/runs/{run_id}").json()
+    return answer
+
+
+@pytest.mark.parametrize("path", list(ACCEPTED))
+def test_an_idempotency_key_header_over_2048_characters_is_a_headers_error_before_the_body(
+    wire: Wire, path: str
+) -> None:
+    answer = wire.send("POST", path, content=b"null", headers={"idempotency-key": "k" * 2049})
+    issue = too_big(2048, "idempotency-key must be 2048 characters or less", "idempotency-key")
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "Headers Error", "details": [issue]},
+    )
+    fine = post(wire, path, ACCEPTED[path], headers={"idempotency-key": "k" * 2048})
+    assert fine.status_code in (200, 202)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "details"),
+    [
+        (
+            TRIGGER,
+            {"x-trigger-engine-version": "V3"},
+            [
+                {
+                    "received": "V3",
+                    "code": "invalid_enum_value",
+                    "options": ["V1", "V2"],
+                    "path": ["x-trigger-engine-version"],
+                    "message": "Invalid enum value. Expected 'V1' | 'V2', received 'V3'",
+                }
+            ],
+        ),
+        (
+            "/api/v3/batches",
+            {"x-trigger-span-parent-as-link": "yes"},
+            [
+                {
+                    "code": "invalid_type",
+                    "expected": "number",
+                    "received": "nan",
+                    "path": ["x-trigger-span-parent-as-link"],
+                    "message": "Expected number, received nan",
+                }
+            ],
+        ),
+        (
+            "/api/v2/tasks/batch",
+            {"batch-processing-strategy": "fast"},
+            [
+                {
+                    "received": "fast",
+                    "code": "invalid_enum_value",
+                    "options": ["sequential", "parallel"],
+                    "path": ["batch-processing-strategy"],
+                    "message": "Invalid enum value. Expected 'sequential' | 'parallel', "
+                    "received 'fast'",
+                }
+            ],
+        ),
+    ],
+    ids=["engine-version", "span-parent-as-link", "batch-processing-strategy"],
+)
+def test_the_other_declared_headers_are_checked_by_the_same_schema(
+    wire: Wire, path: str, headers: dict[str, str], details: list[dict[str, Any]]
+) -> None:
+    answer = post(wire, path, ACCEPTED[path], headers=headers)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "Headers Error", "details": details},
+    )
+    readable = {"x-trigger-span-parent-as-link": "0x1F", "x-trigger-engine-version": "V2"}
+    assert post(wire, path, ACCEPTED[path], headers=readable).status_code in (200, 202)
+    # a header only the batch routes declare is not checked on the others
+    ignored = post(wire, TRIGGER, {}, headers={"batch-processing-strategy": "fast"})
+    assert ignored.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        (TRIGGER, {"options": {"idempotencyKey": "k" * 2049}}, "options.idempotencyKey"),
+        (
+            "/api/v1/tasks/t/batch",
+            {"items": [{"options": {"idempotencyKey": "k" * 2049}}]},
+            "items[0].options.idempotencyKey",
+        ),
+        (
+            "/api/v1/tasks/batch",
+            {"items": [{"task": "t", "options": {"idempotencyKey": "k" * 2049}}]},
+            "items[0].options.idempotencyKey",
+        ),
+        (
+            "/api/v2/tasks/batch",
+            {"items": [{"task": "t"}, {"task": "t", "options": {"idempotencyKey": "k" * 2049}}]},
+            "items[1].options.idempotencyKey",
+        ),
+        ("/api/v3/batches", {"runCount": 1, "idempotencyKey": "k" * 2049}, "idempotencyKey"),
+    ],
+    ids=["trigger", "task-batch", "v1-batch", "v2-batch", "create-batch"],
+)
+def test_an_idempotency_key_over_2048_characters_is_refused_with_the_schemas_own_text(
+    wire: Wire, path: str, body: dict[str, Any], where: str
+) -> None:
+    answer = post(wire, path, body)
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": f'Validation error: idempotencyKey must be 2048 characters or less at "{where}"'},
+    )
+
+
+def test_lengths_are_counted_in_utf16_code_units_as_javascript_counts_them(wire: Wire) -> None:
+    emoji = "\U0001f600"  # two code units
+    assert post(wire, TRIGGER, {"options": {"idempotencyKey": emoji * 1024}}).status_code == 200
+    longer = post(wire, TRIGGER, {"options": {"idempotencyKey": emoji * 1025}})
+    assert longer.status_code == 400
+    assert post(wire, TRIGGER, {"options": {"tags": [emoji * 64]}}).status_code == 200
+    tag = post(wire, TRIGGER, {"options": {"tags": [emoji * 65]}})
+    assert tag.json()["error"].startswith("Validation error: Tags must be less than 128")
+
+
+@pytest.mark.parametrize(
+    ("tags", "error"),
+    [
+        (
+            ["short", "t" * 129],
+            'Validation error: Tags must be less than 128 characters at "options.tags[1]"',
+        ),
+        ("t" * 129, 'Validation error: Tags must be less than 128 characters at "options.tags"'),
+        (
+            None,
+            'Validation error: Expected string, received null at "options.tags", '
+            'or Expected array, received null at "options.tags"',
+        ),
+    ],
+    ids=["in-a-list", "alone", "null"],
+)
+def test_a_tag_over_128_characters_is_refused_where_it_stands(
+    wire: Wire, tags: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"options": {"tags": tags}})
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    assert post(wire, TRIGGER, {"options": {"tags": ["t" * 128]}}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "kept"),
+    [
+        (TRIGGER, {"options": {"tags": ELEVEN}}, 422, 0),
+        (
+            "/api/v1/tasks/batch",
+            {"items": [{"task": "t"}, {"task": "t", "options": {"tags": ELEVEN}}]},
+            422,
+            1,  # the run made before the item stays, as the platform's does
+        ),
+        (
+            "/api/v1/tasks/t/batch",
+            {"items": [{"payload": 1}, {"options": {"tags": ELEVEN}}]},
+            400,
+            0,
+        ),
+    ],
+    ids=["trigger", "v1-batch", "task-batch"],
+)
+def test_more_than_ten_tags_are_refused_by_the_routes_that_trigger_within_the_request(
+    wire: Wire, path: str, body: dict[str, Any], status: int, kept: int
+) -> None:
+    answer = post(wire, path, body)
+    assert (answer.status_code, answer.json()) == (status, {"error": TOO_MANY_TAGS})
+    assert len(wire.send("GET", "/api/v1/runs").json()["data"]) == kept
+
+
+def test_blank_tags_count_towards_the_ten_and_a_single_string_is_one_tag(wire: Wire) -> None:
+    blank = post(wire, TRIGGER, {"options": {"tags": ["a"] * 10 + [" "]}})
+    assert (blank.status_code, blank.json()) == (422, {"error": TOO_MANY_TAGS})
+    assert post(wire, TRIGGER, {"options": {"tags": ELEVEN[:10]}}).status_code == 200
+    assert post(wire, TRIGGER, {"options": {"tags": "t" * 128}}).status_code == 200
+
+
+def test_more_than_ten_tags_make_a_pre_failed_run_in_v2_and_streamed_batches(wire: Wire) -> None:
+    tagged = {"task": "t", "options": {"tags": ELEVEN}}
+    v2 = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "t"}, tagged]})
+    assert v2.status_code == 202
+    runs = wire.get_batch(v2.json()["id"]).json()["runs"]
+    shown = [run_of(wire, run)["status"] for run in runs]
+    assert shown[1] == "SYSTEM_FAILURE"
+    assert shown[0] != "SYSTEM_FAILURE"
+    batch_id = create(wire, 2).json()["id"]
+    lines = items(2, task="t")
+    lines[1]["options"] = {"tags": ELEVEN}
+    assert stream(wire, batch_id, lines).json()["itemsAccepted"] == 2
+    wire.get_batch(batch_id)
+    runs = wire.get_batch(batch_id).json()["runs"]
+    assert run_of(wire, runs[1])["status"] == "SYSTEM_FAILURE"
+    assert run_of(wire, runs[0])["status"] != "SYSTEM_FAILURE"
+
+
+def test_a_v1_batch_of_more_than_20_items_is_taken_whatever_its_tags(wire: Wire) -> None:
+    # Past 20 items the platform triggers them in the background: the request succeeds.
+    many = [{"task": "t"}] * 20 + [{"task": "t", "options": {"tags": ELEVEN}}]
+    answer = post(wire, "/api/v1/tasks/batch", {"items": many})
+    assert answer.status_code == 202
+    last = answer.json()["runs"][-1]["id"]
+    assert run_of(wire, last)["status"] == "SYSTEM_FAILURE"
+
+
+def test_blank_tags_are_dropped_and_the_rest_shown_in_locale_order(wire: Wire) -> None:
+    sent = ["beta", "", "  ", "Alpha", "\u00a0", "alpha"]
+    run_id = post(wire, TRIGGER, {"options": {"tags": sent}}).json()["id"]
+    assert run_of(wire, run_id)["tags"] == ["alpha", "Alpha", "beta"]
+    [listed] = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert listed["tags"] == ["alpha", "Alpha", "beta"]
+    blank = post(wire, TRIGGER, {"options": {"tags": " "}}).json()["id"]
+    assert run_of(wire, blank)["tags"] == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "shown"),
+    [  # as node (ICU, en-US) sorts them with localeCompare
+        (["beta", "alpha", "Alpha"], ["alpha", "Alpha", "beta"]),
+        (["b", "B", "a", "A", "_a", "-a", "a-"], ["_a", "-a", "a", "A", "a-", "b", "B"]),
+        (
+            ["tag10", "tag9", "tag-1", "tag_1", "tag 1", "Tag1"],
+            ["tag 1", "tag_1", "tag-1", "Tag1", "tag10", "tag9"],
+        ),
+        (
+            ["user:42", "user-42", "user_42", "user.42", "user42"],
+            ["user_42", "user-42", "user:42", "user.42", "user42"],
+        ),
+        (["e", "\u00c9", "\u00e9", "E", "f"], ["e", "E", "\u00e9", "\u00c9", "f"]),
+        (["\u00df", "ss", "st", "sr"], ["sr", "ss", "\u00df", "st"]),
+        (["z", "~", "$", "0", "!"], ["!", "~", "$", "0", "z"]),
+    ],
+)
+def test_tags_are_ordered_as_javascripts_locale_compare_orders_them(
+    tags: list[str], shown: list[str]
+) -> None:
+    from pytest_trigger_batches.payloads import tags_of
+    from pytest_trigger_batches.stored_run import Run
+
+    assert tags_of(Run(id="run_x", task="t", created_ms=0, options={"tags": tags})) == shown
+
+
+@pytest.mark.parametrize(
+    ("machine", "error"),
+    [
+        ("huge", f"Invalid enum value. Expected {MACHINES}, received 'huge'"),
+        ("Micro", f"Invalid enum value. Expected {MACHINES}, received 'Micro'"),
+        (5, f"Expected {MACHINES}, received number"),
+    ],
+)
+def test_a_machine_outside_the_presets_is_refused_naming_them(
+    wire: Wire, machine: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"options": {"machine": machine}})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": f'Validation error: {error} at "options.machine"'},
+    )
+    item = {"task": "t", "options": {"machine": machine}}
+    batch = post(wire, "/api/v2/tasks/batch", {"items": [item]})
+    assert batch.json() == {"error": f'Validation error: {error} at "items[0].options.machine"'}
+    assert post(wire, TRIGGER, {"options": {"machine": "medium-2x"}}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("ttl", "error"),
+    [
+        (-5, 'Number must be greater than or equal to 0 at "options.ttl"'),
+        (1.5, 'Expected integer, received float at "options.ttl"'),
+        (
+            -1.5,
+            'Number must be greater than or equal to 0 at "options.ttl"; '
+            'Expected integer, received float at "options.ttl"',
+        ),
+        (
+            True,
+            'Expected string, received boolean at "options.ttl", '
+            'or Expected number, received boolean at "options.ttl"',
+        ),
+    ],
+)
+def test_a_numeric_ttl_must_be_a_whole_number_of_seconds_not_below_zero(
+    wire: Wire, ttl: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"options": {"ttl": ttl}})
+    assert (answer.status_code, answer.json()) == (400, {"error": "Validation error: " + error})
+    assert post(wire, TRIGGER, {"options": {"ttl": 0}}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"maxAttempts": 1.5}, 'Expected integer, received float at "options.maxAttempts"'),
+        ({"maxAttempts": "3"}, 'Expected number, received string at "options.maxAttempts"'),
+        ({"queue": {}}, 'Required at "options.queue.name"'),
+        (
+            {"queue": {"name": "q", "concurrencyLimit": 1.5}},
+            'Expected integer, received float at "options.queue.concurrencyLimit"',
+        ),
+        ({"idempotencyKey": None}, 'Expected string, received null at "options.idempotencyKey"'),
+        (
+            {"concurrencyKey": True},
+            'Expected string, received boolean at "options.concurrencyKey", '
+            'or Expected number, received boolean at "options.concurrencyKey"',
+        ),
+        (
+            {"delay": {}},
+            'Expected string, received object at "options.delay", '
+            'or Invalid date at "options.delay"',
+        ),
+        (
+            {"debounce": {"key": "k" * 513, "delay": "1s", "mode": "x"}},
+            'String must contain at most 512 character(s) at "options.debounce.key"; '
+            "Invalid enum value. Expected 'leading' | 'trailing', received 'x' at "
+            '"options.debounce.mode"',
+        ),
+        (
+            {"externalDeploymentId": "  " + "d" * 129},
+            'externalId must be at most 128 characters at "options.externalDeploymentId"',
+        ),
+        (
+            {"idempotencyKeyOptions": {"key": "k"}},
+            'Required at "options.idempotencyKeyOptions.scope"',
+        ),
+        (
+            {"machine": "huge", "ttl": -5},
+            f"Invalid enum value. Expected {MACHINES}, received 'huge' at \"options.machine\"; "
+            'Number must be greater than or equal to 0 at "options.ttl"',
+        ),
+    ],
+)
+def test_trigger_options_are_refused_in_the_words_of_zod(
+    wire: Wire, options: object, error: str
+) -> None:
+    answer = post(wire, TRIGGER, {"payload": 1, "options": options})
+    assert (answer.status_code, answer.json()) == (400, {"error": "Validation error: " + error})
+
+
 @pytest.mark.parametrize(
     "options",
     [{"delay": "999999999999w"}, {"idempotencyKey": "k", "idempotencyKeyTTL": "99999999999999d"}],
@@ -1356,3 +1752,282 @@ def test_a_readable_idempotency_key_ttl_header_wins_over_the_option(wire: Wire) 
     now[0] += 3600
     assert trigger_as_prod("t") != first
     assert trigger_as_prod("u") == unread  # the option's day
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ttl": 0},
+        {"ttl": "1h"},
+        {"machine": "large-2x"},
+        {"concurrencyKey": 42},
+        {"delay": 5},
+        {"externalDeploymentId": "   "},
+        {"unknown": [None, {"x": None}]},
+        {"metadata": None},
+    ],
+)
+def test_what_the_schema_allows_is_accepted(wire: Wire, options: dict[str, Any]) -> None:
+    assert post(wire, TRIGGER, {"payload": None, "options": options}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "answer"),
+    [
+        (TRIGGER, {"payload": {"a": 1}}, (400, f'Validation error: {STORE} at "payload"')),
+        (TRIGGER, {"payload": ""}, (400, f'Validation error: {STORE} at "payload"')),
+        (TRIGGER, {}, (400, f'Validation error: {STORE} at "payload"')),
+        (TRIGGER, {"payload": "payloads/run_1.json"}, (200, None)),
+        (
+            "/api/v1/tasks/t/batch",
+            {"items": [{"payload": 1}]},
+            (400, f'Validation error: {STORE} at "items[0].payload"'),
+        ),
+        ("/api/v2/tasks/batch", {"items": [{"task": "t", "payload": 1}]}, (202, None)),
+    ],
+    ids=["object", "empty", "missing", "a-reference", "task-batch-item", "v2-item-unchecked"],
+)
+def test_a_stored_payload_must_be_a_non_empty_string_where_the_trigger_body_is_checked(
+    wire: Wire, path: str, body: dict[str, Any], answer: tuple[int, str | None]
+) -> None:
+    store = {"payloadType": "application/store"}
+    if "items" in body:
+        body = {"items": [{**item, "options": store} for item in body["items"]]}
+    else:
+        body = {**body, "options": store}
+    got = post(wire, path, body)
+    status, error = answer
+    assert got.status_code == status
+    if error is not None:
+        assert got.json() == {"error": error}
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"", "Request body is empty"),
+        (b"\xef\xbb\xbf", "Request body is empty"),  # a BOM alone: nothing once decoded
+        (b"null", "Invalid JSON"),
+        (b"  \n", "Invalid JSON"),
+        (b"false", "Invalid JSON"),
+        (b"0", "Invalid JSON"),
+        (b'""', "Invalid JSON"),
+        (b"{", "Invalid JSON"),
+        (b"NaN", "Invalid JSON"),
+        (b'{"options": {"ttl": Infinity}}', "Invalid JSON"),
+        (b"\xff\xfe{\x00}\x00", "Invalid JSON"),  # UTF-16 is not read as such
+        (b"[]", "Validation error: Expected object, received array"),
+        (b"true", "Validation error: Expected object, received boolean"),
+    ],
+    ids=[
+        "empty",
+        "bom",
+        "null",
+        "spaces",
+        "false",
+        "zero",
+        "empty-string",
+        "unfinished",
+        "nan",
+        "infinity",
+        "utf-16",
+        "array",
+        "true",
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_as_the_route_builder_refuses_it(
+    wire: Wire, content: bytes, error: str
+) -> None:
+    answer = wire.send("POST", TRIGGER, content=content)
+    assert (answer.status_code, answer.json()) == (400, {"error": error})
+    for path in ACCEPTED:
+        assert wire.send("POST", path, content=content).json() == {"error": error}
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            {"runCount": 1, "taskIdentifiers": []},
+            'Array must contain at least 1 element(s) at "taskIdentifiers"',
+        ),
+        (
+            {"runCount": 1, "taskIdentifiers": [""]},
+            'String must contain at least 1 character(s) at "taskIdentifiers[0]"',
+        ),
+        (
+            {"runCount": 1, "taskIdentifiers": None},
+            'Expected array, received null at "taskIdentifiers"',
+        ),
+        (
+            {"runCount": -1.5},
+            'Expected integer, received float at "runCount"; '
+            'Number must be greater than 0 at "runCount"',
+        ),
+        (
+            {"runCount": 0, "idempotencyKey": 5},
+            'Number must be greater than 0 at "runCount"; '
+            'Expected string, received number at "idempotencyKey"',
+        ),
+    ],
+    ids=["no-tasks", "blank-task", "null-tasks", "negative-float", "two-fields"],
+)
+def test_a_create_batch_body_is_refused_in_the_words_of_zod(
+    wire: Wire, body: dict[str, Any], error: str
+) -> None:
+    answer = post(wire, "/api/v3/batches", body)
+    assert (answer.status_code, answer.json()) == (400, {"error": "Validation error: " + error})
+
+
+@pytest.mark.parametrize(
+    ("line", "where", "issue"),
+    [
+        (
+            {"index": 0, "task": 5},
+            "index 0",
+            {
+                "code": "invalid_type",
+                "expected": "string",
+                "received": "number",
+                "path": ["task"],
+                "message": "Expected string, received number",
+            },
+        ),
+        (
+            {"index": 1.5, "task": "t"},
+            "index 1.5",
+            {
+                "code": "invalid_type",
+                "expected": "integer",
+                "received": "float",
+                "message": "Expected integer, received float",
+                "path": ["index"],
+            },
+        ),
+        (
+            {"index": "0", "task": "t"},
+            "unknown index",
+            {
+                "code": "invalid_type",
+                "expected": "number",
+                "received": "string",
+                "path": ["index"],
+                "message": "Expected number, received string",
+            },
+        ),
+        (
+            {"index": 0, "task": "t", "options": {"tags": ["a", "t" * 129]}},
+            "index 0",
+            too_big(128, "Tags must be less than 128 characters", "options", "tags", 1),
+        ),
+        (
+            {"index": 0, "task": "t", "options": {"idempotencyKey": "k" * 2049}},
+            "index 0",
+            too_big(
+                2048, "idempotencyKey must be 2048 characters or less", "options", "idempotencyKey"
+            ),
+        ),
+    ],
+    ids=["task-number", "index-float", "index-text", "long-tag", "long-key"],
+)
+def test_an_invalid_streamed_item_is_422_with_zods_issues_as_json(
+    wire: Wire, line: dict[str, Any], where: str, issue: dict[str, Any]
+) -> None:
+    batch_id = create(wire, 2).json()["id"]
+    answer = stream(wire, batch_id, [line])
+    assert (answer.status_code, answer.json()) == (
+        422,
+        {"error": f"Invalid item at {where}: " + zod_issues(issue)},
+    )
+
+
+def test_an_item_that_fails_in_every_branch_of_a_union_lists_each_branch(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    answer = stream(wire, batch_id, [{"index": 0, "task": "t", "options": {"ttl": True}}])
+
+    def wrong(expected: str) -> dict[str, Any]:
+        return {
+            "code": "invalid_type",
+            "expected": expected,
+            "received": "boolean",
+            "path": ["options", "ttl"],
+            "message": f"Expected {expected}, received boolean",
+        }
+
+    union = {
+        "code": "invalid_union",
+        "unionErrors": [
+            {"issues": [wrong("string")], "name": "ZodError"},
+            {"issues": [wrong("number")], "name": "ZodError"},
+        ],
+        "path": ["options", "ttl"],
+        "message": "Invalid input",
+    }
+    assert answer.json() == {"error": "Invalid item at index 0: " + zod_issues(union)}
+
+
+@pytest.mark.parametrize(
+    ("content", "status"),
+    [
+        (b'{"payload": {"a": [null, {"b": null}]}, "options": {"metadata": {"x": null}}}', 200),
+        (b'{"payload": ' + b"9" * 5000 + b"}", 200),
+        (b'{"payload": "\xff\xfe"}', 200),  # not UTF-8: replacement characters, as in node
+        (b'{"payload": "\\ud800"}', 200),
+        (b'{"options": {"tags": ["\\ud800", "\\udc00x"]}}', 200),
+        (b'{"options": {"idempotencyKey": "\\udfff"}}', 200),
+        (b'{"options": {"ttl": 1e300}}', 200),
+        (b'{"options": {"delay": true}}', 200),
+        (b'{"options": {"maxAttempts": 1e400}}', 400),
+        (b'{"options": {"maxAttempts": ' + b"9" * 5000 + b"}}", 400),
+        (b'{"options": {"machine": "\\ud800"}}', 400),
+        (b'{"options": {"ttl": NaN}}', 400),
+        (b'{"options": {"ttl": -Infinity}}', 400),
+        (b"[" * 5000 + b"]" * 5000, 400),
+    ],
+    ids=[
+        "nested-nulls",
+        "huge-integer-payload",
+        "not-utf-8",
+        "lone-surrogate-payload",
+        "lone-surrogate-tags",
+        "lone-surrogate-key",
+        "huge-ttl",
+        "boolean-delay",
+        "infinite-max-attempts",
+        "huge-max-attempts",
+        "lone-surrogate-machine",
+        "nan",
+        "minus-infinity",
+        "deep",
+    ],
+)
+def test_odd_bodies_are_accepted_or_refused_never_a_500(
+    wire: Wire, content: bytes, status: int
+) -> None:
+    answer = wire.send("POST", TRIGGER, content=content)
+    assert answer.status_code == status, answer.text
+    if status == 200:
+        run = wire.send("GET", f"/api/v3/runs/{answer.json()['id']}")
+        assert run.status_code == 200
+        assert wire.send("GET", "/api/v1/runs").status_code == 200
+
+
+def test_a_lone_surrogate_in_a_message_is_written_as_json_escapes_it(wire: Wire) -> None:
+    answer = wire.send("POST", TRIGGER, content=b'{"options": {"machine": "\\ud800"}}')
+    assert b"received '\\\\ud800'" not in answer.content
+    assert b"received '\\ud800'" in answer.content
+    assert answer.json()["error"].endswith("received '\ud800' at \"options.machine\"")
+
+
+def test_a_streamed_line_with_nan_is_invalid_json(wire: Wire) -> None:
+    batch_id = create(wire, 1).json()["id"]
+    answer = wire.send(
+        "POST",
+        f"/api/v3/batches/{batch_id}/items",
+        content=b'{"index": NaN, "task": "t"}',
+        headers=NDJSON,
+    )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "Invalid JSON at line 1: Expecting value"},
+    )

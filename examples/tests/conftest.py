@@ -10,6 +10,12 @@ from batch_app.client import AsyncTriggerClient, TriggerClient
 from batch_app.trigger import Job
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """pytest.ini sets pytest-asyncio's loop scope; without the plugin, declare the option."""
+    if not pluginmanager.has_plugin("asyncio"):
+        parser.addini("asyncio_default_fixture_loop_scope", "unused without pytest-asyncio")
+
+
 @pytest.fixture
 def jobs() -> list[Job]:
     """The app's own records: invoices 1040 to 1045, reminders for the odd ones."""

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from pytest_trigger_batches.shown import shown
+
 if TYPE_CHECKING:
     from pytest_trigger_batches.server import TriggerApiServer
 
@@ -33,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from pytest_trigger_batches.table import TABLE
+
     parser = argparse.ArgumentParser(
         prog="python -m pytest_trigger_batches",
         description="Tools of pytest-trigger-batches.",
@@ -40,12 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
-        help="serve the mock Trigger.dev retrieve-batch API over HTTP",
+        help="serve the mock Trigger.dev API (batches triggered and retrieved, runs) over HTTP",
         description=(
-            "Serve the mock Trigger.dev retrieve-batch API (GET /api/v1|v2/batches/{id}) "
-            "until Ctrl-C. Point a client at it with TRIGGER_API_URL and "
-            "TRIGGER_SECRET_KEY as printed."
+            "Serve the mock Trigger.dev API over HTTP until Ctrl-C: batches triggered "
+            "(streamed or in one request) and retrieved, single tasks triggered, and "
+            "runs retrieved, listed, cancelled and replayed. Point a client at it with "
+            "TRIGGER_API_URL and TRIGGER_SECRET_KEY as printed."
         ),
+        epilog="endpoints served (others are answered 501):\n" + TABLE.describe(),
+        formatter_class=_DescriptionWrapped,
     )
     serve.add_argument(
         "--host",
@@ -92,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="tr_dev_...",
         help=(
-            "accept only this secret key (others get 401 Invalid API Key); by default "
+            "accept only this secret key (others get 401 Invalid API key); by default "
             "any well-formed key is accepted and one is printed"
         ),
     )
@@ -127,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _DescriptionWrapped(argparse.HelpFormatter):
+    """Wraps the description as usual; keeps the epilog's lines (one endpoint a line)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("endpoints served"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -134,7 +150,7 @@ def _port(text: str) -> int:
         port = -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(
-            f"must be a port number from 0 to 65535 (0: a free port); got {text!r}"
+            f"must be a port number from 0 to 65535 (0: a free port); got {shown(text)}"
         )
     return port
 
@@ -173,7 +189,8 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
                 f"{problem.strerror} (--port 0 picks a free port)"
             )
         serve.error(
-            f"argument --host: cannot listen on {options.host!r}: {problem.strerror or problem} "
+            f"argument --host: cannot listen on {shown(options.host)}: "
+            f"{problem.strerror or problem} "
             f"(an address of this machine, such as 127.0.0.1 or 0.0.0.0)"
         )
     with contextlib.suppress(KeyboardInterrupt), server:
@@ -196,7 +213,7 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
 def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str) -> Any:
     status, *counts = text.split(":")
     if len(counts) > 2:
-        parser.error(f"argument --batch: expected {_BATCH_FORMAT}; got {text!r}")
+        parser.error(f"argument --batch: expected {_BATCH_FORMAT}; got {shown(text)}")
     numbers: list[int] = []
     for name, value in zip(("run_count", "failed_count"), counts, strict=False):
         try:
@@ -204,13 +221,13 @@ def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str)
         except ValueError:
             parser.error(
                 f"argument --batch: {name} must be a whole number in {_BATCH_FORMAT}; "
-                f"got {value!r} in {text!r}"
+                f"got {shown(value)} in {shown(text)}"
             )
     options = dict(zip(("run_count", "failed_count"), numbers, strict=False))
     try:
         return factory(status.strip().upper(), **options)
     except (TypeError, ValueError) as problem:
-        parser.error(f"argument --batch {text!r}: {problem}")
+        parser.error(f"argument --batch {shown(text)}: {problem}")
 
 
 def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tuple[str, Any]]:
@@ -228,7 +245,7 @@ def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tupl
         return [(f"item {number}", entry) for number, entry in enumerate(content)]
     parser.error(
         f"argument --batches-file: {path} must hold a payload dict, or a non-empty list "
-        f"of payload dicts or of lists of payload dicts (states); got {content!r:.80}"
+        f"of payload dicts or of lists of payload dicts (states); got {shown(content, 80)}"
     )
 
 

@@ -13,19 +13,21 @@ import math
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from pytest_trigger_batches import checks, rules, tokens
+import pytest_trigger_batches.checks as checks  # from sys.modules (see checks.py)
+from pytest_trigger_batches import rules, tokens
 from pytest_trigger_batches.backend import Rule, TriggerBackend
 from pytest_trigger_batches.calls import RecordedCall, TriggeredItem
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.gateway import Gateway, UnexpectedTriggerRequest
-from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
+from pytest_trigger_batches.ids import environment_of_key
 from pytest_trigger_batches.ids import secret_key as make_secret_key
 from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.pipeline import Pipeline, Reply
 from pytest_trigger_batches.progress import Progression, check_progression
 from pytest_trigger_batches.records import BatchHandle, ItemOutcome, TriggeredBatch
+from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
@@ -216,7 +218,7 @@ class TriggerApi:
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
-                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {route!r:.100}"
+                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {shown(route)}"
             )
         made = Fault.make(
             fault,
@@ -234,7 +236,7 @@ class TriggerApi:
                 # A typo, or a batch never served: the fault could never be met.
                 raise ValueError(
                     f"batch_id must be a registered batch (add_batch it first); got "
-                    f"{redact(str(batch_id))!r:.100}"
+                    f"{shown(batch_id)}"
                 )
             self._pipeline.add_fault(made)
 
@@ -272,7 +274,7 @@ class TriggerApi:
             handle = self._backend.find_batch(batch_id)
             if handle is None:
                 raise ValueError(
-                    f"batch must be a registered or triggered batch; got {redact(batch_id)!r:.100}"
+                    f"batch must be a registered or triggered batch; got {shown(batch_id)}"
                 )
             state = self._backend.advance(handle, self._clock.now_ms, to=wanted)
             if wanted is not None and state.status != wanted:
@@ -329,9 +331,8 @@ class TriggerApi:
         with self._lock:
             found = self._backend.find_run(run_id, self._clock.now_ms())
             if found is None:
-                shown = redact(str(run_id))
                 raise ValueError(
-                    f"run_id must be the id of a run the mock created; got {shown!r:.100}"
+                    f"run_id must be the id of a run the mock created; got {shown(run_id)}"
                 )
             return run_body(found, api_version)
 
@@ -342,8 +343,10 @@ class TriggerApi:
         with self._lock:
             cancelled = list(self._backend.cancelled)
         if run_id not in cancelled:
-            shown = ", ".join(cancelled) or "none"
-            raise AssertionError(f"expected {run_id} to be cancelled; cancelled runs: {shown}")
+            listing = redact(", ".join(cancelled)) or "none"
+            raise AssertionError(
+                f"expected {redact(str(run_id))} to be cancelled; cancelled runs: {listing}"
+            )
 
     def assert_replayed(self, run_id: str) -> str:
         """Assert the application replayed the run; returns the id of the new run."""
@@ -353,8 +356,10 @@ class TriggerApi:
         for original, new in replayed:
             if original == run_id:
                 return new
-        shown = ", ".join(original for original, _ in replayed) or "none"
-        raise AssertionError(f"expected {run_id} to be replayed; replayed runs: {shown}")
+        listing = redact(", ".join(original for original, _ in replayed)) or "none"
+        raise AssertionError(
+            f"expected {redact(str(run_id))} to be replayed; replayed runs: {listing}"
+        )
 
     def calls_to(self, route: str, **params: str) -> list[RecordedCall]:
         """The recorded requests to `route` (with these path parameters), whatever their answer.
@@ -368,7 +373,7 @@ class TriggerApi:
             if route not in known:
                 raise ValueError(
                     f"route must be one the mock serves or a test added: "
-                    f"{', '.join(sorted(known))}; got {route!r:.100}"
+                    f"{', '.join(sorted(known))}; got {shown(route)}"
                 )
             return [
                 call
@@ -385,7 +390,7 @@ class TriggerApi:
         return [
             TriggeredItem(
                 route=route,
-                task=item.task,
+                task=redact(item.task),
                 index=item.index,
                 payload=_redacted_json(item.payload),
                 options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
@@ -412,10 +417,10 @@ class TriggerApi:
         if payloads is not None and (
             isinstance(payloads, str | bytes) or not isinstance(payloads, Sequence)
         ):
-            raise TypeError(f"payloads must be a list of payloads; got {payloads!r:.100}")
+            raise TypeError(f"payloads must be a list of payloads; got {shown(payloads)}")
         every = self.triggered
         found = [item for item in every if task is None or item.task == task]
-        what = f"items of {task!r}" if task is not None else "items"
+        what = f"items of {shown(task)}" if task is not None else "items"
         problems = []
         if count is None and payloads is None and not found:
             problems.append(f"expected {what} to be triggered, none were")
@@ -423,8 +428,8 @@ class TriggerApi:
             problems.append(f"expected {count} {what} to be triggered, got {len(found)}")
         if payloads is not None and [item.payload for item in found] != list(payloads):
             problems.append(
-                f"payloads of {what} differ:\n    expected {list(payloads)!r:.500}\n"
-                f"    sent     {[item.payload for item in found]!r:.500}"
+                f"payloads of {what} differ:\n    expected {shown(list(payloads), 500)}\n"
+                f"    sent     {shown([item.payload for item in found], 500)}"
             )
         if problems:
             raise AssertionError("\n".join(problems) + "\n" + _triggered_listing(every))
@@ -483,6 +488,26 @@ class TriggerApi:
         with self._lock:
             self._pipeline.add_route(route)
 
+    def reset(self) -> None:
+        """Empty the mock: it then answers as a new one with the same keys would.
+
+        For property tests that use one fixture for many examples (hypothesis's
+        `@given`): call it at the start of each example.
+
+        - Emptied: the registered and triggered batches, their runs, `calls`,
+          `triggered`, cancellations and replays, idempotency keys and cached answers,
+          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
+          (full again). The ids the mock mints start over from the same sequence.
+        - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
+          their environments and public tokens), `clock`, `progression`, the
+          `rate_limit` sizes and the `add_route` routes.
+        - Still reported when the test ends: requests the mock did not serve and
+          required `fail_next` faults that no request met, before the reset too.
+        """
+        with self._lock:
+            self._backend.reset()
+            self._gateway.reset()
+
     # -- assertions ---------------------------------------------------------------
 
     def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:
@@ -502,7 +527,7 @@ class TriggerApi:
             # A typo would make assert_not_retrieved pass whatever the application did.
             raise ValueError(
                 f"batch must be a batch id such as 'batch_cmx0ugyuv00004a7d2bda9ln4', a "
-                f"TriggerBatch or a handle; got {redact(batch_id)!r:.100}, which is not "
+                f"TriggerBatch or a handle; got {shown(batch_id)}, which is not "
                 f"registered and was never requested"
             )
         return found
@@ -514,7 +539,7 @@ class TriggerApi:
         __tracebackhide__ = True
         batch_id = checks.batch_id(batch)
         if times is not None and (not rules.is_whole_number(times) or times < 0):
-            raise ValueError(f"times must be a whole number >= 0; got {times!r}")
+            raise ValueError(f"times must be a whole number >= 0; got {shown(times)}")
         count = len(self.retrievals(batch_id))
         if (times is None and count == 0) or (times is not None and count != times):
             wanted = "at least once" if times is None else _times(times)
@@ -569,7 +594,8 @@ def _redacted_json(value: object) -> object:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         return value
-    return json.loads(redact(text)) if "tr_" in text else value
+    clean = redact(text)  # the known keys' fragments too, as the recorded calls have them
+    return value if clean == text else json.loads(clean)
 
 
 _RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind == "retrieve_batch")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pytest_trigger_batches import durations
-from pytest_trigger_batches.errors import PlatformError
+from pytest_trigger_batches.errors import PlatformError, js_number_text
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunPage, internal_run_id, page
@@ -50,7 +50,9 @@ __all__ = ["Accepted", "Idempotency", "Rule", "TriggerBackend", "Triggered"]
 
 REQUEST_CACHE_MS = 24 * 3600 * 1000
 """How long a request idempotency key answers the same request (docs/platform.md §5.7)."""
-_INLINE_MAX_ITEMS = 20  # /api/v1/tasks/batch processes up to this many items in the request
+INLINE_ITEMS = 20
+"""The v1 batch routes trigger this many items within the request; more, in the background."""
+MAX_TAGS = 10
 _SOMETHING_WENT_WRONG = "Something went wrong"
 # What a replay takes from the run (`ReplayTaskRunService`): not its delay, ttl,
 # maxAttempts, maxDuration, priority, version lock or idempotency key.
@@ -161,21 +163,32 @@ class Accepted:
 class TriggerBackend:
     """The state of one mock API and every rule that changes it."""
 
+    triggered_items: list[tuple[str, Item, str | None]]
+    """What the app sent: (route, item, batch id), in order."""
+    cancelled: list[str]
+    """Run ids the app cancelled, in order."""
+    replayed: list[tuple[str, str]]
+    """(replayed run, new run), in order."""
+
     def __init__(self, default_key: str) -> None:
         self.keys: KeyRing = KeyRing(default_key)
         """The keys the API accepts (the pipeline authenticates with it)."""
         self.limiter: Limiter = Limiter()
         """Every rate-limit bucket: the API limiter's (the pipeline's step) and the batch
         limiter's."""
-        self.triggered_items: list[tuple[str, Item, str | None]] = []
-        """What the app sent: (route, item, batch id), in order."""
-        self.cancelled: list[str] = []
-        """Run ids the app cancelled, in order."""
-        self.replayed: list[tuple[str, str]] = []
-        """(replayed run, new run), in order."""
-        # Everything the mock creates comes from the key (so from the test's seed).
-        self._ids = IdSource(random.Random(f"ids:{default_key}"))
         self._progress = Progress(self)
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty: no batches, runs, rules, idempotency keys or record of what the app did;
+        every bucket full; ids minted from the start of the key's sequence again. The
+        keys, the progression mode and the bucket sizes are kept."""
+        self.limiter.refill()
+        self.triggered_items = []
+        self.cancelled = []
+        self.replayed = []
+        # Everything the mock creates comes from the key (so from the test's seed).
+        self._ids = IdSource(random.Random(f"ids:{self.keys.default_key}"))
         self._idempotency = Idempotency()
         self._registered: dict[str, BatchHandle] = {}
         self._triggered: dict[str, TriggeredBatch] = {}
@@ -322,7 +335,8 @@ class TriggerBackend:
         if run_count > STREAMING_MAX_ITEMS:
             raise PlatformError.message(
                 400,
-                f"Batch runCount of {run_count} exceeds maximum allowed of {STREAMING_MAX_ITEMS}.",
+                f"Batch runCount of {js_number_text(run_count)} exceeds maximum allowed of "
+                f"{STREAMING_MAX_ITEMS}.",
             )
         scope = sorted(set(tasks)) if tasks is not None else []
         if key:
@@ -420,7 +434,7 @@ class TriggerBackend:
             if cached is not None:
                 return Triggered(cached, cached=True)
         self._refuse_too_large(items)
-        made = self._one_shot(environment, "v2", items, key=None, route=route, now_ms=now_ms)
+        made, _ = self._one_shot(environment, "v2", items, key=None, route=route, now_ms=now_ms)
         if request_key:
             self._idempotency.keep_request(
                 "batch-trigger", environment, scope, request_key, made.batch.id, now_ms
@@ -460,8 +474,8 @@ class TriggerBackend:
             raise PlatformError.message(
                 500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
             ) from None
-        inline = len(items) <= _INLINE_MAX_ITEMS
-        made = self._one_shot(
+        inline = len(items) <= INLINE_ITEMS
+        made, aborted = self._one_shot(
             environment,
             "v1",
             items,
@@ -473,7 +487,8 @@ class TriggerBackend:
         )
         if key:
             self._idempotency.keep_batch(environment, "v1", key, made.batch, expires)
-        if made.batch.status == BatchStatus.ABORTED:
+        if aborted is not None:
+            _refuse_many_tags([aborted.options], status=422)  # the service's refusal, by the route
             raise PlatformError.message(
                 500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
             )
@@ -503,7 +518,8 @@ class TriggerBackend:
         earlier = self._idempotency.batch(environment, kind, key) if key else None
         if earlier is not None:
             return earlier[0]
-        made = self._one_shot(
+        _refuse_many_tags([item.options for item in items], status=400)
+        made, _ = self._one_shot(
             environment,
             "v1-task",
             items,
@@ -537,20 +553,21 @@ class TriggerBackend:
         now_ms: int,
         keep_failed_keys: bool = False,
         stop_on_failure: bool = False,
-    ) -> Triggered:
-        """The batch and its runs (ABORTED where an item stopped it: `stop_on_failure`)."""
+    ) -> tuple[Triggered, Item | None]:
+        """The batch and its runs, and the item that stopped it (`stop_on_failure`: the
+        batch is then ABORTED there), if any."""
         batch = self._new_batch(environment, kind, len(items), key, now_ms)
         made: list[Run | str] = []
         reused: set[str] = set()
-        aborted = False
+        aborted: Item | None = None
         for item in items:
             batch.items[item.index] = item
             self.triggered_items.append((route, item, batch.id))
-            if aborted:
+            if aborted is not None:
                 continue
-            outcome = self.outcome(item.task, item.index)
+            outcome = self._item_outcome(item)
             if stop_on_failure and outcome == "trigger_failure":
-                aborted = True
+                aborted = item
                 continue
             try:
                 run = self._create_run(
@@ -564,18 +581,18 @@ class TriggerBackend:
                     invalid_dates_fail=stop_on_failure,
                 )
             except durations.InvalidDate:  # its trigger failed: as trigger_failure
-                aborted = True
+                aborted = item
                 continue
             if isinstance(run, str):
                 reused.add(run)
             made.append(run)
         batch.add_runs(made)
-        if aborted:
+        if aborted is not None:
             batch.status = BatchStatus.ABORTED
             batch.touch(now_ms)
         else:
             self._progress.started(batch, now_ms)
-        return Triggered(batch, reused=frozenset(reused))
+        return Triggered(batch, reused=frozenset(reused)), aborted
 
     def _new_batch(
         self, environment: str, kind: BatchKind, run_count: int, key: str | None, now_ms: int
@@ -633,6 +650,7 @@ class TriggerBackend:
         outcome = self.outcome(task, None)
         if outcome in ("too_large", "too_large_error"):
             raise PlatformError.message(413, "Request body too large")
+        _refuse_many_tags([options], status=422)
         if outcome == "queue_limit":
             raise PlatformError.message(422, queue_limit_message(task))
         if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
@@ -663,6 +681,13 @@ class TriggerBackend:
         rule = _latest(self._item_rules, task, index)
         return rule.outcome if rule is not None else "created"
 
+    def _item_outcome(self, item: Item) -> ItemOutcome:
+        """What happens to a batch's item: more than 10 tags fail its trigger, else what
+        the test said."""
+        if _too_many_tags(item.options):
+            return "trigger_failure"
+        return self.outcome(item.task, item.index)
+
     def process(self, batch: TriggeredBatch, now_ms: int) -> None:
         """A sealed streaming batch's processing step: its runs, minted together as the
         platform's are (one pass for the whole batch), and its error entries."""
@@ -678,7 +703,7 @@ class TriggerBackend:
                 taken=batch.runs,
                 run_id=next(fresh, None),
             ),
-            lambda item: self.outcome(item.task, item.index),
+            self._item_outcome,
         )
 
     def cancel_run(self, run: Run, now_ms: int) -> None:
@@ -821,3 +846,29 @@ def _clear_key(run: Run) -> None:
     given = run.options.get("idempotencyKeyOptions")
     if not (isinstance(given, Mapping) and isinstance(given.get("key"), str) and given["key"]):
         run.idempotency_key = None
+
+
+def _too_many_tags(options: Mapping[str, object]) -> str | None:
+    """The service's refusal of more than 10 tags (blank ones count), or None.
+
+    `422` for a single trigger; a v2 or streamed item whose run cannot be triggered for
+    it becomes a pre-failed run instead.
+    """
+    tags = options.get("tags")
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        return f"Runs can only have {MAX_TAGS} tags, you're trying to set {len(tags)}."
+    return None
+
+
+def _refuse_many_tags(options: Sequence[Mapping[str, object]], *, status: int) -> None:
+    """The service's refusal of the first item with more than 10 tags, answered `status`.
+
+    For a single trigger (422) and the v1 batch routes (422, and 400 per task), whose
+    items are triggered within the request when there are 20 at most.
+    """
+    if len(options) > INLINE_ITEMS:
+        return
+    for each in options:
+        refused = _too_many_tags(each)
+        if refused is not None:
+            raise PlatformError.message(status, refused)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from pytest_trigger_batches.ids import SECRET_KEY_RE, digest_cuid, remember_key
+from pytest_trigger_batches.ids import SECRET_KEY_RE, digest_cuid
+from pytest_trigger_batches.redact import remember_seen_key
 from pytest_trigger_batches.rules import ENVIRONMENTS
 
 __all__ = ["KeyRing"]
@@ -30,7 +31,7 @@ class KeyRing:
 
     def environment_of(self, key: str) -> str | None:
         """The environment `key` belongs to, or None if the API does not accept it."""
-        remember_key(key)  # a key seen in a request is redacted from then on
+        remember_seen_key(key)  # a key seen in a request is redacted from then on
         if self.pinned:
             return self.pinned.get(key)
         known = self._seen.get(key)

@@ -7,8 +7,10 @@ status.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
+from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.rules import DEVELOPMENT
 from pytest_trigger_batches.statuses import (
     FLAG_SETS,
@@ -29,9 +31,55 @@ BASE_COST = 0.0025
 
 
 def tags_of(run: Run) -> list[str]:
+    """The run's tags as the platform shows them: blank ones dropped, in `localeCompare` order.
+
+    The trigger service drops tags that are empty once trimmed; the presenters sort the
+    rest with `a.localeCompare(b)` (`["alpha", "Alpha", "beta"]`).
+    """
     tags = run.options.get("tags")
     listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    return sorted(str(tag) for tag in listed)
+    kept = [str(tag) for tag in listed if str(tag).strip(_JS_SPACES)]
+    return sorted(kept, key=_collation_key)
+
+
+# ICU's root collation (what `localeCompare` uses in en-US) for ASCII: spaces, then
+# punctuation and symbols in this order, then digits, then letters, case ignored at
+# first; other control characters are ignored. Strings compare by these primary weights
+# over the whole string first, then by accents, then by case (lower before upper).
+# The approximation: a letter with accents is its base letter plus accent marks (NFD),
+# accents weigh in ICU's order for the common ones, the ligatures `ß`, `æ`, `œ` are their
+# letters, and other characters sort after `z`, by code point.
+_ASCII_ORDER = "\t\n\v\f\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
+_PRIMARY = {char: weight for weight, char in enumerate(_ASCII_ORDER, start=1)}
+_JS_SPACES = "".join(sorted(JS_WHITESPACE))
+_EXPANDED = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
+_ACCENTS = {
+    mark: weight
+    for weight, mark in enumerate(
+        "\u0301\u0300\u0306\u0302\u030c\u030a\u0308\u030b\u0303\u0307\u0327\u0328\u0304", start=1
+    )
+}
+
+
+def _collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    primary: list[int] = []
+    accents: list[int] = []
+    case: list[int] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            accents.append(_ACCENTS.get(char, ord(char)))
+            continue
+        for part in _EXPANDED.get(char, char):
+            lower = part.lower() if len(part.lower()) == 1 else part
+            weight = _PRIMARY.get(lower)
+            if weight is None:
+                if ord(part) < 0x80:  # the other ASCII controls weigh nothing
+                    continue
+                weight = len(_ASCII_ORDER) + ord(lower)
+            primary.append(weight)
+            accents.append(0)
+            case.append(2 if char in _EXPANDED else 0 if part == lower else 1)
+    return tuple(primary), tuple(accents), tuple(case)
 
 
 def _duration(run: Run) -> int:

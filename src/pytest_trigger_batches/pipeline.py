@@ -252,7 +252,7 @@ class Pipeline:
         self, table: RouteTable, backend: TriggerBackend, *, prefix: str, clock: Clock
     ) -> None:
         self.table = table
-        self.backend = backend
+        self.backend: TriggerBackend = backend
         self.prefix = prefix
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()
@@ -272,6 +272,10 @@ class Pipeline:
     def route_names(self) -> set[str]:
         """The names of every route served: the table's and the test's."""
         return {*self.table.names(), *(route.name for route in self.user_routes)}
+
+    def reset(self) -> None:
+        """No faults any more; the test's own routes and the mock's crashes are kept."""
+        self.faults = FaultQueue()
 
     def handle(self, request: Request) -> Outcome:
         """Answer one request to the origin as Trigger.dev would."""

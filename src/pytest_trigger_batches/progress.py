@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
+from pytest_trigger_batches.shown import shown
+
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch
     from pytest_trigger_batches.records import BatchRecord, RunMaker
@@ -41,7 +43,9 @@ T = TypeVar("T")
 def check_progression(value: object) -> Progression:
     """`value` if it names a progression, else `ValueError` listing them."""
     if value not in PROGRESSIONS:
-        raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}; got {value!r:.50}")
+        raise ValueError(
+            f"progression must be one of {', '.join(PROGRESSIONS)}; got {shown(value, 50)}"
+        )
     return value  # type: ignore[return-value]
 
 

@@ -99,6 +99,12 @@ class Limiter:
         self.limits = limits
         self._buckets.clear()
 
+    def refill(self) -> None:
+        """Every bucket and window full again (their sizes are kept)."""
+        self._buckets.clear()
+        self._windows.clear()
+        self._batch_buckets.clear()
+
     def bucket(self, identity: str, now_ms: int) -> TokenBucket:
         """The API limiter's bucket of `identity` (an environment, or an unknown key's hash)."""
         bucket = self._buckets.get(identity)

@@ -13,11 +13,18 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_trigger_batches.errors import PlatformError, json_bytes
-from pytest_trigger_batches.handlers.validate import Problems, json_body
+from pytest_trigger_batches.errors import PlatformError, js_number_text, json_bytes
+from pytest_trigger_batches.handlers.validate import (
+    check_headers,
+    create_batch_body,
+    json_body,
+    one_shot_body,
+    streamed_item,
+    strict_loads,
+    trigger_body,
+)
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.records import Item
-from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.backend import TriggerBackend
@@ -34,26 +41,11 @@ _TRIGGER_ACTIONS = ("trigger",)
 
 def create_batch(context: Context, backend: TriggerBackend) -> Reply:
     """Phase 1 of a streaming batch: the batch, PENDING, waiting for its items."""
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    run_count = problems.integer(shaped, "runCount", "", required=True, minimum=0, exclusive=True)
+    check_headers(context.route.name, context.headers)
+    shaped = create_batch_body(json_body(context.body))
+    run_count = int(shaped["runCount"])
     tasks = shaped.get("taskIdentifiers")
-    if tasks is not None and (
-        not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) and t for t in tasks)
-    ):
-        problems.add("Expected a non-empty array of task identifiers", "taskIdentifiers")
-    key = (
-        problems.string(
-            shaped, "idempotencyKey", "", required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
-        )
-        or None
-    )
-    problems.string(shaped, "parentRunId", "", required=False)
-    problems.raise_any()
-    assert run_count is not None
+    key = shaped.get("idempotencyKey") or None
     broad: list[tuple[str, str | None]] = [("batch", None), ("tasks", None)]
     if isinstance(tasks, list):
         wanted: list[tuple[str, str | None]] = [("tasks", t) for t in tasks]
@@ -132,10 +124,10 @@ def _items(
     per_item: bool,
 ) -> Iterator[Item]:
     """The items, read (and authorized, `per_item`) as the backend takes them."""
-    for position, (size, raw) in enumerate(lines):
+    for size, raw in lines:
         if per_item:
             _authorize_item(context, raw)
-        yield _streamed_item(raw, position, size, batch.run_count)
+        yield _streamed_item(raw, size, batch.run_count)
 
 
 def _authorize_item(context: Context, raw: object) -> None:
@@ -155,31 +147,19 @@ def _ndjson(body: bytes) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield len(line), json.loads(line)
+            yield len(line), strict_loads(line)
         except (ValueError, RecursionError) as problem:
             reason = str(problem).split(":")[0] if isinstance(problem, ValueError) else "too deep"
             raise PlatformError.message(400, f"Invalid JSON at line {number}: {reason}") from None
 
 
-def _streamed_item(raw: object, position: int, size: int, run_count: int) -> Item:
-    problems = Problems()
-    shaped = problems.object(raw, "")
-    index = task = None
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        index = problems.integer(shaped, "index", "", required=True, minimum=0)
-        task = problems.string(shaped, "task", "", required=True, min_length=1)
-        options = problems.options(shaped, "")
-    if problems.found:
-        where = index if index is not None else position
-        raise PlatformError.message(
-            422, f"Invalid item at index {where}: {'; '.join(problems.found)}"
-        )
-    assert shaped is not None
-    assert index is not None
-    assert task is not None
+def _streamed_item(raw: object, size: int, run_count: int) -> Item:
+    shaped = streamed_item(raw)
+    index, task, options = int(shaped["index"]), shaped["task"], shaped.get("options", {})
     if index >= run_count:
-        raise PlatformError.message(422, f"Item index {index} exceeds batch runCount {run_count}")
+        raise PlatformError.message(
+            422, f"Item index {js_number_text(index)} exceeds batch runCount {run_count}"
+        )
     return Item(index, task, _payload(shaped.get("payload"), options), options, size)
 
 
@@ -252,45 +232,16 @@ def batch_task_v1(context: Context, backend: TriggerBackend) -> Reply:
 
 def _one_shot_items(context: Context, *, task: str | None = None) -> list[Item]:
     """The body's items, checked; `task`: the per-task route, whose items name none."""
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    problems.raise_any()
-    assert shaped is not None
-    raw_items = shaped.get("items")
-    if "items" not in shaped:
-        problems.add("Required", "items")
-    elif not isinstance(raw_items, list):
-        problems.add(
-            "Expected array, received "
-            + (
-                "null"
-                if raw_items is None
-                else "object"
-                if isinstance(raw_items, dict)
-                else type(raw_items)
-                .__name__.replace("str", "string")
-                .replace("int", "number")
-                .replace("float", "number")
-                .replace("bool", "boolean")
-            ),
-            "items",
-        )
-    problems.raise_any()
-    assert isinstance(raw_items, list)
+    check_headers(context.route.name, context.headers)
+    shaped = one_shot_body(context.route.name, json_body(context.body))
     items: list[Item] = []
-    for index, raw in enumerate(raw_items):
-        path = f"items[{index}]"
-        entry = problems.object(raw, path)
-        if entry is None:
-            continue
-        name = problems.string(entry, "task", path, required=True) if task is None else task
-        options = problems.options(entry, path)
+    for index, entry in enumerate(shaped["items"]):
+        name = entry["task"] if task is None else task
+        options = entry.get("options", {})
         size = len(json.dumps(entry.get("payload"), default=str))
         items.append(
             Item(index, name or "", _payload(entry.get("payload"), options), options, size)
         )
-    problems.raise_any()
     if task is not None:
         context.authorize_any(_BATCH_ACTIONS, [("tasks", task)])
         return items
@@ -338,14 +289,9 @@ def _v1_answer(
 def trigger_task(context: Context, backend: TriggerBackend) -> Reply:
     """One run of one task."""
     task = context.params["taskId"]
-    body = json_body(context.body)
-    problems = Problems()
-    shaped = problems.object(body, "")
-    options: Mapping[str, Any] = {}
-    if shaped is not None:
-        options = problems.options(shaped, "")
-    problems.raise_any()
-    assert shaped is not None
+    check_headers(context.route.name, context.headers)
+    shaped = trigger_body(json_body(context.body))
+    options: Mapping[str, Any] = shaped.get("options", {})
     context.authorize_any(_TRIGGER_ACTIONS, [("tasks", task)])
     run_id, cached = backend.trigger_task(
         environment=context.environment,
@@ -369,22 +315,6 @@ def _run_token(context: Context, run_id: str) -> dict[str, str]:
 
 
 def _header_key(context: Context) -> str | None:
-    """The `idempotency-key` header, checked as the platform's header schema does."""
-    key = context.headers.get("idempotency-key") or None
-    if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise PlatformError(
-            400,
-            {
-                "error": "Headers Error",
-                "details": [
-                    {
-                        "path": ["idempotency-key"],
-                        "message": (
-                            f"String must contain at most {MAX_IDEMPOTENCY_KEY_LENGTH} character(s)"
-                        ),
-                    }
-                ],
-            },
-        )
+    """The `idempotency-key` header (its length is checked with the others, `check_headers`)."""
     # `idempotency-key-ttl` is any string: one the platform cannot read means 30 days.
-    return key
+    return context.headers.get("idempotency-key") or None

@@ -1,151 +1,733 @@
-"""Body validation as the platform's route builder answers it (400s named by field).
+"""Request bodies and headers checked as the platform's route schemas check them.
 
-Messages follow zod and zod-validation-error: `Validation error: Required at "runCount"`.
+The platform parses every trigger route's headers and JSON body with a zod 3 schema and
+words a failure with zod-validation-error 1.x (docs/platform.md §1.5). This module
+implements the part of zod those schemas use, so that the mock finds the same issues,
+in the same order and with the same keys, and words them the same way:
+
+- a body: `400 {"error": "Validation error: <issue> at \\"<path>\\"; ..."}` (99 issues at
+  most; a union that fails in every branch reads `<branch 1>, or <branch 2>`);
+- headers: `400 {"error": "Headers Error", "details": [<zod issues>]}`;
+- a streamed item: `422 Invalid item at index N: <the issues as indented JSON>`.
+
+Strings are measured in UTF-16 code units and numbers are JavaScript numbers, as zod
+sees them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
-from pytest_trigger_batches.errors import PlatformError
+from pytest_trigger_batches.errors import PlatformError, js_double, js_number_text
 from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
 
-__all__ = ["Problems", "json_body", "validation_error"]
+__all__ = [
+    "JS_WHITESPACE",
+    "check_headers",
+    "create_batch_body",
+    "json_body",
+    "one_shot_body",
+    "streamed_item",
+    "strict_loads",
+    "trigger_body",
+]
+
+Issue = dict[str, Any]
+Path = tuple[str | int, ...]
+
+VALID, DIRTY, ABORTED = 0, 1, 2
+"""zod's parse statuses: a value passed; failed a check (parsing goes on); failed its type."""
+_MISSING: Final = object()  # a key the object does not have (zod's `undefined`)
+
+JS_WHITESPACE = frozenset(
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+"""What JavaScript's `String.prototype.trim()` removes."""
+MAX_ISSUES_IN_MESSAGE = 99
+
+
+# -- parsing the body as the route builder does ---------------------------------------
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError("Expecting value")  # JSON.parse knows no NaN or Infinity
+
+
+def _big_int(digits: str) -> int | float:
+    # Python refuses to convert more than 4300 digits; JavaScript reads them as a number.
+    return int(digits) if len(digits) <= 4000 else float(digits)
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """`JSON.parse`: no NaN or Infinity; raises ValueError (or RecursionError) otherwise."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_int=_big_int)
 
 
 def json_body(body: bytes) -> Any:
-    """The parsed JSON body, or the platform's 400 for an empty or malformed one."""
-    if not body.strip():
+    """The parsed body, or the route builder's 400 (`Request body is empty`, `Invalid JSON`).
+
+    As the platform: the body is read as UTF-8 (a leading BOM dropped), and anything that
+    parses to a falsy value (`null`, `false`, `0`, `""`) is `Invalid JSON` too.
+    """
+    text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    if not text:
         raise PlatformError.message(400, "Request body is empty")
     try:
-        return json.loads(body)
+        value = strict_loads(text)
     except (ValueError, RecursionError):
-        raise PlatformError.message(400, "Invalid JSON") from None
+        value = None
+    if not isinstance(value, dict | list) and not value:
+        raise PlatformError.message(400, "Invalid JSON")
+    return value
 
 
-def validation_error(problems: list[str]) -> PlatformError:
-    """`400 {"error": "Validation error: ..."}`."""
-    return PlatformError.message(400, "Validation error: " + "; ".join(problems))
+# -- JavaScript's view of values --------------------------------------------------------
 
 
-def _kind(value: object) -> str:
+def _js_length(text: str) -> int:
+    """`text.length`: UTF-16 code units."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _js_trim(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and text[start] in JS_WHITESPACE:
+        start += 1
+    while end > start and text[end - 1] in JS_WHITESPACE:
+        end -= 1
+    return text[start:end]
+
+
+def _received(value: object) -> str:
+    """zod's name for the type of `value`."""
+    if value is _MISSING:
+        return "undefined"
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
-        return "number"
+        return "nan" if isinstance(value, float) and math.isnan(value) else "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return "array" if isinstance(value, list) else "object"
 
 
-class Problems:
-    """Collects field problems in zod's words, each `at "<path>"`."""
+def _type_issue(expected: str, value: object, path: Path) -> Issue:
+    received = _received(value)
+    message = "Required" if received == "undefined" else f"Expected {expected}, received {received}"
+    return {
+        "code": "invalid_type",
+        "expected": expected,
+        "received": received,
+        "path": list(path),
+        "message": message,
+    }
 
-    def __init__(self) -> None:
-        self.found: list[str] = []
 
-    def add(self, message: str, path: str) -> None:
-        """Record a problem at `path`."""
-        self.found.append(f'{message} at "{path}"' if path else message)
+def _size_issue(
+    code: str, bound: int, kind: str, inclusive: bool, message: str, path: Path
+) -> Issue:
+    return {
+        "code": code,
+        "minimum" if code == "too_small" else "maximum": bound,
+        "type": kind,
+        "inclusive": inclusive,
+        "exact": False,
+        "message": message,
+        "path": list(path),
+    }
 
-    def object(self, value: object, path: str) -> Mapping[str, Any] | None:
-        """`value` as an object, or a problem."""
-        if isinstance(value, Mapping):
-            return value
-        self.add(f"Expected object, received {_kind(value)}", path)
-        return None
 
-    def string(
+# -- the schema parts the platform's schemas are made of ---------------------------------
+
+
+class _Schema:
+    optional = False
+    """Whether an absent value passes (then the object skips it at once)."""
+    kind: type | tuple[type, ...] = object
+    """The Python types the value must have to pass (a union tries those branches first)."""
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        """Add `value`'s issues at `path`; return VALID, DIRTY or ABORTED."""
+        raise NotImplementedError
+
+
+class _Any(_Schema):
+    optional = True
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        return VALID
+
+
+class _Optional(_Schema):
+    """`.optional()` (absent is fine) or `.nullish()` (absent or null)."""
+
+    optional = True
+
+    def __init__(self, inner: _Schema, *, nullish: bool = False) -> None:
+        self.inner, self.nullish = inner, nullish
+        self.kind = inner.kind
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if value is _MISSING or (self.nullish and value is None):
+            return VALID
+        return self.inner.check(value, path, issues)
+
+
+class _String(_Schema):
+    """`z.string()` with `.min(n)` / `.max(n, message)`; `extra` is one more check."""
+
+    kind = str
+
+    def __init__(
         self,
-        holder: Mapping[str, Any],
-        name: str,
-        path: str,
         *,
-        required: bool,
-        max_length: int | None = None,
-        min_length: int = 0,
-    ) -> str | None:
-        """`holder[name]` as a string (`required` or absent), or a problem."""
-        where = f"{path}.{name}" if path else name
-        if name not in holder or (holder[name] is None and not required):
-            if required:
-                self.add("Required", where)
-            return None
-        value = holder[name]
-        if not isinstance(value, str):
-            self.add(f"Expected string, received {_kind(value)}", where)
-            return None
-        if len(value) < min_length:
-            self.add(f"String must contain at least {min_length} character(s)", where)
-        if max_length is not None and len(value) > max_length:
-            self.add(f"String must contain at most {max_length} character(s)", where)
-        return value
-
-    def integer(
-        self,
-        holder: Mapping[str, Any],
-        name: str,
-        path: str,
-        *,
-        required: bool,
         minimum: int | None = None,
-        exclusive: bool = False,
-    ) -> int | None:
-        """`holder[name]` as a whole number, or a problem."""
-        where = f"{path}.{name}" if path else name
-        if name not in holder:
-            if required:
-                self.add("Required", where)
-            return None
-        value = holder[name]
+        maximum: int | None = None,
+        message: str | None = None,
+        extra: Callable[[str, Path], Issue | None] | None = None,
+    ) -> None:
+        self.minimum, self.maximum, self.message, self.extra = minimum, maximum, message, extra
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if not isinstance(value, str):
+            issues.append(_type_issue("string", value, path))
+            return ABORTED
+        if self.minimum is None and self.maximum is None and self.extra is None:
+            return VALID
+        status = VALID
+        length = _js_length(value)
+        if self.minimum is not None and length < self.minimum:
+            text = self.message or f"String must contain at least {self.minimum} character(s)"
+            issues.append(_size_issue("too_small", self.minimum, "string", True, text, path))
+            status = DIRTY
+        if self.maximum is not None and length > self.maximum:
+            text = self.message or f"String must contain at most {self.maximum} character(s)"
+            issues.append(_size_issue("too_big", self.maximum, "string", True, text, path))
+            status = DIRTY
+        found = self.extra(value, path) if self.extra is not None else None
+        if found is not None:
+            issues.append(found)
+            status = DIRTY
+        return status
+
+
+class _Number(_Schema):
+    """`z.number()` and its checks, in the order the schema declares them.
+
+    `checks`: "int", "nonnegative" (>= 0) or "positive" (> 0).
+    """
+
+    kind = (int, float)
+
+    def __init__(self, *checks: str) -> None:
+        self.checks = checks
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(f"Expected number, received {_kind(value)}", where)
-            return None
-        if isinstance(value, float) and not value.is_integer():
-            self.add("Expected integer, received float", where)
-            return None
-        number = int(value)
-        if minimum is not None and (number <= minimum if exclusive else number < minimum):
-            word = "greater than" if exclusive else "greater than or equal to"
-            self.add(f"Number must be {word} {minimum}", where)
-            return None
-        return number
+            issues.append(_type_issue("number", value, path))
+            return ABORTED
+        number = js_double(value)
+        status = VALID
+        for name in self.checks:
+            if name == "int" and not (math.isfinite(number) and number.is_integer()):
+                issues.append(
+                    {
+                        "code": "invalid_type",
+                        "expected": "integer",
+                        "received": "float",
+                        "message": "Expected integer, received float",
+                        "path": list(path),
+                    }
+                )
+                status = DIRTY
+            elif name == "nonnegative" and number < 0:
+                text = "Number must be greater than or equal to 0"
+                issues.append(_size_issue("too_small", 0, "number", True, text, path))
+                status = DIRTY
+            elif name == "positive" and number <= 0:
+                text = "Number must be greater than 0"
+                issues.append(_size_issue("too_small", 0, "number", False, text, path))
+                status = DIRTY
+        return status
 
-    def options(self, holder: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-        """The item options the mock reads, each checked as the platform's schema does."""
-        where = f"{path}.options" if path else "options"
-        if "options" not in holder or holder["options"] is None:
-            return {}
-        options = self.object(holder["options"], where)
-        if options is None:
-            return {}
-        self.string(
-            options, "idempotencyKey", where, required=False, max_length=MAX_IDEMPOTENCY_KEY_LENGTH
+
+class _Boolean(_Schema):
+    kind = bool
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if isinstance(value, bool):
+            return VALID
+        issues.append(_type_issue("boolean", value, path))
+        return ABORTED
+
+
+class _Enum(_Schema):
+    kind = str
+
+    def __init__(self, *options: str) -> None:
+        self.options = options
+        self.joined = " | ".join(f"'{option}'" for option in options)
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if not isinstance(value, str):
+            received = _received(value)
+            issues.append(
+                {
+                    "expected": self.joined,
+                    "received": received,
+                    "code": "invalid_type",
+                    "path": list(path),
+                    "message": "Required"
+                    if received == "undefined"
+                    else f"Expected {self.joined}, received {received}",
+                }
+            )
+            return ABORTED
+        if value in self.options:
+            return VALID
+        issues.append(
+            {
+                "received": value,
+                "code": "invalid_enum_value",
+                "options": list(self.options),
+                "path": list(path),
+                "message": f"Invalid enum value. Expected {self.joined}, received '{value}'",
+            }
         )
-        # Any string: one the platform cannot read means the 30-day default (durations.py).
-        self.string(options, "idempotencyKeyTTL", where, required=False)
-        tags = options.get("tags")
-        listed = [tags] if isinstance(tags, str) else tags
-        if tags is not None:
-            if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
-                self.add("Expected string or array of strings", f"{where}.tags")
-            elif any(len(t) > 128 for t in listed):
-                self.add("String must contain at most 128 character(s)", f"{where}.tags")
-        self.integer(options, "maxAttempts", where, required=False)
-        queue = options.get("queue")
-        if queue is not None:
-            shaped = self.object(queue, f"{where}.queue")
-            if shaped is not None:
-                self.string(shaped, "name", f"{where}.queue", required=True)
-        return options
+        return ABORTED
 
-    def raise_any(self) -> None:
-        """The 400 for everything found, if anything was."""
-        if self.found:
-            raise validation_error(self.found)
+
+class _Date(_Schema):
+    """`z.coerce.date()`: whatever `new Date(value)` makes a valid date of.
+
+    An approximation for arrays, which JavaScript turns into text first: they are
+    refused here, where the platform accepts a few (`[5]`).
+    """
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if value is None or isinstance(value, bool):
+            return VALID  # 0 or 1 ms after the epoch
+        if isinstance(value, int | float) and abs(js_double(value)) <= 8.64e15:
+            return VALID
+        issues.append({"code": "invalid_date", "path": list(path), "message": "Invalid date"})
+        return ABORTED
+
+
+class _Trimmed(_Schema):
+    """`z.preprocess(trim, inner)`: a string trimmed first, a blank one treated as absent."""
+
+    def __init__(self, inner: _Schema) -> None:
+        self.inner = inner
+        self.optional = inner.optional
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if isinstance(value, str):
+            value = _js_trim(value) or _MISSING
+        return self.inner.check(value, path, issues)
+
+
+class _Array(_Schema):
+    kind = list
+
+    def __init__(self, item: _Schema, *, minimum: int | None = None) -> None:
+        self.item, self.minimum = item, minimum
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if not isinstance(value, list):
+            issues.append(_type_issue("array", value, path))
+            return ABORTED
+        status = VALID
+        if self.minimum is not None and len(value) < self.minimum:
+            text = f"Array must contain at least {self.minimum} element(s)"
+            issues.append(_size_issue("too_small", self.minimum, "array", True, text, path))
+            status = DIRTY
+        for index, item in enumerate(value):
+            found = self.item.check(item, (*path, index), issues)
+            if found > status:
+                status = found
+        return status
+
+
+class _Union(_Schema):
+    """The first branch that passes; else the first that failed only a check; else every
+    branch's issues in one `invalid_union` issue."""
+
+    def __init__(self, *options: _Schema) -> None:
+        self.options = options
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        for option in self.options:  # the common case first: a branch of the value's type passes
+            if isinstance(value, option.kind) and option.check(value, path, []) == VALID:
+                return VALID
+        dirty: list[Issue] | None = None
+        failed: list[list[Issue]] = []
+        for option in self.options:
+            found: list[Issue] = []
+            status = option.check(value, path, found)
+            if status == VALID:
+                return VALID
+            if status == DIRTY and dirty is None:
+                dirty = found
+            if found:
+                failed.append(found)
+        if dirty is not None:
+            issues.extend(dirty)
+            return DIRTY
+        issues.append(
+            {
+                "code": "invalid_union",
+                "unionErrors": [{"issues": found, "name": "ZodError"} for found in failed],
+                "path": list(path),
+                "message": "Invalid input",
+            }
+        )
+        return ABORTED
+
+
+class _Object(_Schema):
+    """`z.object(shape)`: unknown keys dropped; `refine` runs unless a field's type failed."""
+
+    kind = dict
+
+    def __init__(
+        self,
+        shape: Mapping[str, _Schema],
+        refine: Callable[[Mapping[str, Any], Path], Issue | None] | None = None,
+    ) -> None:
+        self.shape, self.refine = shape, refine
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if not isinstance(value, dict):
+            issues.append(_type_issue("object", value, path))
+            return ABORTED
+        status = VALID
+        for key, schema in self.shape.items():
+            field = value.get(key, _MISSING)
+            if field is _MISSING and schema.optional:
+                continue
+            checked = schema.check(field, (*path, key), issues)
+            if checked > status:
+                status = checked
+        if status != ABORTED and self.refine is not None:
+            refused = self.refine(value, path)
+            if refused is not None:
+                issues.append(refused)
+                status = DIRTY
+        return status
+
+
+def _opt(schema: _Schema) -> _Optional:
+    return _Optional(schema)
+
+
+# -- the platform's schemas (packages/core/src/v3/schemas/api.ts) ------------------------
+
+_STRING = _opt(_String())
+_BOOLEAN = _opt(_Boolean())
+_TAG = _String(maximum=128, message="Tags must be less than 128 characters")
+_CONCURRENCY_KEY = _opt(_Union(_String(), _Number()))
+_DELAY = _opt(_Union(_String(), _Date()))
+_KEY = _opt(
+    _String(
+        maximum=MAX_IDEMPOTENCY_KEY_LENGTH,
+        message=f"idempotencyKey must be {MAX_IDEMPOTENCY_KEY_LENGTH} characters or less",
+    )
+)
+# Any string: one the platform cannot read means the 30-day default (durations.py).
+_KEY_TTL = _STRING
+_KEY_OPTIONS = _opt(_Object({"key": _String(), "scope": _Enum("run", "attempt", "global")}))
+_DEPLOYMENT = _Trimmed(
+    _opt(_String(maximum=128, message="externalId must be at most 128 characters"))
+)
+_MACHINE = _opt(
+    _Enum("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
+)
+_INTEGER = _opt(_Number("int"))
+_NUMBER = _opt(_Number())
+_PAYLOAD_SIZE = _opt(_Number("int", "nonnegative"))
+_TAGS = _opt(_Union(_TAG, _Array(_TAG)))
+_TTL = _opt(_Union(_String(), _Number("nonnegative", "int")))
+_DEBOUNCE = _opt(
+    _Object(
+        {
+            "key": _String(maximum=512),
+            "delay": _String(),
+            "mode": _opt(_Enum("leading", "trailing")),
+            "maxDelay": _STRING,
+        }
+    )
+)
+_ITEM_OPTIONS = _opt(  # BatchTriggerTaskItem's options (one-shot and streamed items)
+    _Object(
+        {
+            "concurrencyKey": _CONCURRENCY_KEY,
+            "delay": _DELAY,
+            "idempotencyKey": _KEY,
+            "idempotencyKeyTTL": _KEY_TTL,
+            "idempotencyKeyOptions": _KEY_OPTIONS,
+            "lockToVersion": _STRING,
+            "externalDeploymentId": _DEPLOYMENT,
+            "machine": _MACHINE,
+            "maxAttempts": _INTEGER,
+            "maxDuration": _NUMBER,
+            "metadata": _Any(),
+            "metadataType": _STRING,
+            "parentAttempt": _STRING,
+            "payloadType": _STRING,
+            "payloadSize": _PAYLOAD_SIZE,
+            "queue": _opt(_Object({"name": _String()})),
+            "tags": _TAGS,
+            "test": _BOOLEAN,
+            "ttl": _TTL,
+            "priority": _NUMBER,
+            "region": _STRING,
+            "debounce": _DEBOUNCE,
+        }
+    )
+)
+_TRIGGER_OPTIONS = _opt(  # TriggerTaskRequestBody's options (a single trigger)
+    _Object(
+        {
+            "dependentAttempt": _STRING,
+            "parentAttempt": _STRING,
+            "dependentBatch": _STRING,
+            "parentBatch": _STRING,
+            "parentRunId": _STRING,
+            "resumeParentOnCompletion": _BOOLEAN,
+            "lockToVersion": _STRING,
+            "externalDeploymentId": _DEPLOYMENT,
+            "queue": _opt(_Object({"name": _String(), "concurrencyLimit": _INTEGER})),
+            "concurrencyKey": _CONCURRENCY_KEY,
+            "delay": _DELAY,
+            "idempotencyKey": _KEY,
+            "idempotencyKeyTTL": _KEY_TTL,
+            "idempotencyKeyOptions": _KEY_OPTIONS,
+            "machine": _MACHINE,
+            "maxAttempts": _INTEGER,
+            "maxDuration": _NUMBER,
+            "metadata": _Any(),
+            "metadataType": _STRING,
+            "payloadType": _STRING,
+            "payloadSize": _PAYLOAD_SIZE,
+            "tags": _TAGS,
+            "test": _BOOLEAN,
+            "ttl": _TTL,
+            "priority": _NUMBER,
+            "bulkActionId": _STRING,
+            "region": _STRING,
+            "debounce": _DEBOUNCE,
+        }
+    )
+)
+
+
+def _stored_payload(value: Mapping[str, Any], path: Path) -> Issue | None:
+    options = value.get("options")
+    if not isinstance(options, dict) or options.get("payloadType") != "application/store":
+        return None
+    payload = value.get("payload")
+    if isinstance(payload, str) and payload:
+        return None
+    return {
+        "code": "custom",
+        "message": "payload must be a non-empty string when options.payloadType is "
+        "application/store",
+        "path": [*path, "payload"],
+    }
+
+
+_TRIGGER_TASK = _Object(
+    {"payload": _Any(), "context": _Any(), "options": _TRIGGER_OPTIONS}, refine=_stored_payload
+)
+_BATCH_ITEM = _Object(
+    {"task": _String(), "payload": _Any(), "context": _Any(), "options": _ITEM_OPTIONS}
+)
+_PARENT: dict[str, _Schema] = {
+    "parentRunId": _STRING,
+    "resumeParentOnCompletion": _BOOLEAN,
+}
+_ONE_SHOT = {
+    # POST /api/v2/tasks/batch
+    "POST /api/v2/tasks/batch": _Object({"items": _Array(_BATCH_ITEM), **_PARENT}),
+    # POST /api/v1/tasks/batch
+    "POST /api/v1/tasks/batch": _Object(
+        {"items": _Array(_BATCH_ITEM), "dependentAttempt": _STRING, **_PARENT}
+    ),
+    # POST /api/v1/tasks/{taskId}/batch: each item is a whole single-trigger body
+    "POST /api/v1/tasks/{taskId}/batch": _Object(
+        {"items": _Array(_TRIGGER_TASK), "dependentAttempt": _STRING}
+    ),
+}
+_CREATE_BATCH = _Object(
+    {
+        "runCount": _Number("int", "positive"),
+        "taskIdentifiers": _opt(_Array(_String(minimum=1), minimum=1)),
+        **_PARENT,
+        "idempotencyKey": _KEY,
+        "idempotencyKeyOptions": _KEY_OPTIONS,
+    }
+)
+_STREAMED_ITEM = _Object(
+    {
+        "index": _Number("int", "nonnegative"),
+        "task": _String(),
+        "payload": _Any(),
+        "options": _ITEM_OPTIONS,
+    }
+)
+
+
+# -- the texts ---------------------------------------------------------------------------
+
+
+def _join_path(path: list[str | int]) -> str:
+    if len(path) == 1:
+        return str(path[0])
+    joined = ""
+    for part in path:
+        if isinstance(part, int):
+            joined += f"[{part}]"
+        elif '"' in part:
+            joined += '["' + part.replace('"', '\\"') + '"]'
+        elif not any(char in "$_" or char.isidentifier() for char in part):
+            joined += f'["{part}"]'
+        else:
+            joined += ("." if joined else "") + part
+    return joined
+
+
+def _issue_text(issue: Issue) -> str:
+    if issue["code"] == "invalid_union":
+        branches: list[str] = []
+        for error in issue["unionErrors"]:
+            text = "; ".join(_issue_text(inner) for inner in error["issues"])
+            if text not in branches:
+                branches.append(text)
+        return ", or ".join(branches)
+    path, message = issue["path"], issue["message"]
+    if not path:
+        return str(message)
+    if len(path) == 1 and isinstance(path[0], int):
+        return f"{message} at index {path[0]}"
+    return f'{message} at "{_join_path(path)}"'
+
+
+def _issues(schema: _Schema, value: object) -> list[Issue]:
+    found: list[Issue] = []
+    schema.check(value, (), found)
+    return found
+
+
+def _body(schema: _Schema, value: object) -> dict[str, Any]:
+    found = _issues(schema, value)
+    if found:
+        texts = (_issue_text(issue) for issue in found[:MAX_ISSUES_IN_MESSAGE])
+        raise PlatformError.message(400, "Validation error: " + "; ".join(texts))
+    assert isinstance(value, dict)
+    return value
+
+
+def trigger_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/tasks/{taskId}/trigger`'s body (`TriggerTaskRequestBody`), or its 400."""
+    return _body(_TRIGGER_TASK, body)
+
+
+def one_shot_body(route: str, body: object) -> dict[str, Any]:
+    """The body of the one-shot batch route named `route` (`POST /api/v2/tasks/batch` ...)."""
+    return _body(_ONE_SHOT[route], body)
+
+
+def create_batch_body(body: object) -> dict[str, Any]:
+    """`POST /api/v3/batches`'s body (`CreateBatchRequestBody`), or its 400."""
+    return _body(_CREATE_BATCH, body)
+
+
+def streamed_item(raw: object) -> dict[str, Any]:
+    """One NDJSON item (`BatchItemNDJSON`), or the 422 the items route answers for it.
+
+    The text names the item's own `index` when that is a number, and holds zod's issues
+    as JSON (`ZodError.message`).
+    """
+    found = _issues(_STREAMED_ITEM, raw)
+    if not found:
+        assert isinstance(raw, dict)
+        return raw
+    index = raw.get("index") if isinstance(raw, dict) else None
+    where = "unknown index"
+    if isinstance(index, int | float) and not isinstance(index, bool):
+        where = f"index {js_number_text(index)}"
+    issues = json.dumps(found, indent=2, ensure_ascii=False)
+    issues = issues.encode(errors="backslashreplace").decode()  # lone surrogates: `\ud800`
+    raise PlatformError.message(422, f"Invalid item at {where}: {issues}")
+
+
+# -- headers -----------------------------------------------------------------------------
+
+_JS_NUMBER_RE = re.compile(
+    r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+"
+)
+
+
+class _CoercedNumber(_Schema):
+    """`z.coerce.number()` on a header: only text `Number()` cannot read fails."""
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        text = _js_trim(str(value))
+        if not text or _JS_NUMBER_RE.fullmatch(text):
+            return VALID
+        issues.append(_type_issue("number", math.nan, path))
+        return ABORTED
+
+
+def _nullish(schema: _Schema) -> _Optional:
+    return _Optional(schema, nullish=True)
+
+
+_HEADERS: dict[str, _Schema] = {
+    "idempotency-key": _nullish(
+        _String(
+            maximum=MAX_IDEMPOTENCY_KEY_LENGTH,
+            message=f"idempotency-key must be {MAX_IDEMPOTENCY_KEY_LENGTH} characters or less",
+        )
+    ),
+    "idempotency-key-ttl": _nullish(_String()),
+    "trigger-version": _nullish(_String()),
+    "x-trigger-span-parent-as-link": _nullish(_CoercedNumber()),
+    "x-trigger-worker": _nullish(_String()),
+    "x-trigger-client": _nullish(_String()),
+    "x-trigger-engine-version": _nullish(_Enum("V1", "V2")),
+    "x-trigger-request-idempotency-key": _nullish(_String()),
+    "x-trigger-realtime-streams-version": _nullish(_String()),
+    "x-trigger-source": _nullish(_String()),
+    "traceparent": _opt(_String()),
+    "tracestate": _opt(_String()),
+}
+_BATCH_HEADERS = _Object(
+    {**_HEADERS, "batch-processing-strategy": _nullish(_Enum("sequential", "parallel"))}
+)
+_TRIGGER_HEADERS = _Object(_HEADERS)
+_HEADER_SCHEMAS = {
+    "POST /api/v1/tasks/batch": _BATCH_HEADERS,
+    "POST /api/v2/tasks/batch": _BATCH_HEADERS,
+}
+
+
+def check_headers(route: str, headers: Mapping[str, str]) -> None:
+    """The trigger routes' header schema: `400 Headers Error` with zod's issues as details.
+
+    Checked before the body, as the route builder does.
+    """
+    found = _issues(_HEADER_SCHEMAS.get(route, _TRIGGER_HEADERS), dict(headers))
+    if found:
+        raise PlatformError(400, {"error": "Headers Error", "details": found})
+
+
+# -- what the trigger service refuses after the schema -----------------------------------

@@ -1,0 +1,164 @@
+"""The set-up methods of triggering and runs: `on_item`, `on_run`, `advance`, tokens, routes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from contract.cases import STATUSES, WELL_FORMED_ID, Call, Ctx, Error, case, refused
+from pytest_trigger_batches.progress import PROGRESSIONS
+from pytest_trigger_batches.records import OUTCOMES
+from pytest_trigger_batches.statuses import RUN_OUTCOMES
+
+ITEM_OUTCOMES = re.escape(", ".join(OUTCOMES))
+ENDINGS = re.escape(", ".join(RUN_OUTCOMES))
+PROGRESSION_CHOICES = re.escape(", ".join(PROGRESSIONS))
+
+WORKFLOW = [
+    case(
+        "on_item-outcome",
+        lambda c: c.api.on_item(outcome="fails"),  # type: ignore[arg-type]
+        ValueError,
+        rf"outcome must be one of {ITEM_OUTCOMES}; got 'fails'",
+    ),
+    case(
+        "on_item-task",
+        lambda c: c.api.on_item(outcome="created", task=""),
+        ValueError,
+        r"task must be a task identifier or None",
+    ),
+    case(
+        "on_item-index",
+        lambda c: c.api.on_item(outcome="created", index=-1),
+        ValueError,
+        r"index must be a whole number >= 0",
+    ),
+    case(
+        "on_run-outcome",
+        lambda c: c.api.on_run(outcome="DONE"),
+        ValueError,
+        rf"outcome must be one of {ENDINGS}; got 'DONE'",
+    ),
+    case(
+        "on_run-task",
+        lambda c: c.api.on_run(outcome="FAILED", task=3),  # type: ignore[arg-type]
+        ValueError,
+        r"task must be a task identifier or None",
+    ),
+    case(
+        "on_run-index",
+        lambda c: c.api.on_run(outcome="FAILED", index=True),
+        TypeError,
+        r"index must be a whole number",
+    ),
+    case(
+        "on_run-error",
+        lambda c: c.api.on_run(outcome="FAILED", error={"msg": 1}),
+        TypeError,
+        r'error must be \{"message": str, \.\.\.\} or None',
+    ),
+    case(
+        "on_run-output-not-completed",
+        lambda c: c.api.on_run(outcome="FAILED", output=1),
+        ValueError,
+        r"output applies to outcome='COMPLETED' only",
+    ),
+    case(
+        "on_run-output-json",
+        lambda c: c.api.on_run(outcome="COMPLETED", output={1, 2}),
+        TypeError,
+        r"output must be JSON-serializable",
+    ),
+    case(
+        "progression",
+        lambda c: setattr(c.api, "progression", "later"),
+        ValueError,
+        rf"progression must be one of {PROGRESSION_CHOICES}; got 'later'",
+    ),
+    case(
+        "advance-unknown",
+        lambda c: c.api.advance(WELL_FORMED_ID),
+        ValueError,
+        r"batch must be a registered or triggered batch",
+    ),
+    case(
+        "advance-to",
+        lambda c: c.api.advance(c.api.add_batch(c.batch), to="done"),
+        ValueError,
+        rf"to must be one of {STATUSES}; got 'done'",
+    ),
+    case(
+        "advance-unreachable",
+        lambda c: c.api.advance(c.api.add_batch(c.batch), to="PENDING"),
+        ValueError,
+        r"to='PENDING' is not a state batch_\w+ reaches from COMPLETED",
+    ),
+    case(
+        "run-unknown",
+        lambda c: c.api.run("run_nope"),
+        ValueError,
+        r"run_id must be the id of a run the mock created",
+    ),
+    case(
+        "public_token-scopes-str",
+        lambda c: c.api.public_token(scopes="read:all"),
+        TypeError,
+        r"scopes must be a list of scope strings",
+    ),
+    case(
+        "public_token-scopes-empty",
+        lambda c: c.api.public_token(scopes=[""]),
+        ValueError,
+        r"scopes must be non-empty strings such as 'read:runs'",
+    ),
+    case(
+        "public_token-expires_in",
+        lambda c: c.api.public_token(scopes=["admin"], expires_in=0),
+        ValueError,
+        r"expires_in must be a number of seconds > 0",
+    ),
+    case(
+        "public_token-key",
+        lambda c: c.api.public_token(scopes=["admin"], secret_key="sk_x"),
+        ValueError,
+        r"secret_key must be a key the API accepts",
+    ),
+    case(
+        "add_route-method",
+        lambda c: c.api.add_route("TRACE", "/api/v1/x"),
+        ValueError,
+        r"method must be one of GET, POST, PUT, PATCH, DELETE",
+    ),
+    case(
+        "add_route-path",
+        lambda c: c.api.add_route("GET", "v1/x"),
+        ValueError,
+        r"path must be a path template under /api/",
+    ),
+    case(
+        "add_route-status",
+        lambda c: c.api.add_route("GET", "/api/v1/x", status_code=700),
+        ValueError,
+        r"status_code must be an HTTP status \(100 to 599\)",
+    ),
+    case(
+        "add_route-json",
+        lambda c: c.api.add_route("GET", "/api/v1/x", json={1, 2}),
+        TypeError,
+        r"json must be JSON-serializable",
+    ),
+    case(
+        "clock",
+        lambda c: setattr(c.api, "clock", 3),
+        TypeError,
+        r"clock must be a callable returning seconds since the epoch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "match"), WORKFLOW)
+def test_a_set_up_method_refuses_a_bad_argument_naming_it(
+    ctx: Ctx, call: Call, error: Error, match: str
+) -> None:
+    refused(ctx, call, error, match)
