@@ -27,7 +27,6 @@ from pytest_trigger_batches.pipeline import (
 )
 from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.store import Store
 
 __all__ = ["Exchange", "Gateway", "UnexpectedTriggerRequest", "default_port", "host_of"]
 
@@ -163,15 +162,15 @@ class Gateway:
             crashes = [redact(crash) for crash in self.pipeline.crashes]
         return unexpected, unused, crashes
 
-    def reset(self, store: Store) -> None:
-        """Start over with `store` and an empty call log (`TriggerApi.reset`).
+    def reset(self) -> None:
+        """Start over with no faults and an empty call log (`TriggerApi.reset`).
 
         The unserved calls and unused required faults so far are kept for `leftovers()`.
         """
         with self.lock:
             unexpected, unused, _ = self.leftovers()
             self._carried = (unexpected, unused)
-            self.pipeline.reset(store)
+            self.pipeline.reset()
             self.calls.clear()
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
