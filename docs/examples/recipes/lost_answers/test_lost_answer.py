@@ -42,9 +42,8 @@ def test_a_lost_answer_is_retried_without_a_second_run(
     lost, retried = mock_trigger_api.calls_to(TRIGGER, taskId="send-invoice")
     assert (lost.outcome, retried.status_code) == ("timeout", 200)
     assert mock_trigger_api.run(run_id)["payload"] == {"invoice": 1040}
-    assert [item.task for item in mock_trigger_api.triggered] == [
-        "send-invoice"
-    ]  # one run
+    sent = [item.task for item in mock_trigger_api.triggered]
+    assert sent == ["send-invoice"]  # one run
     # --8<-- [end:test]
 
 
@@ -55,13 +54,11 @@ def test_without_the_key_the_retry_makes_a_second_run(
     mock_trigger_api.fail_next("timeout", route=TRIGGER, when="after")
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url=mock_trigger_api.base_url, headers=key) as client:
-        body = {"payload": {"invoice": 1040}}
+        url, body = "/api/v1/tasks/send-invoice/trigger", {"payload": {"invoice": 1040}}
         try:
-            client.post("/api/v1/tasks/send-invoice/trigger", json=body)
+            client.post(url, json=body)
         except httpx.TimeoutException:
-            client.post(
-                "/api/v1/tasks/send-invoice/trigger", json=body
-            )  # a plain retry
+            client.post(url, json=body)  # a plain retry
 
     assert len(mock_trigger_api.triggered) == 2  # the invoice would be sent twice
     # --8<-- [end:without]
