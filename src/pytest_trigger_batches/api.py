@@ -1,9 +1,9 @@
 """The mock Trigger.dev API, independent of any transport: set-up, pipeline, records.
 
-`TriggerApi` holds the routing table, the store shared by every endpoint, the faults
-and the recorded calls. `handle()` runs one request through the platform's pipeline
-(`pipeline.py`); the respx mock (`mock.py`) and the HTTP server (`server.py`) only
-translate requests and answers, and render the requests the mock does not serve.
+`TriggerApi` is the user's facade: it checks its arguments (`checks.py`) and asks the
+backend (`backend.py`) to set things up, and inspects the backend and the call log. The
+respx mock (`mock.py`) and the HTTP server (`server.py`) reach the pipeline through the
+API's `Gateway` (`gateway.py`), which records every call. docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -13,37 +13,29 @@ import math
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from pytest_trigger_batches import lifecycle, rules, tokens
+import pytest_trigger_batches.checks as checks  # from sys.modules (see checks.py)
+from pytest_trigger_batches import rules, tokens
+from pytest_trigger_batches.backend import Rule, TriggerBackend
 from pytest_trigger_batches.calls import RecordedCall, TriggeredItem
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.gateway import Gateway, UnexpectedTriggerRequest
-from pytest_trigger_batches.handlers import triggers
 from pytest_trigger_batches.ids import environment_of_key
 from pytest_trigger_batches.ids import secret_key as make_secret_key
-from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.pipeline import Pipeline, Reply
-from pytest_trigger_batches.progress import (
-    ItemOutcome,
-    Progression,
-    check_outcome,
-    check_progression,
-)
-from pytest_trigger_batches.ratelimit import Limits
+from pytest_trigger_batches.progress import Progression, check_progression
+from pytest_trigger_batches.records import BatchHandle, ItemOutcome, TriggeredBatch
 from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
-from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
-from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import TriggeredBatch
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
 DEFAULT_BASE_URL = "https://api.trigger.dev"
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class TriggerApi:
@@ -67,10 +59,10 @@ class TriggerApi:
         """The origin (and any path prefix) this API stands in for, without a trailing `/`."""
         if secret_key is not None:
             environment_of_key(secret_key, parameter="secret_key")
-        self._store = Store(secret_key or make_secret_key("dev"))
+        self._backend = TriggerBackend(secret_key or make_secret_key("dev"))
         self._clock = Clock(clock)
         prefix = urlsplit(self.base_url).path
-        self._pipeline = Pipeline(TABLE, self._store, prefix=prefix, clock=self._clock)
+        self._pipeline = Pipeline(TABLE, self._backend, prefix=prefix, clock=self._clock)
         # The transports' side (origin, pipeline, call log), kept off the user's API.
         self._gateway = Gateway(base_url=self.base_url, name=name, pipeline=self._pipeline)
         self._lock = self._gateway.lock
@@ -82,8 +74,8 @@ class TriggerApi:
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} {self.base_url} batches={len(self._store.batches)} "
-            f"calls={len(self.calls)} pinned_keys={len(self._store.keys.pinned)}>"
+            f"<{type(self).__name__} {self.base_url} batches={self._backend.batch_count} "
+            f"calls={len(self.calls)} pinned_keys={self._backend.pinned_key_count}>"
         )
 
     # -- set-up -------------------------------------------------------------------
@@ -124,69 +116,25 @@ class TriggerApi:
         - `runs`: `TriggerRun`s of the runs the batch lists (`trigger_batch_factory.runs_of`),
           served by the run endpoints; listed by `GET /api/v1/runs` whatever their date.
         """
-        if not isinstance(check_ids, bool):
-            raise TypeError(f"check_ids must be True or False; got {shown(check_ids)}")
-        if isinstance(batch, TriggerBatch | Mapping):
-            states: tuple[TriggerBatch, ...] = (
-                _as_batch(batch, parameter="batch", check_ids=check_ids),
-            )
-        elif isinstance(batch, Sequence) and not isinstance(batch, str | bytes):
-            states = tuple(
-                _as_batch(state, parameter=f"batch[{i}]", check_ids=check_ids)
-                for i, state in enumerate(batch)
-            )
-            if not states:
-                raise ValueError("batch must hold at least one state; got an empty sequence")
-            if progress_after is not None:
-                raise ValueError(
-                    "progress_after derives the states from one batch; with a sequence "
-                    "of states, leave it out"
-                )
-            lifecycle.check_sequence(states)
-        else:
-            raise TypeError(
-                f"batch must be a TriggerBatch, a payload dict or a sequence of them; "
-                f"got {shown(batch)}"
-            )
-        if progress_after is not None:
-            states = lifecycle.timeline(states[0], polls=progress_after)
-        _check_environment(environment)
+        states = checks.batch_states(batch, progress_after=progress_after, check_ids=check_ids)
+        checks.environment(environment)
         with self._lock:
-            known = self._store.keys.environments()
-            if environment is not None and environment not in known:
-                # No key could ever see it: every request would get 404, silently.
-                raise ValueError(
-                    f"environment must be one a key belongs to: {', '.join(sorted(known))}; "
-                    f"got {shown(environment)} (pin a key to it first: "
-                    f"accept_key(key, environment=...))"
-                )
-            handle = BatchHandle(states[0].id, states, environment)
-            listed = set(handle.final.runs)
-            records = []
-            for number, run in enumerate(runs):
-                if not isinstance(run, TriggerRun) or run.id not in listed:
-                    raise ValueError(
-                        f"runs[{number}] must be a TriggerRun of a run the batch lists "
-                        f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
-                    )
-                record = Run.from_public(run)
-                record.environment, record.listed_always = environment, True
-                records.append(record)
-            self._store.batches[handle.id] = handle
-            self._store.runs.update((record.id, record) for record in records)
-        return handle
+            checks.known_environment(environment, self._backend.environments())
+            registered = checks.registered_runs(runs, states[-1])
+            return self._backend.register_batch(states, environment=environment, runs=registered)
 
     @property
     def secret_key(self) -> str:
         """A key the API accepts: the first pinned key, else a well-formed `tr_dev_` key."""
         with self._lock:
-            return self._store.keys.secret_key
+            return self._backend.secret_key
 
     @property
     def batches(self) -> list[BatchHandle]:
-        """The registered batches (`add_batch`), in the order they were added."""
+        """The registered batches (`add_batch`), in the order they were added; batches
+        the application triggered are not among them."""
         with self._lock:
-            return [h for h in self._store.batches.values() if isinstance(h, BatchHandle)]
+            return self._backend.registered()
 
     def accept_key(self, key: str, *, environment: str | None = None) -> None:
         """Accept only pinned keys from now on, `key` among them.
@@ -194,18 +142,18 @@ class TriggerApi:
         `environment` defaults to the key's own (`tr_prod_...` belongs to "prod").
         """
         own = environment_of_key(key, parameter="key")
-        _check_environment(environment)
+        checks.environment(environment)
         with self._lock:
-            self._store.keys.pinned[key] = environment or own
+            self._backend.accept_key(key, environment or own)
 
     def environment_id(self, environment: str | None = None) -> str:
         """The id of an environment (default: the secret key's), as tokens' `sub` names it."""
         with self._lock:
-            keys = self._store.keys
+            backend = self._backend
             if environment is None:
-                environment = keys.environment_of(keys.secret_key) or "dev"
-            _check_environment(environment)
-            return keys.environment_id(environment)
+                environment = backend.environment_of(backend.secret_key) or "dev"
+            checks.environment(environment)
+            return backend.environment_id(environment)
 
     def public_token(
         self,
@@ -221,22 +169,11 @@ class TriggerApi:
         - `secret_key`: the key that signs it (default `secret_key`); it must be one the
           API accepts.
         """
-        if isinstance(scopes, str) or not isinstance(scopes, Sequence):
-            raise TypeError(f"scopes must be a list of scope strings; got {shown(scopes)}")
-        bad = [s for s in scopes if not isinstance(s, str) or not s]
-        if bad:
-            raise ValueError(
-                f"scopes must be non-empty strings such as 'read:runs'; got {shown(bad)}"
-            )
-        if (
-            isinstance(expires_in, bool)
-            or not isinstance(expires_in, int | float)
-            or not 0 < expires_in < 10**10
-        ):
-            raise ValueError(f"expires_in must be a number of seconds > 0; got {shown(expires_in)}")
+        granted = checks.scopes(scopes)
+        lifetime = checks.expires_in(expires_in)
         with self._lock:
-            key = self._store.keys.secret_key if secret_key is None else secret_key
-            environment = self._store.keys.environment_of(key)
+            key = self._backend.secret_key if secret_key is None else secret_key
+            environment = self._backend.environment_of(key)
             if environment is None:
                 raise ValueError(
                     f"secret_key must be a key the API accepts (pinned with accept_key, or "
@@ -246,10 +183,10 @@ class TriggerApi:
             now_s = self._clock.now_ms() // 1000
             return tokens.mint(
                 key,
-                environment_id=self._store.keys.environment_id(environment),
-                scopes=list(scopes),
+                environment_id=self._backend.environment_id(environment),
+                scopes=granted,
                 issued_at=now_s,
-                expires_at=now_s + math.ceil(expires_in),
+                expires_at=now_s + math.ceil(lifetime),
             )
 
     def fail_next(
@@ -295,13 +232,13 @@ class TriggerApi:
             headers=headers,
         )
         with self._lock:
-            if batch_id is not None and batch_id not in self._store.batches:
+            if batch_id is not None and self._backend.find_batch(batch_id) is None:
                 # A typo, or a batch never served: the fault could never be met.
                 raise ValueError(
                     f"batch_id must be a registered batch (add_batch it first); got "
                     f"{shown(batch_id)}"
                 )
-            self._pipeline.faults.add(made)
+            self._pipeline.add_fault(made)
 
     @property
     def progression(self) -> Progression:
@@ -311,14 +248,15 @@ class TriggerApi:
           one step; it becomes COMPLETED on the first retrieval after its last run is
           final.
         - "held": nothing moves until `advance(...)`.
-        - "immediate": batches settle at once (a streaming batch once it is sealed).
+        - "immediate": triggered batches settle at once (a streaming batch once it is
+          sealed); a registered batch shows its current state until `advance(...)`.
         """
-        return self._store.progression
+        return self._backend.progression
 
     @progression.setter
     def progression(self, mode: Progression) -> None:
         with self._lock:
-            self._store.progression = check_progression(mode)
+            self._backend.progression = check_progression(mode)
 
     def advance(
         self,
@@ -333,16 +271,12 @@ class TriggerApi:
         batch_id = batch.id if not isinstance(batch, str) else batch
         wanted = None if to is None else BatchStatus.parse(to, parameter="to")
         with self._lock:
-            handle = self._store.batches.get(batch_id)
+            handle = self._backend.find_batch(batch_id)
             if handle is None:
                 raise ValueError(
                     f"batch must be a registered or triggered batch; got {shown(batch_id)}"
                 )
-            for _ in range(16 if wanted is not None else 1):
-                if wanted is not None and handle.batch.status == wanted:
-                    break
-                self._step(handle)
-            state = handle.batch
+            state = self._backend.advance(handle, self._clock.now_ms, to=wanted)
             if wanted is not None and state.status != wanted:
                 raise ValueError(
                     f"to={wanted.value!r} is not a state {batch_id} reaches from "
@@ -350,15 +284,6 @@ class TriggerApi:
                     f"registered states only move forward)"
                 )
             return state
-
-    def _step(self, handle: BatchHandle | TriggeredBatch) -> None:
-        now = self._clock.now_ms()
-        if isinstance(handle, BatchHandle):
-            handle.advance()
-            return
-        handle.complete_if_done(now)
-        if not handle.settled:
-            triggers.step(self._store, handle, now)
 
     def on_item(
         self,
@@ -376,13 +301,10 @@ class TriggerApi:
         (QUEUED until its `ttl` runs out or it is cancelled). The latest rule that
         matches an item wins.
         """
-        check_outcome(outcome)
-        if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {shown(task, 50)}")
-        if index is not None:
-            rules.whole_number(index, parameter="index", minimum=0)
+        checked = checks.item_outcome(outcome)
+        checks.task_and_index(task, index)
         with self._lock:
-            self._store.item_rules.append(ItemRule(outcome, task, index))
+            self._backend.on_item(Rule(checked, task, index))
 
     def on_run(
         self,
@@ -400,36 +322,18 @@ class TriggerApi:
         `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one otherwise).
         Applies to runs created afterwards; the latest matching rule wins.
         """
-        if outcome not in RUN_OUTCOMES:
-            raise ValueError(
-                f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {shown(outcome, 50)}"
-            )
-        if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {shown(task, 50)}")
-        if index is not None:
-            rules.whole_number(index, parameter="index", minimum=0)
-        if error is not None and (
-            not isinstance(error, Mapping) or not isinstance(error.get("message"), str)
-        ):
-            raise TypeError(f'error must be {{"message": str, ...}} or None; got {shown(error)}')
-        if output is not None and outcome != "COMPLETED":
-            raise ValueError(f"output applies to outcome='COMPLETED' only; got {shown(outcome)}")
-        try:
-            json.dumps(output)
-        except (TypeError, ValueError) as problem:
-            raise TypeError(f"output must be JSON-serializable; {problem}") from None
+        checks.run_rule(outcome, task, index, output, error)
         with self._lock:
-            self._store.run_rules.append(RunRule(outcome, task, index, output, error))
+            self._backend.on_run(Rule(outcome, task, index, output, error))
 
     def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
         with self._lock:
-            found = self._store.runs.get(run_id)
+            found = self._backend.find_run(run_id, self._clock.now_ms())
             if found is None:
                 raise ValueError(
                     f"run_id must be the id of a run the mock created; got {shown(run_id)}"
                 )
-            found.refresh(self._clock.now_ms())
             return run_body(found, api_version)
 
     def assert_cancelled(self, run_id: str) -> None:
@@ -437,7 +341,7 @@ class TriggerApi:
         and stays as it was: check its status with `run(run_id)` when that matters)."""
         __tracebackhide__ = True
         with self._lock:
-            cancelled = list(self._store.cancelled)
+            cancelled = list(self._backend.cancelled)
         if run_id not in cancelled:
             listing = redact(", ".join(cancelled)) or "none"
             raise AssertionError(
@@ -448,7 +352,7 @@ class TriggerApi:
         """Assert the application replayed the run; returns the id of the new run."""
         __tracebackhide__ = True
         with self._lock:
-            replayed = list(self._store.replayed)
+            replayed = list(self._backend.replayed)
         for original, new in replayed:
             if original == run_id:
                 return new
@@ -465,7 +369,7 @@ class TriggerApi:
         count too.
         """
         with self._lock:
-            known = {*TABLE.names(), *(route.name for route in self._pipeline.user_routes)}
+            known = self._pipeline.route_names()
             if route not in known:
                 raise ValueError(
                     f"route must be one the mock serves or a test added: "
@@ -482,7 +386,7 @@ class TriggerApi:
     def triggered(self) -> list[TriggeredItem]:
         """Every item the application triggered, in the order it sent them."""
         with self._lock:
-            sent = list(self._store.triggered_items)
+            sent = list(self._backend.triggered_items)
         return [
             TriggeredItem(
                 route=route,
@@ -547,22 +451,9 @@ class TriggerApi:
         The default is the platform's own bucket (one per environment), which is always
         on; shrink it to catch a client that ignores `x-ratelimit-reset`.
         """
-        for name, value in (("limit", limit), ("refill", refill)):
-            if not rules.is_whole_number(value) or not 1 <= value <= 10**9:
-                raise ValueError(
-                    f"{name} must be a whole number from 1 to 10**9; got {shown(value)}"
-                )
-        if (
-            not isinstance(interval, int | float)
-            or isinstance(interval, bool)
-            or not 0 < interval <= 86_400 * 365
-        ):
-            raise ValueError(
-                f"interval must be a number of seconds > 0 (at most a year); "
-                f"got {shown(interval, 50)}"
-            )
+        sizes = checks.limits(limit, refill, interval)
         with self._lock:
-            self._pipeline.resize(Limits(limit, refill, max(1, round(interval * 1000))))
+            self._backend.rate_limit(sizes)
 
     def add_route(
         self,
@@ -580,20 +471,7 @@ class TriggerApi:
         `status_code` with `json` as the body (`{}` when None) and `headers`. Routes the
         mock serves itself are refused: a test's route never shadows the mock.
         """
-        if not isinstance(method, str) or method.upper() not in _METHODS:
-            raise ValueError(
-                f"method must be one of {', '.join(_METHODS)}; got {shown(method, 50)}"
-            )
-        method = method.upper()
-        if not isinstance(path, str) or not path.startswith("/api/"):
-            raise ValueError(
-                f"path must be a path template under /api/, such as "
-                f"'/api/v1/runs/{{runId}}/tags'; got {shown(path)}"
-            )
-        if not rules.is_whole_number(status_code) or not 100 <= status_code <= 599:
-            raise ValueError(
-                f"status_code must be an HTTP status (100 to 599); got {shown(status_code)}"
-            )
+        method = checks.route(method, path, status_code)
         shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
         if shadowed is not None:
             raise ValueError(
@@ -606,9 +484,9 @@ class TriggerApi:
             raise TypeError(f"json must be JSON-serializable; {problem}") from None
         extra = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
         reply = Reply(status_code, body, extra)
-        route = Route(method, path, lambda context, store: reply, stub=True)
+        route = Route(method, path, lambda context, backend: reply, stub=True)
         with self._lock:
-            self._pipeline.user_routes.append(route)
+            self._pipeline.add_route(route)
 
     def reset(self) -> None:
         """Empty the mock: it then answers as a new one with the same keys would.
@@ -627,11 +505,8 @@ class TriggerApi:
           required `fail_next` faults that no request met, before the reset too.
         """
         with self._lock:
-            store = Store(self._store.keys.default_key)
-            store.keys = self._store.keys
-            store.progression = self._store.progression
-            self._store = store
-            self._gateway.reset(store)
+            self._backend.reset()
+            self._gateway.reset()
 
     # -- assertions ---------------------------------------------------------------
 
@@ -640,14 +515,14 @@ class TriggerApi:
 
         CORS preflights and HEAD requests are recorded in `calls` but are not retrievals.
         """
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         with self._lock:
             found = [
                 c
                 for c in self.calls
                 if c.method == "GET" and c.batch_id == batch_id and c.route in _RETRIEVE_ROUTES
             ]
-            known = found or batch_id in self._store.batches
+            known = found or self._backend.find_batch(batch_id) is not None
         if not known and not rules.BATCH_ID_RE.fullmatch(batch_id):
             # A typo would make assert_not_retrieved pass whatever the application did.
             raise ValueError(
@@ -662,7 +537,7 @@ class TriggerApi:
     ) -> None:
         """Assert the application asked for `batch` (exactly `times` times, if given)."""
         __tracebackhide__ = True
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         if times is not None and (not rules.is_whole_number(times) or times < 0):
             raise ValueError(f"times must be a whole number >= 0; got {shown(times)}")
         count = len(self.retrievals(batch_id))
@@ -676,7 +551,7 @@ class TriggerApi:
     def assert_not_retrieved(self, batch: str | TriggerBatch | BatchHandle) -> None:
         """Assert the application never asked for `batch`."""
         __tracebackhide__ = True
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         count = len(self.retrievals(batch_id))
         if count:
             raise AssertionError(
@@ -688,7 +563,7 @@ class TriggerApi:
         """Assert every registered batch was asked for at least once."""
         __tracebackhide__ = True
         with self._lock:
-            handles = list(self._store.batches.values())
+            handles = self._backend.registered()
         missing = [h.id for h in handles if not self.retrievals(h.id)]
         if missing:
             raise AssertionError(
@@ -748,48 +623,6 @@ def _normalize_base_url(base_url: str) -> str:
             f"base_url must have a port from 0 to 65535, if any; got {shown(base_url)}"
         ) from None
     return base_url.rstrip("/")
-
-
-def _check_environment(environment: object) -> None:
-    if environment is None:
-        return
-    if not isinstance(environment, str) or not environment.strip():
-        raise ValueError(
-            f"environment must be a non-empty string or None; got {shown(environment)}"
-        )
-    if environment not in rules.ENVIRONMENTS and environment.strip().lower() in rules.ENVIRONMENTS:
-        raise ValueError(
-            f"environment names are lower case, as in the key prefix "
-            f"({', '.join(rules.ENVIRONMENTS)}): {shown(environment.strip().lower())}; "
-            f"got {shown(environment)}"
-        )
-
-
-def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> TriggerBatch:
-    if isinstance(value, TriggerBatch):
-        return value
-    if isinstance(value, Mapping):
-        shape = server_shape_problem(value)
-        if shape:
-            raise ValueError(
-                f"{parameter} is not a body the server writes: {shape} "
-                f"(TriggerBatch.from_payload(body) reads the spec's documented shape)"
-            )
-        try:
-            return TriggerBatch.from_payload(value, check_ids=check_ids)
-        except (ValueError, TypeError) as problem:
-            raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
-    raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {shown(value)}")
-
-
-def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:
-    if isinstance(batch, TriggerBatch | BatchHandle):
-        return batch.id
-    if isinstance(batch, str) and batch:
-        return batch
-    raise TypeError(
-        f"batch must be a batch id, a TriggerBatch or a handle; got {redact(repr(batch)):.100}"
-    )
 
 
 def _times(count: int) -> str:

@@ -27,7 +27,6 @@ from pytest_trigger_batches.pipeline import (
 )
 from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.store import Store
 
 __all__ = ["Exchange", "Gateway", "UnexpectedTriggerRequest", "default_port", "host_of"]
 
@@ -179,15 +178,15 @@ class Gateway:
             crashes = [redact(crash) for crash in self.pipeline.crashes]
         return unexpected, unused, crashes
 
-    def reset(self, store: Store) -> None:
-        """Start over with `store` and an empty call log (`TriggerApi.reset`).
+    def reset(self) -> None:
+        """Start over with no faults and an empty call log (`TriggerApi.reset`).
 
         The unserved calls and unused required faults so far are kept for `leftovers()`.
         """
         with self.lock:
             unexpected, unused, _ = self.leftovers()
             self._carried = (unexpected, unused)
-            self.pipeline.reset(store)
+            self.pipeline.reset()
             self.calls.clear()
 
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
@@ -206,7 +205,8 @@ class Gateway:
             f"  closest match: {table.closest(method, path)}\n"
             f"The mock answers no request with a default. If the real API has this endpoint, "
             f"the mock does not serve it yet: answer it in the test with {stub}. Otherwise "
-            f"check the URL and method the code under test uses."
+            f"check the URL and method the code under test uses.\n"
+            f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/unserved-endpoints/"
         )
 
     def refuse(self, request: Request, message: str) -> NoReturn:
@@ -225,5 +225,6 @@ class Gateway:
             f"{redact(request.method)} {redact(request.url)}: another Trigger.dev origin. "
             f"Point the code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
             f"intercepts with @pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the "
-            f"trigger_api_url ini option. It was not sent to the real service.",
+            f"trigger_api_url ini option. It was not sent to the real service.\n"
+            f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
         )

@@ -1,7 +1,8 @@
 """The routing table: each endpoint is a row (method, path template, handler, options).
 
 Matching, the "it serves" list and the closest-match text of failure messages all come
-from the rows. Adding an endpoint is one row here and one handler in `handlers/`.
+from the rows. Adding an endpoint is one row in `table.py` and one handler in `handlers/`
+(docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
+    from pytest_trigger_batches.backend import TriggerBackend
     from pytest_trigger_batches.pipeline import Context, Reply
-    from pytest_trigger_batches.store import Store
 
-    Handler = Callable[[Context, Store], Reply]
+    Handler = Callable[[Context, TriggerBackend], Reply]
 
 __all__ = ["Route", "RouteTable", "route_name"]
 
