@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -168,12 +169,13 @@ def test_a_list_refreshes_the_runs_whose_delay_or_ttl_has_run_out_and_no_other()
 def test_a_runs_list_entry_is_rendered_again_exactly_when_what_it_shows_changes() -> None:
     run = Run(id="run_c" + "0" * 24, task="t", created_ms=1000, options={"tags": ["b", "a"]})
     before = b""
-    for change in (
+    changes: list[Callable[[], None]] = [
         lambda: None,
         lambda: run.step(2000),  # executing
         lambda: run.cancel(3000),
         lambda: run.step(4000),  # its worker stopped
-    ):
+    ]
+    for change in changes:
         change()
         for version, environment in ((None, "dev"), ("2025-07-16", "dev"), (None, "prod")):
             entry = list_entry(run, version, environment, "env_1")
