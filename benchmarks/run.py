@@ -502,11 +502,67 @@ def bench_workflows() -> None:
         samples["ours_list"],
         samples["static_list"],
     )
+    walks = bench_walk(tls, headers)
+    row(
+        "8",
+        f"walk every run in pages of 100: {walks.large:,} runs stored vs {walks.small:,}",
+        walks.samples["large"],
+        walks.samples["small"],
+    )
+    DETAILS.append(
+        f"- 8: every run listed, `GET /api/v1/runs?page[size]=100` from the first page to the "
+        f"last by `page[after]`, with {walks.large:,} runs registered (batches of "
+        f"{walks.batch:,}) against {walks.small:,}; linear is {walks.large / walks.small:.0f}x"
+    )
     DETAILS.append(
         "- 6: create, one NDJSON upload of 100 items, then GETs until COMPLETED (4), against "
         "respx routes answering the same four states; 7: ten pages walked by `page[after]`, "
         "against respx answering the mock's own ten pages as static bodies"
     )
+
+
+@dataclass
+class Walks:
+    small: int
+    large: int
+    batch: int
+    samples: dict[str, list[float]]
+
+
+def bench_walk(tls: ssl.SSLContext, headers: dict[str, str]) -> Walks:
+    """Walk every run of a mock holding `small` runs, and one holding ten times as many."""
+    batch_size = sized(1000, 50)
+    small, large = 2 * batch_size, 20 * batch_size
+    listing = f"{BASE}/api/v1/runs?page[size]=100"
+
+    def mock(count: int) -> MockTriggerApi:
+        factory = BatchFactory(seed=8)
+        api = MockTriggerApi(base_url=BASE, secret_key=KEY)
+        for _ in range(count // batch_size):
+            batch = factory("COMPLETED", run_count=batch_size)
+            api.add_batch(batch, runs=factory.runs_of(batch))
+        api.rate_limit(limit=10**9, refill=10**9)  # still consulted, never empty
+        return api
+
+    def walk(api: MockTriggerApi) -> int:
+        seen, url = 0, listing
+        with api, httpx.Client(verify=tls) as client:
+            while True:
+                body = client.get(url, headers=headers).json()
+                seen += len(body["data"])
+                cursor = body["pagination"].get("next")
+                if not cursor:
+                    return seen
+                url = f"{listing}&page[after]={cursor}"
+
+    apis = {"small": mock(small), "large": mock(large)}
+    assert walk(apis["small"]) == small
+    assert walk(apis["large"]) == large
+    samples = rounds(
+        {name: (lambda a=api: per_call(lambda: walk(a), 1)) for name, api in apis.items()},
+        sized(7, 2),
+    )
+    return Walks(small, large, batch_size, samples)
 
 
 # -- 3. per test ------------------------------------------------------------------------------
@@ -712,6 +768,21 @@ def bench_factory() -> None:
             f"{max(a / b for _, a, b in table):.2f}x",
         )
     )
+    made = BatchFactory(seed=5)
+    batch = made("COMPLETED", run_count=RUNS)
+    samples = timed_rounds(
+        {
+            "runs_of": lambda: made.runs_of(batch),
+            "batch": lambda: made("COMPLETED", run_count=RUNS),
+        },
+        31,
+    )
+    row(
+        "5",
+        f"`runs_of` a {RUNS:,}-run batch vs building the batch (COMPLETED)",
+        samples["runs_of"],
+        samples["batch"],
+    )
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -815,8 +886,10 @@ SHORT = {
     "4a": "a 1,000-run batch vs json.dumps of its body",
     "4b": "a 1,000-run batch vs polyfactory",
     "4c": "every status and share: the highest vs json.dumps",
+    "5": "runs_of a 1,000-run batch vs building the batch",
     "6": "trigger and poll a 100-item batch vs static routes",
     "7": "list 1,000 runs in pages vs static pages",
+    "8": "walk all runs: 20,000 stored vs 2,000",
 }
 RATIO_RE = re.compile(
     r"^(?P<value>[\d.]+)x(?P<faster> faster)?(?: \(IQR (?P<q1>[\d.]+)-(?P<q3>[\d.]+)\))?$"
