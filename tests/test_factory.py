@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from pytest_trigger_batches import factory as factory_module
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.factory import BatchFactory
 from pytest_trigger_batches.model import BatchStatus, TriggerBatch
+from pytest_trigger_batches.timefmt import iso_ms, to_ms
 
 QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
 NANOID = re.compile(r"[1-9a-km-z]{21}")
@@ -499,3 +501,14 @@ def test_runs_of_draws_one_by_one_where_random_draws_differently(
     bulk = BatchFactory(seed=8).runs_of(batch)
     monkeypatch.setattr(factory_module, "_inline_draws_exact", lambda: False)
     assert BatchFactory(seed=8).runs_of(batch) == bulk
+
+
+def test_a_bodys_timestamps_are_written_as_javascript_writes_them_in_every_year() -> None:
+    # Bodies write a batch's moments from the datetime's fields, not through iso_ms.
+    rng = random.Random(6)
+    first, last = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+    span = (last - first) // timedelta(milliseconds=1)
+    for _ in range(3000):
+        moment = first + timedelta(milliseconds=rng.randrange(span))
+        batch = TriggerBatch("batch_x", "PENDING", moment, moment, 1, check_ids=False)
+        assert batch.to_payload()["createdAt"] == iso_ms(to_ms(moment))

@@ -166,7 +166,10 @@ class BatchFactory:
         if legacy:
             _legacy_options(status, runs_created, failed_count, error_code)
             return self._legacy(status, run_count, created, key, batch_id)
-        runs_created = _runs_created(status, runs_created)
+        if runs_created is None:  # the default: finished unless PENDING or PROCESSING
+            runs_created = status not in _BEFORE_RUN_CREATION
+        else:
+            runs_created = _runs_created(status, runs_created)
         if not runs_created:
             if failed_count is not None or error_code is not _DEFAULT:
                 raise ValueError(
@@ -174,7 +177,10 @@ class BatchFactory:
                     f"batch with runs_created=False has no failures yet"
                 )
             return self._before_run_creation(status, run_count, created, created_ms, key, batch_id)
-        failed = _failed_count(status, run_count, failed_count)
+        if failed_count is None and status == BatchStatus.ABORTED:
+            failed = run_count  # the default: every item (checked by _failed_count else)
+        else:
+            failed = _failed_count(status, run_count, failed_count)
         code = DEFAULT_ERROR_CODE if error_code is _DEFAULT else _error_code(error_code)
         return self._after_run_creation(
             status, run_count, failed, tasks, code, created, created_ms, key, batch_id
@@ -266,7 +272,6 @@ class BatchFactory:
         finished_at = _moments(created, finished) if finished else repeat(None, count)
         updated_at = finished_at if finished else started_at if started else repeat(created)
         return _many_runs(
-            count,
             {
                 "id": ids,
                 "task_identifier": repeat(tasks[0]) if len(tasks) == 1 else cycle(tasks),
@@ -378,12 +383,12 @@ class BatchFactory:
         key: str | None,
         batch_id: str | None,
     ) -> TriggerBatch:
-        offset = self._offset
-        sealed_ms = created_ms + offset(50, 2000)
-        finished_ms = sealed_ms + offset(100, 5000)
+        draw = self._rng.random  # _offset(low, high), written out
+        sealed_ms = created_ms + 50 + int(draw() * 1951)  # 50 to 2,000 ms
+        finished_ms = sealed_ms + 100 + int(draw() * 4901)  # 100 to 5,000 ms
         updated_ms = finished_ms
         if status == BatchStatus.COMPLETED:
-            updated_ms = finished_ms + offset(1000, 600_000)
+            updated_ms = finished_ms + 1000 + int(draw() * 599_001)  # 1 s to 10 min
         finished = created + timedelta(0, 0, 0, finished_ms - created_ms)
         updated = finished + timedelta(0, 0, 0, updated_ms - finished_ms)
         own_id = "batch_" + self._cuids.cuid(created_ms)
@@ -439,7 +444,8 @@ class BatchFactory:
             return ()
         if code == rules.QUEUE_LIMIT:
             # One entry for all of them, at the first failure; no per-item work.
-            first = self._first_failure(run_count, failed)
+            every = failed == run_count and run_count > 1  # item 0, and nothing drawn
+            first = 0 if every else self._first_failure(run_count, failed)
             task = tasks[first % len(tasks)]
             message = f"{rules.queue_limit_message(task)} {rules.collapsed_suffix(failed)}"
             return (_error(first, task, message, code),)
@@ -509,7 +515,16 @@ class BatchFactory:
 
     def _task_ids(self, value: str | Sequence[str] | None) -> tuple[str, ...]:
         if value is None:
-            return (self._rng.choice(_text_pools().task_ids),)
+            pool = _text_pools().task_ids
+            if not _inline_draws_exact():
+                return (self._rng.choice(pool),)
+            # choice(pool), written out as random computes it (_inline_draws_exact).
+            bits, count = self._rng.getrandbits, len(pool)
+            width = count.bit_length()
+            drawn = bits(width)
+            while drawn >= count:
+                drawn = bits(width)
+            return (pool[drawn],)
         if isinstance(value, str):
             items: tuple[object, ...] = (value,)
         elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
@@ -576,6 +591,9 @@ def _inline_draws_exact() -> bool:
     return True
 
 
+_BEFORE_RUN_CREATION = frozenset((BatchStatus.PENDING, BatchStatus.PROCESSING))
+
+
 def _runs_created(status: BatchStatus, value: bool | None) -> bool:
     if value is None:
         return status not in (BatchStatus.PENDING, BatchStatus.PROCESSING)
@@ -606,15 +624,19 @@ def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int
             return min(run_count - 1, max(1, run_count * 3 // 10))
         return 0
     failed = rules.whole_number(value, parameter="failed_count", minimum=0, maximum=run_count)
-    allowed = {
-        BatchStatus.PENDING: (0, 0, "0 (PENDING after run creation means none failed)"),
-        BatchStatus.PARTIAL_FAILED: (1, run_count - 1, f"1 to {run_count - 1}"),
-        BatchStatus.COMPLETED: (0, run_count - 1, f"0 to {run_count - 1}"),
-        BatchStatus.ABORTED: (run_count, run_count, f"{run_count} (every item)"),
+    low, high = {
+        BatchStatus.PENDING: (0, 0),
+        BatchStatus.PARTIAL_FAILED: (1, run_count - 1),
+        BatchStatus.COMPLETED: (0, run_count - 1),
+        BatchStatus.ABORTED: (run_count, run_count),
     }[status]
-    if not allowed[0] <= failed <= allowed[1]:
+    if not low <= failed <= high:
+        allowed = {
+            BatchStatus.PENDING: "0 (PENDING after run creation means none failed)",
+            BatchStatus.ABORTED: f"{run_count} (every item)",
+        }.get(status, f"{low} to {high}")
         raise ValueError(
-            f"failed_count for a {status} batch of {run_count} items must be {allowed[2]}; "
+            f"failed_count for a {status} batch of {run_count} items must be {allowed}; "
             f"got {failed}"
         )
     return failed
