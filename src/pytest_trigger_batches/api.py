@@ -31,7 +31,7 @@ from pytest_trigger_batches.progress import (
     check_progression,
 )
 from pytest_trigger_batches.ratelimit import Limits
-from pytest_trigger_batches.routes import Route
+from pytest_trigger_batches.routes import BODILESS_STATUSES, Route, stub_headers
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
 from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
@@ -570,8 +570,10 @@ class TriggerApi:
 
         `path` is a template such as `"/api/v1/runs/{runId}/tags"`. The answer comes
         after the shared steps (rate limit, key check, faults), like every endpoint's:
-        `status_code` with `json` as the body (`{}` when None) and `headers`. Routes the
-        mock serves itself are refused: a test's route never shadows the mock.
+        `status_code` (200 to 599) with `json` as the body (`{}` when None; none at all
+        for 204 and 304, which have no body) and `headers` (names and values as HTTP
+        allows them; `content-length` and `transfer-encoding` are the transport's).
+        Routes the mock serves itself are refused: a test's route never shadows the mock.
         """
         if not isinstance(method, str) or method.upper() not in _METHODS:
             raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r:.50}")
@@ -581,9 +583,10 @@ class TriggerApi:
                 f"path must be a path template under /api/, such as "
                 f"'/api/v1/runs/{{runId}}/tags'; got {path!r:.100}"
             )
-        if not rules.is_whole_number(status_code) or not 100 <= status_code <= 599:
+        if not rules.is_whole_number(status_code) or not 200 <= status_code <= 599:
             raise ValueError(
-                f"status_code must be an HTTP status (100 to 599); got {status_code!r}"
+                f"status_code must be a final HTTP status, 200 to 599 (after a 1xx a client "
+                f"waits for another answer); got {shown(status_code)}"
             )
         shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
         if shadowed is not None:
@@ -591,11 +594,21 @@ class TriggerApi:
                 f"{self.name} serves {shadowed.name} itself; add_route is for endpoints it "
                 f"does not serve (shape its answers with add_batch, fail_next, accept_key)"
             )
-        try:
-            body = _json_dumps({} if json is None else json)
-        except (TypeError, ValueError) as problem:
-            raise TypeError(f"json must be JSON-serializable; {problem}") from None
-        extra = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        if status_code in BODILESS_STATUSES:
+            if json is not None:
+                raise ValueError(
+                    f"json must be None with status_code={status_code}: a {status_code} "
+                    f"answer has no body"
+                )
+            body = b""
+        else:
+            try:
+                body = _json_dumps({} if json is None else json)
+            except (TypeError, ValueError, RecursionError) as problem:
+                raise TypeError(
+                    f"json must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+                ) from None
+        extra = stub_headers(headers)
         reply = Reply(status_code, body, extra)
         route = Route(method, path, lambda context, store: reply, stub=True)
         with self._lock:
@@ -694,7 +707,7 @@ _RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind 
 
 
 def _json_dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _normalize_base_url(base_url: str) -> str:

@@ -24,6 +24,7 @@ from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.gateway import Exchange, Gateway, default_port, host_of
 from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.pipeline import Disconnect, Request, Unserved
+from pytest_trigger_batches.routes import BODILESS_STATUSES
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -231,8 +232,10 @@ def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx
         if answer.kind == "timeout":
             raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
         raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
+    # No body at all for a 204 or 304: httpx would write `content-length: 0` for b"".
+    content = None if answer.status_code in BODILESS_STATUSES else answer.body
     return httpx.Response(
-        answer.status_code, headers=answer.headers, content=answer.body, request=request
+        answer.status_code, headers=answer.headers, content=content, request=request
     )
 
 
