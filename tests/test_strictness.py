@@ -272,6 +272,41 @@ def test_app(mock_trigger_api, batch_id):
         [OTHER_TRIGGER_ORIGIN],
         id="another-trigger-host",
     ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.route().pass_through()
+    httpx.get(f"https://cloud.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+""",
+        {"failed": 1},
+        [OTHER_TRIGGER_ORIGIN],
+        id="a-catch-all-pass-through-of-respx_mock",
+    ),
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal")
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.route(host="api.trigger.dev").pass_through()
+    async def go():
+        async with httpx.AsyncClient() as client:
+            await client.get(f"https://api.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+    asyncio.run(go())
+""",
+        {"failed": 1},
+        [OTHER_TRIGGER_ORIGIN],
+        id="a-pass-through-of-the-default-origin-async",
+    ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.get("https://example.test/").respond(204)
+    respx_mock.route().pass_through()
+    assert httpx.get("https://example.test/").status_code == 204
+""",
+        {"passed": 1},
+        [],
+        id="other-hosts-still-reach-respx_mock",
+    ),
 ]
 
 
