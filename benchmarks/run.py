@@ -2,8 +2,9 @@
 
 `python benchmarks/run.py` measures every figure the README quotes and writes
 docs/benchmarks.md; `--quick` runs tiny sizes (a smoke test: its figures mean nothing);
-`python benchmarks/run.py factory` prints the factory table alone. Figures are printed,
-never asserted. One harness: variants timed in interleaved rounds (the order rotating),
+`python benchmarks/run.py factory` prints the factory table alone; `python benchmarks/run.py
+install` measures the install cost alone and replaces its rows in the report. Figures are
+printed, never asserted. One harness: variants timed in interleaved rounds (the order rotating),
 CPU time of the work (`time.process_time`, or the children's `getrusage` for processes:
 start-up and these loops never wait, so that is their wall time less other load),
 medians, and ratios taken per round with their interquartile range.
@@ -220,18 +221,39 @@ def bench_startup(tmp: Path) -> None:
     )
 
 
+def requirements_closure(names: tuple[str, ...]) -> list[str]:
+    """`name==version` of `names` and all they require, as this environment has them."""
+    from packaging.requirements import Requirement  # pytest's own dependency
+
+    found: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        dist = metadata.distribution(name)
+        key = dist.metadata["Name"].lower()
+        if key in found:
+            continue
+        found[key] = dist.version
+        for text in dist.requires or ():
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return sorted(f"{name}=={version}" for name, version in found.items())
+
+
 def bench_install(tmp: Path) -> None:
-    """pytest in an empty project: the package installed or not, the same env otherwise."""
+    """`pytest --collect-only` of 5 tests: the package installed, or pytest + httpx only."""
     uv = shutil.which("uv")
     if uv is None:
         ROWS.append(Row("1d", "install cost (needs uv: pip install uv)", "", "not installed", ""))
         return
-    pins = [f"{name}=={metadata.version(name)}" for name in ("pytest", "pluggy", "iniconfig")]
-    pins.append(f"packaging=={metadata.version('packaging')}")
+    # The same versions in both (this environment's): what the package adds is what it
+    # brings beyond pytest and httpx, which a project it serves already has.
+    pins = requirements_closure(("pytest", "httpx"))
     envs = {"without": tmp / "env-without", "with": tmp / "env-with"}
     for name, env in envs.items():
         subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(env)], check=True)
-        extra = [str(ROOT)] if name == "with" else []
+        extra = [*requirements_closure(("respx",)), str(ROOT)] if name == "with" else []
         subprocess.run(
             [
                 uv,
@@ -246,33 +268,38 @@ def bench_install(tmp: Path) -> None:
             ],
             check=True,
         )
-    empty = tmp / "empty-project"
-    empty.mkdir()
-    runs = {
-        "with": [str(envs["with"] / "bin" / "python"), "-m", "pytest", "-q"],
-        "without": [str(envs["without"] / "bin" / "python"), "-m", "pytest", "-q"],
-    }
-    runs["with, -p no:faker"] = [*runs["with"], "-p", "no:faker"]
-    runs["with, -p no:faker -p no:respx"] = [*runs["with, -p no:faker"], "-p", "no:respx"]
+    project = tmp / "five-tests"
+    project.mkdir()
+    for i in range(5):
+        (project / f"test_{i}.py").write_text(f"def test_{i}():\n    pass\n")
+    collect = ["-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    runs = {name: [str(env / "bin" / "python"), *collect] for name, env in envs.items()}
+    runs["with, -p no:respx"] = [*runs["with"], "-p", "no:respx"]
     for command in runs.values():
-        child_cpu(command, empty)  # compile bytecode once, as pip install would
-    samples = rounds(
-        {name: (lambda c=command: child_cpu(c, empty)) for name, command in runs.items()},
-        sized(15, 2),
+        child_cpu(command, project)  # bytecode compiled once, as pip install does
+    # Bytecode looked for only under an empty directory, and never written: every run
+    # compiles every module, as in an environment installed without it, read-only.
+    uncached = {**CHILD_ENV, "PYTHONPYCACHEPREFIX": str(tmp / "no-bytecode")}
+    uncached["PYTHONDONTWRITEBYTECODE"] = "1"
+    variants = {name: (lambda c=command: child_cpu(c, project)) for name, command in runs.items()}
+    for name in envs:
+        variants[f"{name}, uncached"] = lambda c=runs[name]: child_cpu(c, project, uncached)
+    samples = rounds(variants, sized(15, 2))
+    measure = (
+        "start-up, `pytest --collect-only` of 5 tests: the package installed vs pytest + httpx only"
     )
-    measure = "start-up, `pytest` in an empty project: the package installed vs not"
     row("1d", measure, samples["with"], samples["without"])
-    row("1e", measure + ", with `-p no:faker`", samples["with, -p no:faker"], samples["without"])
     row(
-        "1f",
-        measure + ", with `-p no:faker -p no:respx`",
-        samples["with, -p no:faker -p no:respx"],
-        samples["without"],
+        "1e",
+        measure + ", bytecode not cached",
+        samples["with, uncached"],
+        samples["without, uncached"],
     )
+    row("1f", measure + ", with `-p no:respx`", samples["with, -p no:respx"], samples["without"])
     DETAILS.append(
         "- 1d-1f: two environments made by uv from the same interpreter, one with pytest "
-        f"alone ({', '.join(pins)}), one with the package (and so faker and respx, whose "
-        "pytest plugins load in every run); each run a fresh process, CPU time, "
+        f"and httpx alone ({', '.join(pins)}), one with the package too (and respx, whose "
+        "pytest plugin loads in every run); each run a fresh process, CPU time, "
         f"{len(samples['with'])} rounds; medians: "
         + ", ".join(f"{name} {fmt(median(values))}" for name, values in samples.items())
     )
@@ -717,10 +744,10 @@ def report(took: float) -> str:
             "# Benchmarks",
             "",
             "What the plugin costs its users, each figure measured side by side with what they",
-            "would otherwise use (pytest alone, bare respx, polyfactory, `json.dumps`), in",
-            "interleaved rounds, as medians of CPU time; ratios are *ours / reference* per round",
-            "(IQR over the rounds). Written by `python benchmarks/run.py`; figures are printed,",
-            "never asserted.",
+            "would otherwise use (pytest and httpx alone, bare respx, polyfactory, `json.dumps`),",
+            "in interleaved rounds, as medians of CPU time; ratios are *ours / reference* per",
+            "round (IQR over the rounds). Written by `python benchmarks/run.py`; figures are",
+            "printed, never asserted.",
             "",
             f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, mode {'quick' if QUICK else 'full'}, "
             f"took {took:.0f} s",
@@ -749,16 +776,31 @@ def report(took: float) -> str:
             "pip install -e . --group test --group bench",
             "python benchmarks/run.py          # writes docs/benchmarks.md",
             "python benchmarks/run.py factory  # the factory table alone",
+            "python benchmarks/run.py install  # the install cost alone (its rows replaced)",
             "```",
             "",
         ]
     )
 
 
+def patch_report(path: Path) -> None:
+    """Replace the rows and details measured in this run in the report at `path`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fresh = {
+        f"| {r.key} |": f"| {r.key} | {r.measure} | {r.ours} | {r.reference} | {r.ratio} |"
+        for r in ROWS
+    }
+    fresh.update({detail.split(":")[0] + ":": detail for detail in DETAILS})
+    patched = [
+        next((new for old, new in fresh.items() if line.startswith(old)), line) for line in lines
+    ]
+    path.write_text("\n".join(patched) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     global QUICK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("only", nargs="?", choices=["factory"])
+    parser.add_argument("only", nargs="?", choices=["factory", "install"])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -770,14 +812,22 @@ def main() -> None:
         return
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for bench in (bench_startup, bench_install, bench_per_test):
-            bench(Path(tmp))
-        bench_retrieval()
-        bench_factory()
-        bench_workflows()
+        if args.only == "install":
+            bench_install(Path(tmp))
+        else:
+            for bench in (bench_startup, bench_install, bench_per_test):
+                bench(Path(tmp))
+            bench_retrieval()
+            bench_factory()
+            bench_workflows()
     print("# Measure Ours Reference Ratio")
     for r in ROWS:
         print(f"{r.key} {r.measure} | {r.ours} | {r.reference} | {r.ratio}")
+    if args.only == "install":
+        print(*DETAILS, sep="\n")
+        patch_report(args.output)
+        print(f"rows {', '.join(r.key for r in ROWS)} replaced in {args.output}")
+        return
     args.output.write_text(report(time.perf_counter() - started), encoding="utf-8")
     print(f"report written to {args.output}")
 

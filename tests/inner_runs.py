@@ -11,7 +11,9 @@ def inner_addopts(*, rewrite: bool = False) -> str:
     An inner run loads every installed plugin, whatever this run disabled; `-o` for an
     option no plugin declares is refused under --strict-config, so only where it is.
     """
-    options = ["-p", "no:hypothesispytest"]
+    # pytest-socket (compat) resets `socket.socket.connect` after each test, which would
+    # undo the suite's network guard (conftest.py); tests/test_coexistence.py enables it.
+    options = ["-p", "no:hypothesispytest", "-p", "no:socket"]
     if not rewrite:
         options.append("--assert=plain")
     if importlib.util.find_spec("pytest_asyncio") is not None:

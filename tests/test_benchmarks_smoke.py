@@ -60,3 +60,29 @@ def test_the_report_goes_to_the_output_path_with_machine_and_versions(
     for name in ("pytest", "httpx", "respx", "Faker", "polyfactory", "pydantic"):
         assert f"- {name} " in report
     assert all(f"| {key} |" in report for key in ROWS)
+
+
+def test_install_alone_replaces_its_own_rows_and_details_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "benchmarks.md"
+    kept = ["# Benchmarks", "| 1a | kept | 1 | 1 | 1x |", "| 3a | kept | 1 | 1 | 1x |"]
+    old = ["| 1d | old | 1 | 1 | 1x |", "| 1e | old | 1 | 1 | 1x |", "| 1f | old | 1 | 1 | 1x |"]
+    output.write_text("\n".join([*kept, *old, "- 1d-1f: old", "- 2a, 2b: kept"]) + "\n")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    result = subprocess.run(
+        [sys.executable, str(RUN), "install", "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == kept
+    assert lines[-1] == "- 2a, 2b: kept"
+    for line, key in zip(lines[3:6], ("1d", "1e", "1f"), strict=True):
+        assert line.startswith(f"| {key} | start-up, `pytest --collect-only` of 5 tests")
+        assert "pytest + httpx only" in line
+    assert lines[6].startswith("- 1d-1f: two environments")

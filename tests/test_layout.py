@@ -102,6 +102,11 @@ def test_no_module_of_the_package_imports_itself_back_through_others() -> None:
     assert _cycles(graph) == []
 
 
+def test_the_redaction_module_imports_nothing_from_the_package() -> None:
+    # Any module that makes a message or a record can redact it there, without a cycle.
+    assert _imported(f"{PACKAGE}.redact", MODULES[f"{PACKAGE}.redact"]) == set()
+
+
 def test_the_cycle_finder_finds_a_cycle_made_by_a_function_local_import() -> None:
     sample = ast.parse("def f():\n    from pytest_trigger_batches import model\n")
     graph = {name: _imported(name, tree) for name, tree in MODULES.items()}
@@ -175,3 +180,96 @@ def _homes(wanted: object) -> set[str]:
 )
 def test_a_platform_fact_is_written_in_one_module(fact: object, homes: set[str]) -> None:
     assert _homes(fact) == homes
+
+
+# -- handlers: parse, call the backend, render --------------------------------------------
+
+
+def _all_imports(module: str, tree: ast.Module) -> set[str]:
+    """The package's modules `module` imports anywhere, type-only imports included."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE):
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in MODULES else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in MODULES)
+    return found - {module}
+
+
+ENDPOINTS = {
+    name
+    for name in _all_imports(f"{PACKAGE}.table", MODULES[f"{PACKAGE}.table"])
+    if name.startswith(f"{PACKAGE}.handlers.")
+}
+"""The modules whose functions the routing table serves; the rest of handlers/ parses."""
+
+HANDLER_MAY_IMPORT = {
+    f"{PACKAGE}.{name}"
+    for name in (
+        "pipeline",  # the request's Context, Reply
+        "errors",  # the platform's error answers
+        "handlers.validate",  # parsing helpers
+        "handlers.query",
+        "rules",  # limits a body is checked against
+        "statuses",
+        "timefmt",
+        "backend",  # what the handler calls
+        "records",  # what the backend returns
+        "stored_run",
+        "listing",
+        "payloads",  # rendering
+    )
+}
+
+
+def test_the_routing_table_serves_handler_modules_that_import_no_other_endpoint_module() -> None:
+    served = sorted(name.rsplit(".", 1)[1] for name in ENDPOINTS)
+    assert served == ["batches", "runs", "triggers"], "the table's handler modules changed"
+    for name in ENDPOINTS:
+        assert not _all_imports(name, MODULES[name]) & ENDPOINTS, name
+
+
+def test_handlers_import_the_request_the_backend_and_the_renderers_only() -> None:
+    for name, tree in MODULES.items():
+        if name.startswith(f"{PACKAGE}.handlers."):
+            assert _all_imports(name, tree) <= HANDLER_MAY_IMPORT, name
+
+
+def _backend_reaches(tree: ast.Module) -> list[str]:
+    """How a handler uses its `backend`: anything but a public method or property of
+    `TriggerBackend`, or reaching through one (`backend.keys.pinned`), is listed."""
+    from pytest_trigger_batches.backend import TriggerBackend
+
+    public = {
+        name
+        for name, value in vars(TriggerBackend).items()
+        if not name.startswith("_") and (callable(value) or isinstance(value, property))
+    }
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        if node.value.id != "backend":
+            continue
+        parent = parents.get(id(node))
+        if node.attr not in public or isinstance(parent, ast.Attribute):
+            found.append(node.attr)
+    return found
+
+
+def test_handlers_call_the_backends_public_methods_and_reach_through_none() -> None:
+    for name in ENDPOINTS:
+        assert _backend_reaches(MODULES[name]) == [], name
+
+
+def test_the_backend_check_finds_a_handler_reaching_into_the_backends_state() -> None:
+    sample = ast.parse(
+        "def h(context, backend):\n"
+        "    backend.keys.pinned.clear()\n"
+        "    backend._runs.clear()\n"
+        "    return backend.run('r', 'dev')\n"
+    )
+    assert sorted(_backend_reaches(sample)) == ["_runs", "keys"]

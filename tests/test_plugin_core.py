@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -318,7 +319,8 @@ def test_xdist_workers_share_the_run_seed(pytester: pytest.Pytester) -> None:
 def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
     code = (
         f"import {module}; import sys; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('faker','respx','httpx')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('faker','respx','httpx','hypothesis','vcr','syrupy','pytest_socket')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -329,3 +331,41 @@ def test_importing_loads_nothing_heavy(tmp_path: Path, module: str) -> None:
         timeout=60,
     )
     assert done.stdout.strip() == "[]"
+
+
+LOADED_CONFTEST = """
+import json, sys
+
+def pytest_collection_finish(session):
+    mine = ("pytest_trigger_batches", "faker", "respx", "httpx")
+    loaded = sorted(m for m in sys.modules if m.split(".")[0] in mine)
+    with open("loaded.json", "w") as out:
+        json.dump(loaded, out)
+"""
+
+
+def test_a_run_that_uses_no_fixture_loads_only_the_plugins_wiring(tmp_path: Path) -> None:
+    """What every run of every project that installs the package pays: the plugin module,
+    its settings and its reporting hooks; not redaction, ids, the model or the mock."""
+    (tmp_path / "conftest.py").write_text(LOADED_CONFTEST)
+    (tmp_path / "test_app.py").write_text("def test_app():\n    assert True\n")
+    # This plugin alone: other plugins import some of these themselves (respx's, faker's,
+    # pytest-randomly reseeding faker, pytest-httpx).
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    only = ("-p", "pytest_trigger_batches.plugin", "-p", "no:cacheprovider")
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *only],
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    loaded = json.loads((tmp_path / "loaded.json").read_text())
+    assert loaded == [
+        "pytest_trigger_batches",
+        "pytest_trigger_batches.plugin",
+        "pytest_trigger_batches.reporting",
+        "pytest_trigger_batches.settings",
+    ]

@@ -14,6 +14,12 @@ BLOCK_RE = re.compile(
 )
 BLOCKS = [(m.group("source"), m.group("code")) for m in BLOCK_RE.finditer(README)]
 RUN = [code for source, code in BLOCKS if source is None]
+HYPOTHESIS_PROFILE = """
+from hypothesis import settings
+
+settings.register_profile("readme", max_examples=10, database=None)
+settings.load_profile("readme")
+"""
 QUOTED = [(source, code) for source, code in BLOCKS if source is not None]
 
 
@@ -25,6 +31,8 @@ def test_the_readme_has_examples() -> None:
 @pytest.mark.parametrize("code", RUN, ids=[f"block{i}" for i in range(len(RUN))])
 def test_readme_example_runs(pytester: pytest.Pytester, code: str) -> None:
     pytester.makepyfile(test_readme_example=code)
+    if "from hypothesis import" in code:  # the property tests: fewer examples, same code
+        pytester.makeconftest(HYPOTHESIS_PROFILE)
     result = pytester.runpytest("-p", "no:randomly", "--strict-markers")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1, result.stdout.str()

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pytest_trigger_batches import BatchFactory, RecordedCall, TriggerApiServer
-from pytest_trigger_batches.ids import mask_key
+from pytest_trigger_batches.redact import mask_key
 
 SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "retrieve_batches.mjs"

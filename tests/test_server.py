@@ -24,7 +24,7 @@ import pytest
 
 from pytest_trigger_batches import BatchFactory, BatchHandle, TriggerBatch
 from pytest_trigger_batches.__main__ import main as cli_main
-from pytest_trigger_batches.ids import mask_key
+from pytest_trigger_batches.redact import mask_key
 from pytest_trigger_batches.server import TriggerApiServer
 from pytest_trigger_batches.table import TABLE
 

@@ -336,7 +336,7 @@ def test_app(mock_trigger_api, batch_id):
     assert queried.status_code == plain.status_code == 200
     assert queried.json() == plain.json()
     assert [call.batch_id for call in mock_trigger_api.calls] == [batch_id, batch_id]
-    from pytest_trigger_batches.ids import mask_key
+    from pytest_trigger_batches.redact import mask_key
     assert mock_trigger_api.calls[1].url.endswith("?include=runs&key=" + mask_key(KEY))
     assert KEY not in repr(mock_trigger_api.calls)
 """

@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from wire import Wire
+from wire import wire as serve
+
+from pytest_trigger_batches import BatchFactory
 
 NOW = 1_780_000_000.0
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -589,6 +592,52 @@ def test_immediate_batches_settle_once_sealed(wire: Wire) -> None:
     assert (body["status"], body["successfulRunCount"]) == ("COMPLETED", 2)
     one_shot = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "a"}]}).json()["id"]
     assert wire.get_batch(one_shot).json()["status"] == "COMPLETED"
+
+
+def test_a_registered_batch_shows_its_current_state_until_advanced_unless_polls_move_it(
+    wire: Wire, trigger_batch_factory: BatchFactory
+) -> None:
+    handle = wire.api.add_batch(trigger_batch_factory("COMPLETED"), progress_after=2)
+    first, second, final = (state.status.value for state in handle.states)
+    for mode in ("immediate", "held"):
+        wire.api.progression = mode
+        assert statuses(wire, handle.id, 2) == [first, first], mode
+    assert wire.api.advance(handle).status == second
+    wire.api.progression = "per_poll"
+    assert statuses(wire, handle.id, 3) == [second, final, final]
+    assert handle.served == 7
+
+
+def test_a_batch_the_app_triggered_is_not_a_registered_batch_to_retrieve(
+    wire: Wire, trigger_batch_factory: BatchFactory
+) -> None:
+    triggered = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "a"}]}).json()["id"]
+    assert wire.api.batches == []
+    wire.api.assert_all_retrieved()  # nothing registered: nothing to retrieve
+    handle = wire.api.add_batch(trigger_batch_factory("PENDING"))
+    assert wire.api.batches == [handle]
+    with pytest.raises(
+        AssertionError, match=f"1 of 1 registered batches were never retrieved: {handle.id}\n"
+    ):
+        wire.api.assert_all_retrieved()
+    wire.get_batch(handle.id)
+    wire.api.assert_all_retrieved()
+    assert wire.api.retrievals(triggered) == []  # still a batch the assertions know
+
+
+def test_polling_batches_does_not_change_the_ids_the_mock_makes_next() -> None:
+    def next_run_id(polls: int) -> str:
+        with serve("respx-sync", clock=lambda: NOW) as w:
+            one_shot = post(w, "/api/v2/tasks/batch", {"items": [{"task": "a"}] * 5}).json()["id"]
+            waiting = create(w, 5).json()["id"]
+            stream(w, waiting, items(2))  # not sealed: nothing to process yet
+            for _ in range(polls):
+                w.get_batch(one_shot)
+                w.get_batch(waiting)
+            answer = post(w, "/api/v1/tasks/t/trigger", {"payload": 1}).json()
+            return str(answer["id"])
+
+    assert next_run_id(polls=0) == next_run_id(polls=3)
 
 
 def test_recorded_calls_keep_the_parsed_bodies(wire: Wire) -> None:
@@ -1558,7 +1607,7 @@ def test_tags_are_ordered_as_javascripts_locale_compare_orders_them(
     tags: list[str], shown: list[str]
 ) -> None:
     from pytest_trigger_batches.payloads import tags_of
-    from pytest_trigger_batches.triggered import Run
+    from pytest_trigger_batches.stored_run import Run
 
     assert tags_of(Run(id="run_x", task="t", created_ms=0, options={"tags": tags})) == shown
 

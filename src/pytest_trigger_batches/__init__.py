@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.faults import FaultKind
     from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import BatchError, TriggerBatch, TriggerRun
+    from pytest_trigger_batches.records import BatchHandle
     from pytest_trigger_batches.server import TriggerApiServer
     from pytest_trigger_batches.statuses import BatchStatus
-    from pytest_trigger_batches.store import BatchHandle
 
     __version__: str
 
@@ -45,7 +45,7 @@ __all__ = [
 _HOMES = {
     "BatchError": "model",
     "BatchFactory": "factory",
-    "BatchHandle": "store",
+    "BatchHandle": "records",
     "BatchStatus": "statuses",
     "FaultKind": "faults",
     "MockTriggerApi": "mock",

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from pytest_trigger_batches.shown import shown
+
 if TYPE_CHECKING:
     from pytest_trigger_batches.server import TriggerApiServer
 
@@ -152,7 +154,7 @@ def _port(text: str) -> int:
         port = -1
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(
-            f"must be a port number from 0 to 65535 (0: a free port); got {text!r}"
+            f"must be a port number from 0 to 65535 (0: a free port); got {shown(text)}"
         )
     return port
 
@@ -245,7 +247,8 @@ def _run_server(
                 f"{problem.strerror} (--port 0 picks a free port)"
             )
         serve.error(
-            f"argument --host: cannot listen on {options.host!r}: {problem.strerror or problem} "
+            f"argument --host: cannot listen on {shown(options.host)}: "
+            f"{problem.strerror or problem} "
             f"(an address of this machine, such as 127.0.0.1 or 0.0.0.0)"
         )
     with contextlib.suppress(KeyboardInterrupt), server:
@@ -266,7 +269,7 @@ def _run_server(
 def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str) -> Any:
     status, *counts = text.split(":")
     if len(counts) > 2:
-        parser.error(f"argument --batch: expected {_BATCH_FORMAT}; got {text!r}")
+        parser.error(f"argument --batch: expected {_BATCH_FORMAT}; got {shown(text)}")
     numbers: list[int] = []
     for name, value in zip(("run_count", "failed_count"), counts, strict=False):
         try:
@@ -274,13 +277,13 @@ def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str)
         except ValueError:
             parser.error(
                 f"argument --batch: {name} must be a whole number in {_BATCH_FORMAT}; "
-                f"got {value!r} in {text!r}"
+                f"got {shown(value)} in {shown(text)}"
             )
     options = dict(zip(("run_count", "failed_count"), numbers, strict=False))
     try:
         return factory(status.strip().upper(), **options)
     except (TypeError, ValueError) as problem:
-        parser.error(f"argument --batch {text!r}: {problem}")
+        parser.error(f"argument --batch {shown(text)}: {problem}")
 
 
 def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tuple[str, Any]]:
@@ -298,7 +301,7 @@ def _read_batches_file(parser: argparse.ArgumentParser, path: Path) -> list[tupl
         return [(f"item {number}", entry) for number, entry in enumerate(content)]
     parser.error(
         f"argument --batches-file: {path} must hold a payload dict, or a non-empty list "
-        f"of payload dicts or of lists of payload dicts (states); got {content!r:.80}"
+        f"of payload dicts or of lists of payload dicts (states); got {shown(content, 80)}"
     )
 
 

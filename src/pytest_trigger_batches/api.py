@@ -1,9 +1,9 @@
 """The mock Trigger.dev API, independent of any transport: set-up, pipeline, records.
 
-`TriggerApi` holds the routing table, the store shared by every endpoint, the faults
-and the recorded calls. `handle()` runs one request through the platform's pipeline
-(`pipeline.py`); the respx mock (`mock.py`) and the HTTP server (`server.py`) only
-translate requests and answers, and render the requests the mock does not serve.
+`TriggerApi` is the user's facade: it checks its arguments (`checks.py`) and asks the
+backend (`backend.py`) to set things up, and inspects the backend and the call log. The
+respx mock (`mock.py`) and the HTTP server (`server.py`) reach the pipeline through the
+API's `Gateway` (`gateway.py`), which records every call. docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -13,36 +13,29 @@ import math
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from pytest_trigger_batches import lifecycle, rules, tokens
+import pytest_trigger_batches.checks as checks  # from sys.modules (see checks.py)
+from pytest_trigger_batches import rules, tokens
+from pytest_trigger_batches.backend import Rule, TriggerBackend
 from pytest_trigger_batches.calls import RecordedCall, TriggeredItem
 from pytest_trigger_batches.clock import Clock, ClockFunction
 from pytest_trigger_batches.faults import Fault, FaultKind
 from pytest_trigger_batches.gateway import Gateway, UnexpectedTriggerRequest
-from pytest_trigger_batches.handlers import triggers
-from pytest_trigger_batches.ids import environment_of_key, redact, shown_header
+from pytest_trigger_batches.ids import environment_of_key
 from pytest_trigger_batches.ids import secret_key as make_secret_key
-from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.pipeline import Pipeline, Reply
-from pytest_trigger_batches.progress import (
-    ItemOutcome,
-    Progression,
-    check_outcome,
-    check_progression,
-)
-from pytest_trigger_batches.ratelimit import Limits
-from pytest_trigger_batches.routes import BODILESS_STATUSES, Route, stub_headers
+from pytest_trigger_batches.progress import Progression, check_progression
+from pytest_trigger_batches.records import BatchHandle, ItemOutcome, TriggeredBatch
+from pytest_trigger_batches.redact import redact, shown_header
+from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import CURRENT_API, RUN_OUTCOMES, BatchStatus
-from pytest_trigger_batches.store import BatchHandle, ItemRule, RunRule, Store
-from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.triggered import TriggeredBatch
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
 DEFAULT_BASE_URL = "https://api.trigger.dev"
-_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 class TriggerApi:
@@ -66,10 +59,10 @@ class TriggerApi:
         """The origin (and any path prefix) this API stands in for, without a trailing `/`."""
         if secret_key is not None:
             environment_of_key(secret_key, parameter="secret_key")
-        self._store = Store(secret_key or make_secret_key("dev"))
+        self._backend = TriggerBackend(secret_key or make_secret_key("dev"))
         self._clock = Clock(clock)
         prefix = urlsplit(self.base_url).path
-        self._pipeline = Pipeline(TABLE, self._store, prefix=prefix, clock=self._clock)
+        self._pipeline = Pipeline(TABLE, self._backend, prefix=prefix, clock=self._clock)
         # The transports' side (origin, pipeline, call log), kept off the user's API.
         self._gateway = Gateway(base_url=self.base_url, name=name, pipeline=self._pipeline)
         self._lock = self._gateway.lock
@@ -81,8 +74,8 @@ class TriggerApi:
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} {self.base_url} batches={len(self._store.batches)} "
-            f"calls={len(self.calls)} pinned_keys={len(self._store.keys.pinned)}>"
+            f"<{type(self).__name__} {self.base_url} batches={self._backend.batch_count} "
+            f"calls={len(self.calls)} pinned_keys={self._backend.pinned_key_count}>"
         )
 
     # -- set-up -------------------------------------------------------------------
@@ -123,69 +116,25 @@ class TriggerApi:
         - `runs`: `TriggerRun`s of the runs the batch lists (`trigger_batch_factory.runs_of`),
           served by the run endpoints; listed by `GET /api/v1/runs` whatever their date.
         """
-        if not isinstance(check_ids, bool):
-            raise TypeError(f"check_ids must be True or False; got {check_ids!r:.100}")
-        if isinstance(batch, TriggerBatch | Mapping):
-            states: tuple[TriggerBatch, ...] = (
-                _as_batch(batch, parameter="batch", check_ids=check_ids),
-            )
-        elif isinstance(batch, Sequence) and not isinstance(batch, str | bytes):
-            states = tuple(
-                _as_batch(state, parameter=f"batch[{i}]", check_ids=check_ids)
-                for i, state in enumerate(batch)
-            )
-            if not states:
-                raise ValueError("batch must hold at least one state; got an empty sequence")
-            if progress_after is not None:
-                raise ValueError(
-                    "progress_after derives the states from one batch; with a sequence "
-                    "of states, leave it out"
-                )
-            lifecycle.check_sequence(states)
-        else:
-            raise TypeError(
-                f"batch must be a TriggerBatch, a payload dict or a sequence of them; "
-                f"got {batch!r:.100}"
-            )
-        if progress_after is not None:
-            states = lifecycle.timeline(states[0], polls=progress_after)
-        _check_environment(environment)
+        states = checks.batch_states(batch, progress_after=progress_after, check_ids=check_ids)
+        checks.environment(environment)
         with self._lock:
-            known = self._store.keys.environments()
-            if environment is not None and environment not in known:
-                # No key could ever see it: every request would get 404, silently.
-                raise ValueError(
-                    f"environment must be one a key belongs to: {', '.join(sorted(known))}; "
-                    f"got {environment!r} (pin a key to it first: "
-                    f"accept_key(key, environment=...))"
-                )
-            handle = BatchHandle(states[0].id, states, environment)
-            listed = set(handle.final.runs)
-            records = []
-            for number, run in enumerate(runs):
-                if not isinstance(run, TriggerRun) or run.id not in listed:
-                    raise ValueError(
-                        f"runs[{number}] must be a TriggerRun of a run the batch lists "
-                        f"(trigger_batch_factory.runs_of(batch)); got {shown(run)}"
-                    )
-                record = Run.from_public(run)
-                record.environment, record.listed_always = environment, True
-                records.append(record)
-            self._store.batches[handle.id] = handle
-            self._store.runs.update((record.id, record) for record in records)
-        return handle
+            checks.known_environment(environment, self._backend.environments())
+            registered = checks.registered_runs(runs, states[-1])
+            return self._backend.register_batch(states, environment=environment, runs=registered)
 
     @property
     def secret_key(self) -> str:
         """A key the API accepts: the first pinned key, else a well-formed `tr_dev_` key."""
         with self._lock:
-            return self._store.keys.secret_key
+            return self._backend.secret_key
 
     @property
     def batches(self) -> list[BatchHandle]:
-        """The registered batches (`add_batch`), in the order they were added."""
+        """The registered batches (`add_batch`), in the order they were added; batches
+        the application triggered are not among them."""
         with self._lock:
-            return [h for h in self._store.batches.values() if isinstance(h, BatchHandle)]
+            return self._backend.registered()
 
     def accept_key(self, key: str, *, environment: str | None = None) -> None:
         """Accept only pinned keys from now on, `key` among them.
@@ -193,18 +142,18 @@ class TriggerApi:
         `environment` defaults to the key's own (`tr_prod_...` belongs to "prod").
         """
         own = environment_of_key(key, parameter="key")
-        _check_environment(environment)
+        checks.environment(environment)
         with self._lock:
-            self._store.keys.pinned[key] = environment or own
+            self._backend.accept_key(key, environment or own)
 
     def environment_id(self, environment: str | None = None) -> str:
         """The id of an environment (default: the secret key's), as tokens' `sub` names it."""
         with self._lock:
-            keys = self._store.keys
+            backend = self._backend
             if environment is None:
-                environment = keys.environment_of(keys.secret_key) or "dev"
-            _check_environment(environment)
-            return keys.environment_id(environment)
+                environment = backend.environment_of(backend.secret_key) or "dev"
+            checks.environment(environment)
+            return backend.environment_id(environment)
 
     def public_token(
         self,
@@ -220,20 +169,11 @@ class TriggerApi:
         - `secret_key`: the key that signs it (default `secret_key`); it must be one the
           API accepts.
         """
-        if isinstance(scopes, str) or not isinstance(scopes, Sequence):
-            raise TypeError(f"scopes must be a list of scope strings; got {scopes!r:.100}")
-        bad = [s for s in scopes if not isinstance(s, str) or not s]
-        if bad:
-            raise ValueError(f"scopes must be non-empty strings such as 'read:runs'; got {bad!r}")
-        if (
-            isinstance(expires_in, bool)
-            or not isinstance(expires_in, int | float)
-            or not 0 < expires_in < 10**10
-        ):
-            raise ValueError(f"expires_in must be a number of seconds > 0; got {expires_in!r}")
+        granted = checks.scopes(scopes)
+        lifetime = checks.expires_in(expires_in)
         with self._lock:
-            key = self._store.keys.secret_key if secret_key is None else secret_key
-            environment = self._store.keys.environment_of(key)
+            key = self._backend.secret_key if secret_key is None else secret_key
+            environment = self._backend.environment_of(key)
             if environment is None:
                 raise ValueError(
                     f"secret_key must be a key the API accepts (pinned with accept_key, or "
@@ -243,10 +183,10 @@ class TriggerApi:
             now_s = self._clock.now_ms() // 1000
             return tokens.mint(
                 key,
-                environment_id=self._store.keys.environment_id(environment),
-                scopes=list(scopes),
+                environment_id=self._backend.environment_id(environment),
+                scopes=granted,
                 issued_at=now_s,
-                expires_at=now_s + math.ceil(expires_in),
+                expires_at=now_s + math.ceil(lifetime),
             )
 
     def fail_next(
@@ -278,7 +218,7 @@ class TriggerApi:
         """
         if route is not None and TABLE.get(route) is None:
             raise ValueError(
-                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {route!r:.100}"
+                f"route must be one the mock serves: {', '.join(TABLE.names())}; got {shown(route)}"
             )
         made = Fault.make(
             fault,
@@ -292,13 +232,13 @@ class TriggerApi:
             headers=headers,
         )
         with self._lock:
-            if batch_id is not None and batch_id not in self._store.batches:
+            if batch_id is not None and self._backend.find_batch(batch_id) is None:
                 # A typo, or a batch never served: the fault could never be met.
                 raise ValueError(
                     f"batch_id must be a registered batch (add_batch it first); got "
-                    f"{redact(str(batch_id))!r:.100}"
+                    f"{shown(batch_id)}"
                 )
-            self._pipeline.faults.add(made)
+            self._pipeline.add_fault(made)
 
     @property
     def progression(self) -> Progression:
@@ -308,14 +248,15 @@ class TriggerApi:
           one step; it becomes COMPLETED on the first retrieval after its last run is
           final.
         - "held": nothing moves until `advance(...)`.
-        - "immediate": batches settle at once (a streaming batch once it is sealed).
+        - "immediate": triggered batches settle at once (a streaming batch once it is
+          sealed); a registered batch shows its current state until `advance(...)`.
         """
-        return self._store.progression
+        return self._backend.progression
 
     @progression.setter
     def progression(self, mode: Progression) -> None:
         with self._lock:
-            self._store.progression = check_progression(mode)
+            self._backend.progression = check_progression(mode)
 
     def advance(
         self,
@@ -330,16 +271,12 @@ class TriggerApi:
         batch_id = batch.id if not isinstance(batch, str) else batch
         wanted = None if to is None else BatchStatus.parse(to, parameter="to")
         with self._lock:
-            handle = self._store.batches.get(batch_id)
+            handle = self._backend.find_batch(batch_id)
             if handle is None:
                 raise ValueError(
-                    f"batch must be a registered or triggered batch; got {redact(batch_id)!r:.100}"
+                    f"batch must be a registered or triggered batch; got {shown(batch_id)}"
                 )
-            for _ in range(16 if wanted is not None else 1):
-                if wanted is not None and handle.batch.status == wanted:
-                    break
-                self._step(handle)
-            state = handle.batch
+            state = self._backend.advance(handle, self._clock.now_ms, to=wanted)
             if wanted is not None and state.status != wanted:
                 raise ValueError(
                     f"to={wanted.value!r} is not a state {batch_id} reaches from "
@@ -347,15 +284,6 @@ class TriggerApi:
                     f"registered states only move forward)"
                 )
             return state
-
-    def _step(self, handle: BatchHandle | TriggeredBatch) -> None:
-        now = self._clock.now_ms()
-        if isinstance(handle, BatchHandle):
-            handle.advance()
-            return
-        handle.complete_if_done(now)
-        if not handle.settled:
-            triggers.step(self._store, handle, now)
 
     def on_item(
         self,
@@ -373,13 +301,10 @@ class TriggerApi:
         (QUEUED until its `ttl` runs out or it is cancelled). The latest rule that
         matches an item wins.
         """
-        check_outcome(outcome)
-        if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
-        if index is not None:
-            rules.whole_number(index, parameter="index", minimum=0)
+        checked = checks.item_outcome(outcome)
+        checks.task_and_index(task, index)
         with self._lock:
-            self._store.item_rules.append(ItemRule(outcome, task, index))
+            self._backend.on_item(Rule(checked, task, index))
 
     def on_run(
         self,
@@ -397,37 +322,18 @@ class TriggerApi:
         `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one otherwise).
         Applies to runs created afterwards; the latest matching rule wins.
         """
-        if outcome not in RUN_OUTCOMES:
-            raise ValueError(
-                f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {outcome!r:.50}"
-            )
-        if task is not None and (not isinstance(task, str) or not task):
-            raise ValueError(f"task must be a task identifier or None (any); got {task!r:.50}")
-        if index is not None:
-            rules.whole_number(index, parameter="index", minimum=0)
-        if error is not None and (
-            not isinstance(error, Mapping) or not isinstance(error.get("message"), str)
-        ):
-            raise TypeError(f'error must be {{"message": str, ...}} or None; got {error!r:.100}')
-        if output is not None and outcome != "COMPLETED":
-            raise ValueError(f"output applies to outcome='COMPLETED' only; got {outcome!r}")
-        try:
-            json.dumps(output)
-        except (TypeError, ValueError) as problem:
-            raise TypeError(f"output must be JSON-serializable; {problem}") from None
+        checks.run_rule(outcome, task, index, output, error)
         with self._lock:
-            self._store.run_rules.append(RunRule(outcome, task, index, output, error))
+            self._backend.on_run(Rule(outcome, task, index, output, error))
 
     def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
         with self._lock:
-            found = self._store.runs.get(run_id)
+            found = self._backend.find_run(run_id, self._clock.now_ms())
             if found is None:
-                shown = redact(str(run_id))
                 raise ValueError(
-                    f"run_id must be the id of a run the mock created; got {shown!r:.100}"
+                    f"run_id must be the id of a run the mock created; got {shown(run_id)}"
                 )
-            found.refresh(self._clock.now_ms())
             return run_body(found, api_version)
 
     def assert_cancelled(self, run_id: str) -> None:
@@ -435,21 +341,25 @@ class TriggerApi:
         and stays as it was: check its status with `run(run_id)` when that matters)."""
         __tracebackhide__ = True
         with self._lock:
-            cancelled = list(self._store.cancelled)
+            cancelled = list(self._backend.cancelled)
         if run_id not in cancelled:
-            shown = ", ".join(cancelled) or "none"
-            raise AssertionError(f"expected {run_id} to be cancelled; cancelled runs: {shown}")
+            listing = redact(", ".join(cancelled)) or "none"
+            raise AssertionError(
+                f"expected {redact(str(run_id))} to be cancelled; cancelled runs: {listing}"
+            )
 
     def assert_replayed(self, run_id: str) -> str:
         """Assert the application replayed the run; returns the id of the new run."""
         __tracebackhide__ = True
         with self._lock:
-            replayed = list(self._store.replayed)
+            replayed = list(self._backend.replayed)
         for original, new in replayed:
             if original == run_id:
                 return new
-        shown = ", ".join(original for original, _ in replayed) or "none"
-        raise AssertionError(f"expected {run_id} to be replayed; replayed runs: {shown}")
+        listing = redact(", ".join(original for original, _ in replayed)) or "none"
+        raise AssertionError(
+            f"expected {redact(str(run_id))} to be replayed; replayed runs: {listing}"
+        )
 
     def calls_to(self, route: str, **params: str) -> list[RecordedCall]:
         """The recorded requests to `route` (with these path parameters), whatever their answer.
@@ -459,11 +369,11 @@ class TriggerApi:
         count too.
         """
         with self._lock:
-            known = {*TABLE.names(), *(route.name for route in self._pipeline.user_routes)}
+            known = self._pipeline.route_names()
             if route not in known:
                 raise ValueError(
                     f"route must be one the mock serves or a test added: "
-                    f"{', '.join(sorted(known))}; got {route!r:.100}"
+                    f"{', '.join(sorted(known))}; got {shown(route)}"
                 )
             return [
                 call
@@ -476,11 +386,11 @@ class TriggerApi:
     def triggered(self) -> list[TriggeredItem]:
         """Every item the application triggered, in the order it sent them."""
         with self._lock:
-            sent = list(self._store.triggered_items)
+            sent = list(self._backend.triggered_items)
         return [
             TriggeredItem(
                 route=route,
-                task=item.task,
+                task=redact(item.task),
                 index=item.index,
                 payload=_redacted_json(item.payload),
                 options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
@@ -507,10 +417,10 @@ class TriggerApi:
         if payloads is not None and (
             isinstance(payloads, str | bytes) or not isinstance(payloads, Sequence)
         ):
-            raise TypeError(f"payloads must be a list of payloads; got {payloads!r:.100}")
+            raise TypeError(f"payloads must be a list of payloads; got {shown(payloads)}")
         every = self.triggered
         found = [item for item in every if task is None or item.task == task]
-        what = f"items of {task!r}" if task is not None else "items"
+        what = f"items of {shown(task)}" if task is not None else "items"
         problems = []
         if count is None and payloads is None and not found:
             problems.append(f"expected {what} to be triggered, none were")
@@ -518,8 +428,8 @@ class TriggerApi:
             problems.append(f"expected {count} {what} to be triggered, got {len(found)}")
         if payloads is not None and [item.payload for item in found] != list(payloads):
             problems.append(
-                f"payloads of {what} differ:\n    expected {list(payloads)!r:.500}\n"
-                f"    sent     {[item.payload for item in found]!r:.500}"
+                f"payloads of {what} differ:\n    expected {shown(list(payloads), 500)}\n"
+                f"    sent     {shown([item.payload for item in found], 500)}"
             )
         if problems:
             raise AssertionError("\n".join(problems) + "\n" + _triggered_listing(every))
@@ -541,21 +451,9 @@ class TriggerApi:
         The default is the platform's own bucket (one per environment), which is always
         on; shrink it to catch a client that ignores `x-ratelimit-reset`.
         """
-        for name, value in (("limit", limit), ("refill", refill)):
-            if not rules.is_whole_number(value) or not 1 <= value <= 10**9:
-                raise ValueError(
-                    f"{name} must be a whole number from 1 to 10**9; got {shown(value)}"
-                )
-        if (
-            not isinstance(interval, int | float)
-            or isinstance(interval, bool)
-            or not 0 < interval <= 86_400 * 365
-        ):
-            raise ValueError(
-                f"interval must be a number of seconds > 0 (at most a year); got {interval!r:.50}"
-            )
+        sizes = checks.limits(limit, refill, interval)
         with self._lock:
-            self._pipeline.resize(Limits(limit, refill, max(1, round(interval * 1000))))
+            self._backend.rate_limit(sizes)
 
     def add_route(
         self,
@@ -575,44 +473,39 @@ class TriggerApi:
         allows them; `content-length` and `transfer-encoding` are the transport's).
         Routes the mock serves itself are refused: a test's route never shadows the mock.
         """
-        if not isinstance(method, str) or method.upper() not in _METHODS:
-            raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r:.50}")
-        method = method.upper()
-        if not isinstance(path, str) or not path.startswith("/api/"):
-            raise ValueError(
-                f"path must be a path template under /api/, such as "
-                f"'/api/v1/runs/{{runId}}/tags'; got {path!r:.100}"
-            )
-        if not rules.is_whole_number(status_code) or not 200 <= status_code <= 599:
-            raise ValueError(
-                f"status_code must be a final HTTP status, 200 to 599 (after a 1xx a client "
-                f"waits for another answer); got {shown(status_code)}"
-            )
+        method = checks.route(method, path, status_code)
         shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
         if shadowed is not None:
             raise ValueError(
                 f"{self.name} serves {shadowed.name} itself; add_route is for endpoints it "
                 f"does not serve (shape its answers with add_batch, fail_next, accept_key)"
             )
-        if status_code in BODILESS_STATUSES:
-            if json is not None:
-                raise ValueError(
-                    f"json must be None with status_code={status_code}: a {status_code} "
-                    f"answer has no body"
-                )
-            body = b""
-        else:
-            try:
-                body = _json_dumps({} if json is None else json)
-            except (TypeError, ValueError, RecursionError) as problem:
-                raise TypeError(
-                    f"json must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
-                ) from None
-        extra = stub_headers(headers)
+        body = checks.route_body(status_code, json)
+        extra = checks.route_headers(headers)
         reply = Reply(status_code, body, extra)
-        route = Route(method, path, lambda context, store: reply, stub=True)
+        route = Route(method, path, lambda context, backend: reply, stub=True)
         with self._lock:
-            self._pipeline.user_routes.append(route)
+            self._pipeline.add_route(route)
+
+    def reset(self) -> None:
+        """Empty the mock: it then answers as a new one with the same keys would.
+
+        For property tests that use one fixture for many examples (hypothesis's
+        `@given`): call it at the start of each example.
+
+        - Emptied: the registered and triggered batches, their runs, `calls`,
+          `triggered`, cancellations and replays, idempotency keys and cached answers,
+          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
+          (full again). The ids the mock mints start over from the same sequence.
+        - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
+          their environments and public tokens), `clock`, `progression`, the
+          `rate_limit` sizes and the `add_route` routes.
+        - Still reported when the test ends: requests the mock did not serve and
+          required `fail_next` faults that no request met, before the reset too.
+        """
+        with self._lock:
+            self._backend.reset()
+            self._gateway.reset()
 
     # -- assertions ---------------------------------------------------------------
 
@@ -621,19 +514,19 @@ class TriggerApi:
 
         CORS preflights and HEAD requests are recorded in `calls` but are not retrievals.
         """
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         with self._lock:
             found = [
                 c
                 for c in self.calls
                 if c.method == "GET" and c.batch_id == batch_id and c.route in _RETRIEVE_ROUTES
             ]
-            known = found or batch_id in self._store.batches
+            known = found or self._backend.find_batch(batch_id) is not None
         if not known and not rules.BATCH_ID_RE.fullmatch(batch_id):
             # A typo would make assert_not_retrieved pass whatever the application did.
             raise ValueError(
                 f"batch must be a batch id such as 'batch_cmx0ugyuv00004a7d2bda9ln4', a "
-                f"TriggerBatch or a handle; got {redact(batch_id)!r:.100}, which is not "
+                f"TriggerBatch or a handle; got {shown(batch_id)}, which is not "
                 f"registered and was never requested"
             )
         return found
@@ -643,9 +536,9 @@ class TriggerApi:
     ) -> None:
         """Assert the application asked for `batch` (exactly `times` times, if given)."""
         __tracebackhide__ = True
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         if times is not None and (not rules.is_whole_number(times) or times < 0):
-            raise ValueError(f"times must be a whole number >= 0; got {times!r}")
+            raise ValueError(f"times must be a whole number >= 0; got {shown(times)}")
         count = len(self.retrievals(batch_id))
         if (times is None and count == 0) or (times is not None and count != times):
             wanted = "at least once" if times is None else _times(times)
@@ -657,7 +550,7 @@ class TriggerApi:
     def assert_not_retrieved(self, batch: str | TriggerBatch | BatchHandle) -> None:
         """Assert the application never asked for `batch`."""
         __tracebackhide__ = True
-        batch_id = _batch_id(batch)
+        batch_id = checks.batch_id(batch)
         count = len(self.retrievals(batch_id))
         if count:
             raise AssertionError(
@@ -669,7 +562,7 @@ class TriggerApi:
         """Assert every registered batch was asked for at least once."""
         __tracebackhide__ = True
         with self._lock:
-            handles = list(self._store.batches.values())
+            handles = self._backend.registered()
         missing = [h.id for h in handles if not self.retrievals(h.id)]
         if missing:
             raise AssertionError(
@@ -700,14 +593,11 @@ def _redacted_json(value: object) -> object:
         text = json.dumps(value)
     except (TypeError, ValueError, RecursionError):
         return value
-    return json.loads(redact(text)) if "tr_" in text else value
+    clean = redact(text)  # the known keys' fragments too, as the recorded calls have them
+    return value if clean == text else json.loads(clean)
 
 
 _RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind == "retrieve_batch")
-
-
-def _json_dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _normalize_base_url(base_url: str) -> str:
@@ -728,46 +618,6 @@ def _normalize_base_url(base_url: str) -> str:
             f"base_url must have a port from 0 to 65535, if any; got {shown(base_url)}"
         ) from None
     return base_url.rstrip("/")
-
-
-def _check_environment(environment: object) -> None:
-    if environment is None:
-        return
-    if not isinstance(environment, str) or not environment.strip():
-        raise ValueError(f"environment must be a non-empty string or None; got {environment!r}")
-    if environment not in rules.ENVIRONMENTS and environment.strip().lower() in rules.ENVIRONMENTS:
-        raise ValueError(
-            f"environment names are lower case, as in the key prefix "
-            f"({', '.join(rules.ENVIRONMENTS)}): {environment.strip().lower()!r}; "
-            f"got {environment!r}"
-        )
-
-
-def _as_batch(value: object, *, parameter: str, check_ids: bool = True) -> TriggerBatch:
-    if isinstance(value, TriggerBatch):
-        return value
-    if isinstance(value, Mapping):
-        shape = server_shape_problem(value)
-        if shape:
-            raise ValueError(
-                f"{parameter} is not a body the server writes: {shape} "
-                f"(TriggerBatch.from_payload(body) reads the spec's documented shape)"
-            )
-        try:
-            return TriggerBatch.from_payload(value, check_ids=check_ids)
-        except (ValueError, TypeError) as problem:
-            raise ValueError(f"{parameter} is not a valid batch payload: {problem}") from None
-    raise TypeError(f"{parameter} must be a TriggerBatch or a payload dict; got {value!r:.100}")
-
-
-def _batch_id(batch: str | TriggerBatch | BatchHandle) -> str:
-    if isinstance(batch, TriggerBatch | BatchHandle):
-        return batch.id
-    if isinstance(batch, str) and batch:
-        return batch
-    raise TypeError(
-        f"batch must be a batch id, a TriggerBatch or a handle; got {redact(repr(batch)):.100}"
-    )
 
 
 def _times(count: int) -> str:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_trigger_batches import rules
-from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.model import BatchError, TriggerBatch
+from pytest_trigger_batches.redact import redact
+from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
     import httpx
@@ -91,19 +92,22 @@ def assert_batch_errors(
     _check_count("count", count)
     if indices is not None:
         if not isinstance(indices, Collection) or isinstance(indices, str | bytes | Mapping):
-            raise TypeError(f"indices must be a collection of item indices; got {indices!r:.100}")
+            raise TypeError(f"indices must be a collection of item indices; got {shown(indices)}")
         for index in indices:
             rules.whole_number(index, parameter="every index in indices", minimum=0)
     if task_identifier is not None and (
         not isinstance(task_identifier, str) or not task_identifier.strip()
     ):
-        raise TypeError(f"task_identifier must be a task id (a string); got {task_identifier!r}")
+        raise TypeError(
+            f"task_identifier must be a task id (a string); got {shown(task_identifier)}"
+        )
     if error_code is not None and error_code not in rules.ERROR_CODES:
         hint = ""
         if isinstance(error_code, str) and error_code.upper() in rules.ERROR_CODES:
-            hint = f" (codes are upper case: {error_code.upper()!r})"
+            hint = f" (codes are upper case: {shown(error_code.upper())})"
         raise ValueError(
-            f"error_code must be one of {', '.join(rules.ERROR_CODES)}; got {error_code!r}{hint}"
+            f"error_code must be one of {', '.join(rules.ERROR_CODES)}; "
+            f"got {shown(error_code)}{hint}"
         )
     seen = _read(batch)
     errors = seen.errors
@@ -131,7 +135,7 @@ def assert_batch_errors(
         if others or not errors:
             found = sorted({str(getattr(e, attribute)) for e in others}) or ["no error entries"]
             wrong.append(
-                f"  {name}: expected every entry to have {value!r}; "
+                f"  {name}: expected every entry to have {shown(value)}; "
                 f"{len(others)} of {len(errors)} have {', '.join(found)}"
             )
     if wrong:
@@ -164,11 +168,11 @@ def _read(batch: object) -> _Seen:
         except ValueError:  # json.JSONDecodeError and UnicodeDecodeError among them
             raise ValueError(
                 f"batch is an HTTP 200 response whose body is not JSON: "
-                f"{redact(getattr(batch, 'text', '')[:300])!r}"
+                f"{redact(getattr(batch, 'text', ''))[:300]!r}"
             ) from None
     if not isinstance(batch, Mapping):
         raise TypeError(
-            f"batch must be a TriggerBatch, a payload dict or an httpx.Response; got {batch!r:.100}"
+            f"batch must be a TriggerBatch, a payload dict or an httpx.Response; got {shown(batch)}"
         )
     try:
         label = f"batch {batch['id']} ({batch['status']})"
@@ -186,7 +190,7 @@ def _read(batch: object) -> _Seen:
         errors = tuple(BatchError.from_payload(e) for e in raw_errors)
     except (KeyError, TypeError) as problem:
         raise AssertionError(
-            f"not a batch payload (missing or malformed {problem}): {dict(batch)!r:.300}"
+            f"not a batch payload (missing or malformed {problem}): {shown(dict(batch), 300)}"
         ) from None
     return _Seen(label, total, successful, failed, errors)
 

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pytest_trigger_batches.ids import redact, shown_header
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
+from pytest_trigger_batches.redact import redact, shown_header
 
 __all__ = ["CallOutcome", "RecordedCall", "TriggeredItem", "record"]
 
@@ -100,7 +100,7 @@ def record(
         elif isinstance(answer, Disconnect):
             kind = answer.kind
     return RecordedCall(
-        method=request.method,
+        method=redact(request.method),
         url=redact(request.url),
         path=redact(path),
         headers={name: shown_header(name, value) for name, value in request.headers.items()},

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from pytest_trigger_batches.shown import shown
+
 __all__ = ["Clock", "ClockFunction"]
 
 ClockFunction = Callable[[], float]
@@ -27,7 +29,7 @@ class Clock:
         if source is not None and not callable(source):
             raise TypeError(
                 f"clock must be a callable returning seconds since the epoch (like "
-                f"time.time), or None for the wall clock; got {source!r:.100}"
+                f"time.time), or None for the wall clock; got {shown(source)}"
             )
         self.source: ClockFunction = source or _wall
 
@@ -36,6 +38,6 @@ class Clock:
         value = self.source()
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             raise TypeError(
-                f"clock must return seconds since the epoch as a number; got {value!r:.100}"
+                f"clock must return seconds since the epoch as a number; got {shown(value)}"
             )
         return int(value * 1000)

@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["JSON", "PROBLEM_JSON", "PlatformError", "js_number", "json_bytes", "pretty_json"]
+__all__ = [
+    "JSON",
+    "PROBLEM_JSON",
+    "PlatformError",
+    "js_double",
+    "js_number",
+    "js_number_text",
+    "json_bytes",
+    "pretty_json",
+]
 
 JSON = "application/json; charset=utf-8"
 PROBLEM_JSON = "application/problem+json; charset=utf-8"
@@ -84,3 +94,40 @@ def js_number(value: float) -> int | float:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     return value
+
+
+def js_double(value: int | float) -> float:
+    """A JSON number as JavaScript holds it (too large an integer is Infinity)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def js_number_text(value: int | float) -> str:
+    """`String(value)` for a JSON number: `5`, `1.5`, `1e+21`, `1e-7`, `Infinity`."""
+    number = js_double(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    _, digit_tuple, exponent = Decimal(repr(abs(number))).as_tuple()
+    assert isinstance(exponent, int)
+    shortest = "".join(map(str, digit_tuple))
+    digits = shortest.rstrip("0")
+    exponent += len(shortest) - len(digits)
+    k, n = len(digits), len(digits) + exponent  # value = digits x 10^(n - k)
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        power = n - 1
+        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+        text = f"{mantissa}e{'+' if power >= 0 else '-'}{abs(power)}"
+    return sign + text

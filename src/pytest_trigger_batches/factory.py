@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.ids import IdSource
@@ -59,23 +61,15 @@ class _TextPools:
 
 @functools.cache
 def _text_pools() -> _TextPools:
-    # Faker is slow to import and slow per call, so it fills small pools once per
-    # process from a fixed seed; each batch then draws from them with its own seeded
-    # Random. Same seed, same text, at the cost of a list index.
-    from faker import Faker
-
-    fake = Faker("en_US")
-    fake.seed_instance(20260301)
-    task_ids: list[str] = []
-    while len(task_ids) < 48:
-        words = fake.bs().lower().replace("-", " ").split()
-        task_id = f"{words[0]}-{words[-1]}"
-        if task_id not in task_ids:
-            task_ids.append(task_id)
-    reasons = tuple(fake.sentence(nb_words=6).rstrip(".").lower() for _ in range(48))
+    # Task ids and messages come from faker, drawn once from a fixed seed by
+    # scripts/regenerate_text_pools.py and shipped as data: faker is not a dependency,
+    # as its pytest plugin would load in every run of every project that installs this
+    # one. Read once per process; each batch draws from them with its own seeded Random.
+    pools = json.loads(Path(__file__).with_name("text_pools.json").read_text(encoding="utf-8"))
+    reasons = tuple(pools["reasons"])
     # An Error's message, as the failing call threw it: "Respond alone lose state".
     thrown = tuple(reason[:1].upper() + reason[1:] for reason in reasons)
-    return _TextPools(tuple(task_ids), reasons, thrown)
+    return _TextPools(tuple(pools["task_ids"]), reasons, thrown)
 
 
 # -- the factory ---------------------------------------------------------------------
@@ -206,7 +200,9 @@ class BatchFactory:
         unless given; a failed run gets an error in the platform's shape.
         """
         if status not in RUN_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(RUN_STATUSES)}; got {status!r:.50}")
+            raise ValueError(
+                f"status must be one of {', '.join(RUN_STATUSES)}; got {shown(status, 50)}"
+            )
         task = self._task_ids(task_identifier)[0]
         created = (
             self._default_created_at()

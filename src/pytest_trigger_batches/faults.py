@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from pytest_trigger_batches.ids import redact
+from pytest_trigger_batches.shown import shown
 
 FaultKind = Literal["rate_limit", "server_error", "timeout", "connect_error"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
@@ -58,21 +58,25 @@ class Fault:
     ) -> Fault:
         """Check every argument and name the one that is wrong."""
         if kind not in FAULT_KINDS:
-            raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}; got {kind!r}")
+            raise ValueError(f"fault must be one of {', '.join(FAULT_KINDS)}; got {shown(kind)}")
         if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= 10**9:
-            raise ValueError(f"times must be a whole number from 1 to 10**9; got {times!r:.50}")
+            raise ValueError(
+                f"times must be a whole number from 1 to 10**9; got {shown(times, 50)}"
+            )
         if not isinstance(required, bool):
-            raise TypeError(f"required must be True or False; got {required!r:.50}")
+            raise TypeError(f"required must be True or False; got {shown(required, 50)}")
         if batch_id is not None and (not isinstance(batch_id, str) or not batch_id):
             raise ValueError(
-                f"batch_id must be a batch id or None (any batch); got {batch_id!r:.100}"
+                f"batch_id must be a batch id or None (any batch); got {shown(batch_id)}"
             )
         if (
             not isinstance(status_code, int)
             or isinstance(status_code, bool)
             or not 500 <= status_code <= 599
         ):
-            raise ValueError(f"status_code must be a 5xx status (500 to 599); got {status_code!r}")
+            raise ValueError(
+                f"status_code must be a 5xx status (500 to 599); got {shown(status_code)}"
+            )
         if (
             not isinstance(reset_after, int | float)
             or isinstance(reset_after, bool)
@@ -80,25 +84,27 @@ class Fault:
         ):
             raise ValueError(
                 f"reset_after must be a number of seconds from 0 to a year (31536000); "
-                f"got {reset_after!r:.50}"
+                f"got {shown(reset_after, 50)}"
             )
         # The defaults are 500 and 1.0: any other value names the wrong fault.
         if kind != "server_error" and status_code != 500:
             raise ValueError(
                 f"status_code applies to fault='server_error' only; got status_code="
-                f"{status_code!r} with fault={kind!r}"
+                f"{shown(status_code)} with fault={shown(kind)}"
             )
         if kind != "rate_limit" and reset_after != 1.0:
             raise ValueError(
                 f"reset_after applies to fault='rate_limit' only; got reset_after="
-                f"{reset_after!r} with fault={kind!r}"
+                f"{shown(reset_after)} with fault={shown(kind)}"
             )
         if when not in ("before", "after"):
-            raise ValueError(f"when must be 'before' or 'after' (the handler); got {when!r:.50}")
+            raise ValueError(
+                f"when must be 'before' or 'after' (the handler); got {shown(when, 50)}"
+            )
         if when == "after" and kind not in ("timeout", "connect_error"):
             raise ValueError(
                 f"when='after' applies to fault='timeout' or 'connect_error' (the answer is "
-                f"lost); got fault={kind!r}"
+                f"lost); got fault={shown(kind)}"
             )
         if headers is not None and kind not in ("rate_limit", "server_error"):
             raise ValueError(
@@ -136,11 +142,11 @@ def _checked_headers(headers: object) -> tuple[tuple[str, str], ...]:
             )
         if not isinstance(value, str) or not _HEADER_VALUE_RE.fullmatch(value):
             raise ValueError(
-                f"headers[{name!r}] must be a string of printable ASCII (spaces inside only, "
-                f"no line breaks); got {_shown(value)}"
+                f"headers[{shown(name, 60)}] must be a string of printable ASCII (spaces "
+                f"inside only, no line breaks); got {_shown(value)}"
             )
         if name.lower() in checked:
-            raise ValueError(f"headers names repeat ignoring case: {name!r}")
+            raise ValueError(f"headers names repeat ignoring case: {shown(name, 60)}")
         checked[name.lower()] = value
     return tuple(checked.items())
 
@@ -172,5 +178,5 @@ class FaultQueue:
 
 def _shown(value: object) -> str:
     if isinstance(value, str):
-        return f"{redact(value)!r:.60}"
+        return shown(value, 60)
     return f"a value of type {type(value).__name__}"

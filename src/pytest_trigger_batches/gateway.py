@@ -17,7 +17,6 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from pytest_trigger_batches.calls import RecordedCall, record
-from pytest_trigger_batches.ids import redact, shown_header
 from pytest_trigger_batches.pipeline import (
     ApiResponse,
     Disconnect,
@@ -26,6 +25,8 @@ from pytest_trigger_batches.pipeline import (
     Request,
     Unserved,
 )
+from pytest_trigger_batches.redact import redact, shown_header
+from pytest_trigger_batches.shown import shown
 
 __all__ = ["Exchange", "Gateway", "UnexpectedTriggerRequest", "default_port", "host_of"]
 
@@ -76,10 +77,12 @@ class Gateway:
         self.base_url = base_url
         self.name = name
         self.pipeline = pipeline
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self.calls: list[RecordedCall] = []
         self.max_calls: int | None = None
         """Keep only the newest calls (the CLI server's bound); None keeps every one."""
+        self._carried: tuple[list[RecordedCall], list[str]] = ([], [])
+        """What `reset()` emptied that the end of the test must still report."""
         parts = urlsplit(base_url)
         port = parts.port or default_port(parts.scheme)
         self._origin = (parts.scheme, host_of(parts.hostname), port)
@@ -148,26 +151,42 @@ class Gateway:
     def leftovers(self) -> tuple[list[RecordedCall], list[str], list[str]]:
         """What a test must not end with: unserved calls, unused faults, the mock's crashes."""
         with self.lock:
-            unexpected = [call for call in self.calls if call.outcome == "unexpected"]
-            unused = [fault.describe() for fault in self.pipeline.faults.unused()]
+            unexpected = [
+                *self._carried[0],
+                *(call for call in self.calls if call.outcome == "unexpected"),
+            ]
+            unused = [
+                *self._carried[1],
+                *(fault.describe() for fault in self.pipeline.faults.unused()),
+            ]
             crashes = [redact(crash) for crash in self.pipeline.crashes]
         return unexpected, unused, crashes
 
+    def reset(self) -> None:
+        """Start over with no faults and an empty call log (`TriggerApi.reset`).
+
+        The unserved calls and unused required faults so far are kept for `leftovers()`.
+        """
+        with self.lock:
+            unexpected, unused, _ = self.leftovers()
+            self._carried = (unexpected, unused)
+            self.pipeline.reset()
+            self.calls.clear()
+
     def explain_unserved(self, request: Request, *, how_to_stub: str | None = None) -> str:
         """Why `request` failed the test: what it was, what the mock serves, what to do."""
-        path = self.path(request.url)
+        path = redact(self.path(request.url))
+        method = redact(request.method)  # as sent: the server passes any token through
         table = self.pipeline.table
         headers = "\n".join(
             f"    {name}: {shown_header(name, value)}" for name, value in request.headers.items()
         )
-        stub = (
-            how_to_stub or f"{self.name}.add_route({request.method!r}, {redact(path)!r}, json=...)"
-        )
+        stub = how_to_stub or f"{self.name}.add_route({shown(method)}, {shown(path)}, json=...)"
         return (
-            f"{self.name} does not serve {request.method} {redact(request.url)}\n"
+            f"{self.name} does not serve {method} {redact(request.url)}\n"
             f"  request headers:\n{headers or '    (none)'}\n"
             f"  it serves:\n{table.describe(self._prefix)}\n"
-            f"  closest match: {table.closest(request.method, redact(path))}\n"
+            f"  closest match: {table.closest(method, path)}\n"
             f"The mock answers no request with a default. If the real API has this endpoint, "
             f"the mock does not serve it yet: answer it in the test with {stub}. Otherwise "
             f"check the URL and method the code under test uses."
@@ -186,8 +205,8 @@ class Gateway:
         self.refuse(
             request,
             f"{self.name} stands in for {self.base_url}, but the code under test sent "
-            f"{request.method} {redact(request.url)}: another Trigger.dev origin. Point the "
-            f"code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
+            f"{redact(request.method)} {redact(request.url)}: another Trigger.dev origin. "
+            f"Point the code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
             f"intercepts with @pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the "
             f"trigger_api_url ini option. It was not sent to the real service.",
         )

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
 import random
 import re
-import threading
-from collections import OrderedDict
 
-from pytest_trigger_batches.rules import ENVIRONMENTS
-
-# Root keys: 24 letters or digits (20 before 2026-08-06); additional keys (since
-# 2026-08): `sk_` + 24.
-SECRET_KEY_RE = re.compile(
-    rf"tr_({'|'.join(ENVIRONMENTS)})_(?:sk_[0-9A-Za-z]{{24}}|[0-9A-Za-z]{{24}}|[0-9A-Za-z]{{20}})"
+from pytest_trigger_batches.redact import (
+    ENVIRONMENTS,
+    SECRET_KEY_PATTERN,
+    mask_key,
+    remember_key,
 )
+from pytest_trigger_batches.shown import shown
+
+__all__ = [
+    "SECRET_KEY_RE",
+    "IdSource",
+    "derived_secret_key",
+    "digest_cuid",
+    "environment_of_key",
+    "secret_key",
+]
+
+SECRET_KEY_RE = re.compile(SECRET_KEY_PATTERN)
+"""A whole secret key (`tr_prod_` + 24, ...); group 1 is its environment."""
 _BASE36 = b"0123456789abcdefghijklmnopqrstuvwxyz"
 _NANOID = "123456789abcdefghijkmnopqrstuvwxyz"
 _KEY_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -139,7 +147,7 @@ def secret_key(environment: str = "dev", *, rng: random.Random | None = None) ->
     """A well-formed secret key such as `tr_dev_...` for one of dev, stg, prod, preview."""
     if environment not in ENVIRONMENTS:
         raise ValueError(
-            f"environment must be one of {', '.join(ENVIRONMENTS)}; got {environment!r}"
+            f"environment must be one of {', '.join(ENVIRONMENTS)}; got {shown(environment)}"
         )
     source = rng or random.Random()
     return remember_key(f"tr_{environment}_" + "".join(source.choices(_KEY_CHARS, k=24)))
@@ -164,145 +172,3 @@ def environment_of_key(key: object, *, parameter: str) -> str:
         )
     remember_key(str(key))
     return match.group(1)
-
-
-# -- redaction ------------------------------------------------------------------------
-#
-# Two passes. What looks like a credential: a secret key's prefix and the characters
-# after it wherever it stands (glued to a word, after `\n` in a repr or an ANSI escape,
-# with `_` percent-encoded once or twice), a personal access token (`tr_pat_...`) or a
-# JWT. Then what the plugin knows: every key it generated, pinned or saw in a request,
-# and `TRIGGER_SECRET_KEY`, down to any 8-character fragment of their secret part, so a
-# key pytest has cut (`'tr_dev_abc...xyz12345'`) or split leaks nothing either.
-
-_SEP = r"(?:_|%(?:25)*5[Ff])"
-_CREDENTIAL_RE = re.compile(
-    rf"tr{_SEP}(dev|stg|prod|preview|pat){_SEP}(?:sk{_SEP})?[0-9A-Za-z]+"
-    r"|eyJ[0-9A-Za-z_-]+\.[0-9A-Za-z_-]+\.[0-9A-Za-z_-]*"
-)
-_WORD_RE = re.compile(r"[0-9A-Za-z]{8,}")
-FRAGMENT = 8
-"""The shortest fragment of a known key's secret part that is redacted."""
-_MAX_KNOWN = 512  # the most recent keys (a test's own are always among them)
-_known: OrderedDict[str, None] = OrderedDict()
-_grams: dict[str, int] = {}  # every 8-char window of a known secret -> how many hold it
-_known_lock = threading.Lock()
-_version = 0
-_env_key: str | None = None
-
-
-def fingerprint(key: str) -> str:
-    """Four hex digits of the key's SHA-256: tells two masked keys apart, reveals nothing."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:4]
-
-
-def _secret_part(key: str) -> str:
-    match = re.match(r"\s*(?:Bearer\s+)?tr_[a-z]{2,10}_(?:sk_)?([0-9A-Za-z]+)", key)
-    return match.group(1) if match else ""
-
-
-def remember_key(key: str) -> str:
-    """Redact `key`, and every 8-character fragment of its secret part, from now on.
-
-    Returns `key`. Keys the plugin generates, pins or sees in a request are remembered;
-    a value that does not look like a key (`tr_<env>_` + 8 or more letters or digits)
-    is not.
-    """
-    secret = _secret_part(key) if isinstance(key, str) else ""
-    if len(secret) < FRAGMENT:
-        return key
-    global _version
-    with _known_lock:
-        if secret in _known:
-            _known.move_to_end(secret)
-            return key
-        _known[secret] = None
-        _add_grams(secret, 1)
-        if len(_known) > _MAX_KNOWN:
-            oldest, _ = _known.popitem(last=False)
-            _add_grams(oldest, -1)
-        _version += 1
-    return key
-
-
-def _add_grams(secret: str, step: int) -> None:
-    for start in range(len(secret) - FRAGMENT + 1):
-        gram = secret[start : start + FRAGMENT]
-        count = _grams.get(gram, 0) + step
-        if count:
-            _grams[gram] = count
-        else:
-            _grams.pop(gram, None)
-
-
-def _check_environment_key() -> None:
-    global _env_key
-    value = os.environ.get("TRIGGER_SECRET_KEY")
-    if value != _env_key:
-        _env_key = value
-        if value:
-            remember_key(value.strip())
-
-
-def mask_key(value: object) -> str:
-    """A value meant as a key, shown by its prefix and fingerprint (`tr_prod_****1a2b`)."""
-    if not isinstance(value, str):
-        return f"<{type(value).__name__}>"
-    prefix = re.match(r"[A-Za-z]{1,10}_(?:[A-Za-z]{1,10}_)?", value)
-    return (prefix.group(0) if prefix else "") + "****" + fingerprint(value)
-
-
-def shown_header(name: str, value: str) -> str:
-    """A header value fit to print or record: the credentials masked, keys redacted."""
-    if name.lower() == "authorization":
-        return _masked_credentials(value)
-    return redact(value)
-
-
-@functools.lru_cache(maxsize=32)  # a test sends the same few headers again and again
-def _masked_credentials(value: str) -> str:
-    scheme, _, credentials = value.partition(" ")
-    return redact(f"{scheme} {mask_key(credentials.strip())}" if credentials else mask_key(value))
-
-
-def redact(text: str) -> str:
-    """`text` with every credential (`tr_prod_****1a2b`) and known key fragment redacted."""
-    _check_environment_key()
-    return _redact(text, _version)
-
-
-@functools.lru_cache(maxsize=256)  # header values and URLs repeat within a test
-def _redact(text: str, version: int) -> str:
-    if "tr" in text or "eyJ" in text:
-        text = _CREDENTIAL_RE.sub(_masked_match, text)
-    if _grams:
-        text = _WORD_RE.sub(_without_fragments, text)
-    return text
-
-
-def _masked_match(match: re.Match[str]) -> str:
-    found = match.group(0)
-    if found.startswith("eyJ"):
-        return "eyJ****" + fingerprint(found)
-    return f"tr_{match.group(1)}_****{fingerprint(re.sub(_SEP, '_', found))}"
-
-
-def _without_fragments(match: re.Match[str]) -> str:
-    word = match.group(0)
-    grams = _grams
-    covered = [False] * len(word)
-    hit = False
-    for start in range(len(word) - FRAGMENT + 1):
-        if word[start : start + FRAGMENT] in grams:
-            hit = True
-            for index in range(start, start + FRAGMENT):
-                covered[index] = True
-    if not hit:
-        return word
-    out: list[str] = []
-    for index, char in enumerate(word):
-        if not covered[index]:
-            out.append(char)
-        elif index == 0 or not covered[index - 1]:
-            out.append("****")
-    return "".join(out)

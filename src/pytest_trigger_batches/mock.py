@@ -22,9 +22,10 @@ from respx.models import AllMockedAssertionError, PassThrough
 from pytest_trigger_batches.api import DEFAULT_BASE_URL, TriggerApi, UnexpectedTriggerRequest
 from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.gateway import Exchange, Gateway, default_port, host_of
-from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.pipeline import Disconnect, Request, Unserved
+from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.routes import BODILESS_STATUSES
+from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -120,7 +121,7 @@ class _Router:
         thread = threading.current_thread()
         if _OUTLIVED and thread in _OUTLIVED and thread in self._threads_before:
             raise UnexpectedTriggerRequest(
-                f"{self._gateway.name}: thread {thread.name!r} sent {request.method} "
+                f"{self._gateway.name}: thread {thread.name!r} sent {redact(request.method)} "
                 f"{redact(str(request.url))}, but it started during an earlier test and "
                 f"outlived it. The request was not answered, not recorded here and not sent "
                 f"to the real service. Join the threads a test starts before it ends."
@@ -221,7 +222,7 @@ class _Router:
         __tracebackhide__ = True
         request = exchange.request
         how = (
-            f"{self._gateway.name}.add_route({request.method!r}, ...) or a respx_mock route "
+            f"{self._gateway.name}.add_route({shown(request.method)}, ...) or a respx_mock route "
             f"for {self._gateway.base_url}"
         )
         raise UnexpectedTriggerRequest(self._gateway.explain_unserved(request, how_to_stub=how))
@@ -242,8 +243,8 @@ class _Router:
             # The origin's host outside the base URL's path: still the service.
             gateway.refuse(
                 ours,
-                f"{gateway.name} does not serve {request.method} {redact(url)}: it is on the "
-                f"host of {gateway.base_url} but outside its path. Requests to that host fail "
+                f"{gateway.name} does not serve {redact(request.method)} {redact(url)}: it is on "
+                f"the host of {gateway.base_url} but outside its path. Requests to that host fail "
                 f"the test unless they are under {gateway.base_url}/; check the base URL the "
                 f"code under test uses. It was not sent to the real service.",
             )
@@ -252,7 +253,7 @@ class _Router:
             gateway.refuse(
                 ours,
                 f"{gateway.name} stands in for {gateway.base_url}, but the code under test "
-                f"sent {request.method} {redact(url)}: TRIGGER_API_URL was changed to "
+                f"sent {redact(request.method)} {redact(url)}: TRIGGER_API_URL was changed to "
                 f"{redact(env_url)} after the fixture started. The origin is read when the "
                 f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
                 f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "

@@ -487,13 +487,16 @@ class TriggerRun:
         object.__setattr__(self, "tags", tuple(sorted(self.tags)))
         problems = []
         if self.status not in RUN_STATUSES:
-            problems.append(f"status must be one of {', '.join(RUN_STATUSES)}; got {self.status!r}")
+            problems.append(
+                f"status must be one of {', '.join(RUN_STATUSES)}; got {shown(self.status)}"
+            )
         if not isinstance(self.id, str) or not rules.RUN_ID_RE.fullmatch(self.id):
             problems.append(
-                f"id must be 'run_' + a cuid, nanoid, run-ops or base62 id; got {self.id!r:.60}"
+                f"id must be 'run_' + a cuid, nanoid, run-ops or base62 id; "
+                f"got {shown(self.id, 60)}"
             )
         if self.batch_id is not None and not rules.BATCH_ID_RE.fullmatch(self.batch_id):
-            problems.append(f"batch_id must be a batch id or None; got {self.batch_id!r:.60}")
+            problems.append(f"batch_id must be a batch id or None; got {shown(self.batch_id, 60)}")
         if not isinstance(self.task_identifier, str) or not self.task_identifier.strip():
             problems.append("task_identifier must be a task id")
         if self.output is not None and self.status != "COMPLETED":
@@ -517,7 +520,7 @@ class TriggerRun:
             problems.append("attempt_count is a whole number, 0 until the run starts")
         if problems:
             raise ValueError(
-                f"not a run Trigger.dev could show ({self.id!r:.60}):\n  - "
+                f"not a run Trigger.dev could show ({shown(self.id, 60)}):\n  - "
                 + "\n  - ".join(problems)
             )
 

@@ -12,8 +12,8 @@ back what it returns, unchanged:
    a bucket of its own; a public token a window of 60 a minute);
 5. auth: secret keys, public access tokens, environments;
 6. the faults the test asked for;
-7. the route's handler, which sees a `Context` and the shared `Store` and raises
-   `PlatformError` for every answer but success;
+7. the route's handler, which sees a `Context` and the API's `TriggerBackend` and
+   raises `PlatformError` for every answer but success;
 8. the answer rendered with the route's headers (rate limit, CORS, `x-should-retry`).
 
 Recording the call is the gateway's, when the transport's exchange ends (`gateway.py`).
@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pytest_trigger_batches import tokens
@@ -38,9 +38,10 @@ from pytest_trigger_batches.errors import (
     pretty_json,
 )
 from pytest_trigger_batches.faults import Fault, FaultQueue
-from pytest_trigger_batches.ratelimit import FixedWindow, Limits, TokenBucket
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.store import Store
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.backend import TriggerBackend
 
 __all__ = [
     "ApiResponse",
@@ -245,26 +246,36 @@ class Outcome:
 
 
 class Pipeline:
-    """The shared steps and the routes, over one store."""
+    """The shared steps and the routes, over one backend."""
 
-    def __init__(self, table: RouteTable, store: Store, *, prefix: str, clock: Clock) -> None:
+    def __init__(
+        self, table: RouteTable, backend: TriggerBackend, *, prefix: str, clock: Clock
+    ) -> None:
         self.table = table
-        self.store = store
+        self.backend: TriggerBackend = backend
         self.prefix = prefix
         self.clock = clock
         self.faults: FaultQueue = FaultQueue()
-        self.limits: Limits = Limits()
         self.user_routes: list[Route] = []
         """Routes the test added (`add_route`): served after the table's, never before."""
-        self._buckets: dict[str, TokenBucket] = {}
-        self._windows: dict[str, FixedWindow] = {}
         self.crashes: list[str] = []
         """Requests the mock itself failed on (answered 500); the fixtures fail the test."""
 
-    def resize(self, limits: Limits) -> None:
-        """New bucket sizes for every bucket, starting full."""
-        self.limits = limits
-        self._buckets.clear()
+    def add_fault(self, fault: Fault) -> None:
+        """Fail requests as `fault` says (step 6)."""
+        self.faults.add(fault)
+
+    def add_route(self, route: Route) -> None:
+        """Serve a route of the test's, after the table's."""
+        self.user_routes.append(route)
+
+    def route_names(self) -> set[str]:
+        """The names of every route served: the table's and the test's."""
+        return {*self.table.names(), *(route.name for route in self.user_routes)}
+
+    def reset(self) -> None:
+        """No faults any more; the test's own routes and the mock's crashes are kept."""
+        self.faults = FaultQueue()
 
     def handle(self, request: Request) -> Outcome:
         """Answer one request to the origin as Trigger.dev would."""
@@ -348,7 +359,7 @@ class Pipeline:
         raw = authorization.removeprefix("Bearer ").strip()
         now_ms = self.clock.now_ms()
         claims = tokens.read_claims(raw) if route.allow_jwt else None
-        environment = None if claims is not None else self.store.keys.environment_of(raw)
+        environment = None if claims is not None else self.backend.keys.environment_of(raw)
         limit_headers = self._take(authorization, environment, claims, now_ms)
         try:
             if route.content_types:  # the items route checks its content type before auth
@@ -360,7 +371,7 @@ class Pipeline:
             token = None
             if claims is not None:
                 token = self._authenticate(raw, claims, now_ms)
-                environment = self.store.keys.environment_named_by(token.environment_id)
+                environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
                 raise PlatformError.message(
                     401, "Invalid or Missing API key" if not raw else "Invalid API key"
@@ -380,7 +391,7 @@ class Pipeline:
             if fault is not None:
                 return self._fault(fault, route, request, limit_headers, now_ms)
             # 7. the handler (a test's route answers its canned reply)
-            keys = self.store.keys
+            keys = self.backend.keys
             signing = raw if token is None else next(iter(keys.signing_keys(environment)), "")
             context = Context(
                 method,
@@ -395,7 +406,7 @@ class Pipeline:
                 signing,
                 keys.environment_id(environment),
             )
-            reply = route.handler(context, self.store)
+            reply = route.handler(context, self.backend)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
             lost = self.faults.take(route.name, params, when="after") if method == "POST" else None
             if lost is not None:
@@ -417,18 +428,13 @@ class Pipeline:
     ) -> dict[str, str]:
         if claims is not None:
             # Public tokens: a fixed window per token (keyed by the header's hash).
-            identity = _hash(authorization)
-            window = self._windows.get(identity)
-            if window is None:
-                window = self._windows[identity] = FixedWindow()
+            window = self.backend.limiter.window(_hash(authorization))
             allowed, remaining = window.take(now_ms)
             limit, reset_ms = window.limit, window.reset_ms
             raw_remaining = remaining
         else:
             identity = f"env:{environment}" if environment else _hash(authorization)
-            bucket = self._buckets.get(identity)
-            if bucket is None:
-                bucket = self._buckets[identity] = TokenBucket.full(self.limits, now_ms)
+            bucket = self.backend.limiter.bucket(identity, now_ms)
             allowed, raw_remaining = bucket.take(now_ms)
             limit, reset_ms = bucket.limit, bucket.reset_ms
         headers = _limit_headers(limit, raw_remaining, reset_ms)
@@ -441,11 +447,11 @@ class Pipeline:
     ) -> tokens.PublicToken:
         subject = claims.get("sub")
         environment = (
-            self.store.keys.environment_named_by(subject) if isinstance(subject, str) else None
+            self.backend.keys.environment_named_by(subject) if isinstance(subject, str) else None
         )
         if environment is None:
             raise PlatformError.message(401, "Invalid Public Access Token")
-        keys = self.store.keys.signing_keys(environment)
+        keys = self.backend.keys.signing_keys(environment)
         token = tokens.verify(raw, keys, now_s=now_ms / 1000)  # the request's one reading
         if token is None:
             raise PlatformError.message(401, "Public Access Token is invalid")

@@ -1,4 +1,5 @@
-"""The platform's API rate limiter: a token bucket per environment, windows for tokens.
+"""The platform's rate limiters: a token bucket per environment, windows for tokens, and
+the batch limiter's buckets; `Limiter` holds every one of a mock API's.
 
 Kept in whole milliseconds of the mock's clock, so a client that waits exactly until
 `x-ratelimit-reset` always finds the refill there.
@@ -6,9 +7,9 @@ Kept in whole milliseconds of the mock's clock, so a client that waits exactly u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["BATCH_LIMITS", "FixedWindow", "Limits", "TokenBucket"]
+__all__ = ["BATCH_LIMITS", "FixedWindow", "Limiter", "Limits", "TokenBucket"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,47 @@ class FixedWindow:
             self.window_start_ms, self.used = start, 0
         self.used += 1
         return self.used <= self.limit, max(0, self.limit - self.used)
+
+
+@dataclass(slots=True)
+class Limiter:
+    """Every bucket of one mock API: the API limiter's (per environment, or per unknown
+    key), the public tokens' windows, and the batch limiter's (per environment)."""
+
+    limits: Limits = field(default_factory=Limits)
+    batch_limits: Limits = BATCH_LIMITS
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict, repr=False)
+    _windows: dict[str, FixedWindow] = field(default_factory=dict, repr=False)
+    _batch_buckets: dict[str, TokenBucket] = field(default_factory=dict, repr=False)
+
+    def resize(self, limits: Limits) -> None:
+        """New sizes for the API limiter's buckets, each starting full."""
+        self.limits = limits
+        self._buckets.clear()
+
+    def refill(self) -> None:
+        """Every bucket and window full again (their sizes are kept)."""
+        self._buckets.clear()
+        self._windows.clear()
+        self._batch_buckets.clear()
+
+    def bucket(self, identity: str, now_ms: int) -> TokenBucket:
+        """The API limiter's bucket of `identity` (an environment, or an unknown key's hash)."""
+        bucket = self._buckets.get(identity)
+        if bucket is None:
+            bucket = self._buckets[identity] = TokenBucket.full(self.limits, now_ms)
+        return bucket
+
+    def window(self, identity: str) -> FixedWindow:
+        """The window of one public token (keyed by its hash)."""
+        window = self._windows.get(identity)
+        if window is None:
+            window = self._windows[identity] = FixedWindow()
+        return window
+
+    def batch_bucket(self, environment: str, now_ms: int) -> TokenBucket:
+        """The batch limiter's bucket of `environment` (each batch costs its runCount)."""
+        bucket = self._batch_buckets.get(environment)
+        if bucket is None:
+            bucket = self._batch_buckets[environment] = TokenBucket.full(self.batch_limits, now_ms)
+        return bucket

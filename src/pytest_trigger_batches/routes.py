@@ -1,34 +1,30 @@
 """The routing table: each endpoint is a row (method, path template, handler, options).
 
 Matching, the "it serves" list and the closest-match text of failure messages all come
-from the rows. Adding an endpoint is one row here and one handler in `handlers/`.
+from the rows. Adding an endpoint is one row in `table.py` and one handler in `handlers/`
+(docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from pytest_trigger_batches.shown import shown
-
 if TYPE_CHECKING:
+    from pytest_trigger_batches.backend import TriggerBackend
     from pytest_trigger_batches.pipeline import Context, Reply
-    from pytest_trigger_batches.store import Store
 
-    Handler = Callable[[Context, Store], Reply]
+    Handler = Callable[[Context, TriggerBackend], Reply]
 
-__all__ = ["BODILESS_STATUSES", "Route", "RouteTable", "route_name", "stub_headers"]
+__all__ = ["BODILESS_STATUSES", "Route", "RouteTable", "route_name"]
 
 _PARAM_RE = re.compile(r"\{([A-Za-z]+)\}")
 BODILESS_STATUSES = frozenset((204, 304))
 """Statuses whose answers carry no body (and no `Content-Length`), as HTTP has it."""
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
-_FRAMING = frozenset(("content-length", "transfer-encoding"))
 
 
 def route_name(method: str, template: str) -> str:
@@ -91,41 +87,6 @@ class Route:
             a == b or _PARAM_RE.fullmatch(a) is not None or _PARAM_RE.fullmatch(b) is not None
             for a, b in zip(mine, theirs, strict=True)
         )
-
-
-def stub_headers(headers: object) -> dict[str, str]:
-    """`add_route`'s `headers`, names lower-cased; a `ValueError` or `TypeError` naming
-    what is wrong otherwise. A value is never shown: it may hold a key."""
-    if headers is None:
-        return {}
-    if not isinstance(headers, Mapping):
-        raise TypeError(
-            f"headers must be a mapping of header names to str values, or None; "
-            f"got {type(headers).__name__}"
-        )
-    checked: dict[str, str] = {}
-    for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise ValueError(
-                f"headers: {shown(name, 60)} is not a header name (letters, digits and "
-                f"!#$%&'*+-.^_`|~ only)"
-            )
-        if not isinstance(value, str):
-            raise TypeError(f"headers[{name!r}] must be a str; got {type(value).__name__}")
-        if not _HEADER_VALUE.fullmatch(value):
-            raise ValueError(
-                f"headers[{name!r}] must be printable ASCII on one line: its value (not "
-                f"shown) has a line break, a control character or a non-ASCII character"
-            )
-        lowered = name.lower()
-        if lowered in _FRAMING:
-            raise ValueError(
-                f"headers[{name!r}]: the transport writes {lowered} from the body; leave it out"
-            )
-        if lowered in checked:
-            raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
-        checked[lowered] = value
-    return checked
 
 
 class RouteTable:

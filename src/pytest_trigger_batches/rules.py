@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches.redact import ENVIRONMENTS as _KEY_ENVIRONMENTS
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import BatchStatus
 
@@ -93,7 +94,7 @@ ERROR_CODES = (
 the ones its code produces)."""
 _CODES_OR_ABSENT = (*ERROR_CODES, None)
 
-ENVIRONMENTS = ("dev", "stg", "prod", "preview")
+ENVIRONMENTS = _KEY_ENVIRONMENTS  # written once, with the key format, in `redact`
 """The environments a secret key names (`tr_<environment>_...`)."""
 DEVELOPMENT = "dev"
 """The DEVELOPMENT environment's name: its runs get a default `ttl`."""

@@ -38,8 +38,8 @@ from urllib.parse import urlsplit
 from pytest_trigger_batches.api import TriggerApi
 from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.gateway import Gateway
-from pytest_trigger_batches.ids import redact
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Request, Unserved
+from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
 
@@ -456,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("transfer-encoding")
         if encoding is not None:
             if encoding.strip().lower() != "chunked":
-                raise _BadBody(400, f"Transfer-Encoding {encoding[:40]!r} is not supported")
+                raise _BadBody(400, f"Transfer-Encoding {shown(encoding, 60)} is not supported")
             chunks: list[bytes] = []
             total = 0
             while True:
@@ -492,6 +492,14 @@ class _Handler(BaseHTTPRequestHandler):
             parts.append(chunk)
             remaining -= len(chunk)
         return b"".join(parts), True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (a malformed request line) quote what was sent.
+        super().send_error(
+            code,
+            None if message is None else redact(message),
+            None if explain is None else redact(explain),
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         self.server.log(f"{self.address_string()} - {format % args}")

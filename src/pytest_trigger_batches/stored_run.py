@@ -1,12 +1,13 @@
-"""A run as the store keeps it: its options, its stage, what time does to it.
+"""A run as the backend keeps it: its options, its stage, what time does to it.
 
 Statuses are the stored names (`PENDING`, `COMPLETED_SUCCESSFULLY`...; docs/platform.md
-§7.1); `payloads` shows them in the vocabulary a request asks for. A leaf of the store:
+§7.1); `payloads` shows them in the vocabulary a request asks for. A leaf of the backend:
 the public `TriggerRun` (model.py) turns into one through `Run.from_public`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,9 +18,12 @@ from pytest_trigger_batches.timefmt import from_ms, to_ms
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerRun
 
-__all__ = ["PREFAILED_ERROR", "Run"]
+__all__ = ["MACHINES", "PREFAILED_ERROR", "Run", "machine_of", "queue_of"]
 
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
+MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
+"""The machine presets (`MachinePresetName`); a run that names none starts on small-1x."""
+_QUEUE_JUNK = re.compile(r"[^a-zA-Z0-9_\-/]")  # sanitizeQueueName drops the rest
 
 
 @dataclass(slots=True, eq=False)
@@ -60,7 +64,6 @@ class Run:
     """The region a run the mock made shows (docs/platform.md §7.3); registered runs: none."""
     version: str | None = None
     """The worker version the run is locked to: `lockToVersion`, else set when it starts."""
-    replayed_from: str | None = None
     environment: str | None = None
     attempts: int | None = None
     """A registered run's own attempt count (computed for the runs the mock makes)."""
@@ -75,7 +78,7 @@ class Run:
 
     @classmethod
     def from_public(cls, run: TriggerRun) -> Run:
-        """The store's record of a run built with `TriggerRun` (served as it was given)."""
+        """The backend's record of a run built with `TriggerRun` (served as it was given)."""
         status = run.status
         ended = status == "COMPLETED" or status in RUN_FAILED
         options: dict[str, object] = {}
@@ -190,3 +193,19 @@ class Run:
             allowed = self.options.get("maxAttempts")
             return allowed if isinstance(allowed, int) and allowed > 0 else 1
         return 1
+
+
+def queue_of(run: Run) -> str:
+    """The queue a run is on: `options.queue.name`, else `task/<taskId>` (sanitized)."""
+    queue = run.options.get("queue")
+    name = queue.get("name") if isinstance(queue, Mapping) else None
+    sanitized = _QUEUE_JUNK.sub("", name)[:128] if isinstance(name, str) else ""
+    return sanitized or _QUEUE_JUNK.sub("", f"task/{run.task}")[:128]
+
+
+def machine_of(run: Run) -> str:
+    """The machine preset a run asked for; one that started without asking got small-1x."""
+    machine = run.options.get("machine")
+    if isinstance(machine, str) and machine:
+        return machine
+    return "small-1x" if run.started_ms is not None else ""

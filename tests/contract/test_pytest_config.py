@@ -61,8 +61,10 @@ MARKERS = [
     pytest.param(
         '@pytest.mark.trigger_batch("COMPLETED", "PENDING")',
         "mock_trigger_api",
-        "*@pytest.mark.trigger_batch takes one positional argument (the status); "
-        "got ('COMPLETED', 'PENDING')*",
+        FACTORY_MARK.format(
+            args="'COMPLETED', 'PENDING'",
+            message="takes one positional argument (the status); got 2",
+        ),
         id="trigger_batch-two-statuses",
     ),
     pytest.param(
@@ -70,7 +72,7 @@ MARKERS = [
         "mock_trigger_api",
         FACTORY_MARK.format(
             args="'COMPLETED', colour='red'",
-            message="unknown option(s) colour; the options are status, *, progress_after",
+            message="unknown option colour; the options are status, run_count, *, progress_after",
         ),
         id="trigger_batch-unknown-option",
     ),
@@ -119,14 +121,15 @@ MARKERS = [
     pytest.param(
         '@pytest.mark.trigger_api("https://api.example")',
         "mock_trigger_api",
-        "*@pytest.mark.trigger_api takes only base_url=... and clock=...; "
-        "got ['positional arguments']*",
+        "*@pytest.mark.trigger_api('https://api.example'): the options are keyword-only "
+        "(base_url=..., clock=...); got 1 positional argument*",
         id="trigger_api-positional",
     ),
     pytest.param(
         '@pytest.mark.trigger_api(url="https://api.example")',
         "mock_trigger_api",
-        "*@pytest.mark.trigger_api takes only base_url=... and clock=...; got ['url']*",
+        "*@pytest.mark.trigger_api(url='https://api.example'): unknown option url; "
+        "the options are base_url, clock*",
         id="trigger_api-unknown-argument",
     ),
     pytest.param(
@@ -137,10 +140,17 @@ MARKERS = [
         id="trigger_api-base_url-ftp",
     ),
     pytest.param(
-        "@pytest.mark.trigger_api(base_url=None)",
+        "@pytest.mark.trigger_api(base_url=5)",
         "mock_trigger_api",
-        "*@pytest.mark.trigger_api(base_url=...): base_url must be an http(s) URL *; got 'None'*",
-        id="trigger_api-base_url-None",
+        "*@pytest.mark.trigger_api(base_url=...): base_url must be an http(s) URL *; got 5*",
+        id="trigger_api-base_url-int",
+    ),
+    pytest.param(
+        "@pytest.mark.trigger_api(clock=5)",
+        "trigger_api_server",
+        "*@pytest.mark.trigger_api(clock=5): clock must be a callable returning seconds since "
+        "the epoch (like time.time), or None for the wall clock; got 5*",
+        id="trigger_api-clock-int",
     ),
 ]
 

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from contract.cases import KEY, STATUSES, WELL_FORMED_ID, Call, Ctx, Error, case, refused
-from pytest_trigger_batches.progress import OUTCOMES, PROGRESSIONS
+from pytest_trigger_batches.progress import PROGRESSIONS
+from pytest_trigger_batches.records import OUTCOMES
 from pytest_trigger_batches.statuses import RUN_OUTCOMES
 
 ITEM_OUTCOMES = re.escape(", ".join(OUTCOMES))

@@ -1,1 +1,1 @@
-"""One module per resource; each handler takes a `Context` and the `Store`."""
+"""One module per resource; each handler takes a `Context` and the `TriggerBackend`."""

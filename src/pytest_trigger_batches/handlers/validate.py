@@ -19,24 +19,20 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from pytest_trigger_batches.errors import PlatformError
+from pytest_trigger_batches.errors import PlatformError, js_double, js_number_text
 from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
 
 __all__ = [
     "JS_WHITESPACE",
     "check_headers",
     "create_batch_body",
-    "js_number_text",
     "json_body",
     "one_shot_body",
-    "refuse_many_tags",
     "streamed_item",
     "strict_loads",
-    "too_many_tags",
     "trigger_body",
 ]
 
@@ -52,9 +48,6 @@ JS_WHITESPACE = frozenset(
     "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 """What JavaScript's `String.prototype.trim()` removes."""
-MAX_TAGS = 10
-INLINE_ITEMS = 20
-"""The v1 batch routes trigger this many items within the request; more, in the background."""
 MAX_ISSUES_IN_MESSAGE = 99
 
 
@@ -108,43 +101,6 @@ def _js_trim(text: str) -> str:
     while end > start and text[end - 1] in JS_WHITESPACE:
         end -= 1
     return text[start:end]
-
-
-def _double(value: int | float) -> float:
-    """A JSON number as JavaScript holds it (too large an integer is Infinity)."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
-def js_number_text(value: int | float) -> str:
-    """`String(value)` for a JSON number: `5`, `1.5`, `1e+21`, `1e-7`, `Infinity`."""
-    number = _double(value)
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "0"
-    sign = "-" if number < 0 else ""
-    _, digit_tuple, exponent = Decimal(repr(abs(number))).as_tuple()
-    assert isinstance(exponent, int)
-    shortest = "".join(map(str, digit_tuple))
-    digits = shortest.rstrip("0")
-    exponent += len(shortest) - len(digits)
-    k, n = len(digits), len(digits) + exponent  # value = digits x 10^(n - k)
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        power = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        text = f"{mantissa}e{'+' if power >= 0 else '-'}{abs(power)}"
-    return sign + text
 
 
 def _received(value: object) -> str:
@@ -277,7 +233,7 @@ class _Number(_Schema):
         if isinstance(value, bool) or not isinstance(value, int | float):
             issues.append(_type_issue("number", value, path))
             return ABORTED
-        number = _double(value)
+        number = js_double(value)
         status = VALID
         for name in self.checks:
             if name == "int" and not (math.isfinite(number) and number.is_integer()):
@@ -358,7 +314,7 @@ class _Date(_Schema):
     def check(self, value: object, path: Path, issues: list[Issue]) -> int:
         if value is None or isinstance(value, bool):
             return VALID  # 0 or 1 ms after the epoch
-        if isinstance(value, int | float) and abs(_double(value)) <= 8.64e15:
+        if isinstance(value, int | float) and abs(js_double(value)) <= 8.64e15:
             return VALID
         issues.append({"code": "invalid_date", "path": list(path), "message": "Invalid date"})
         return ABORTED
@@ -775,29 +731,3 @@ def check_headers(route: str, headers: Mapping[str, str]) -> None:
 
 
 # -- what the trigger service refuses after the schema -----------------------------------
-
-
-def too_many_tags(options: Mapping[str, Any]) -> str | None:
-    """The service's refusal of more than 10 tags (blank ones count), or None.
-
-    `422` for a single trigger; a v2 or streamed item whose run cannot be triggered for
-    it becomes a pre-failed run instead.
-    """
-    tags = options.get("tags")
-    if isinstance(tags, list) and len(tags) > MAX_TAGS:
-        return f"Runs can only have {MAX_TAGS} tags, you're trying to set {len(tags)}."
-    return None
-
-
-def refuse_many_tags(options: Sequence[Mapping[str, Any]], *, status: int) -> None:
-    """The service's refusal of the first item with more than 10 tags, answered `status`.
-
-    For a single trigger (422) and the v1 batch routes (422, and 400 per task), whose
-    items are triggered within the request when there are 20 at most.
-    """
-    if len(options) > INLINE_ITEMS:
-        return
-    for each in options:
-        refused = too_many_tags(each)
-        if refused is not None:
-            raise PlatformError.message(status, refused)

@@ -1,9 +1,12 @@
-"""Batches the application triggered through the mock, as the store keeps them.
+"""The records the backend keeps: batches (both kinds) and the items the app sent.
 
-A `TriggeredBatch` holds what the app sent (items, by index) and what the platform made
-of it (runs, error entries, status); `snapshot()` is the `TriggerBatch` a retrieval
-shows, checked by every platform rule. `step()` moves it on as polls do
-(`progress.py` says when). Its runs are `stored_run.Run` records.
+Two kinds of batch, one `BatchRecord` protocol: a `BatchHandle` is a batch the test
+registered (`add_batch`), whose retrievals walk through the states it was given; a
+`TriggeredBatch` is one the application triggered through the mock, holding what the
+app sent (items, by index) and what the platform made of it (runs, error entries,
+status). Either shows its current state as a `TriggerBatch` (`batch`), renders it
+(`body`) and moves one step when the progression engine says so (`progress.py`). Runs
+are `stored_run.Run` records.
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal, Protocol, get_args
 
 from pytest_trigger_batches.model import BatchError, TriggerBatch
-from pytest_trigger_batches.progress import ItemOutcome
 from pytest_trigger_batches.rules import (
     DEVELOPMENT,
     MAX_ITEM_BYTES,
@@ -27,9 +29,36 @@ from pytest_trigger_batches.statuses import BatchStatus
 from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.timefmt import from_ms
 
-__all__ = ["BatchKind", "Item", "Run", "TriggeredBatch"]
+__all__ = [
+    "OUTCOMES",
+    "BatchHandle",
+    "BatchKind",
+    "BatchRecord",
+    "Item",
+    "ItemOutcome",
+    "RunMaker",
+    "TriggeredBatch",
+]
 
 BatchKind = Literal["streaming", "v2", "v1", "v1-task"]
+
+ItemOutcome = Literal[
+    "created", "trigger_failure", "queue_limit", "unknown_task", "too_large", "too_large_error"
+]
+"""What happens to an item (see README, "What happens to items").
+
+- created: a run is created (default);
+- trigger_failure: the trigger keeps failing: a pre-failed SYSTEM_FAILURE run
+  (streaming and one-shot batches; `/api/v1/tasks/batch` of up to 20 items aborts
+  with a `500`), `500` for a single trigger;
+- queue_limit: the environment's queue is full;
+- unknown_task: the task is not deployed: the platform still makes the run, queued on
+  `task/<id>`, and it stays QUEUED (nothing runs it) until its ttl or a cancel;
+- too_large: the payload is over the limit (a pre-failed run in a streaming batch);
+- too_large_error: as too_large, but recorded as a PAYLOAD_TOO_LARGE error entry (the
+  platform does this when even the pre-failed run cannot be created).
+"""
+OUTCOMES: tuple[str, ...] = get_args(ItemOutcome)
 
 
 @dataclass(slots=True)
@@ -62,10 +91,99 @@ def locked_version(options: Mapping[str, object]) -> str | None:
     return version if isinstance(version, str) and version else None
 
 
+class RunMaker(Protocol):
+    """What a triggered batch needs to make its runs: the backend's rules and ids."""
+
+    def process(self, batch: TriggeredBatch, now_ms: int) -> None:
+        """Make the runs (and error entries) of `batch`'s items: its processing step."""
+
+
+class BatchRecord(Protocol):
+    """What both kinds of batch answer, so that nothing needs to ask which kind it has."""
+
+    registered: ClassVar[bool]
+    """Registered by the test (`add_batch`), not triggered by the application."""
+    served: int
+    """How many successful (200) GET retrievals have been answered."""
+
+    @property
+    def id(self) -> str:
+        """The batch's id."""
+
+    @property
+    def environment(self) -> str | None:
+        """The environment whose keys see it (None: every key)."""
+
+    @property
+    def batch(self) -> TriggerBatch:
+        """The state the next retrieval shows."""
+
+    @property
+    def settled(self) -> bool:
+        """Whether nothing moves it any more."""
+
+    def body(self, version: int) -> bytes:
+        """The current state's body for API `version`."""
+
+    def ready(self, now_ms: int) -> None:
+        """What a poll finds before it answers (a triggered batch whose runs are all final
+        is COMPLETED)."""
+
+    def step(self, now_ms: int, runs: RunMaker) -> None:
+        """One step on (progress.py says when)."""
+
+
+@dataclass(slots=True, eq=False)
+class BatchHandle:
+    """A registered batch: the states its retrievals walk through, the last one sticking."""
+
+    registered: ClassVar[bool] = True
+    id: str
+    states: tuple[TriggerBatch, ...]
+    environment: str | None = None
+    served: int = 0
+    """How many successful (200) GET retrievals have been answered."""
+    _position: int = field(default=0, repr=False)
+    _bodies: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def batch(self) -> TriggerBatch:
+        """The state the next successful retrieval answers with."""
+        return self.states[self._position]
+
+    @property
+    def final(self) -> TriggerBatch:
+        """The last state, which sticks once reached."""
+        return self.states[-1]
+
+    @property
+    def settled(self) -> bool:
+        """Whether the last state is reached."""
+        return self._position == len(self.states) - 1
+
+    def body(self, version: int) -> bytes:
+        """The current state's body for API `version` (rendered once per state)."""
+        position = self._position
+        body = self._bodies.get((position, version))
+        if body is None:
+            payload = self.states[position].to_payload(version=1 if version == 1 else 2)
+            body = json.dumps(payload, separators=(",", ":")).encode()
+            self._bodies[(position, version)] = body
+        return body
+
+    def ready(self, now_ms: int) -> None:
+        """Nothing: a registered state is shown as it was given."""
+
+    def step(self, now_ms: int, runs: RunMaker) -> None:
+        """On to the next state (the last one sticks)."""
+        self._position = min(self._position + 1, len(self.states) - 1)
+
+
 @dataclass(slots=True, eq=False)
 class TriggeredBatch:
     """A batch created by a trigger endpoint, with everything the platform made of it."""
 
+    registered: ClassVar[bool] = False
     id: str
     kind: BatchKind
     environment: str
@@ -155,24 +273,19 @@ class TriggeredBatch:
         for made in runs:
             self._add_run(made)
 
-    def complete_if_done(self, now_ms: int) -> None:
+    def ready(self, now_ms: int) -> None:
         """COMPLETED once every run created for it is final (never from ABORTED)."""
         ready = self.processed if self.counted else True
         if ready and not self.settled and all(run.final for run in self.linked):
             self.status = BatchStatus.COMPLETED
             self.touch(now_ms)
 
-    def step(
-        self,
-        now_ms: int,
-        make_run: Callable[[Item, ItemOutcome], Run | str | None],
-        outcome_of: Callable[[Item], ItemOutcome],
-    ) -> None:
-        """One poll's worth of progress."""
+    def step(self, now_ms: int, runs: RunMaker) -> None:
+        """One poll's worth of progress: process the items once sealed, else move the runs."""
         if self.settled or (self.counted and not self.sealed):
             return
         if self.counted and not self.processed:
-            self.process(now_ms, make_run, outcome_of)
+            runs.process(self, now_ms)
             return
         moved = False
         for run in self.linked:

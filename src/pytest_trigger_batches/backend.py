@@ -1,0 +1,874 @@
+"""The mock platform's state and the rules that change it: one backend per mock API.
+
+Handlers (`handlers/`) parse a request, call one method here and render what it
+returns; the facade (`TriggerApi`) sets things up and inspects through it. What the
+platform decides lives here: creating batches and runs, the idempotency rules, the batch
+limiter, the size and queue limits, what the test said happens to items and runs
+(`on_item`, `on_run`), cancel, replay, which runs a list shows. How batches and runs
+move on is the progression engine's (`progress.py`); the records are in `records.py`
+and `stored_run.py`. Errors are the platform's answers (`PlatformError`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from pytest_trigger_batches import durations
+from pytest_trigger_batches.errors import PlatformError, js_number_text
+from pytest_trigger_batches.ids import IdSource
+from pytest_trigger_batches.keyring import KeyRing
+from pytest_trigger_batches.listing import RunFilter, RunPage, internal_run_id, page
+from pytest_trigger_batches.progress import Progress, Progression
+from pytest_trigger_batches.ratelimit import Limiter, Limits
+from pytest_trigger_batches.records import (
+    BatchHandle,
+    BatchKind,
+    BatchRecord,
+    Item,
+    ItemOutcome,
+    TriggeredBatch,
+    locked_version,
+    run_region,
+)
+from pytest_trigger_batches.rules import (
+    ONE_SHOT_MAX_ITEMS,
+    STREAMING_MAX_ITEMS,
+    TASK_BATCH_MAX_ITEMS,
+    queue_limit_message,
+)
+from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.stored_run import Run, machine_of
+from pytest_trigger_batches.timefmt import iso_ms
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.model import TriggerBatch, TriggerRun
+
+__all__ = ["Accepted", "Idempotency", "Rule", "TriggerBackend", "Triggered"]
+
+REQUEST_CACHE_MS = 24 * 3600 * 1000
+"""How long a request idempotency key answers the same request (docs/platform.md §5.7)."""
+INLINE_ITEMS = 20
+"""The v1 batch routes trigger this many items within the request; more, in the background."""
+MAX_TAGS = 10
+_SOMETHING_WENT_WRONG = "Something went wrong"
+# What a replay takes from the run (`ReplayTaskRunService`): not its delay, ttl,
+# maxAttempts, maxDuration, priority, version lock or idempotency key.
+_REPLAYED_OPTIONS = frozenset(
+    {"payloadType", "queue", "test", "tags", "metadata", "concurrencyKey", "machine", "region"}
+)
+
+Outcome = TypeVar("Outcome", bound=str)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[Outcome]):
+    """What the test said happens to items or runs of `task` and/or at `index` (None: any):
+    an item's `outcome` (`on_item`), or how a run ends, with its `output` or `error`
+    (`on_run`)."""
+
+    outcome: Outcome
+    task: str | None = None
+    index: int | None = None
+    output: object = None
+    error: Mapping[str, object] | None = None
+
+    def applies(self, task: str, index: int | None) -> bool:
+        """Whether an item or run of `task` at `index` meets this rule."""
+        return self.task in (None, task) and (self.index is None or self.index == index)
+
+
+def _latest(rules: Sequence[Rule[Outcome]], task: str, index: int | None) -> Rule[Outcome] | None:
+    """The rule that decides (the latest that applies), if any."""
+    return next((rule for rule in reversed(rules) if rule.applies(task, index)), None)
+
+
+class Idempotency:
+    """The three idempotency indexes (docs/platform.md §5.7).
+
+    - an item's key: (environment, task, key) -> the run it made;
+    - a batch's key: (environment, route kind, key) -> the batch and when the key expires;
+    - a request's key (`x-trigger-request-idempotency-key`, the streaming create's body
+      key): (kind, environment, scope..., key) -> what it made, answered again for 24 h.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple[str, str, str], Run] = {}
+        self._batches: dict[tuple[str, str, str], tuple[TriggeredBatch, int | None]] = {}
+        self._requests: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def run(self, environment: str, task: str, key: str) -> Run | None:
+        """The run an item's key made, if any."""
+        return self._runs.get((environment, task, key))
+
+    def keep_run(self, environment: str, task: str, key: str, run: Run) -> None:
+        """`run` holds the key from now on."""
+        self._runs[(environment, task, key)] = run
+
+    def batch(
+        self, environment: str, kind: str, key: str
+    ) -> tuple[TriggeredBatch, int | None] | None:
+        """The batch a batch key made on a route of `kind`, and when the key expires."""
+        return self._batches.get((environment, kind, key))
+
+    def keep_batch(
+        self, environment: str, kind: str, key: str, batch: TriggeredBatch, expires_ms: int | None
+    ) -> None:
+        """`batch` holds the key from now on (until `expires_ms`; None: for good)."""
+        self._batches[(environment, kind, key)] = (batch, expires_ms)
+
+    def request(
+        self, kind: str, environment: str, scope: Sequence[str], key: str, now_ms: int
+    ) -> str | None:
+        """The id of what an unexpired request key made, if anything."""
+        found = self._requests.get((kind, environment, *scope, key))
+        if found is None or now_ms >= found[1]:
+            return None
+        return found[0]
+
+    def keep_request(
+        self, kind: str, environment: str, scope: Sequence[str], key: str, made: str, now_ms: int
+    ) -> None:
+        """A request key answers with `made` for the next 24 hours."""
+        self._requests[(kind, environment, *scope, key)] = (made, now_ms + REQUEST_CACHE_MS)
+
+
+@dataclass(frozen=True, slots=True)
+class Triggered:
+    """What a batch trigger made: the batch, whether a key answered an earlier one
+    (`cached`), and the runs items' keys reused (`reused`)."""
+
+    batch: TriggeredBatch
+    cached: bool = False
+    reused: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What an items call did to a streaming batch."""
+
+    batch: TriggeredBatch
+    accepted: int = 0
+    deduplicated: int = 0
+
+    @property
+    def sealed(self) -> bool:
+        """Whether the batch is sealed (every item has arrived)."""
+        batch = self.batch
+        return batch.sealed or batch.processed or batch.status != BatchStatus.PENDING
+
+
+class TriggerBackend:
+    """The state of one mock API and every rule that changes it."""
+
+    triggered_items: list[tuple[str, Item, str | None]]
+    """What the app sent: (route, item, batch id), in order."""
+    cancelled: list[str]
+    """Run ids the app cancelled, in order."""
+    replayed: list[tuple[str, str]]
+    """(replayed run, new run), in order."""
+
+    def __init__(self, default_key: str) -> None:
+        self.keys: KeyRing = KeyRing(default_key)
+        """The keys the API accepts (the pipeline authenticates with it)."""
+        self.limiter: Limiter = Limiter()
+        """Every rate-limit bucket: the API limiter's (the pipeline's step) and the batch
+        limiter's."""
+        self._progress = Progress(self)
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty: no batches, runs, rules, idempotency keys or record of what the app did;
+        every bucket full; ids minted from the start of the key's sequence again. The
+        keys, the progression mode and the bucket sizes are kept."""
+        self.limiter.refill()
+        self.triggered_items = []
+        self.cancelled = []
+        self.replayed = []
+        # Everything the mock creates comes from the key (so from the test's seed).
+        self._ids = IdSource(random.Random(f"ids:{self.keys.default_key}"))
+        self._idempotency = Idempotency()
+        self._registered: dict[str, BatchHandle] = {}
+        self._triggered: dict[str, TriggeredBatch] = {}
+        self._runs: dict[str, Run] = {}
+        self._item_rules: list[Rule[ItemOutcome]] = []
+        self._run_rules: list[Rule[str]] = []
+
+    # -- set-up and inspection (the facade's) ---------------------------------------
+
+    @property
+    def progression(self) -> Progression:
+        """How batches and runs move on (`progress.py`)."""
+        return self._progress.mode
+
+    @progression.setter
+    def progression(self, mode: Progression) -> None:
+        self._progress.mode = mode
+
+    @property
+    def secret_key(self) -> str:
+        """A key the API accepts: the first pinned key, else the default key."""
+        return self.keys.secret_key
+
+    def accept_key(self, key: str, environment: str) -> None:
+        """Accept only pinned keys from now on, `key` (of `environment`) among them."""
+        self.keys.pinned[key] = environment
+
+    def environment_of(self, key: str) -> str | None:
+        """The environment `key` belongs to, or None if the API does not accept it."""
+        return self.keys.environment_of(key)
+
+    def environment_id(self, environment: str) -> str:
+        """The id of `environment`, as the `sub` claim of its public tokens names it."""
+        return self.keys.environment_id(environment)
+
+    def environments(self) -> list[str]:
+        """Every environment a key can belong to."""
+        return self.keys.environments()
+
+    def rate_limit(self, limits: Limits) -> None:
+        """New sizes for the API limiter's buckets, each starting full."""
+        self.limiter.resize(limits)
+
+    def on_item(self, rule: Rule[ItemOutcome]) -> None:
+        """What happens to items from now on (the latest rule that applies wins)."""
+        self._item_rules.append(rule)
+
+    def on_run(self, rule: Rule[str]) -> None:
+        """How runs created from now on end (the latest rule that applies wins)."""
+        self._run_rules.append(rule)
+
+    def register_batch(
+        self,
+        states: tuple[TriggerBatch, ...],
+        *,
+        environment: str | None,
+        runs: Sequence[TriggerRun] = (),
+    ) -> BatchHandle:
+        """Serve `states` (the last one sticks) and `runs` as they were given; a batch of
+        the same id is replaced."""
+        handle = BatchHandle(states[0].id, states, environment)
+        self._triggered.pop(handle.id, None)
+        self._registered[handle.id] = handle
+        for run in runs:
+            record = Run.from_public(run)
+            record.environment, record.listed_always = environment, True
+            self._runs[record.id] = record
+        return handle
+
+    def registered(self) -> list[BatchHandle]:
+        """The registered batches (`add_batch`), in the order they were first added."""
+        return list(self._registered.values())
+
+    @property
+    def batch_count(self) -> int:
+        """How many batches there are, registered and triggered."""
+        return len(self._registered) + len(self._triggered)
+
+    @property
+    def pinned_key_count(self) -> int:
+        """How many keys are pinned (`accept_key`)."""
+        return len(self.keys.pinned)
+
+    def find_batch(self, batch_id: str) -> BatchRecord | None:
+        """The batch `batch_id`, registered or triggered, whatever its environment."""
+        return self._triggered.get(batch_id) or self._registered.get(batch_id)
+
+    def find_run(self, run_id: str, now_ms: int) -> Run | None:
+        """The run `run_id` as time has left it, whatever its environment (nothing moves)."""
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.refresh(now_ms)
+        return run
+
+    def advance(
+        self, batch: BatchRecord, now: Callable[[], int], *, to: BatchStatus | None = None
+    ) -> TriggerBatch:
+        """One step on, or steps until `batch` shows `to`; the state it shows then."""
+        return self._progress.advance(batch, now, to=to)
+
+    # -- what requests see ------------------------------------------------------------
+
+    def batch(self, batch_id: str, environment: str) -> BatchRecord | None:
+        """The batch `batch_id` as a key of `environment` sees it (another's is None)."""
+        found = self.find_batch(batch_id)
+        if found is None or found.environment not in (None, environment):
+            return None
+        return found
+
+    def run(self, run_id: str, environment: str) -> Run | None:
+        """The run `run_id` as a key of `environment` sees it (another's is None)."""
+        found = self._runs.get(run_id)
+        if found is None or found.environment not in (None, environment):
+            return None
+        return found
+
+    def poll_batch(self, batch: BatchRecord, now_ms: int, *, version: int, get: bool) -> bytes:
+        """A retrieval of `batch` (`get`: a GET, not a HEAD): its body for API `version`."""
+        return self._progress.poll_batch(batch, now_ms, version=version, get=get)
+
+    def poll_run(
+        self, run: Run, now_ms: int, *, get: bool, render: Callable[[Run], bytes]
+    ) -> bytes:
+        """A retrieval of `run`: what `render` makes of it (then the run moves on)."""
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        return self._progress.poll_run(run, batch, now_ms, get=get, render=render)
+
+    # -- streaming batches (POST /api/v3/batches, then its items) -------------------------
+
+    def create_streaming_batch(
+        self,
+        *,
+        environment: str,
+        run_count: int,
+        tasks: Collection[str] | None,
+        key: str | None,
+        now_ms: int,
+    ) -> Triggered:
+        """Phase 1: a PENDING batch that waits for `run_count` items.
+
+        `key` is the request's idempotency key, scoped by `tasks`, for 24 h; and unique
+        per environment for good: after the 24 h, a repeat is refused (422).
+        """
+        if run_count > STREAMING_MAX_ITEMS:
+            raise PlatformError.message(
+                400,
+                f"Batch runCount of {js_number_text(run_count)} exceeds maximum allowed of "
+                f"{STREAMING_MAX_ITEMS}.",
+            )
+        scope = sorted(set(tasks)) if tasks is not None else []
+        if key:
+            cached = self._replayed_batch("create-batch", environment, scope, key, now_ms)
+            if cached is not None:
+                return Triggered(cached, cached=True)
+            if self._idempotency.batch(environment, "streaming", key) is not None:
+                raise PlatformError.message(
+                    422,
+                    "Cannot create batch as it has already been created with the same "
+                    "idempotency key.",
+                )
+        self._take_batch_tokens(environment, run_count, now_ms)
+        batch = self._new_batch(environment, "streaming", run_count, key, now_ms)
+        if key:
+            self._idempotency.keep_batch(environment, "streaming", key, batch, None)
+            self._idempotency.keep_request(
+                "create-batch", environment, scope, key, batch.id, now_ms
+            )
+        return Triggered(batch)
+
+    def streaming_batch(self, batch_id: str, environment: str) -> TriggeredBatch:
+        """The streaming batch an items call names (422 for any other, or an ABORTED one)."""
+        batch = self._triggered.get(batch_id)
+        if batch is None or batch.environment != environment or batch.kind != "streaming":
+            raise PlatformError.message(422, f"Batch {batch_id} not found")
+        if batch.status == BatchStatus.ABORTED:
+            raise PlatformError.message(
+                422, f"Batch {batch_id} is not in PENDING status (current: ABORTED)"
+            )
+        return batch
+
+    def accept_items(
+        self, batch: TriggeredBatch, items: Iterable[Item], *, route: str, now_ms: int
+    ) -> Accepted:
+        """Phase 2: take `items` one by one, deduplicated by index; seal the batch once
+        every item has arrived. A sealed batch takes none (its items are not read).
+
+        An item that fails (a bad line) stops the upload; the ones before it stay.
+        """
+        if Accepted(batch).sealed:
+            return Accepted(batch)
+        accepted = deduplicated = 0
+        try:
+            for item in items:
+                if item.index in batch.items:
+                    deduplicated += 1
+                    continue
+                batch.items[item.index] = item
+                self.triggered_items.append((route, item, batch.id))
+                accepted += 1
+        finally:
+            batch.touch(now_ms)
+        if len(batch.items) >= batch.run_count:
+            batch.seal(now_ms)
+            self._progress.started(batch, now_ms)
+        return Accepted(batch, accepted, deduplicated)
+
+    def _take_batch_tokens(self, environment: str, cost: int, now_ms: int) -> None:
+        bucket = self.limiter.batch_bucket(environment, now_ms)
+        allowed, _ = bucket.take(now_ms, cost)  # each batch costs its runCount
+        if allowed:
+            return
+        raise PlatformError(
+            429,
+            {"error": f"Batch rate limit exceeded. Limit resets at {iso_ms(bucket.reset_ms)}"},
+            headers={
+                "x-ratelimit-limit": str(bucket.limit),
+                "x-ratelimit-remaining": str(max(0, bucket.tokens)),
+                "x-ratelimit-reset": str(bucket.reset_ms // 1000),  # seconds, unlike the API's
+                "retry-after": str(max(1, -(-(bucket.reset_ms - now_ms) // 1000))),
+            },
+        )
+
+    # -- one-shot batches -----------------------------------------------------------------
+
+    def trigger_batch_v2(
+        self,
+        *,
+        environment: str,
+        items: list[Item],
+        request_key: str | None,
+        route: str,
+        now_ms: int,
+    ) -> Triggered:
+        """`POST /api/v2/tasks/batch`: the batch and its runs at once, no counts.
+
+        No queue guard up front: an item that cannot trigger (a full queue too) becomes
+        a pre-failed run, as in a streaming batch.
+        """
+        _check_size(len(items), ONE_SHOT_MAX_ITEMS)
+        scope = sorted({item.task for item in items})
+        if request_key:
+            cached = self._replayed_batch("batch-trigger", environment, scope, request_key, now_ms)
+            if cached is not None:
+                return Triggered(cached, cached=True)
+        self._refuse_too_large(items)
+        made, _ = self._one_shot(environment, "v2", items, key=None, route=route, now_ms=now_ms)
+        if request_key:
+            self._idempotency.keep_request(
+                "batch-trigger", environment, scope, request_key, made.batch.id, now_ms
+            )
+        return made
+
+    def trigger_batch_v1(
+        self,
+        *,
+        environment: str,
+        items: list[Item],
+        key: str | None,
+        key_ttl: str | None,
+        route: str,
+        now_ms: int,
+    ) -> Triggered:
+        """`POST /api/v1/tasks/batch`: `key` (the `idempotency-key` header) names the batch.
+
+        Up to 20 items are processed within the request: an item that cannot trigger
+        aborts the batch (the runs before it stay) with the platform's 500 and
+        `x-should-retry: false`.
+        """
+        _check_size(len(items), ONE_SHOT_MAX_ITEMS)
+        if key:
+            earlier = self._idempotency.batch(environment, "v1", key)
+            if earlier is not None:
+                batch, expires = earlier
+                if expires is None or now_ms < expires:
+                    return Triggered(batch, cached=True)
+                batch.idempotency_key = None  # the platform clears an expired key from it
+                batch.touch(now_ms)
+        self._refuse_too_large(items)
+        self._refuse_full_queue(items)
+        try:  # the key's expiry is written with the batch, whether there is a key or not
+            expires = durations.idempotency_key_expires_ms(key_ttl, now_ms=now_ms)
+        except durations.InvalidDate:
+            raise PlatformError.message(
+                500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
+            ) from None
+        inline = len(items) <= INLINE_ITEMS
+        made, aborted = self._one_shot(
+            environment,
+            "v1",
+            items,
+            key=key,
+            route=route,
+            now_ms=now_ms,
+            keep_failed_keys=True,
+            stop_on_failure=inline,
+        )
+        if key:
+            self._idempotency.keep_batch(environment, "v1", key, made.batch, expires)
+        if aborted is not None:
+            _refuse_many_tags([aborted.options], status=422)  # the service's refusal, by the route
+            raise PlatformError.message(
+                500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
+            )
+        return made
+
+    def trigger_task_batch(
+        self,
+        *,
+        environment: str,
+        task: str,
+        items: list[Item],
+        key: str | None,
+        route: str,
+        now_ms: int,
+    ) -> TriggeredBatch:
+        """`POST /api/v1/tasks/{taskId}/batch`: a batch of one task's items; any failure
+        is a 400 (a payload too large, 413)."""
+        if not items:
+            raise PlatformError.message(400, "No items to trigger")
+        if len(items) > TASK_BATCH_MAX_ITEMS:
+            raise PlatformError.message(
+                400, f"Too many items. Maximum allowed batch size is {TASK_BATCH_MAX_ITEMS}."
+            )
+        self._refuse_too_large(items)
+        self._refuse_full_queue(items, status=400)
+        kind = f"v1-task:{task}"
+        earlier = self._idempotency.batch(environment, kind, key) if key else None
+        if earlier is not None:
+            return earlier[0]
+        _refuse_many_tags([item.options for item in items], status=400)
+        made, _ = self._one_shot(
+            environment,
+            "v1-task",
+            items,
+            key=key,
+            route=route,
+            now_ms=now_ms,
+            keep_failed_keys=True,
+        )
+        if key:
+            self._idempotency.keep_batch(environment, kind, key, made.batch, None)
+        return made.batch
+
+    def _refuse_too_large(self, items: Sequence[Item]) -> None:
+        outcomes = {self.outcome(item.task, item.index) for item in items}
+        if "too_large" in outcomes or "too_large_error" in outcomes:
+            raise PlatformError.message(413, "Request body too large")
+
+    def _refuse_full_queue(self, items: Sequence[Item], *, status: int = 422) -> None:
+        """The v1 batch routes guard the queue for the whole request."""
+        if any(self.outcome(item.task, item.index) == "queue_limit" for item in items):
+            raise PlatformError.message(status, queue_limit_message(f"{len(items)} tasks"))
+
+    def _one_shot(
+        self,
+        environment: str,
+        kind: BatchKind,
+        items: list[Item],
+        *,
+        key: str | None,
+        route: str,
+        now_ms: int,
+        keep_failed_keys: bool = False,
+        stop_on_failure: bool = False,
+    ) -> tuple[Triggered, Item | None]:
+        """The batch and its runs, and the item that stopped it (`stop_on_failure`: the
+        batch is then ABORTED there), if any."""
+        batch = self._new_batch(environment, kind, len(items), key, now_ms)
+        made: list[Run | str] = []
+        reused: set[str] = set()
+        aborted: Item | None = None
+        for item in items:
+            batch.items[item.index] = item
+            self.triggered_items.append((route, item, batch.id))
+            if aborted is not None:
+                continue
+            outcome = self._item_outcome(item)
+            if stop_on_failure and outcome == "trigger_failure":
+                aborted = item
+                continue
+            try:
+                run = self._create_run(
+                    environment=environment,
+                    item=item,
+                    now_ms=now_ms,
+                    outcome=outcome,
+                    batch_id=batch.id,
+                    taken=[m.id if isinstance(m, Run) else m for m in made],
+                    keep_failed_keys=keep_failed_keys,
+                    invalid_dates_fail=stop_on_failure,
+                )
+            except durations.InvalidDate:  # its trigger failed: as trigger_failure
+                aborted = item
+                continue
+            if isinstance(run, str):
+                reused.add(run)
+            made.append(run)
+        batch.add_runs(made)
+        if aborted is not None:
+            batch.status = BatchStatus.ABORTED
+            batch.touch(now_ms)
+        else:
+            self._progress.started(batch, now_ms)
+        return Triggered(batch, reused=frozenset(reused)), aborted
+
+    def _new_batch(
+        self, environment: str, kind: BatchKind, run_count: int, key: str | None, now_ms: int
+    ) -> TriggeredBatch:
+        batch = TriggeredBatch(
+            id="batch_" + self._ids.cuid(now_ms),
+            kind=kind,
+            environment=environment,
+            run_count=run_count,
+            created_ms=now_ms,
+            idempotency_key=key if kind != "v2" else None,
+            updated_ms=now_ms,
+        )
+        self._registered.pop(batch.id, None)
+        self._triggered[batch.id] = batch
+        return batch
+
+    def _replayed_batch(
+        self, kind: str, environment: str, scope: Sequence[str], key: str, now_ms: int
+    ) -> TriggeredBatch | None:
+        made = self._idempotency.request(kind, environment, scope, key, now_ms)
+        return self._triggered.get(made) if made is not None else None
+
+    # -- one task (POST /api/v1/tasks/{taskId}/trigger) ------------------------------------
+
+    def trigger_task(
+        self,
+        *,
+        environment: str,
+        task: str,
+        payload: object,
+        options: Mapping[str, object],
+        size: int,
+        request_key: str | None,
+        key: str | None,
+        key_ttl: str | None,
+        route: str,
+        now_ms: int,
+    ) -> tuple[str, bool]:
+        """One run of `task`: its id, and whether an item key made it earlier (`isCached`).
+
+        `key` and `key_ttl` (the `idempotency-key` headers) stand in for the options'
+        when those name none; `key_ttl` wins over the option when it can be read (§5.8).
+        A request key answers its earlier run again, as new (`isCached: false`). An
+        unknown (undeployed) task is no error: its run waits in the queue `task/<id>`.
+        """
+        if request_key:
+            made = self._idempotency.request("trigger", environment, [task], request_key, now_ms)
+            if made is not None and made in self._runs:
+                return made, False
+        if key and "idempotencyKey" not in options:
+            options = {**options, "idempotencyKey": key}
+            if key_ttl and "idempotencyKeyTTL" not in options:
+                options = {**options, "idempotencyKeyTTL": key_ttl}
+        outcome = self.outcome(task, None)
+        if outcome in ("too_large", "too_large_error"):
+            raise PlatformError.message(413, "Request body too large")
+        _refuse_many_tags([options], status=422)
+        if outcome == "queue_limit":
+            raise PlatformError.message(422, queue_limit_message(task))
+        if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
+            raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
+        item = Item(0, task, payload, options, size)
+        self.triggered_items.append((route, item, None))
+        try:
+            run = self._create_run(
+                environment=environment,
+                item=item,
+                now_ms=now_ms,
+                outcome=outcome,
+                header_key_ttl=key_ttl,
+            )
+        except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
+            raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
+        run_id = run if isinstance(run, str) else run.id
+        if request_key:
+            self._idempotency.keep_request(
+                "trigger", environment, [task], request_key, run_id, now_ms
+            )
+        return run_id, isinstance(run, str)
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def outcome(self, task: str, index: int | None) -> ItemOutcome:
+        """What the test said happens to an item (the latest rule that applies)."""
+        rule = _latest(self._item_rules, task, index)
+        return rule.outcome if rule is not None else "created"
+
+    def _item_outcome(self, item: Item) -> ItemOutcome:
+        """What happens to a batch's item: more than 10 tags fail its trigger, else what
+        the test said."""
+        if _too_many_tags(item.options):
+            return "trigger_failure"
+        return self.outcome(item.task, item.index)
+
+    def process(self, batch: TriggeredBatch, now_ms: int) -> None:
+        """A sealed streaming batch's processing step: its runs, minted together as the
+        platform's are (one pass for the whole batch), and its error entries."""
+        fresh = iter(self._ids.cuids(now_ms, len(batch.items), prefix="run_"))
+        batch.process(
+            now_ms,
+            lambda item, outcome: self._create_run(
+                environment=batch.environment,
+                item=item,
+                now_ms=now_ms,
+                outcome=outcome,
+                batch_id=batch.id,
+                taken=batch.runs,
+                run_id=next(fresh, None),
+            ),
+            self._item_outcome,
+        )
+
+    def cancel_run(self, run: Run, now_ms: int) -> None:
+        """Cancel `run` if it has not finished (a final run stays as it is)."""
+        run.cancel(now_ms)
+        self.cancelled.append(run.id)
+
+    def replay_run(self, run: Run, environment: str, now_ms: int) -> Run:
+        """A new run of the same task and payload, in no batch, with some of its options."""
+        options = {k: v for k, v in run.options.items() if k in _REPLAYED_OPTIONS}
+        if machine_of(run):  # the preset it ran on, small-1x when it named none
+            options["machine"] = machine_of(run)
+        item = Item(0, run.task, run.payload, options)
+        made = self._create_run(environment=environment, item=item, now_ms=now_ms)
+        assert isinstance(made, Run)
+        self.replayed.append((run.id, made.id))
+        return made
+
+    def list_runs(self, query: RunFilter, environment: str, now_ms: int) -> RunPage:
+        """Runs of `environment` that `query` keeps, newest first, one page."""
+        window = query.window(now_ms)
+        runs = []
+        for run in self._runs.values():
+            if run.environment not in (None, environment):
+                continue
+            run.refresh(now_ms)
+            if query.matches(run, window):
+                runs.append(run)
+        runs.sort(key=lambda r: (r.created_ms, internal_run_id(r.id)), reverse=True)
+        cursor = query.before or query.after
+        return page(runs, query.size, cursor, forward=query.before is None)
+
+    def _create_run(
+        self,
+        *,
+        environment: str,
+        item: Item,
+        now_ms: int,
+        outcome: ItemOutcome = "created",
+        batch_id: str | None = None,
+        taken: Collection[str] = (),
+        run_id: str | None = None,
+        keep_failed_keys: bool = False,
+        header_key_ttl: str | None = None,
+        invalid_dates_fail: bool = False,
+    ) -> Run | str:
+        """A new run for `item`, or the id of the earlier run its idempotency key made.
+
+        `outcome` (`on_item`): "created" makes a run, "unknown_task" one that waits in
+        its queue (the task is not deployed), the others a pre-failed run. An earlier
+        run's key is taken from it, and a new run made, once the key has expired or the
+        run failed, crashed or expired (docs/platform.md §5.7); `keep_failed_keys`: the
+        v1 batch endpoints look at the expiry only. `taken`: run ids the batch lists
+        already; a key repeated within one batch gets a run of its own, so that `runs`
+        never repeats an id. `header_key_ttl`: the `idempotency-key-ttl` header, which
+        wins over the item's `idempotencyKeyTTL` when it can be read (§5.8).
+
+        Raises `durations.InvalidDate` where the platform's trigger fails on a moment past
+        a JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the
+        item becomes a pre-failed run instead, unless `invalid_dates_fail`.
+        """
+        invalid = False  # a moment past a JavaScript Date's range: the trigger fails
+        try:
+            delayed_until = durations.parse_delay(item.options.get("delay"), now_ms)
+        except durations.InvalidDate:
+            if batch_id is None or invalid_dates_fail:
+                raise
+            delayed_until, invalid = None, True
+        key = item.options.get("idempotencyKey")
+        key_expires: int | None = None
+        if isinstance(key, str) and key:
+            earlier = self._idempotency.run(environment, item.task, key)
+            if earlier is not None and earlier.id not in taken:
+                earlier.refresh(now_ms)
+                expires = earlier.idempotency_expires_ms
+                expired = expires is not None and now_ms >= expires
+                if not expired and (keep_failed_keys or not earlier.clears_idempotency_key):
+                    return earlier.id
+                _clear_key(earlier)
+            try:
+                key_expires = durations.idempotency_key_expires_ms(
+                    header_key_ttl, item.options.get("idempotencyKeyTTL"), now_ms=now_ms
+                )
+            except durations.InvalidDate:
+                if batch_id is None or invalid_dates_fail:
+                    raise
+                invalid = True  # no run holds the key: the trigger failed
+        prefailed = invalid or outcome not in ("created", "unknown_task")
+        index = item.index if batch_id is not None else None
+        rule = _latest(self._run_rules, item.task, index)
+        # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
+        ttl = (
+            None
+            if prefailed
+            else durations.run_ttl(item.options.get("ttl"), environment=environment)
+        )
+        run = Run(
+            id=run_id or "run_" + self._ids.cuid(now_ms),
+            task=item.task,
+            created_ms=now_ms,
+            payload=item.payload,
+            options=dict(item.options),
+            batch_id=batch_id,
+            index=index,
+            prefailed=prefailed,
+            undeployed=outcome == "unknown_task",
+            outcome=rule.outcome if rule else "COMPLETED",
+            output=rule.output if rule else None,
+            error=None if rule is None or prefailed else rule.error,
+            delayed_until_ms=None if prefailed else delayed_until,
+            ttl=ttl,
+            ttl_ms=durations.parse_natural_duration_ms(ttl) if ttl else None,
+            environment=environment,
+            region=run_region(environment, self.keys.environment_id(environment), item.options),
+            version=locked_version(item.options),
+        )
+        if isinstance(key, str) and key and key_expires is not None:
+            # Shown as the user gave it: the SDK sends its hash, and the key in
+            # idempotencyKeyOptions (docs/platform.md §7.3).
+            given = item.options.get("idempotencyKeyOptions")
+            shown_key = given.get("key") if isinstance(given, Mapping) else None
+            run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
+            run.idempotency_expires_ms = key_expires
+            self._idempotency.keep_run(environment, item.task, key, run)
+        self._runs[run.id] = run
+        return run
+
+
+def _check_size(count: int, maximum: int) -> None:
+    if count > maximum:
+        raise PlatformError.message(
+            400, f"Batch size of {count} is too large. Maximum allowed batch size is {maximum}."
+        )
+
+
+def _clear_key(run: Run) -> None:
+    """The platform takes the key from the run; a retrieval still shows the user's key
+    when the SDK sent it in `idempotencyKeyOptions`."""
+    run.idempotency_expires_ms = None
+    given = run.options.get("idempotencyKeyOptions")
+    if not (isinstance(given, Mapping) and isinstance(given.get("key"), str) and given["key"]):
+        run.idempotency_key = None
+
+
+def _too_many_tags(options: Mapping[str, object]) -> str | None:
+    """The service's refusal of more than 10 tags (blank ones count), or None.
+
+    `422` for a single trigger; a v2 or streamed item whose run cannot be triggered for
+    it becomes a pre-failed run instead.
+    """
+    tags = options.get("tags")
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        return f"Runs can only have {MAX_TAGS} tags, you're trying to set {len(tags)}."
+    return None
+
+
+def _refuse_many_tags(options: Sequence[Mapping[str, object]], *, status: int) -> None:
+    """The service's refusal of the first item with more than 10 tags, answered `status`.
+
+    For a single trigger (422) and the v1 batch routes (422, and 400 per task), whose
+    items are triggered within the request when there are 20 at most.
+    """
+    if len(options) > INLINE_ITEMS:
+        return
+    for each in options:
+        refused = _too_many_tags(each)
+        if refused is not None:
+            raise PlatformError.message(status, refused)

@@ -1,0 +1,130 @@
+"""`@pytest.mark.trigger_batch`: from markers to the batches the fixtures serve.
+
+A test's markers are read top to bottom (its own, then its class's, then its
+module's), each built once with the test's `trigger_batch_factory` into the states it
+is served as, and registered in whichever mock fixture the test uses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_trigger_batches.settings import MARKED_SEED_KEY, attempt, from_marker, marker_failure
+from pytest_trigger_batches.shown import shown
+
+if TYPE_CHECKING:
+    from pytest_trigger_batches.api import TriggerApi
+    from pytest_trigger_batches.factory import BatchFactory
+    from pytest_trigger_batches.model import TriggerBatch
+
+__all__ = ["MARKED_KEY", "MarkedBatch", "TriggerBatchOptions", "marked", "serve"]
+
+MARKED_KEY = pytest.StashKey[list["MarkedBatch"]]()
+
+
+class TriggerBatchOptions:
+    """`@pytest.mark.trigger_batch(status, *, environment=None, progress_after=None, ...)`.
+
+    - `status` and `factory_options`: what `trigger_batch_factory` takes (`run_count=`,
+      `failed_count=`, ...).
+    - `environment`: the environment the batch belongs to (None: every key sees it).
+    - `progress_after`: the first N retrievals show the states that lead to it.
+    """
+
+    __slots__ = ("environment", "factory_options", "progress_after", "status")
+
+    def __init__(
+        self,
+        status: object = None,
+        *,
+        environment: str | None = None,
+        progress_after: int | None = None,
+        **factory_options: object,
+    ) -> None:
+        self.status = status
+        self.environment = environment
+        self.progress_after = progress_after
+        self.factory_options = factory_options
+
+    def build(self, factory: BatchFactory) -> tuple[TriggerBatch, ...]:
+        """The states the batch is served as (its final state last)."""
+        from pytest_trigger_batches.lifecycle import timeline
+
+        status = () if self.status is None else (self.status,)
+        batch = factory(*status, **self.factory_options)  # type: ignore[arg-type]
+        if self.progress_after is None:
+            return (batch,)
+        return timeline(batch, polls=self.progress_after)
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        """Every option the marker takes: the factory's, then the marker's own."""
+        import inspect
+
+        from pytest_trigger_batches.factory import BatchFactory
+
+        factory_options = list(inspect.signature(BatchFactory.__call__).parameters)[1:]  # no self
+        return (*factory_options, "environment", "progress_after")
+
+
+class MarkedBatch:
+    """One `@pytest.mark.trigger_batch` batch: its marker, options and states."""
+
+    # A plain class: a dataclass took half the plugin's import time to create.
+    __slots__ = ("marker", "options", "states")
+
+    def __init__(
+        self, marker: pytest.Mark, options: TriggerBatchOptions, states: tuple[TriggerBatch, ...]
+    ) -> None:
+        self.marker = marker
+        self.options = options
+        self.states = states
+
+
+def marked(request: pytest.FixtureRequest) -> list[MarkedBatch]:
+    """The test's marked batches, built once so that every fixture serves the same ones."""
+    found: list[MarkedBatch] | None = request.node.stash.get(MARKED_KEY, None)
+    if found is not None:
+        return found
+    markers = in_reading_order(request.node)
+    found = []
+    if markers:  # the factory (and so trigger_seed, overridable) only when needed
+        factory: BatchFactory = request.getfixturevalue("trigger_batch_factory")
+        request.node.stash[MARKED_SEED_KEY] = factory.seed
+        names = TriggerBatchOptions.names()
+        for marker in markers:
+            options = from_marker(TriggerBatchOptions, marker, names, positional="status")
+            states, problem = attempt(options.build, factory)
+            if states is None:
+                marker_failure(marker, problem or "")
+            found.append(MarkedBatch(marker, options, states))
+        ids = [batch.states[0].id for batch in found]
+        for batch in found:
+            if ids.count(batch.states[0].id) > 1:
+                marker_failure(
+                    batch.marker,
+                    f"another trigger_batch marker has batch_id {shown(batch.states[0].id)}",
+                )
+    request.node.stash[MARKED_KEY] = found
+    return found
+
+
+def in_reading_order(node: pytest.Item) -> list[pytest.Mark]:
+    """The test's trigger_batch markers top to bottom: its own, then its class's, module's.
+
+    pytest keeps each node's decorators bottom-up (the order they were applied).
+    """
+    by_node: dict[int, list[pytest.Mark]] = {}
+    for owner, marker in node.iter_markers_with_node("trigger_batch"):
+        by_node.setdefault(id(owner), []).append(marker)
+    return [marker for markers in by_node.values() for marker in reversed(markers)]
+
+
+def serve(api: TriggerApi, request: pytest.FixtureRequest) -> None:
+    """Register the test's marked batches with `api`."""
+    for batch in marked(request):
+        _, problem = attempt(api.add_batch, batch.states, environment=batch.options.environment)
+        if problem is not None:
+            marker_failure(batch.marker, problem)
