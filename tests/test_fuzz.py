@@ -721,6 +721,8 @@ def _fuzz_routes(
     if problem:
         served.problems.append(f"{problem}\n    {transport} {route.method} {target!r:.200}")
         served.problems.append(f"    body {sent_body!r:.300}")
+    elif answer.status_code == 500:
+        served.statuses["documented 500"] += 1
 
 
 def _problem(answer: httpx.Response, crashes: list[str]) -> str:
@@ -764,10 +766,10 @@ def test_every_route_answers_any_body_and_query_in_the_platforms_form_never_a_cr
         before = TRIED["routes"]
         settings(FUZZ, max_examples=size)(given(**ROUTE_INPUTS)(_fuzz_routes))(served=served)
     tried = TRIED["routes"] - before
-    answered_500 = sum(n for key, n in served.statuses.items() if key.endswith(" 500"))
+    documented = served.statuses.pop("documented 500", 0)
     wrong = len(served.problems) // 2
     print(f"\nroutes: {tried} inputs fuzzed, {wrong} answered unclearly or with a crash;")
-    print(f"  {answered_500} answered a 500 the platform answers too")
+    print(f"  {documented} answered a 500 the platform answers too")
     print("  " + ", ".join(f"{k}: {n}" for k, n in sorted(served.statuses.items())))
     assert served.problems == [], "\n".join(served.problems[:20])
     assert tried >= size * 4 // 5

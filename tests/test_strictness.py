@@ -468,3 +468,35 @@ def test_failed_anyway(mock_trigger_api):
         ]
     )
     assert "ERROR at teardown of test_failed_anyway" not in result.stdout.str()
+
+
+def test_a_test_that_skips_after_an_unused_fault_is_reported_once_as_skipped(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.fixture
+def not_here(mock_trigger_api):
+    mock_trigger_api.fail_next("server_error")
+    pytest.skip("skipped in a fixture")
+
+def test_skipped(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+    pytest.skip("skipped in the test")
+
+def test_skipped_in_a_fixture(not_here):
+    pass
+
+def test_xfailed(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+    pytest.xfail("not yet")
+
+def test_still_caught(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+"""
+    )
+    result = pytester.runpytest(*INNER, "-rsx")
+    result.assert_outcomes(skipped=2, xfailed=1, passed=1, errors=1)
+    assert result.stdout.str().count("ERROR at teardown") == 1
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_still_caught*"])
