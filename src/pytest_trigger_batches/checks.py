@@ -192,9 +192,11 @@ def run_rule(
     if output is not None and outcome != "COMPLETED":
         raise ValueError(f"output applies to outcome='COMPLETED' only; got {shown(outcome)}")
     try:
-        json.dumps(output)
-    except (TypeError, ValueError) as problem:
-        raise TypeError(f"output must be JSON-serializable; {problem}") from None
+        json.dumps(output, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as problem:
+        raise TypeError(
+            f"output must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+        ) from None
 
 
 def limits(limit: int, refill: int, interval: float) -> Limits:

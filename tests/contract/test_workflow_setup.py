@@ -71,6 +71,12 @@ WORKFLOW = [
         r"output must be JSON-serializable",
     ),
     case(
+        "on_run-output-infinity",
+        lambda c: c.api.on_run(outcome="COMPLETED", output=[float("inf")]),
+        TypeError,
+        r"output must be JSON-serializable \(JSON has no NaN or Infinity\)",
+    ),
+    case(
         "progression",
         lambda c: setattr(c.api, "progression", "later"),
         ValueError,
