@@ -740,19 +740,19 @@ def test_a_burst_of_100_clients_connecting_at_once_is_answered() -> None:
     start = threading.Barrier(clients)
     answers: list[bytes | Exception] = []
 
-    def client() -> None:
+    def client(port: int) -> None:
         start.wait(timeout=10)
         try:
             # A dropped SYN is retried after a second: a connect that waits longer failed.
-            with socket.create_connection(("127.0.0.1", server.port), timeout=0.9) as conn:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.9) as conn:
                 conn.settimeout(10)
                 conn.sendall(b"GET /api/v1/batches/batch_x HTTP/1.1\r\nHost: x\r\n\r\n")
                 answers.append(conn.recv(12))
         except OSError as problem:
             answers.append(problem)
 
-    with TriggerApiServer() as server:
-        threads = [threading.Thread(target=client) for _ in range(clients)]
+    with TriggerApiServer() as burst:
+        threads = [threading.Thread(target=client, args=(burst.port,)) for _ in range(clients)]
         for thread in threads:
             thread.start()
         for thread in threads:

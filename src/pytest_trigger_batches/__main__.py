@@ -211,7 +211,7 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
 def _run_server(
     serve: argparse.ArgumentParser,
     options: argparse.Namespace,
-    held: set[signal.Signals] | None,
+    held: _Mask | None,
 ) -> None:
     """Serve until a stop signal (or Ctrl-C where signals cannot be held)."""
     from pytest_trigger_batches.factory import BatchFactory
@@ -331,9 +331,10 @@ def _announce(server: TriggerApiServer, seed: int) -> None:
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_Mask = set[int | signal.Signals]
 
 
-def _hold_stop_signals() -> set[signal.Signals] | None:
+def _hold_stop_signals() -> _Mask | None:
     """Block SIGINT and SIGTERM (POSIX, main thread); the mask before, to restore."""
     if not hasattr(signal, "pthread_sigmask"):
         return None
@@ -345,12 +346,12 @@ def _hold_stop_signals() -> set[signal.Signals] | None:
     return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
 
 
-def _release_stop_signals(held: set[signal.Signals] | None) -> None:
+def _release_stop_signals(held: _Mask | None) -> None:
     if held is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _wait_for_stop(held: set[signal.Signals] | None) -> None:
+def _wait_for_stop(held: _Mask | None) -> None:
     """Block until Ctrl-C (SIGINT) or SIGTERM."""
     if held is not None:
         signal.sigwait(_STOP_SIGNALS)
