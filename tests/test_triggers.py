@@ -2044,3 +2044,25 @@ def test_a_streamed_line_with_nan_is_invalid_json(wire: Wire) -> None:
         400,
         {"error": "Invalid JSON at line 1: Expecting value"},
     )
+
+
+# -- A36: a JSON payload is stored as JSON.stringify(payload) ---------------------------
+
+
+def test_a_string_payload_of_type_json_comes_back_as_that_string_unless_streamed(
+    wire: Wire,
+) -> None:
+    text = '{"a":1}'
+    options = {"payloadType": "application/json"}
+    single = post(wire, "/api/v1/tasks/t/trigger", {"payload": text, "options": options})
+    assert get_run(wire, single.json()["id"])["payload"] == text
+    items = {"items": [{"task": "t", "payload": text, "options": options}]}
+    batch_id = post(wire, "/api/v2/tasks/batch", items).json()["id"]
+    [run_id] = wire.get_batch(batch_id).json()["runs"]
+    assert get_run(wire, run_id)["payload"] == text
+    # The batch queue parses a JSON string before it triggers a streamed item.
+    streamed = create(wire, 1).json()["id"]
+    stream(wire, streamed, [{"index": 0, "task": "t", "payload": text, "options": options}])
+    wire.api.advance(streamed, to="COMPLETED")
+    [streamed_run] = wire.get_batch(streamed).json()["runs"]
+    assert get_run(wire, streamed_run)["payload"] == {"a": 1}

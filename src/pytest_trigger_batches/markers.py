@@ -43,10 +43,10 @@ class TriggerBatchOptions:
         progress_after: int | None = None,
         **factory_options: object,
     ) -> None:
-        self.status = status
-        self.environment = environment
-        self.progress_after = progress_after
-        self.factory_options = factory_options
+        self.status: object = status
+        self.environment: str | None = environment
+        self.progress_after: int | None = progress_after
+        self.factory_options: dict[str, object] = factory_options
 
     def build(self, factory: BatchFactory) -> tuple[TriggerBatch, ...]:
         """The states the batch is served as (its final state last)."""
@@ -78,9 +78,9 @@ class MarkedBatch:
     def __init__(
         self, marker: pytest.Mark, options: TriggerBatchOptions, states: tuple[TriggerBatch, ...]
     ) -> None:
-        self.marker = marker
-        self.options = options
-        self.states = states
+        self.marker: pytest.Mark = marker
+        self.options: TriggerBatchOptions = options
+        self.states: tuple[TriggerBatch, ...] = states
 
 
 def marked(request: pytest.FixtureRequest) -> list[MarkedBatch]:

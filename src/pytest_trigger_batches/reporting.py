@@ -59,7 +59,7 @@ class Reporting:
         self._warnings_redacted = 0
         xml_path = config.getoption("xmlpath", None)
         # As pytest's junitxml resolves it (at configure time, from the working directory).
-        self.junit_xml = (
+        self.junit_xml: str | None = (
             os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(xml_path))))
             if xml_path and not hasattr(config, "workerinput")
             else None
