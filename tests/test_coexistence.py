@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -384,19 +385,10 @@ def test_server(trigger_api_server, trigger_batch, respx_mock):
     assert report(trigger_api_server, trigger_batch.id) == "COMPLETED"
 """
 
-VCR_CONFIG = """
-import pytest
-from pytest_trigger_batches.neighbours import redact_request
-
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {
-        "ignore_hosts": ["api.trigger.dev"],
-        "ignore_localhost": True,
-        "before_record_request": redact_request,
-        "match_on": ["method", "uri", "body"],
-    }
-"""
+# The conftest the documentation shows (docs/recipes/other-plugins.md), run as it is.
+VCR_CONFIG = (
+    Path(__file__).resolve().parents[1] / "docs/examples/recipes/other_plugins/vcr_conftest.py"
+).read_text(encoding="utf-8")
 
 
 def test_pytest_recording_cassettes_leave_trigger_dev_to_the_mock_with_the_seed_pinned(

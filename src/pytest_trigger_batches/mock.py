@@ -246,7 +246,8 @@ class _Router:
                 f"{gateway.name} does not serve {redact(request.method)} {redact(url)}: it is on "
                 f"the host of {gateway.base_url} but outside its path. Requests to that host fail "
                 f"the test unless they are under {gateway.base_url}/; check the base URL the "
-                f"code under test uses. It was not sent to the real service.",
+                f"code under test uses. It was not sent to the real service.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
             )
         env_url = os.environ.get("TRIGGER_API_URL")
         if env_url and env_url != self._env_url and _on_origin(url, env_url):
@@ -257,7 +258,8 @@ class _Router:
                 f"{redact(env_url)} after the fixture started. The origin is read when the "
                 f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
                 f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
-                f"not sent to that host.",
+                f"not sent to that host.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
             )
         host = request.url.host.rstrip(".")
         if host == "trigger.dev" or host.endswith(".trigger.dev"):

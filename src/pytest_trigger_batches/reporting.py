@@ -360,7 +360,8 @@ def fail_on_leftovers(
             f"by a request:\n" + "\n".join(f"  {fault}" for fault in unused) + "\nThe code "
             "path they stand for did not run. Check the route and batch_id they name and "
             "what the code under test requests; pass required=False to fail_next() for a "
-            "fault that may go unused."
+            "fault that may go unused.\n"
+            "See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/retries/"
         )
     if problem:
         pytest.fail(redact(problem), pytrace=False)
