@@ -473,6 +473,19 @@ def test_triggering_one_task_creates_a_run_with_a_token_for_it(wire: Wire) -> No
     wire.api.assert_triggered("send-email", payloads=[{"to": "a@b.c"}])
 
 
+def test_a_number_past_a_double_is_shown_as_null_as_json_stringify_writes_it(wire: Wire) -> None:
+    # JSON.parse reads 1e999 as Infinity; JSON.stringify writes Infinity as null.
+    body = b'{"payload": {"big": 1e999, "small": [-1e999]}, "options": {"metadata": {"m": 1e999}}}'
+    answer = wire.send("POST", "/api/v1/tasks/send-email/trigger", content=body)
+    run = wire.send("GET", f"/api/v3/runs/{answer.json()['id']}")
+
+    def no_constant(name: str) -> object:
+        raise AssertionError(f"{name} is not JSON")
+
+    shown = json.loads(run.content, parse_constant=no_constant)
+    assert (shown["payload"], shown["metadata"]) == ({"big": None, "small": [None]}, {"m": None})
+
+
 @pytest.mark.parametrize(
     ("outcome", "status", "error"),
     [

@@ -70,8 +70,9 @@ class Reporting:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if report.when == "call":
-            item.stash[CALL_FAILED_KEY] = report.failed
+        if report.when == "call" or report.failed or report.skipped:
+            # A test that failed or skipped has its outcome: teardown adds no error to it.
+            item.stash[CALL_FAILED_KEY] = report.failed or report.skipped
         if report.failed and _uses_plugin(item):
             report.sections.append(("trigger-batches", redact(seed_note(item))))
         return report
