@@ -469,13 +469,14 @@ def test_runs_of_builds_each_run_as_run_would_one_by_one(seed: int) -> None:
     # runs_of draws in bulk what run() draws per run, and builds each run unchecked.
     assert factory_module._inline_draws_exact()  # the bulk path on this Python
     bulk, single = BatchFactory(seed=seed), BatchFactory(seed=seed)
-    for status, options in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("COMPLETED", {"run_count": 1000}),
         ("PENDING", {"runs_created": True, "run_count": 40}),
         ("PENDING", {"legacy": True, "run_count": 30}),
         ("PARTIAL_FAILED", {"run_count": 7}),
         ("ABORTED", {}),
-    ]:
+    ]
+    for status, options in cases:
         batch, same = bulk(status, **options), single(status, **options)
         tasks = ["a", "b", "c"] if status == "PARTIAL_FAILED" else None
         runs = bulk.runs_of(batch, task_identifier=tasks)
@@ -510,5 +511,5 @@ def test_a_bodys_timestamps_are_written_as_javascript_writes_them_in_every_year(
     span = (last - first) // timedelta(milliseconds=1)
     for _ in range(3000):
         moment = first + timedelta(milliseconds=rng.randrange(span))
-        batch = TriggerBatch("batch_x", "PENDING", moment, moment, 1, check_ids=False)
+        batch = TriggerBatch("batch_x", BatchStatus.PENDING, moment, moment, 1, check_ids=False)
         assert batch.to_payload()["createdAt"] == iso_ms(to_ms(moment))

@@ -43,7 +43,7 @@ def _trusted_builder(cls: type[_T]) -> Callable[..., _T]:
     the same slots, whose instance then becomes a `cls`: the same layout, which is what
     Python requires to change an object's class. For the values the factory builds.
     """
-    names = cls.__slots__  # type: ignore[attr-defined]
+    names: tuple[str, ...] = cls.__slots__  # type: ignore[attr-defined]
     source = (
         f"def __init__(self, {', '.join(names)}):\n"
         + "".join(f"    self.{name} = {name}\n" for name in names)
@@ -53,7 +53,7 @@ def _trusted_builder(cls: type[_T]) -> Callable[..., _T]:
     exec(source, namespace)  # as dataclasses writes __init__ methods
     plain = type(f"_Trusted{cls.__name__}", (), {"__slots__": names})
     plain.__init__ = namespace["__init__"]  # type: ignore[misc]
-    return plain  # type: ignore[return-value]
+    return plain
 
 
 @dataclass(frozen=True, slots=True)
