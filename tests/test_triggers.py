@@ -524,7 +524,8 @@ def test_a_request_idempotency_key_replays_what_it_made_for_24_hours(wire: Wire)
     again = post(wire, "/api/v2/tasks/batch", body, headers=headers)
     assert (first.status_code, again.status_code) == (202, 200)
     assert again.json() == {"id": first.json()["id"], "runCount": 1}  # the platform's replay
-    assert len(wire.api.triggered) == 1
+    assert [item.answer for item in wire.api.triggered] == ["created", "cached"]
+    wire.api.assert_triggered(count=1)  # created once
     other = post(wire, "/api/v2/tasks/batch", {"items": [{"task": "b"}]}, headers=headers)
     assert other.status_code == 202  # scoped by the tasks: another batch
     now[0] += 24 * 3600

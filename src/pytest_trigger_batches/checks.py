@@ -15,7 +15,12 @@ from collections.abc import Mapping, Sequence
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
 from pytest_trigger_batches.ratelimit import Limits
-from pytest_trigger_batches.records import OUTCOMES, BatchHandle, ItemOutcome
+from pytest_trigger_batches.records import (
+    OUTCOMES,
+    BatchHandle,
+    ItemOutcome,
+    TriggeredBatchHandle,
+)
 from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import RUN_OUTCOMES
@@ -129,7 +134,7 @@ def registered_runs(runs: Sequence[object], final: TriggerBatch) -> list[Trigger
 
 def batch_id(batch: object) -> str:
     """The id of a batch named by id, `TriggerBatch` or handle."""
-    if isinstance(batch, TriggerBatch | BatchHandle):
+    if isinstance(batch, TriggerBatch | BatchHandle | TriggeredBatchHandle):
         return batch.id
     if isinstance(batch, str) and batch:
         return batch
