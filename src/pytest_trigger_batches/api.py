@@ -38,6 +38,7 @@ from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
+from pytest_trigger_batches.stored_run import RunHold
 from pytest_trigger_batches.table import TABLE
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
@@ -330,22 +331,34 @@ class TriggerApi:
     def on_run(
         self,
         *,
-        outcome: str,
+        outcome: str | None = None,
         task: str | None = None,
         index: int | None = None,
         output: object = None,
         error: Mapping[str, object] | None = None,
+        hold: RunHold | None = None,
     ) -> None:
-        """Decide how runs of `task` and/or at item `index` end (None: any).
+        """Decide how runs of `task` and/or at item `index` end, or where they wait
+        (None: any task, any index; a run of no batch has no index).
 
-        `outcome` is the final status: "COMPLETED" (the default for every run, with
-        `output`), "FAILED", "CRASHED", "SYSTEM_FAILURE" or "TIMED_OUT" (with `error`,
-        `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one otherwise).
-        Applies to runs created afterwards; the latest matching rule wins.
+        - `outcome`: the final status: "COMPLETED" (the default for every run, with
+          `output`), "FAILED", "CRASHED", "SYSTEM_FAILURE" or "TIMED_OUT" (with
+          `error`, `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one
+          otherwise).
+        - `hold`: "queued" or "executing": the run goes no further than that stage
+          (QUEUED, or EXECUTING) until `advance()` moves its batch or the run is
+          cancelled, whatever the progression; time still acts (a queued run's `ttl`
+          expires it). For a batch with some runs queued and others executing at once.
+
+        Give `outcome`, `hold` or both. Each is decided by the latest matching rule
+        that gives it, for runs created afterwards.
         """
-        checks.run_rule(outcome, task, index, output, error)
+        checks.run_rule(outcome, task, index, output, error, hold)
         with self._lock:
-            self._backend.on_run(Rule(outcome, task, index, output, error))
+            if outcome is not None:
+                self._backend.on_run(Rule(outcome, task, index, output, error))
+            if hold is not None:
+                self._backend.hold_runs(Rule(hold, task, index))
 
     def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""

@@ -43,7 +43,7 @@ from pytest_trigger_batches.rules import (
     queue_limit_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
-from pytest_trigger_batches.stored_run import Run, machine_of
+from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of
 from pytest_trigger_batches.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -198,6 +198,7 @@ class TriggerBackend:
         self._runs: dict[str, Run] = {}
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
+        self._hold_rules: list[Rule[RunHold]] = []
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -242,6 +243,11 @@ class TriggerBackend:
     def on_run(self, rule: Rule[str]) -> None:
         """How runs created from now on end (the latest rule that applies wins)."""
         self._run_rules.append(rule)
+
+    def hold_runs(self, rule: Rule[RunHold]) -> None:
+        """Where runs created from now on wait (the latest rule that applies wins): they
+        go no further than the rule's stage until `advance()` or a cancel."""
+        self._hold_rules.append(rule)
 
     def register_batch(
         self,
@@ -759,9 +765,14 @@ class TriggerBackend:
                     sent.answer = "cached"
 
     def cancel_run(self, run: Run, now_ms: int) -> None:
-        """Cancel `run` if it has not finished (a final run stays as it is)."""
+        """Cancel `run` if it has not finished (a final run stays as it is); its batch is
+        COMPLETED if that was its last unfinished run."""
+        was_final = run.final
         run.cancel(now_ms)
         self.cancelled.append(run.id)
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        if batch is not None and run.final and not was_final:
+            self._progress.run_finished(batch, now_ms)
 
     def replay_run(self, run: Run, environment: str, now_ms: int) -> Run:
         """A new run of the same task and payload, in no batch, with some of its options."""
@@ -846,6 +857,7 @@ class TriggerBackend:
         prefailed = invalid or outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = _latest(self._run_rules, item.task, index)
+        held = None if prefailed else _latest(self._hold_rules, item.task, index)
         # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
         ttl = (
             None
@@ -871,6 +883,7 @@ class TriggerBackend:
             environment=environment,
             region=run_region(environment, self.keys.environment_id(environment), item.options),
             version=locked_version(item.options),
+            hold=None if held is None else HOLDS.index(held.outcome),
         )
         if isinstance(key, str) and key and key_expires is not None:
             # Shown as the user gave it: the SDK sends its hash, and the key in

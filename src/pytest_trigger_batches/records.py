@@ -161,8 +161,8 @@ class BatchRecord(Protocol):
         """What a poll finds before it answers (a triggered batch whose runs are all final
         is COMPLETED)."""
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
-        """One step on (progress.py says when)."""
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
+        """One step on (progress.py says when); `release`: held runs move too."""
 
 
 @dataclass(slots=True, eq=False)
@@ -206,7 +206,7 @@ class BatchHandle:
     def ready(self, now_ms: int) -> None:
         """Nothing: a registered state is shown as it was given."""
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
         """On to the next state (the last one sticks)."""
         self._position = min(self._position + 1, len(self.states) - 1)
 
@@ -314,8 +314,9 @@ class TriggeredBatch:
             self.status = BatchStatus.COMPLETED
             self.touch(now_ms)
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
-        """One poll's worth of progress: process the items once sealed, else move the runs."""
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
+        """One poll's worth of progress: process the items once sealed, else move the runs
+        (held ones too with `release`: `advance()`)."""
         if self.settled or (self.counted and not self.sealed):
             return
         if self.counted and not self.processed:
@@ -324,7 +325,7 @@ class TriggeredBatch:
         moved = False
         for run in self.linked:
             if not run.final:
-                run.step(now_ms)
+                run.step(now_ms, release=release)
                 moved = True
         if moved:
             self.touch(now_ms)

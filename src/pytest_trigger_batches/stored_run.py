@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
 from pytest_trigger_batches.timefmt import from_ms, to_ms
@@ -18,11 +18,14 @@ from pytest_trigger_batches.timefmt import from_ms, to_ms
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerRun
 
-__all__ = ["MACHINES", "PREFAILED_ERROR", "Run", "machine_of", "queue_of"]
+__all__ = ["HOLDS", "MACHINES", "PREFAILED_ERROR", "Run", "RunHold", "machine_of", "queue_of"]
 
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
 """The machine presets (`MachinePresetName`); a run that names none starts on small-1x."""
+RunHold = Literal["queued", "executing"]
+"""Where `on_run(hold=...)` stops a run: QUEUED, or EXECUTING (its stage, in order)."""
+HOLDS: tuple[str, ...] = get_args(RunHold)
 _QUEUE_JUNK = re.compile(r"[^a-zA-Z0-9_\-/]")  # sanitizeQueueName drops the rest
 
 
@@ -42,6 +45,9 @@ class Run:
     """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
     stage: int = 0
     """0 queued, 1 executing, 2 final."""
+    hold: int | None = None
+    """The stage it goes no further than, except when `advance()` moves it or it is
+    cancelled (`on_run(hold=...)`); None: it moves with the progression."""
     idempotency_key: str | None = None
     idempotency_expires_ms: int | None = None
     outcome: str = "COMPLETED"
@@ -157,10 +163,14 @@ class Run:
                 self.expired_ms = self.finished_ms = deadline
                 self.updated_ms = max(self.updated_ms, deadline)
 
-    def step(self, now_ms: int = 0) -> None:
-        """One step along the run's lifecycle (a delayed run waits for its time)."""
+    def step(self, now_ms: int = 0, *, release: bool = False) -> None:
+        """One step along the run's lifecycle (a delayed run waits for its time; a held
+        one at its stage, unless `release`: `advance()`)."""
         self.refresh(now_ms)
         if self.final or self.delayed_until_ms is not None or self.undeployed:
+            return
+        held = self.hold is not None and self.stage >= self.hold and not release
+        if held and not self.canceled:
             return
         moment = max(now_ms, self.updated_ms)
         self.updated_ms = moment
