@@ -317,6 +317,31 @@ def test_an_impossible_run_is_refused_naming_the_rule() -> None:
         BatchFactory(seed=1).run("DONE")
 
 
+def test_a_factory_run_carries_an_idempotency_key_and_a_delay(wire: Wire) -> None:
+    from pytest_trigger_batches import BatchFactory
+
+    factory = BatchFactory(seed=3)
+    keyed = factory.run("COMPLETED", idempotency_key="ledger-2026-01-05")
+    assert keyed.to_payload()["idempotencyKey"] == "ledger-2026-01-05"
+    hashed = factory.run("QUEUED", idempotency_key=True).idempotency_key
+    assert len(hashed or "") == 64  # a SHA-256 in hex, as the SDK sends
+    delayed = factory.run(
+        "DELAYED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T12:00:00Z"
+    )
+    assert delayed.to_payload()["delayedUntil"] == "2026-01-05T12:00:00.000Z"
+    assert (
+        factory.run("DELAYED", created_at="2026-01-05T10:00:00Z").to_payload()["delayedUntil"]
+        == "2026-01-05T11:00:00.000Z"
+    )  # an hour by default
+    batch = factory("COMPLETED", run_count=3)
+    runs = factory.runs_of(batch, idempotency_key=["a", None, "c"])
+    assert [run.idempotency_key for run in runs] == ["a", None, "c"]
+    assert all(run.idempotency_key for run in factory.runs_of(batch, idempotency_key=True))
+    wire.api.add_batch(batch, runs=runs)
+    assert get_run(wire, batch.runs[0]).json()["idempotencyKey"] == "a"
+    assert "idempotencyKey" not in get_run(wire, batch.runs[1]).json()
+
+
 def test_a_registered_batch_is_served_with_its_runs(wire: Wire) -> None:
     from pytest_trigger_batches import BatchFactory
 
@@ -860,23 +885,3 @@ def test_a_deadline_finds_some_runs_queued_and_others_executing(wire: Wire) -> N
     assert [run["status"] for run in shown] == ["CANCELED"] * 3 + ["COMPLETED"]
     assert ["startedAt" in run for run in shown] == [False, True, True, True]
     assert ["finishedAt" in run for run in shown] == [False, True, True, True]
-
-
-@pytest.mark.parametrize(
-    ("options", "error"),
-    [
-        (
-            {},
-            "on_run needs outcome= (one of COMPLETED, FAILED, CRASHED, SYSTEM_FAILURE, "
-            "TIMED_OUT), hold= (one of queued, executing) or both",
-        ),
-        ({"hold": "started"}, "hold must be one of queued, executing, or None; got 'started'"),
-        ({"hold": "queued", "output": 1}, "output and error go with an outcome: give outcome= too"),
-    ],
-)
-def test_on_run_names_what_it_takes(options: dict[str, Any], error: str) -> None:
-    from pytest_trigger_batches import MockTriggerApi
-
-    with MockTriggerApi() as api, pytest.raises(ValueError) as caught:
-        api.on_run(**options)
-    assert str(caught.value) == error
