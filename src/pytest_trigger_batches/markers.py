@@ -38,6 +38,11 @@ class TriggerBatchOptions:
     """
 
     __slots__ = ("environment", "factory_options", "progress_after", "runs", "status")
+    status: object
+    environment: str | None
+    progress_after: int | None
+    runs: bool
+    factory_options: dict[str, object]
 
     def __init__(
         self,
@@ -89,6 +94,10 @@ class MarkedBatch:
 
     # A plain class: a dataclass took half the plugin's import time to create.
     __slots__ = ("marker", "options", "runs", "states")
+    marker: pytest.Mark
+    options: TriggerBatchOptions
+    states: tuple[TriggerBatch, ...]
+    runs: tuple[TriggerRun, ...]
 
     def __init__(
         self,
