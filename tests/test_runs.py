@@ -317,6 +317,26 @@ def test_an_impossible_run_is_refused_naming_the_rule() -> None:
         BatchFactory(seed=1).run("DONE")
 
 
+def test_a_run_that_was_delayed_shows_its_delayed_until_in_every_later_state(
+    wire: Wire,
+) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    until = iso(NOW + 3600)
+    ran = trigger(wire, delay="1h")
+    cancelled = trigger(wire, delay="1h")
+    post(wire, f"/api/v2/runs/{cancelled}/cancel", None)
+    now[0] += 3600
+    queued = get_run(wire, ran).json()
+    assert (queued["status"], queued["delayedUntil"]) == ("QUEUED", until)
+    assert get_run(wire, ran).json()["status"] == "EXECUTING"  # moves from the queue on
+    done = get_run(wire, ran).json()
+    assert (done["status"], done["delayedUntil"]) == ("COMPLETED", until)
+    assert get_run(wire, cancelled).json()["delayedUntil"] == until
+    listed = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert {run["delayedUntil"] for run in listed} == {until}
+
+
 def test_a_factory_run_carries_an_idempotency_key_and_a_delay(wire: Wire) -> None:
     from pytest_trigger_batches import BatchFactory
 
@@ -333,6 +353,12 @@ def test_a_factory_run_carries_an_idempotency_key_and_a_delay(wire: Wire) -> Non
         factory.run("DELAYED", created_at="2026-01-05T10:00:00Z").to_payload()["delayedUntil"]
         == "2026-01-05T11:00:00.000Z"
     )  # an hour by default
+    was_delayed = factory.run(
+        "COMPLETED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T12:00:00Z"
+    ).to_payload()
+    assert was_delayed["delayedUntil"] == "2026-01-05T12:00:00.000Z"  # kept, as on the platform
+    assert was_delayed["startedAt"] > "2026-01-05T12:00:00.000Z"  # queued once the delay ended
+    assert "delayedUntil" not in factory.run("COMPLETED").to_payload()
     batch = factory("COMPLETED", run_count=3)
     runs = factory.runs_of(batch, idempotency_key=["a", None, "c"])
     assert [run.idempotency_key for run in runs] == ["a", None, "c"]

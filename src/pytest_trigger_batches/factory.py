@@ -203,8 +203,10 @@ class BatchFactory:
 
         - `idempotency_key`: the key the run shows, True for a SHA-256 like the SDK
           sends, or None.
-        - `delayed_until`: when a DELAYED run enters the queue (default: an hour after
-          `created_at`); only DELAYED runs show it.
+        - `delayed_until`: when the run's delay ends and it enters the queue: a DELAYED
+          run waits until then (default: an hour after `created_at`); any other run was
+          delayed until then, and shows it still, as the platform does. None: a DELAYED
+          run gets the default, any other was not delayed.
         """
         if status not in RUN_STATUSES:
             raise ValueError(
@@ -218,24 +220,26 @@ class BatchFactory:
         )
         delay = None
         if delayed_until is not None:
-            if status != "DELAYED":
-                raise ValueError(
-                    f"delayed_until applies to status='DELAYED' only; got status={status!r}"
-                )
             delay = parse_timestamp(delayed_until, parameter="delayed_until")
             if delay <= created:
                 raise ValueError(
                     f"delayed_until must be after created_at ({created.isoformat()}); "
                     f"got {delay.isoformat()}"
                 )
+        elif status == "DELAYED":
+            delay = created + timedelta(hours=1)
         key = self._idempotency_key(idempotency_key)
         queued = status in ("QUEUED", "DELAYED")
+        # A run that was delayed entered the queue when its delay ended.
+        enqueued = delay if delay is not None and status != "DELAYED" else created
         started = (
-            None if queued or (status in ("CANCELED", "EXPIRED")) else created + self._ms(50, 3000)
+            None
+            if queued or (status in ("CANCELED", "EXPIRED"))
+            else enqueued + self._ms(50, 3000)
         )
         final = status in RUN_FINAL
-        finished = (started or created) + self._ms(100, 60_000) if final else None
-        updated = finished or started or created
+        finished = (started or enqueued) + self._ms(100, 60_000) if final else None
+        updated = finished or started or enqueued
         reason = self._rng.choice(_text_pools().thrown)
         failed = status in RUN_FAILED
         return TriggerRun(
@@ -246,7 +250,7 @@ class BatchFactory:
             updated_at=updated,
             started_at=started,
             finished_at=finished,
-            delayed_until=(delay or created + timedelta(hours=1)) if status == "DELAYED" else None,
+            delayed_until=delay,
             batch_id=batch_id,
             payload={"id": self._rng.randrange(10**6)} if payload is None else payload,
             output=(output if output is not None else {"ok": True})

@@ -54,6 +54,7 @@ class Run:
     output: object = None
     error: Mapping[str, object] | None = None
     delayed_until_ms: int | None = None
+    """When its delay ends; kept once it has (the platform's `delayUntil` stays)."""
     ttl: str | None = None
     """The run's `ttl` as the platform stores it (`"1h"`; `"10m"` by default in dev)."""
     ttl_ms: int | None = None
@@ -63,7 +64,8 @@ class Run:
     expired_ms: int | None = None
     updated_ms: int = 0
     enqueued_ms: int | None = None
-    """When a delayed run entered the queue (its TTL counts from then)."""
+    """When a delayed run entered the queue (its TTL counts from then); None while it
+    waits for its delay."""
     canceled: bool = False
     """Cancelled: CANCELED at once; a started run finishes when its worker stops (next step)."""
     region: str | None = None
@@ -114,6 +116,8 @@ class Run:
         )
         if status == "EXPIRED":
             record.expired_ms = record.finished_ms
+        if status != "DELAYED" and record.delayed_until_ms is not None:
+            record.enqueued_ms = record.delayed_until_ms  # its delay has ended
         return record
 
     @property
@@ -136,7 +140,12 @@ class Run:
             return stored_outcome(self.outcome)
         if self.stage == 1:
             return "EXECUTING"
-        return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
+        return "DELAYED" if self.delayed else "PENDING"
+
+    @property
+    def delayed(self) -> bool:
+        """Whether it still waits for its delay (DELAYED, not in the queue yet)."""
+        return self.delayed_until_ms is not None and self.enqueued_ms is None
 
     @property
     def clears_idempotency_key(self) -> bool:
@@ -151,11 +160,10 @@ class Run:
         """
         if self.final or self.stage > 0:
             return
-        if self.delayed_until_ms is not None:
+        if self.delayed_until_ms is not None and self.enqueued_ms is None:
             if now_ms < self.delayed_until_ms:
                 return
-            self.enqueued_ms = self.delayed_until_ms
-            self.delayed_until_ms = None
+            self.enqueued_ms = self.delayed_until_ms  # `delayed_until_ms` stays, as shown
             self.updated_ms = max(self.updated_ms, self.enqueued_ms)
         if self.ttl_ms is not None:
             deadline = (self.enqueued_ms or self.created_ms) + self.ttl_ms
@@ -167,7 +175,7 @@ class Run:
         """One step along the run's lifecycle (a delayed run waits for its time; a held
         one at its stage, unless `release`: `advance()`)."""
         self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None or self.undeployed:
+        if self.final or self.delayed or self.undeployed:
             return
         held = self.hold is not None and self.stage >= self.hold and not release
         if held and not self.canceled:

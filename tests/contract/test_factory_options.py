@@ -210,12 +210,6 @@ SHAPES = [
         r"status must be one of QUEUED, DELAYED, EXECUTING",
     ),
     case(
-        "factory-run-delayed_until-not-delayed",
-        lambda c: c.factory.run("COMPLETED", delayed_until="2026-01-05T12:00:00Z"),
-        ValueError,
-        r"delayed_until applies to status='DELAYED' only; got status='COMPLETED'",
-    ),
-    case(
         "factory-run-delayed_until-before-creation",
         lambda c: c.factory.run(
             "DELAYED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T09:00:00Z"
