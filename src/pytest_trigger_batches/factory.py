@@ -233,9 +233,7 @@ class BatchFactory:
         # A run that was delayed entered the queue when its delay ended.
         enqueued = delay if delay is not None and status != "DELAYED" else created
         started = (
-            None
-            if queued or (status in ("CANCELED", "EXPIRED"))
-            else enqueued + self._ms(50, 3000)
+            None if queued or (status in ("CANCELED", "EXPIRED")) else enqueued + self._ms(50, 3000)
         )
         final = status in RUN_FINAL
         finished = (started or enqueued) + self._ms(100, 60_000) if final else None
