@@ -3,7 +3,9 @@
 `python benchmarks/run.py` measures every figure the README quotes and writes
 docs/benchmarks.md; `--quick` runs tiny sizes (a smoke test: its figures mean nothing);
 `python benchmarks/run.py factory` prints the factory table alone; `python benchmarks/run.py
-install` measures the install cost alone and replaces its rows in the report. Figures are
+install` measures the install cost alone and replaces its rows in the report. Each run also
+draws the report's ratios into docs/benchmarks.svg (the site's plot); `python
+benchmarks/run.py plot` draws it again from the report as it is. Figures are
 printed, never asserted. One harness: variants timed in interleaved rounds (the order rotating),
 CPU time of the work (`time.process_time`, or the children's `getrusage` for processes:
 start-up and these loops never wait, so that is their wall time less other load),
@@ -777,6 +779,7 @@ def report(took: float) -> str:
             "python benchmarks/run.py          # writes docs/benchmarks.md",
             "python benchmarks/run.py factory  # the factory table alone",
             "python benchmarks/run.py install  # the install cost alone (its rows replaced)",
+            "python benchmarks/run.py plot     # docs/benchmarks.svg again, from this table",
             "```",
             "",
         ]
@@ -797,14 +800,154 @@ def patch_report(path: Path) -> None:
     path.write_text("\n".join(patched) + "\n", encoding="utf-8")
 
 
+# -- the plot -------------------------------------------------------------------------------
+
+# The bars' labels: the measure of each row, said short.
+SHORT = {
+    "1a": "start-up, 50 tests: plugin on vs -p no:trigger_batches",
+    "1d": "start-up, 5 tests: installed vs pytest + httpx alone",
+    "1e": "the same, bytecode not cached",
+    "1f": "the same, with -p no:respx",
+    "3a": "per test: fixtures + a batch vs respx_mock + a route",
+    "3b": "per test: fixtures alone vs respx_mock alone",
+    "2a": "one GET: mock_trigger_api vs a bare respx route",
+    "2b": "one GET: over HTTP vs in-process",
+    "4a": "a 1,000-run batch vs json.dumps of its body",
+    "4b": "a 1,000-run batch vs polyfactory",
+    "4c": "every status and share: the highest vs json.dumps",
+    "6": "trigger and poll a 100-item batch vs static routes",
+    "7": "list 1,000 runs in pages vs static pages",
+}
+RATIO_RE = re.compile(
+    r"^(?P<value>[\d.]+)x(?P<faster> faster)?(?: \(IQR (?P<q1>[\d.]+)-(?P<q3>[\d.]+)\))?$"
+)
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    ratio: float  # ours / reference: below 1, ours is the faster
+    low: float | None
+    high: float | None
+    text: str  # the ratio as the table says it
+
+
+def bars(report: str) -> list[Bar]:
+    """The rows of the report's Results table that are a ratio, as bars to draw."""
+    results = report.split("## Results", 1)[1].split("\n## ", 1)[0]
+    found = []
+    for line in results.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[0] in ("#", "---"):
+            continue
+        key, measure, _, _, ratio = cells
+        match = RATIO_RE.match(ratio)
+        if match is None:
+            continue
+        value = float(match["value"])
+        low, high = (float(match["q1"]), float(match["q3"])) if match["q1"] else (None, None)
+        if match["faster"]:  # "289x faster": ours is 1/289 of the reference
+            value = 1 / value
+            low, high = (1 / high, 1 / low) if low and high else (None, None)
+        label = SHORT.get(key, measure.replace("`", "")[:60])
+        found.append(Bar(key, label, value, low, high, ratio.split(" (")[0]))
+    return found
+
+
+def svg(chart: list[Bar]) -> str:
+    """A horizontal bar chart of the ratios on a log scale, 1x in the middle: plain SVG."""
+    import math
+
+    # Room for the longest label (about 7 pixels a character at 13 px), then the bars.
+    left = 24 + 7 * max(len(f"{bar.key}  {bar.label}") for bar in chart)
+    width, row_height, top = 420, 26, 46
+    lowest = min(min(b.low or b.ratio, b.ratio) for b in chart)
+    highest = max(max(b.high or b.ratio, b.ratio) for b in chart)
+    first = min(-1, math.floor(math.log10(lowest)))  # decades shown, 1x always among them
+    last = max(1, math.ceil(math.log10(highest)))
+
+    def x(ratio: float) -> float:
+        return left + width * (math.log10(ratio) - first) / (last - first)
+
+    height = top + row_height * len(chart) + 40
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {left + width + 90} {height}" '
+        f'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="13">',
+        "<title>What the plugin costs: ours / reference, per measure (log scale)</title>",
+        f'<rect width="{left + width + 90}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{x(1.0):.1f}" y="18" text-anchor="middle" font-weight="600" '
+        f'fill="#222">ours / reference (CPU time, median and IQR)</text>',
+        f'<text x="{x(1.0) - 6:.1f}" y="36" text-anchor="end" fill="#2e7d32">'
+        f"\u2190 ours faster</text>",
+        f'<text x="{x(1.0) + 6:.1f}" y="36" fill="#c62828">ours slower \u2192</text>',
+    ]
+    for power in range(first, last + 1):
+        tick = x(10.0**power)
+        label = f"{10.0**power:g}x"
+        out.append(
+            f'<line x1="{tick:.1f}" y1="{top - 6}" x2="{tick:.1f}" '
+            f'y2="{top + row_height * len(chart)}" stroke="{"#555" if power == 0 else "#ddd"}"/>'
+        )
+        out.append(
+            f'<text x="{tick:.1f}" y="{top + row_height * len(chart) + 18}" '
+            f'text-anchor="middle" fill="#555">{label}</text>'
+        )
+    for i, bar in enumerate(chart):
+        y = top + i * row_height
+        one, end = x(1.0), x(bar.ratio)
+        colour = "#2e7d32" if bar.ratio < 1 else "#c62828"
+        out.append(
+            f'<text x="{left - 10}" y="{y + 16}" text-anchor="end" fill="#222">'
+            f"{_escape(bar.key)}  {_escape(bar.label)}</text>"
+        )
+        out.append(
+            f'<rect x="{min(one, end):.1f}" y="{y + 5}" width="{max(abs(end - one), 1):.1f}" '
+            f'height="{row_height - 10}" fill="{colour}" fill-opacity="0.75"/>'
+        )
+        if bar.low is not None and bar.high is not None:
+            mid = y + row_height / 2
+            out.append(
+                f'<line x1="{x(bar.low):.1f}" y1="{mid}" x2="{x(bar.high):.1f}" y2="{mid}" '
+                f'stroke="#222" stroke-width="1.5"/>'
+            )
+        text_x = max(one, end, x(bar.high) if bar.high is not None else one) + 6
+        out.append(f'<text x="{text_x:.1f}" y="{y + 16}" fill="#222">{_escape(bar.text)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plot(report: Path, output: Path) -> None:
+    """Draw the ratios of the report at `report` into the SVG at `output`."""
+    chart = bars(report.read_text(encoding="utf-8"))
+    if not chart:
+        raise SystemExit(f"{report}: no ratio in its Results table to plot")
+    output.write_text(svg(chart), encoding="utf-8")
+    print(f"plot of {len(chart)} ratios written to {output}")
+
+
 def main() -> None:
     global QUICK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("only", nargs="?", choices=["factory", "install"])
+    parser.add_argument("only", nargs="?", choices=["factory", "install", "plot"])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        help="the SVG of the ratios (default: benchmarks.svg next to the report)",
+    )
     args = parser.parse_args()
     QUICK = args.quick
+    chart = args.plot or args.output.with_suffix(".svg")
+    if args.only == "plot":  # from the report as it is, measuring nothing
+        plot(args.output, chart)
+        return
     if args.only == "factory":
         print(f"{'1,000 items':<40} {'build + dumps':>14} {'dumps alone':>12} {'ratio':>7}")
         for case, mine, floor in factory_table():
@@ -827,9 +970,11 @@ def main() -> None:
         print(*DETAILS, sep="\n")
         patch_report(args.output)
         print(f"rows {', '.join(r.key for r in ROWS)} replaced in {args.output}")
+        plot(args.output, chart)
         return
     args.output.write_text(report(time.perf_counter() - started), encoding="utf-8")
     print(f"report written to {args.output}")
+    plot(args.output, chart)
 
 
 if __name__ == "__main__":

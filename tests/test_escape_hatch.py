@@ -253,6 +253,21 @@ def test_add_route_takes_a_template_no_served_route_answers(method: str, templat
     assert api.calls_to(f"{method} {template}") == []
 
 
+@pytest.mark.parametrize("status", [204, 304])
+def test_add_route_answers_a_status_without_a_body_without_one(wire: Wire, status: int) -> None:
+    wire.api.add_route("DELETE", "/api/v1/things/{thingId}", status_code=status)
+    answer = wire.send("DELETE", "/api/v1/things/1")
+    assert (answer.status_code, answer.content) == (status, b"")
+    assert "content-length" not in answer.headers
+    assert wire.send("GET", "/api/v1/batches/batch_x").status_code == 404  # still in step
+
+
+def test_add_route_answers_with_the_headers_it_was_given(wire: Wire) -> None:
+    wire.api.add_route("GET", "/api/v1/queues", headers={"Retry-After": "3", "x-a": "b\tc"})
+    answer = wire.send("GET", "/api/v1/queues")
+    assert (answer.headers["retry-after"], answer.headers["x-a"]) == ("3", "b\tc")
+
+
 def test_every_request_is_recorded_once_whatever_became_of_it(wire: Wire) -> None:
     wire.api.add_route("GET", "/api/v1/queues", json={"data": []})
     served = wire.send("GET", "/api/v3/runs/run_cmx0ugyuv00004a7d2bda9ln4")

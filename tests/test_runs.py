@@ -416,6 +416,9 @@ def test_a_system_failure_the_test_chose_has_an_error(wire: Wire) -> None:
         "filter[createdAt][to]=soon",
         "page[size]=0",
         "page[size]=many",
+        "page[size]=%C2%B9",  # a superscript one: Number() reads no digit but 0-9
+        "page[size]=%D9%A1",  # an Arabic-Indic one, which Python's float() reads as 1
+        "filter[createdAt][from]=%C2%B2%C2%B3",
     ],
 )
 def test_a_bad_run_query_is_a_query_error(wire: Wire, query: str) -> None:

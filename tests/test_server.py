@@ -486,6 +486,62 @@ def test_cli_serves_until_sigint_and_exits_cleanly() -> None:
     assert err == ""  # quiet: no request log, no traceback
 
 
+def hammer(port: int, stop: threading.Event) -> None:
+    """Connect, ask, read, again, until `stop`: connections being accepted all along."""
+    request = b"GET /api/v1/batches/batch_x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    while not stop.is_set():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(request)
+                conn.recv(64)
+        except OSError:
+            time.sleep(0.01)  # the server has stopped: connections are refused
+
+
+def stopped_by_signals(attempts: int, *, at_once: int = 4) -> list[str]:
+    """Start the CLI `attempts` times (`at_once` at a time), signal each while clients
+    connect (SIGINT and SIGTERM in turn); what went wrong with each that did not stop."""
+    problems: list[str] = []
+    for first in range(0, attempts, at_once):
+        clis = [Cli("--port", "0") for _ in range(min(at_once, attempts - first))]
+        stop = threading.Event()
+        clients = []
+        for cli in clis:
+            port = int(cli.announcement()[0].rsplit(":", 1)[1])
+            clients += [threading.Thread(target=hammer, args=(port, stop)) for _ in range(4)]
+        for client in clients:
+            client.start()
+        time.sleep(0.3)
+        signums = [
+            signal.SIGINT if (first + n) % 2 == 0 else signal.SIGTERM for n in range(len(clis))
+        ]
+        for cli, signum in zip(clis, signums, strict=True):
+            cli.process.send_signal(signum)
+        for cli, signum in zip(clis, signums, strict=True):
+            try:
+                cli.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                problems.append(f"{signum.name}: still serving 10 s later")
+                cli.process.kill()
+            rest, err = cli.stop()
+            if cli.process.returncode != 0 or rest != ["pytest-trigger-batches: stopped"]:
+                problems.append(f"{signum.name}: exit code {cli.process.returncode}, {rest} {err}")
+        stop.set()
+        for client in clients:
+            client.join(timeout=10)
+    print(f"\nsignals: {attempts} attempts, {len(problems)} did not stop the CLI")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "attempts", [pytest.param(4, id="four"), pytest.param(40, id="forty", marks=pytest.mark.slow)]
+)
+def test_a_signal_always_stops_the_cli_while_clients_connect(attempts: int) -> None:
+    """A stop signal the kernel handed to a connection thread once left the main thread
+    waiting (about one time in five): now every thread but the waiting one holds them."""
+    assert stopped_by_signals(attempts) == []
+
+
 def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
     payload = BatchFactory(seed=3)("COMPLETED", run_count=4).to_payload()
     states = [s.to_payload(version=2) for s in BatchFactory(seed=4).lifecycle("COMPLETED")]
@@ -515,6 +571,11 @@ def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
     assert (cli.process.returncode, rest) == (0, ["pytest-trigger-batches: stopped"])
 
 
+IDLE_RULE = "must be a number of seconds > 0 (at most a day)"
+BODY_RULE = "must be a number of bytes from 0 to 2**34"
+CALLS_RULE = "must be a whole number >= 1"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -526,6 +587,18 @@ def test_cli_serves_a_batches_file_with_a_pinned_key(tmp_path: Any) -> None:
         (["--key", "tr_dev_short"], "argument --key must be a secret key"),
         (["--batches-file", "/nonexistent/batches.json"], "argument --batches-file: cannot read"),
         (["--seed", "x"], "argument --seed: invalid int value"),
+        *[
+            (["--idle-timeout", value], f"argument --idle-timeout: {IDLE_RULE}; got '{value}'")
+            for value in ("0", "-1", "nan", "inf", "86401", "ten")
+        ],
+        *[
+            (["--max-body", value], f"argument --max-body: {BODY_RULE}; got '{value}'")
+            for value in ("-1", "17179869185", "1e6")
+        ],
+        *[
+            (["--max-calls", value], f"argument --max-calls: {CALLS_RULE}; got '{value}'")
+            for value in ("0", "-5", "2.5")
+        ],
     ],
 )
 def test_cli_bad_input_exits_2_naming_the_option(
@@ -637,6 +710,79 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout() -> None:
         assert answer == b""  # a half-sent request: closed without an answer
         assert time.monotonic() - started < 3
         assert server.calls == []
+
+
+def test_a_request_trickled_a_byte_at_a_time_is_cut_off_after_the_idle_timeout() -> None:
+    request = b"POST /api/v1/things HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+    request += b"x" * 1000
+    with TriggerApiServer(idle_timeout=0.4) as server:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            sent = 0
+            try:  # a byte every 0.05 s: each read is quick, the whole request is not
+                while sent < len(request) and time.monotonic() - started < 5:
+                    conn.sendall(request[sent : sent + 1])
+                    sent += 1
+                    time.sleep(0.05)
+                answer = conn.recv(100)
+            except OSError:  # closed by the server (or, for a server that waits, the timeout)
+                answer = b""
+        held = time.monotonic() - started
+
+    assert answer == b""  # closed without an answer
+    assert held < 2.0, f"a trickling client held the request open for {held:.1f} s"
+    assert server.calls == []
+
+
+def test_a_burst_of_100_clients_connecting_at_once_is_answered() -> None:
+    """socketserver's default listen backlog of 5 dropped most of such a burst."""
+    clients = 100
+    start = threading.Barrier(clients)
+    answers: list[bytes | Exception] = []
+
+    def client(port: int) -> None:
+        start.wait(timeout=10)
+        try:
+            # A dropped SYN is retried after a second: a connect that waits longer failed.
+            with socket.create_connection(("127.0.0.1", port), timeout=0.9) as conn:
+                conn.settimeout(10)
+                conn.sendall(b"GET /api/v1/batches/batch_x HTTP/1.1\r\nHost: x\r\n\r\n")
+                answers.append(conn.recv(12))
+        except OSError as problem:
+            answers.append(problem)
+
+    with TriggerApiServer() as burst:
+        threads = [threading.Thread(target=client, args=(burst.port,)) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    failed = [answer for answer in answers if answer != b"HTTP/1.1 401"]
+    assert len(answers) == clients
+    assert failed == [], f"{len(failed)} of {clients} clients got no answer: {failed[:3]}"
+
+
+def test_a_bodiless_answer_leaves_the_connection_ready_for_the_next_request() -> None:
+    with TriggerApiServer() as server:
+        server.add_route("DELETE", "/api/v1/things/{id}", status_code=204)
+        server.add_route("GET", "/api/v1/things/{id}", status_code=304)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+            head = f"Host: x\r\nAuthorization: Bearer {server.secret_key}\r\n\r\n".encode()
+            conn.sendall(b"DELETE /api/v1/things/1 HTTP/1.1\r\n" + head)
+            conn.sendall(b"GET /api/v1/things/1 HTTP/1.1\r\n" + head)
+            conn.sendall(b"GET /api/v1/batches/batch_x HTTP/1.1\r\n" + head)
+            answers = b""
+            while answers.count(b"HTTP/1.1 ") < 3 or not answers.endswith(b"}"):
+                answers += conn.recv(65536)
+
+    first, second, third = (b"HTTP/1.1 " + a for a in answers.split(b"HTTP/1.1 ")[1:])
+    assert first.startswith(b"HTTP/1.1 204 "), first
+    assert first.endswith(b"\r\n\r\n"), first  # the headers, and nothing after them
+    assert b"content-length" not in first.lower()
+    assert second.startswith(b"HTTP/1.1 304 "), second
+    assert second.endswith(b"\r\n\r\n"), second
+    assert third.startswith(b"HTTP/1.1 404 "), third  # read in step: nothing left between
 
 
 def chunked(*chunks: bytes, sizes: list[bytes] | None = None) -> bytes:

@@ -272,6 +272,41 @@ def test_app(mock_trigger_api, batch_id):
         [OTHER_TRIGGER_ORIGIN],
         id="another-trigger-host",
     ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.route().pass_through()
+    httpx.get(f"https://cloud.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+""",
+        {"failed": 1},
+        [OTHER_TRIGGER_ORIGIN],
+        id="a-catch-all-pass-through-of-respx_mock",
+    ),
+    pytest.param(
+        """
+@pytest.mark.trigger_api(base_url="https://trigger.internal")
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.route(host="api.trigger.dev").pass_through()
+    async def go():
+        async with httpx.AsyncClient() as client:
+            await client.get(f"https://api.trigger.dev/api/v1/batches/{batch_id}", headers=AUTH)
+    asyncio.run(go())
+""",
+        {"failed": 1},
+        [OTHER_TRIGGER_ORIGIN],
+        id="a-pass-through-of-the-default-origin-async",
+    ),
+    pytest.param(
+        """
+def test_app(mock_trigger_api, respx_mock, batch_id):
+    respx_mock.get("https://example.test/").respond(204)
+    respx_mock.route().pass_through()
+    assert httpx.get("https://example.test/").status_code == 204
+""",
+        {"passed": 1},
+        [],
+        id="other-hosts-still-reach-respx_mock",
+    ),
 ]
 
 
@@ -433,3 +468,35 @@ def test_failed_anyway(mock_trigger_api):
         ]
     )
     assert "ERROR at teardown of test_failed_anyway" not in result.stdout.str()
+
+
+def test_a_test_that_skips_after_an_unused_fault_is_reported_once_as_skipped(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        HEADER
+        + """
+@pytest.fixture
+def not_here(mock_trigger_api):
+    mock_trigger_api.fail_next("server_error")
+    pytest.skip("skipped in a fixture")
+
+def test_skipped(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+    pytest.skip("skipped in the test")
+
+def test_skipped_in_a_fixture(not_here):
+    pass
+
+def test_xfailed(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+    pytest.xfail("not yet")
+
+def test_still_caught(mock_trigger_api):
+    mock_trigger_api.fail_next("timeout")
+"""
+    )
+    result = pytester.runpytest(*INNER, "-rsx")
+    result.assert_outcomes(skipped=2, xfailed=1, passed=1, errors=1)
+    assert result.stdout.str().count("ERROR at teardown") == 1
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_still_caught*"])

@@ -496,6 +496,19 @@ def test_triggering_one_task_creates_a_run_with_a_token_for_it(wire: Wire) -> No
     wire.api.assert_triggered("send-email", payloads=[{"to": "a@b.c"}])
 
 
+def test_a_number_past_a_double_is_shown_as_null_as_json_stringify_writes_it(wire: Wire) -> None:
+    # JSON.parse reads 1e999 as Infinity; JSON.stringify writes Infinity as null.
+    body = b'{"payload": {"big": 1e999, "small": [-1e999]}, "options": {"metadata": {"m": 1e999}}}'
+    answer = wire.send("POST", "/api/v1/tasks/send-email/trigger", content=body)
+    run = wire.send("GET", f"/api/v3/runs/{answer.json()['id']}")
+
+    def no_constant(name: str) -> object:
+        raise AssertionError(f"{name} is not JSON")
+
+    shown = json.loads(run.content, parse_constant=no_constant)
+    assert (shown["payload"], shown["metadata"]) == ({"big": None, "small": [None]}, {"m": None})
+
+
 @pytest.mark.parametrize(
     ("outcome", "status", "error"),
     [
@@ -2055,3 +2068,25 @@ def test_a_streamed_line_with_nan_is_invalid_json(wire: Wire) -> None:
         400,
         {"error": "Invalid JSON at line 1: Expecting value"},
     )
+
+
+# -- A36: a JSON payload is stored as JSON.stringify(payload) ---------------------------
+
+
+def test_a_string_payload_of_type_json_comes_back_as_that_string_unless_streamed(
+    wire: Wire,
+) -> None:
+    text = '{"a":1}'
+    options = {"payloadType": "application/json"}
+    single = post(wire, "/api/v1/tasks/t/trigger", {"payload": text, "options": options})
+    assert get_run(wire, single.json()["id"])["payload"] == text
+    items = {"items": [{"task": "t", "payload": text, "options": options}]}
+    batch_id = post(wire, "/api/v2/tasks/batch", items).json()["id"]
+    [run_id] = wire.get_batch(batch_id).json()["runs"]
+    assert get_run(wire, run_id)["payload"] == text
+    # The batch queue parses a JSON string before it triggers a streamed item.
+    streamed = create(wire, 1).json()["id"]
+    stream(wire, streamed, [{"index": 0, "task": "t", "payload": text, "options": options}])
+    wire.api.advance(streamed, to="COMPLETED")
+    [streamed_run] = wire.get_batch(streamed).json()["runs"]
+    assert get_run(wire, streamed_run)["payload"] == {"a": 1}

@@ -15,7 +15,8 @@ import random
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -106,21 +107,24 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve, parser=serve)
     serve.add_argument(
         "--idle-timeout",
-        type=float,
+        type=_idle_timeout,
         default=10.0,
         metavar="SECONDS",
-        help="close a connection silent for this long (default 10)",
+        help=(
+            "close a connection silent for this long, or a request not arrived whole "
+            "this long after it started (default 10)"
+        ),
     )
     serve.add_argument(
         "--max-body",
-        type=int,
+        type=_max_body,
         default=16 << 20,
         metavar="BYTES",
         help="the largest request body read, chunked or not (default 16 MiB); larger: 413",
     )
     serve.add_argument(
         "--max-calls",
-        type=int,
+        type=_max_calls,
         default=10_000,
         metavar="N",
         help="recorded calls kept, the latest (default 10000): a long-running server stays bounded",
@@ -155,7 +159,61 @@ def _port(text: str) -> int:
     return port
 
 
+def _checked(text: str, convert: Callable[[str], object], rule: Callable[[object], str]) -> Any:
+    """`convert(text)` if the server's `rule` accepts it; else argparse's error for the flag."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = text  # not a number at all: the rule says what it must be
+    problem = rule(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}; got {text!r}")
+    return value
+
+
+def _idle_timeout(text: str) -> float:
+    from pytest_trigger_batches.server import idle_timeout_rule
+
+    result: float = _checked(text, float, idle_timeout_rule)
+    return result
+
+
+def _max_body(text: str) -> int:
+    from pytest_trigger_batches.server import max_body_rule
+
+    result: int = _checked(text, int, max_body_rule)
+    return result
+
+
+def _max_calls(text: str) -> int:
+    from pytest_trigger_batches.server import max_calls_rule
+
+    result: int = _checked(text, int, max_calls_rule)
+    return result
+
+
 def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
+    # Held from here on, in this thread and every thread the server starts, until the
+    # main thread takes one with sigwait: a signal the kernel hands to a busy connection
+    # thread would otherwise never wake the main thread, and the server would not stop.
+    held = _hold_stop_signals()
+    try:
+        _run_server(serve, options, held)
+    except BaseException:
+        _release_stop_signals(held)
+        raise
+    # Stopped by a signal: they stay held, so that a second Ctrl-C while the server
+    # closes is not a traceback; the process is about to exit.
+    print("pytest-trigger-batches: stopped", flush=True)
+    return 0
+
+
+def _run_server(
+    serve: argparse.ArgumentParser,
+    options: argparse.Namespace,
+    held: _Mask | None,
+) -> None:
+    """Serve until a stop signal (or Ctrl-C where signals cannot be held)."""
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.ids import IdSource, environment_of_key
     from pytest_trigger_batches.server import TriggerApiServer
@@ -205,9 +263,7 @@ def _serve(serve: argparse.ArgumentParser, options: argparse.Namespace) -> int:
                 except (TypeError, ValueError) as problem:
                     serve.error(f"argument --batches-file: {path}, {where}: {problem}")
         _announce(server, seed)
-        _wait_for_interrupt()
-    print("pytest-trigger-batches: stopped", flush=True)
-    return 0
+        _wait_for_stop(held)
 
 
 def _batch_from_option(parser: argparse.ArgumentParser, factory: Any, text: str) -> Any:
@@ -274,8 +330,32 @@ def _announce(server: TriggerApiServer, seed: int) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C (SIGINT) or SIGTERM, both raising KeyboardInterrupt."""
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_Mask = set[int | signal.Signals]
+
+
+def _hold_stop_signals() -> _Mask | None:
+    """Block SIGINT and SIGTERM (POSIX, main thread); the mask before, to restore."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    # A shell ignores SIGINT in what it starts in the background; an ignored signal
+    # may be dropped, never waited for.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+
+def _release_stop_signals(held: _Mask | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _wait_for_stop(held: _Mask | None) -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM."""
+    if held is not None:
+        signal.sigwait(_STOP_SIGNALS)
+        return
 
     def _terminate(signum: int, frame: object) -> NoReturn:
         raise KeyboardInterrupt
@@ -284,7 +364,8 @@ def _wait_for_interrupt() -> None:
         # Also when started in the background by a shell, which ignores SIGINT there.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _terminate)
-    threading.Event().wait()
+    while True:
+        time.sleep(3600)  # a signal's KeyboardInterrupt ends it
 
 
 if __name__ == "__main__":

@@ -529,8 +529,10 @@ class TriggerApi:
 
         `path` is a template such as `"/api/v1/runs/{runId}/tags"`. The answer comes
         after the shared steps (rate limit, key check, faults), like every endpoint's:
-        `status_code` with `json` as the body (`{}` when None) and `headers`. Routes the
-        mock serves itself are refused: a test's route never shadows the mock.
+        `status_code` (200 to 599) with `json` as the body (`{}` when None; none at all
+        for 204 and 304, which have no body) and `headers` (names and values as HTTP
+        allows them; `content-length` and `transfer-encoding` are the transport's).
+        Routes the mock serves itself are refused: a test's route never shadows the mock.
         """
         method = checks.route(method, path, status_code)
         shadowed = next((r for r in TABLE.routes if r.overlaps(method, path)), None)
@@ -539,11 +541,8 @@ class TriggerApi:
                 f"{self.name} serves {shadowed.name} itself; add_route is for endpoints it "
                 f"does not serve (shape its answers with add_batch, fail_next, accept_key)"
             )
-        try:
-            body = _json_dumps({} if json is None else json)
-        except (TypeError, ValueError) as problem:
-            raise TypeError(f"json must be JSON-serializable; {problem}") from None
-        extra = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        body = checks.route_body(status_code, json)
+        extra = checks.route_headers(headers)
         reply = Reply(status_code, body, extra)
         route = Route(method, path, lambda context, backend: reply, stub=True)
         with self._lock:
@@ -667,10 +666,6 @@ def _redacted_json(value: object) -> object:
 
 
 _RETRIEVE_ROUTES = frozenset(route.name for route in TABLE.routes if route.kind == "retrieve_batch")
-
-
-def _json_dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _normalize_base_url(base_url: str) -> str:

@@ -10,6 +10,7 @@ whose `isinstance(batch, TriggerBatch)` is about another run's classes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from pytest_trigger_batches import lifecycle, rules
@@ -22,6 +23,7 @@ from pytest_trigger_batches.records import (
     TriggeredBatchHandle,
 )
 from pytest_trigger_batches.redact import redact
+from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import RUN_OUTCOMES
 from pytest_trigger_batches.stored_run import HOLDS
@@ -207,9 +209,11 @@ def run_rule(
     if output is not None and outcome != "COMPLETED":
         raise ValueError(f"output applies to outcome='COMPLETED' only; got {shown(outcome)}")
     try:
-        json.dumps(output)
-    except (TypeError, ValueError) as problem:
-        raise TypeError(f"output must be JSON-serializable; {problem}") from None
+        json.dumps(output, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as problem:
+        raise TypeError(
+            f"output must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+        ) from None
 
 
 def limits(limit: int, refill: int, interval: float) -> Limits:
@@ -237,8 +241,66 @@ def route(method: str, path: str, status_code: int) -> str:
             f"path must be a path template under /api/, such as "
             f"'/api/v1/runs/{{runId}}/tags'; got {shown(path)}"
         )
-    if not rules.is_whole_number(status_code) or not 100 <= status_code <= 599:
+    if not rules.is_whole_number(status_code) or not 200 <= status_code <= 599:
         raise ValueError(
-            f"status_code must be an HTTP status (100 to 599); got {shown(status_code)}"
+            f"status_code must be a final HTTP status, 200 to 599 (after a 1xx a client "
+            f"waits for another answer); got {shown(status_code)}"
         )
     return method.upper()
+
+
+def route_body(status_code: int, value: object) -> bytes:
+    """`add_route`'s `json` as the body: `{}` for None, none at all for a 204 or 304."""
+    if status_code in BODILESS_STATUSES:
+        if value is not None:
+            raise ValueError(
+                f"json must be None with status_code={status_code}: a {status_code} answer "
+                f"has no body"
+            )
+        return b""
+    try:
+        text = json.dumps({} if value is None else value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as problem:
+        raise TypeError(
+            f"json must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+        ) from None
+    return text.encode()
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP token
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_FRAMING = frozenset(("content-length", "transfer-encoding"))
+
+
+def route_headers(headers: object) -> dict[str, str]:
+    """`add_route`'s `headers`, names lower-cased. A value is never shown: it may be a key."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a mapping of header names to str values, or None; "
+            f"got {type(headers).__name__}"
+        )
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                f"headers: {shown(name, 60)} is not a header name (letters, digits and "
+                f"!#$%&'*+-.^_`|~ only)"
+            )
+        if not isinstance(value, str):
+            raise TypeError(f"headers[{name!r}] must be a str; got {type(value).__name__}")
+        if not _HEADER_VALUE.fullmatch(value):
+            raise ValueError(
+                f"headers[{name!r}] must be printable ASCII on one line: its value (not "
+                f"shown) has a line break, a control character or a non-ASCII character"
+            )
+        lowered = name.lower()
+        if lowered in _FRAMING:
+            raise ValueError(
+                f"headers[{name!r}]: the transport writes {lowered} from the body; leave it out"
+            )
+        if lowered in checked:
+            raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
+        checked[lowered] = value
+    return checked

@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 __all__ = [
     "JSON",
@@ -57,13 +58,32 @@ class PlatformError(Exception):
 
 
 def json_bytes(body: object) -> bytes:
-    """Compact JSON, as Remix's `json()` writes it (a lone surrogate escaped, `\\ud800`)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(errors=_LONE)
+    """Compact JSON, as Remix's `json()` writes it (a lone surrogate escaped, `\\ud800`;
+    NaN and Infinity as `null`)."""
+    return _stringify(body, separators=(",", ":"))
 
 
 def pretty_json(body: object) -> bytes:
     """`JSON.stringify(body, null, 2)`, as the platform's rate limiter writes its bodies."""
-    return json.dumps(body, indent=2, ensure_ascii=False).encode(errors=_LONE)
+    return _stringify(body, indent=2)
+
+
+def _stringify(body: object, **layout: Any) -> bytes:
+    try:
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False, **layout)
+    except ValueError:  # JSON has no NaN or Infinity: JSON.stringify writes them as null
+        text = json.dumps(_finite(body), ensure_ascii=False, **layout)
+    return text.encode(errors=_LONE)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 _LONE = "backslashreplace"  # UTF-8 has no lone surrogates; JSON.stringify writes `\ud800`

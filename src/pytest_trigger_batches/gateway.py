@@ -189,7 +189,8 @@ class Gateway:
             f"  closest match: {table.closest(method, path)}\n"
             f"The mock answers no request with a default. If the real API has this endpoint, "
             f"the mock does not serve it yet: answer it in the test with {stub}. Otherwise "
-            f"check the URL and method the code under test uses."
+            f"check the URL and method the code under test uses.\n"
+            f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/unserved-endpoints/"
         )
 
     def refuse(self, request: Request, message: str) -> NoReturn:
@@ -208,5 +209,6 @@ class Gateway:
             f"{redact(request.method)} {redact(request.url)}: another Trigger.dev origin. "
             f"Point the code at {self.base_url} (TRIGGER_API_URL), or set the origin the test "
             f"intercepts with @pytest.mark.trigger_api(base_url=...), TRIGGER_API_URL or the "
-            f"trigger_api_url ini option. It was not sent to the real service.",
+            f"trigger_api_url ini option. It was not sent to the real service.\n"
+            f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
         )

@@ -38,11 +38,6 @@ class TriggerBatchOptions:
     """
 
     __slots__ = ("environment", "factory_options", "progress_after", "runs", "status")
-    status: object
-    environment: str | None
-    progress_after: int | None
-    runs: bool
-    factory_options: dict[str, object]
 
     def __init__(
         self,
@@ -55,11 +50,11 @@ class TriggerBatchOptions:
     ) -> None:
         if not isinstance(runs, bool):
             raise TypeError(f"runs must be True or False; got {shown(runs)}")
-        self.status = status
-        self.environment = environment
-        self.progress_after = progress_after
-        self.runs = runs
-        self.factory_options = factory_options
+        self.status: object = status
+        self.environment: str | None = environment
+        self.progress_after: int | None = progress_after
+        self.runs: bool = runs
+        self.factory_options: dict[str, object] = factory_options
 
     def build(self, factory: BatchFactory) -> tuple[TriggerBatch, ...]:
         """The states the batch is served as (its final state last)."""
@@ -94,10 +89,6 @@ class MarkedBatch:
 
     # A plain class: a dataclass took half the plugin's import time to create.
     __slots__ = ("marker", "options", "runs", "states")
-    marker: pytest.Mark
-    options: TriggerBatchOptions
-    states: tuple[TriggerBatch, ...]
-    runs: tuple[TriggerRun, ...]
 
     def __init__(
         self,
@@ -106,10 +97,10 @@ class MarkedBatch:
         states: tuple[TriggerBatch, ...],
         runs: tuple[TriggerRun, ...] = (),
     ) -> None:
-        self.marker = marker
-        self.options = options
-        self.states = states
-        self.runs = runs
+        self.marker: pytest.Mark = marker
+        self.options: TriggerBatchOptions = options
+        self.states: tuple[TriggerBatch, ...] = states
+        self.runs: tuple[TriggerRun, ...] = runs
 
 
 def marked(request: pytest.FixtureRequest) -> list[MarkedBatch]:

@@ -24,6 +24,7 @@ from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.gateway import Exchange, Gateway, default_port, host_of
 from pytest_trigger_batches.pipeline import Disconnect, Request, Unserved
 from pytest_trigger_batches.redact import redact
+from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
@@ -128,6 +129,20 @@ class _Router:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
+        other = self._elsewhere(request)
+        if other is not None:  # the test's routes may answer it, never let it through
+            not_mocked: AllMockedAssertionError | None = None
+            for router in self._later_routers():
+                try:
+                    return router.handler(request)
+                except AllMockedAssertionError as error:
+                    not_mocked = error
+                except PassThrough:
+                    not_mocked = None
+                    break
+            if not_mocked is not None:
+                raise not_mocked
+            self._gateway.refuse_other_origin(other)
         ours = self._translate(request, request.read())
         with self._gateway.exchange(ours) as exchange:
             answer = exchange.answer
@@ -143,6 +158,20 @@ class _Router:
 
     async def async_handler(self, request: httpx.Request) -> httpx.Response:
         __tracebackhide__ = True
+        other = self._elsewhere(request)
+        if other is not None:  # the test's routes may answer it, never let it through
+            not_mocked: AllMockedAssertionError | None = None
+            for router in self._later_routers():
+                try:
+                    return await router.async_handler(request)
+                except AllMockedAssertionError as error:
+                    not_mocked = error
+                except PassThrough:
+                    not_mocked = None
+                    break
+            if not_mocked is not None:
+                raise not_mocked
+            self._gateway.refuse_other_origin(other)
         ours = self._translate(request, await request.aread())
         with self._gateway.exchange(ours) as exchange:
             answer = exchange.answer
@@ -156,16 +185,23 @@ class _Router:
             exchange.stubbed(response.status_code)
             return response
 
-    def _translate(self, request: httpx.Request, body: bytes) -> Request:
-        """The pipeline's view of an httpx request for this origin (others are handed on)."""
+    def _elsewhere(self, request: httpx.Request) -> Request | None:
+        """None for a request to this origin; a request to another Trigger.dev origin,
+        which only a route of the test's may answer; any other request is handed on."""
         __tracebackhide__ = True
-        url = str(request.url)
         self._check_thread(request)
-        if not self._gateway.owns(url):
-            self._not_ours(request, url)
+        url = str(request.url)
+        return None if self._gateway.owns(url) else self._not_ours(request, url)
+
+    def _later_routers(self) -> list[respx.Router]:
+        """The test's respx routers (not other mocks'), in the order respx asks them."""
+        return [r for r in self._mocker.routers if not isinstance(r, _Router)]
+
+    def _translate(self, request: httpx.Request, body: bytes) -> Request:
+        """The pipeline's view of an httpx request for this origin."""
         return Request.make(
             request.method,
-            url,
+            str(request.url),
             request.headers.multi_items(),
             body,
             length_declared=not body or "content-length" in request.headers,
@@ -191,8 +227,12 @@ class _Router:
         )
         raise UnexpectedTriggerRequest(self._gateway.explain_unserved(request, how_to_stub=how))
 
-    def _not_ours(self, request: httpx.Request, url: str) -> NoReturn:
-        """Hand a request for another origin on: never to the real Trigger.dev."""
+    def _not_ours(self, request: httpx.Request, url: str) -> Request:
+        """Hand a request for another origin on: never to the real Trigger.dev.
+
+        Returns the request when it is for another Trigger.dev host: the test's respx
+        routes may answer it, but none may let it through to the network.
+        """
         __tracebackhide__ = True
         gateway = self._gateway
         routers = self._mocker.routers
@@ -206,7 +246,8 @@ class _Router:
                 f"{gateway.name} does not serve {redact(request.method)} {redact(url)}: it is on "
                 f"the host of {gateway.base_url} but outside its path. Requests to that host fail "
                 f"the test unless they are under {gateway.base_url}/; check the base URL the "
-                f"code under test uses. It was not sent to the real service.",
+                f"code under test uses. It was not sent to the real service.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
             )
         env_url = os.environ.get("TRIGGER_API_URL")
         if env_url and env_url != self._env_url and _on_origin(url, env_url):
@@ -217,13 +258,14 @@ class _Router:
                 f"{redact(env_url)} after the fixture started. The origin is read when the "
                 f"fixture starts: set TRIGGER_API_URL before it (monkeypatch in a fixture the "
                 f"test asks for first), or use @pytest.mark.trigger_api(base_url=...). It was "
-                f"not sent to that host.",
+                f"not sent to that host.\n"
+                f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/origin/",
             )
-        if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
-            raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
         host = request.url.host.rstrip(".")
         if host == "trigger.dev" or host.endswith(".trigger.dev"):
-            gateway.refuse_other_origin(ours)
+            return ours
+        if routers[-1] is not cast(respx.Router, self):  # later routers decide; the last passes
+            raise AllMockedAssertionError("not Trigger.dev: the next respx router decides")
         raise PassThrough("not Trigger.dev", request=request, origin=_pass_through_origin())
 
 
@@ -232,8 +274,10 @@ def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx
         if answer.kind == "timeout":
             raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
         raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
+    # No body at all for a 204 or 304: httpx would write `content-length: 0` for b"".
+    content = None if answer.status_code in BODILESS_STATUSES else answer.body
     return httpx.Response(
-        answer.status_code, headers=answer.headers, content=answer.body, request=request
+        answer.status_code, headers=answer.headers, content=content, request=request
     )
 
 

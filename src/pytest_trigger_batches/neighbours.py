@@ -106,7 +106,8 @@ def _check_sockets() -> None:
     pytest.fail(
         f"trigger_api_server listens on 127.0.0.1 and the code under test connects to it "
         f"there, but {fix} For a client that is httpx in the test process, "
-        f"mock_trigger_api answers without any socket.",
+        f"mock_trigger_api answers without any socket.\n"
+        f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/other-plugins/",
         pytrace=False,
     )
 
@@ -162,7 +163,8 @@ def _check_httpx_mock(request: pytest.FixtureRequest, fixture: str, base_url: st
     pytest.fail(
         f"{fixture} and pytest-httpx's httpx_mock are both used in this test, and "
         f"httpx_mock would answer {what}. Let it through to {whom}:\n"
-        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")',
+        f'  @pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "{host}")\n'
+        f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/other-plugins/",
         pytrace=False,
     )
 
@@ -223,7 +225,8 @@ def _fail_cassette(fixture: str, base_url: str) -> None:
         f"  vcrpy: vcr.VCR({leave})\n"
         f"Requests to other hosts are still recorded; if they carry batch ids or a key, "
         f"pin the seed (--trigger-seed) and add before_record_request="
-        f"pytest_trigger_batches.neighbours.redact_request.",
+        f"pytest_trigger_batches.neighbours.redact_request.\n"
+        f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/other-plugins/",
         pytrace=False,
     )
 
@@ -253,6 +256,7 @@ def _check_snapshot(request: pytest.FixtureRequest, fixture: str, seed_pinned: b
         f"{fixture} and a snapshot fixture are both used in this test, but the seed is "
         f"not pinned: {what} change from run to run, and the snapshot with them. Pin the "
         f"seed: {how}. If the snapshot holds times the mock reads (x-ratelimit-reset, "
-        f"tokens), pin the clock too: @pytest.mark.trigger_api(clock=lambda: 1780000000.0).",
+        f"tokens), pin the clock too: @pytest.mark.trigger_api(clock=lambda: 1780000000.0).\n"
+        f"See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/reproducible/",
         pytrace=False,
     )

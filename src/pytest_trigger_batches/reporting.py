@@ -59,7 +59,7 @@ class Reporting:
         self._warnings_redacted = 0
         xml_path = config.getoption("xmlpath", None)
         # As pytest's junitxml resolves it (at configure time, from the working directory).
-        self.junit_xml = (
+        self.junit_xml: str | None = (
             os.path.normpath(os.path.abspath(os.path.expanduser(os.path.expandvars(xml_path))))
             if xml_path and not hasattr(config, "workerinput")
             else None
@@ -70,8 +70,9 @@ class Reporting:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if report.when == "call":
-            item.stash[CALL_FAILED_KEY] = report.failed
+        if report.when == "call" or report.failed or report.skipped:
+            # A test that failed or skipped has its outcome: teardown adds no error to it.
+            item.stash[CALL_FAILED_KEY] = report.failed or report.skipped
         if report.failed and _uses_plugin(item):
             report.sections.append(("trigger-batches", redact(seed_note(item))))
         return report
@@ -359,7 +360,8 @@ def fail_on_leftovers(
             f"by a request:\n" + "\n".join(f"  {fault}" for fault in unused) + "\nThe code "
             "path they stand for did not run. Check the route and batch_id they name and "
             "what the code under test requests; pass required=False to fail_next() for a "
-            "fault that may go unused."
+            "fault that may go unused.\n"
+            "See https://pytest-trigger-batches.github.io/pytest-trigger-batches/recipes/retries/"
         )
     if problem:
         pytest.fail(redact(problem), pytrace=False)

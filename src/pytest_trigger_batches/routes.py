@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
     Handler = Callable[[Context, TriggerBackend], Reply]
 
-__all__ = ["Route", "RouteTable", "route_name"]
+__all__ = ["BODILESS_STATUSES", "Route", "RouteTable", "route_name"]
 
 _PARAM_RE = re.compile(r"\{([A-Za-z]+)\}")
+BODILESS_STATUSES = frozenset((204, 304))
+"""Statuses whose answers carry no body (and no `Content-Length`), as HTTP has it."""
 
 
 def route_name(method: str, template: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import re
 import selectors
@@ -29,6 +30,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -38,6 +40,7 @@ from pytest_trigger_batches.clock import ClockFunction
 from pytest_trigger_batches.gateway import Gateway
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Request, Unserved
 from pytest_trigger_batches.redact import redact
+from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
 
 if TYPE_CHECKING:
@@ -48,6 +51,27 @@ __all__ = ["TriggerApiServer"]
 _HOST_HEADER_RE = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _UNSPECIFIED = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 _MAX_LINE = 65536
+
+
+def idle_timeout_rule(value: object) -> str:
+    """What is wrong with an `idle_timeout` (the CLI's `--idle-timeout`), or ""."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86_400:
+        return "must be a number of seconds > 0 (at most a day)"
+    return ""
+
+
+def max_body_rule(value: object) -> str:
+    """What is wrong with a `max_body` (the CLI's `--max-body`), or ""."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1 << 34:
+        return "must be a number of bytes from 0 to 2**34"
+    return ""
+
+
+def max_calls_rule(value: object) -> str:
+    """What is wrong with a `max_calls` (the CLI's `--max-calls`), or ""."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "must be a whole number >= 1"
+    return ""
 
 
 class TriggerApiServer(TriggerApi):
@@ -66,8 +90,10 @@ class TriggerApiServer(TriggerApi):
       until `accept_key()` pins some).
     - `clock`: where the mock reads the time (default: the wall clock).
     - `verbose`: print one line per request to stderr (keys redacted). Quiet otherwise.
-    - `idle_timeout`: seconds a connection may stay silent (between requests, or in the
-      middle of one) before the server closes it (default 10).
+    - `idle_timeout`: seconds a connection may wait silent for its next request, and
+      the most a request may take to arrive whole once it started (its line, headers
+      and body: a client sending a byte now and then is cut off too); then the server
+      closes the connection without an answer (default 10).
     - `max_body`: the largest request body the server reads, by `Content-Length` or
       chunked (default 16 MiB); a larger one gets `413` and the connection is closed.
       A chunked body (no `Content-Length`) reaches the routes as undeclared: routes
@@ -98,29 +124,14 @@ class TriggerApiServer(TriggerApi):
             )
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise ValueError(f"port must be from 0 to 65535 (0: a free port); got {shown(port)}")
-        if (
-            isinstance(idle_timeout, bool)
-            or not isinstance(idle_timeout, int | float)
-            or not 0 < idle_timeout <= 86_400
+        for name, problem, value in (
+            ("idle_timeout", idle_timeout_rule(idle_timeout), idle_timeout),
+            ("max_body", max_body_rule(max_body), max_body),
+            ("max_calls", max_calls_rule(max_calls) if max_calls is not None else "", max_calls),
         ):
-            raise ValueError(
-                f"idle_timeout must be a number of seconds > 0 (at most a day); "
-                f"got {shown(idle_timeout)}"
-            )
-        if (
-            isinstance(max_body, bool)
-            or not isinstance(max_body, int)
-            or not 0 <= max_body <= 1 << 34
-        ):
-            raise ValueError(
-                f"max_body must be a number of bytes from 0 to 2**34; got {shown(max_body)}"
-            )
-        if max_calls is not None and (
-            isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 1
-        ):
-            raise ValueError(
-                f"max_calls must be a whole number >= 1 or None; got {shown(max_calls)}"
-            )
+            if problem:
+                either = " or None (all)" if name == "max_calls" else ""
+                raise ValueError(f"{name} {problem}{either}; got {shown(value)}")
         try:
             self._httpd = _HTTPServer((host, port), verbose=verbose)
         except socket.gaierror as problem:
@@ -225,6 +236,46 @@ class TriggerApiServer(TriggerApi):
                 self._httpd.handle_request()
 
 
+class _RequestClock(io.RawIOBase):
+    """A connection's reads, each with the time the request has left.
+
+    Waiting for a request, a read may wait `limit` seconds; once its first bytes have
+    come, the whole request (line, headers, body) must arrive within `limit` seconds
+    of them, however the client spreads it out. Past that a read raises `TimeoutError`,
+    which closes the connection.
+    """
+
+    def __init__(self, connection: socket.socket, limit: float) -> None:
+        super().__init__()
+        self._connection = connection
+        self._limit = limit
+        self._deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def next_request(self) -> None:
+        """The connection waits for its next request: the clock starts again."""
+        self._deadline = None
+
+    def request_read(self) -> None:
+        """The request arrived whole: writing the answer gets the full `limit` again."""
+        self._connection.settimeout(self._limit)
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is None:
+            wait = self._limit
+        else:
+            wait = self._deadline - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError(f"the request took longer than {self._limit} s to arrive")
+        self._connection.settimeout(wait)
+        count = self._connection.recv_into(buffer)
+        if self._deadline is None and count:
+            self._deadline = time.monotonic() + self._limit
+        return count
+
+
 class _BadBody(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -243,6 +294,9 @@ class _HTTPServer(ThreadingHTTPServer):
     idle_timeout = 10.0
     max_body = 16 << 20
     timeout = 0  # handle_request() never waits: _serve only calls it once readable
+    # socketserver listens with a backlog of 5: a burst of clients connecting at once
+    # overflows it and the kernel drops their SYNs (a second's retry, or a timeout).
+    request_queue_size = max(socket.SOMAXCONN, 128)
 
     def __init__(self, address: tuple[str, int], *, verbose: bool) -> None:
         if ":" in address[0]:
@@ -312,13 +366,20 @@ class _Handler(BaseHTTPRequestHandler):
     """Translates one HTTP request into `TriggerApi.handle` and writes the answer."""
 
     server: _HTTPServer
+    _arrival: _RequestClock
     protocol_version = "HTTP/1.1"  # keep-alive, as clients and SDKs expect
     server_version = "pytest-trigger-batches"
     disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
-        self.connection.settimeout(self.server.idle_timeout)  # a silent connection is closed
+        self.rfile.close()  # read through the request clock instead
+        self._arrival = _RequestClock(self.connection, self.server.idle_timeout)
+        self.rfile = io.BufferedReader(self._arrival)
+
+    def handle_one_request(self) -> None:
+        self._arrival.next_request()
+        super().handle_one_request()
 
     def version_string(self) -> str:
         return self.server_version
@@ -334,8 +395,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body, declared = self._read_body()
         except _BadBody as bad:
+            self._arrival.request_read()
             self._refuse(bad.status, bad.message)
             return
+        self._arrival.request_read()
         gateway = self.server.gateway
         request = Request.make(
             self.command, self._url(), self.headers.items(), body, length_declared=declared
@@ -355,10 +418,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(answer.status_code)
         for name, value in answer.headers.items():
             self.send_header(name, value)
-        if self.command != "HEAD" and answer.status_code not in (204, 304):
+        bodiless = self.command == "HEAD" or answer.status_code in BODILESS_STATUSES
+        if not bodiless:
             self.send_header("content-length", str(len(answer.body)))
         self.end_headers()
-        if self.command != "HEAD" and answer.body:
+        if not bodiless and answer.body:
             self.wfile.write(answer.body)
 
     def _url(self) -> str:

@@ -61,8 +61,8 @@ class TriggerApiOptions:
         from pytest_trigger_batches.clock import Clock
 
         Clock(clock)  # refuses what is not a clock, saying what it must be
-        self.base_url = base_url
-        self.clock = clock
+        self.base_url: str | None = base_url
+        self.clock: ClockFunction | None = clock
 
     @classmethod
     def of(cls, node: pytest.Item) -> TriggerApiOptions:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from contract.cases import STATUSES, WELL_FORMED_ID, Call, Ctx, Error, case, refused
+from contract.cases import KEY, STATUSES, WELL_FORMED_ID, Call, Ctx, Error, case, refused
 from pytest_trigger_batches.progress import PROGRESSIONS
 from pytest_trigger_batches.records import OUTCOMES
 from pytest_trigger_batches.statuses import RUN_OUTCOMES
@@ -90,6 +90,12 @@ WORKFLOW = [
         r"output and error go with an outcome: give outcome= too",
     ),
     case(
+        "on_run-output-infinity",
+        lambda c: c.api.on_run(outcome="COMPLETED", output=[float("inf")]),
+        TypeError,
+        r"output must be JSON-serializable \(JSON has no NaN or Infinity\)",
+    ),
+    case(
         "progression",
         lambda c: setattr(c.api, "progression", "later"),
         ValueError,
@@ -159,13 +165,73 @@ WORKFLOW = [
         "add_route-status",
         lambda c: c.api.add_route("GET", "/api/v1/x", status_code=700),
         ValueError,
-        r"status_code must be an HTTP status \(100 to 599\)",
+        r"status_code must be a final HTTP status, 200 to 599 .*; got 700",
+    ),
+    case(
+        "add_route-status-interim",
+        lambda c: c.api.add_route("GET", "/api/v1/x", status_code=103),
+        ValueError,
+        r"status_code must be a final HTTP status, 200 to 599 \(after a 1xx a client waits",
     ),
     case(
         "add_route-json",
         lambda c: c.api.add_route("GET", "/api/v1/x", json={1, 2}),
         TypeError,
         r"json must be JSON-serializable",
+    ),
+    case(
+        "add_route-json-nan",
+        lambda c: c.api.add_route("GET", "/api/v1/x", json={"ratio": float("nan")}),
+        TypeError,
+        r"json must be JSON-serializable \(JSON has no NaN or Infinity\)",
+    ),
+    case(
+        "add_route-json-with-204",
+        lambda c: c.api.add_route("DELETE", "/api/v1/x", status_code=204, json={}),
+        ValueError,
+        r"json must be None with status_code=204: a 204 answer has no body",
+    ),
+    case(
+        "add_route-headers-type",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers=[("x-a", "1")]),  # type: ignore[arg-type]
+        TypeError,
+        r"headers must be a mapping of header names to str values, or None; got list",
+    ),
+    case(
+        "add_route-headers-name",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"x a": "1"}),
+        ValueError,
+        r"headers: 'x a' is not a header name",
+    ),
+    case(
+        "add_route-headers-value-type",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"retry-after": 5}),  # type: ignore[dict-item]
+        TypeError,
+        r"headers\['retry-after'\] must be a str; got int",
+    ),
+    case(
+        "add_route-headers-value-line-break",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"x-key": f"{KEY}\r\nx-b: 1"}),
+        ValueError,
+        r"headers\['x-key'\] must be printable ASCII on one line: its value \(not shown\)",
+    ),
+    case(
+        "add_route-headers-value-non-ascii",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"x-name": "café"}),
+        ValueError,
+        r"headers\['x-name'\] must be printable ASCII on one line",
+    ),
+    case(
+        "add_route-headers-framing",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"Content-Length": "3"}),
+        ValueError,
+        r"headers\['Content-Length'\]: the transport writes content-length from the body",
+    ),
+    case(
+        "add_route-headers-twice",
+        lambda c: c.api.add_route("GET", "/api/v1/x", headers={"X-A": "1", "x-a": "2"}),
+        ValueError,
+        r"headers: 'x-a' is named twice",
     ),
     case(
         "clock",

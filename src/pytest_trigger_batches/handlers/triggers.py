@@ -161,16 +161,24 @@ def _streamed_item(raw: object, size: int, run_count: int) -> Item:
         raise PlatformError.message(
             422, f"Item index {js_number_text(index)} exceeds batch runCount {run_count}"
         )
-    return Item(index, task, _payload(shaped.get("payload"), options), options, size)
+    payload = _payload(shaped.get("payload"), options, streamed=True)
+    return Item(index, task, payload, options, size)
 
 
-def _payload(payload: object, options: Mapping[str, Any]) -> object:
-    # The SDK sends payloads as text: JSON, or superjson (`{"json": ..., "meta": ...}`, 4.x).
-    kind = options.get("payloadType")
-    if not isinstance(payload, str) or kind not in ("application/json", "application/super+json"):
+def _payload(payload: object, options: Mapping[str, Any], *, streamed: bool = False) -> object:
+    """The payload as a retrieval shows it (`payloads.server.ts`, `ioSerialization.ts`).
+
+    `application/json` (the default) is stored as `JSON.stringify(payload)`, so a string
+    comes back as that string, except for a streamed item: the batch queue parses a JSON
+    string first (`normalizePayload`, `runEngineHandlers.server.ts`). Superjson text
+    (SDK 4.x) comes back as its `json` part; any other type is stored and shown as sent.
+    """
+    kind = options.get("payloadType", "application/json")
+    parses = kind == "application/super+json" or (streamed and kind == "application/json")
+    if not parses or not isinstance(payload, str):
         return payload
     try:
-        parsed = json.loads(payload)
+        parsed = strict_loads(payload)
     except (ValueError, RecursionError):
         return payload
     if kind == "application/super+json" and isinstance(parsed, dict) and "json" in parsed:
