@@ -68,7 +68,7 @@ class TriggeredItem:
     - `batch_id`: the batch it went to or was answered with; None for a single trigger
       and for a one-shot request refused before a batch existed.
     - `answer` (keyword): how the platform took it: "created", "cached",
-      "deduplicated" or "refused" (`TriggerAnswer`; README, "Assertions and records").
+      "deduplicated" or "refused" (`TriggerAnswer`).
     """
 
     route: str

@@ -79,7 +79,7 @@ class Item:
 
 
 TriggerAnswer = Literal["created", "cached", "deduplicated", "refused"]
-"""How the platform took an item the app sent (README, "Assertions and records").
+"""How the platform took an item the app sent (the site's "Item and run outcomes" recipe).
 
 - created: new work: it made a run (in a streaming batch, when the batch is processed,
   where `on_item` may make it a pre-failed run or an error entry instead);
