@@ -329,8 +329,10 @@ def _failed_report(pytester: pytest.Pytester, source: Path) -> pytest.TestReport
 
 
 def _normalized(text: str) -> str:
-    # The only part of a message that depends on the installed versions.
-    return re.sub(r"python-httpx/[\w.]+", "python-httpx/x.y", text)
+    # The parts of a message that depend on the installed versions: httpx's user agent,
+    # and the length of the JSON it writes (httpx before 0.28 puts spaces after `:`).
+    text = re.sub(r"python-httpx/[\w.]+", "python-httpx/x.y", text)
+    return re.sub(r"content-length: \d+", "content-length: N", text)
 
 
 @pytest.mark.parametrize(("example", "shown", "when"), MESSAGES, ids=[m[0] for m in MESSAGES])
