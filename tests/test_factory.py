@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from pytest_trigger_batches import factory as factory_module
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.factory import BatchFactory
 from pytest_trigger_batches.model import BatchStatus, TriggerBatch
+from pytest_trigger_batches.timefmt import iso_ms, to_ms
 
 QUEUE = "QUEUE_SIZE_LIMIT_EXCEEDED"
 NANOID = re.compile(r"[1-9a-km-z]{21}")
@@ -429,3 +433,84 @@ def test_lifecycle_states_share_the_batch(factory: BatchFactory) -> None:
 def test_built_batches_survive_validation(factory: BatchFactory) -> None:
     batch = factory("PARTIAL_FAILED", run_count=300, failed_count=120, task_identifier=["a", "b"])
     assert TriggerBatch.from_payload(batch.to_payload()) == batch
+
+
+# -- built once, unchecked: the factory keeps every rule by construction -------------------
+
+BUILDS: list[tuple[str, dict[str, Any]]] = [
+    *((status, {}) for status in BatchStatus),
+    *((status, {"run_count": 1000}) for status in BatchStatus),
+    ("PENDING", {"runs_created": True, "idempotency_key": True}),
+    ("ABORTED", {"runs_created": False, "run_count": 1}),
+    ("PARTIAL_FAILED", {"run_count": 2}),
+    *(
+        ("PARTIAL_FAILED", {"run_count": 300, "failed_count": 200, "error_code": code})
+        for code in (*rules.ERROR_CODES, None)
+    ),
+    ("COMPLETED", {"failed_count": 999, "run_count": 1000, "task_identifier": ["a", "b"]}),
+    ("ABORTED", {"created_at": "1970-01-01T00:00:00Z", "batch_id": "batch_" + "a" * 27}),
+    *((status, {"legacy": True}) for status in ("PENDING", "COMPLETED", "ABORTED")),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2**63])
+def test_every_batch_the_factory_builds_keeps_every_platform_rule(seed: int) -> None:
+    # The factory builds batches without checking them again (TriggerBatch._made).
+    factory = BatchFactory(seed=seed)
+    for status, options in BUILDS:
+        batch = factory(status, **options)
+        assert rules.problems(batch) == [], (status, options)
+        fields = {name: getattr(batch, name) for name in TriggerBatch.__dataclass_fields__}
+        assert TriggerBatch(**fields) == batch  # the public constructor accepts it as it is
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**40])
+def test_runs_of_builds_each_run_as_run_would_one_by_one(seed: int) -> None:
+    # runs_of draws in bulk what run() draws per run, and builds each run unchecked.
+    assert factory_module._inline_draws_exact()  # the bulk path on this Python
+    bulk, single = BatchFactory(seed=seed), BatchFactory(seed=seed)
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("COMPLETED", {"run_count": 1000}),
+        ("PENDING", {"runs_created": True, "run_count": 40}),
+        ("PENDING", {"legacy": True, "run_count": 30}),
+        ("PARTIAL_FAILED", {"run_count": 7}),
+        ("ABORTED", {}),
+    ]
+    for status, options in cases:
+        batch, same = bulk(status, **options), single(status, **options)
+        tasks = ["a", "b", "c"] if status == "PARTIAL_FAILED" else None
+        runs = bulk.runs_of(batch, task_identifier=tasks)
+        status_of_runs = factory_module._status_of_runs(same)
+        no_keys = [None] * len(same.runs)
+        one_by_one = single._runs_one_by_one(same, single._task_ids(tasks), status_of_runs, no_keys)
+        assert runs == one_by_one, status
+        assert [replace(run) for run in runs] == list(runs)  # TriggerRun's rules hold
+        # Both factories are in the same state afterwards: later batches stay identical.
+        assert bulk(status, **options) == single(status, **options)
+
+
+def test_runs_of_gives_each_run_its_own_payload_and_output(factory: BatchFactory) -> None:
+    runs = factory.runs_of(factory("COMPLETED", run_count=3))
+    assert runs[0].payload is not runs[1].payload
+    assert runs[0].output is not runs[1].output
+    assert {run.task_identifier for run in runs} == {runs[0].task_identifier}
+
+
+def test_runs_of_draws_one_by_one_where_random_draws_differently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch = BatchFactory(seed=3)("COMPLETED", run_count=20)
+    bulk = BatchFactory(seed=8).runs_of(batch)
+    monkeypatch.setattr(factory_module, "_inline_draws_exact", lambda: False)
+    assert BatchFactory(seed=8).runs_of(batch) == bulk
+
+
+def test_a_bodys_timestamps_are_written_as_javascript_writes_them_in_every_year() -> None:
+    # Bodies write a batch's moments from the datetime's fields, not through iso_ms.
+    rng = random.Random(6)
+    first, last = datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+    span = (last - first) // timedelta(milliseconds=1)
+    for _ in range(3000):
+        moment = first + timedelta(milliseconds=rng.randrange(span))
+        batch = TriggerBatch("batch_x", BatchStatus.PENDING, moment, moment, 1, check_ids=False)
+        assert batch.to_payload()["createdAt"] == iso_ms(to_ms(moment))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -557,3 +558,45 @@ def test_a_malformed_key_is_masked_and_other_text_left_alone(
     assert redact(f"sent {typo}!") == "sent tr_prd_****!"
     look_alikes = "tr_expected_total = 3; key=tr_dev_Ab12&page=2; str_dev_notes"
     assert redact(look_alikes) == look_alikes
+
+
+def test_a_recorded_call_has_every_field_and_equals_its_copy(
+    mock_trigger_api: MockTriggerApi, trigger_batch_factory: BatchFactory, fetch: Fetch
+) -> None:
+    # Calls are built slot by slot, not through RecordedCall's __init__.
+    batch = trigger_batch_factory()
+    mock_trigger_api.add_batch(batch)
+    url = f"{BASE}/api/v1/batches/{batch.id}?x=1"
+    assert fetch(url, headers=auth(mock_trigger_api.secret_key)).status_code == 200
+    (call,) = mock_trigger_api.calls
+    fields = dataclasses.asdict(call)
+    assert fields == {
+        "method": "GET",
+        "url": url,
+        "path": f"/api/v1/batches/{batch.id}",
+        "headers": call.headers,
+        "status_code": 200,
+        "outcome": "answered",
+        "route": "GET /api/v1/batches/{batchId}",
+        "params": {"batchId": batch.id},
+        "body": None,
+        "stubbed": False,
+    }
+    assert call.headers["authorization"] == "Bearer " + mask_key(mock_trigger_api.secret_key)
+    assert dataclasses.replace(call) == call
+
+
+def test_a_path_matched_again_gives_the_same_route_and_fresh_params() -> None:
+    # The routing table remembers what it matched; each answer's params are its own.
+    from pytest_trigger_batches.table import TABLE
+
+    first = TABLE.match("GET", "/api/v1/batches/batch_a%2Fb")
+    assert first is not None
+    first[1]["batchId"] = "changed"
+    for method in ("GET", "HEAD"):
+        again = TABLE.match(method, "/api/v1/batches/batch_a%2Fb")
+        assert again is not None
+        assert again[0] is first[0]
+        assert again[1] == {"batchId": "batch_a/b"}
+    assert TABLE.match("DELETE", "/api/v1/batches/batch_a%2Fb") is None
+    assert TABLE.match("DELETE", "/api/v1/batches/batch_a%2Fb") is None

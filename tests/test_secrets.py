@@ -45,6 +45,7 @@ from pytest_trigger_batches.mock import MockTriggerApi
 from pytest_trigger_batches.redact import (
     MAX_SEEN_KEYS,
     redact,
+    redact_many,
     remember_key,
     remember_seen_key,
 )
@@ -615,6 +616,39 @@ def test_a_credential_after_an_escape_or_before_an_underscore_stands_alone(
 ) -> None:
     assert redact(text).startswith(masked)
     assert _DRAWN[:20] not in redact(text)
+
+
+def test_texts_redacted_together_are_redacted_as_each_alone() -> None:
+    # A recorded call's texts are redacted in one pass (redact_many).
+    (known,) = _keys(1, random.Random(77))  # remembered for good: seen nowhere else
+    remember_key(known)
+    texts = [
+        *NOT_KEYS,
+        *(c[1] for c in CREDENTIALS),
+        *(c[1] for c in AT_A_WORD_BOUNDARY),
+        *("glued" + c[1] for c in CREDENTIALS),
+        "x" + known[9:25] + "y",  # a fragment of a known key
+        "",
+        "ends with a word " + known[7:15],
+        known[12:30] + " starts with one",
+    ]
+    rng = random.Random(5)
+    for _ in range(30):
+        sample = rng.sample(texts, 6)
+        assert redact_many(sample) == [redact(text) for text in sample]
+    with_nul = ["a\x00tr_dev_" + _DRAWN[:24], "b"]  # the joiner itself: one by one
+    assert redact_many(with_nul) == [redact(text) for text in with_nul]
+
+
+def test_a_new_trigger_secret_key_is_redacted_from_the_next_text_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = ("tr_dev_" + key[7:15] + "!" + key[15:] for key in _keys(2, random.Random(9)))
+    for key in (first, second):  # malformed: only the registry knows them
+        monkeypatch.setenv("TRIGGER_SECRET_KEY", key)
+        assert key[7:15] not in redact_many(["a", f"x{key}"])[1]
+    monkeypatch.delenv("TRIGGER_SECRET_KEY")
+    assert first[7:15] not in redact(f"x{first}")  # remembered for good
 
 
 def test_node_ids_are_those_of_a_run_without_the_plugin_unless_they_hold_a_key(

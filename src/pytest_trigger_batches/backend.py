@@ -11,6 +11,8 @@ and `stored_run.py`. Errors are the platform's answers (`PlatformError`).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError, js_number_text
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.keyring import KeyRing
-from pytest_trigger_batches.listing import RunFilter, RunPage, internal_run_id, page
+from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.ratelimit import Limiter, Limits
 from pytest_trigger_batches.records import (
@@ -196,6 +198,13 @@ class TriggerBackend:
         self._registered: dict[str, BatchHandle] = {}
         self._triggered: dict[str, TriggeredBatch] = {}
         self._runs: dict[str, Run] = {}
+        self._listed = RunOrder()
+        """Every run, in the order the run list reads them."""
+        self._listed_by_batch: dict[str, RunOrder] = {}
+        """Each batch's runs, in that order: a list of one batch reads no other."""
+        self._deadlines: list[tuple[int, int, Run]] = []
+        """(moment, tie-break, run): runs that time alone changes (a delay, a TTL), the
+        next due first; a list refreshes those due, not every run."""
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
         self._hold_rules: list[Rule[RunHold]] = []
@@ -264,7 +273,7 @@ class TriggerBackend:
         for run in runs:
             record = Run.from_public(run)
             record.environment, record.listed_always = environment, True
-            self._runs[record.id] = record
+            self._keep(record)
         return handle
 
     def registered(self) -> list[BatchHandle]:
@@ -786,18 +795,24 @@ class TriggerBackend:
         return made
 
     def list_runs(self, query: RunFilter, environment: str, now_ms: int) -> RunPage:
-        """Runs of `environment` that `query` keeps, newest first, one page."""
+        """Runs of `environment` that `query` keeps, newest first, one page.
+
+        Read from the cursor's place in the runs kept in list order (the batch's own,
+        with a batch filter) until the page is full: the cost of a page does not grow
+        with the runs stored.
+        """
         window = query.window(now_ms)
-        runs = []
-        for run in self._runs.values():
-            if run.environment not in (None, environment):
-                continue
-            run.refresh(now_ms)
-            if query.matches(run, window):
-                runs.append(run)
-        runs.sort(key=lambda r: (r.created_ms, internal_run_id(r.id)), reverse=True)
+        self._refresh_due(environment, now_ms)
+        if query.batch_id is None:
+            order = self._listed
+        else:
+            order = self._listed_by_batch.get(query.batch_id) or RunOrder()
+
+        def shown(run: Run) -> bool:
+            return run.environment in (None, environment) and query.matches(run, window)
+
         cursor = query.before or query.after
-        return page(runs, query.size, cursor, forward=query.before is None)
+        return page(order, shown, window, query.size, cursor, forward=query.before is None)
 
     def _create_run(
         self,
@@ -893,8 +908,44 @@ class TriggerBackend:
             run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
             run.idempotency_expires_ms = key_expires
             self._idempotency.keep_run(environment, item.task, key, run)
-        self._runs[run.id] = run
+        self._keep(run)
         return run
+
+    def _keep(self, run: Run) -> None:
+        """Store `run` (replacing a run of the same id) where reads and the list find it."""
+        earlier = self._runs.get(run.id)
+        if earlier is not None:
+            self._listed.remove(earlier)
+            if earlier.batch_id is not None:
+                self._listed_by_batch[earlier.batch_id].remove(earlier)
+        self._runs[run.id] = run
+        self._listed.add(run)
+        if run.batch_id is not None:
+            self._listed_by_batch.setdefault(run.batch_id, RunOrder()).add(run)
+        due = run.deadline_ms
+        if due is not None:
+            heapq.heappush(self._deadlines, (due, next(_TIE_BREAK), run))
+
+    def _refresh_due(self, environment: str, now_ms: int) -> None:
+        """Refresh the runs of `environment` whose delay or TTL has run out by `now_ms`,
+        as a list does (a refresh changes a run only once its deadline has come)."""
+        deadlines, elsewhere = self._deadlines, []
+        while deadlines and deadlines[0][0] <= now_ms:
+            entry = heapq.heappop(deadlines)
+            run = entry[2]
+            if run.environment not in (None, environment):
+                elsewhere.append(entry)  # another environment's list refreshes it
+                continue
+            run.refresh(now_ms)
+            due = run.deadline_ms
+            if due is not None:
+                heapq.heappush(deadlines, (due, entry[1], run))
+        for entry in elsewhere:
+            heapq.heappush(deadlines, entry)
+
+
+_TIE_BREAK = itertools.count()
+"""Orders runs of one deadline in the heap (runs themselves do not compare)."""
 
 
 def _check_size(count: int, maximum: int) -> None:

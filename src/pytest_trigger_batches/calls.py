@@ -10,7 +10,7 @@ from typing import Literal
 
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
 from pytest_trigger_batches.records import TriggerAnswer
-from pytest_trigger_batches.redact import redact, shown_header
+from pytest_trigger_batches.redact import redact_many, redact_more, shown_header
 
 __all__ = ["CallOutcome", "RecordedCall", "TriggerAnswer", "TriggeredItem", "record"]
 
@@ -111,18 +111,36 @@ def record(
             kind, status_code = "answered", answer.status_code
         elif isinstance(answer, Disconnect):
             kind = answer.kind
-    return RecordedCall(
-        method=redact(request.method),
-        url=redact(request.url),
-        path=redact(path),
-        headers={name: shown_header(name, value) for name, value in request.headers.items()},
-        status_code=status_code,
-        outcome=kind,
-        route=route,
-        params={name: redact(value) for name, value in params.items()} if params else {},
-        body=_parsed(request.body, ndjson="ndjson" in request.headers.get("content-type", "")),
-        stubbed=stubbed,
+    # Every text of the call redacted in one pass (the environment's key read once).
+    headers = request.headers
+    names = [name for name in headers if name.lower() != "authorization"]
+    texts = [request.method, request.url, path, *params.values()]
+    shown = redact_many([*texts, *(headers[name] for name in names)])
+    method, url, shown_path = shown[:3]
+    plain = dict(zip(names, shown[len(texts) :], strict=True))
+    # Set slot by slot: the frozen dataclass's __init__ was a third of recording a call.
+    call = object.__new__(RecordedCall)
+    put = _CALL_SLOTS
+    put["method"](call, method)
+    put["url"](call, url)
+    put["path"](call, shown_path)
+    put["headers"](
+        call,
+        {
+            name: plain[name] if name in plain else shown_header(name, value)
+            for name, value in headers.items()
+        },
     )
+    put["status_code"](call, status_code)
+    put["outcome"](call, kind)
+    put["route"](call, route)
+    put["params"](call, dict(zip(params, shown[3 : len(texts)], strict=True)) if params else {})
+    put["body"](call, _parsed(request.body, ndjson="ndjson" in headers.get("content-type", "")))
+    put["stubbed"](call, stubbed)
+    return call
+
+
+_CALL_SLOTS = {name: getattr(RecordedCall, name).__set__ for name in RecordedCall.__slots__}
 
 
 def _loads(text: str, *, ndjson: bool) -> object:
@@ -132,14 +150,17 @@ def _loads(text: str, *, ndjson: bool) -> object:
 
 
 def _parsed(body: bytes, *, ndjson: bool) -> object:
-    """The body as JSON; NDJSON as a list of its lines; None if neither (or too large)."""
+    """The body as JSON; NDJSON as a list of its lines; None if neither (or too large).
+
+    Redacted after the call's other texts (`redact_more`).
+    """
     if not body or len(body) > _MAX_RECORDED_BODY:
         return None
     try:
         text = body.decode("utf-8")
         if "\\u" not in text:  # no escapes: redacting the text is redacting the values
-            return _loads(redact(text), ndjson=ndjson)
+            return _loads(redact_more(text), ndjson=ndjson)
         # An escaped key ("\\u0074r_...") is plain text only once parsed: redact then.
-        return json.loads(redact(json.dumps(_loads(text, ndjson=ndjson))))
+        return json.loads(redact_more(json.dumps(_loads(text, ndjson=ndjson))))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None

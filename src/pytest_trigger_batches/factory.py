@@ -8,6 +8,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import cycle, repeat
 from pathlib import Path
 
 from pytest_trigger_batches import lifecycle, rules
@@ -16,7 +17,9 @@ from pytest_trigger_batches.model import (
     BatchError,
     TriggerBatch,
     TriggerRun,
+    _error,
     _many_errors,
+    _many_runs,
     parse_timestamp,
 )
 from pytest_trigger_batches.shown import shown
@@ -37,6 +40,9 @@ DEFAULT_ERROR_CODE = rules.QUEUE_LIMIT
 """Why items fail today: the environment's queue is full (other failures become
 pre-failed runs, counted as created)."""
 _EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_EPOCH_MS = to_ms(_EPOCH)
+_CREATED_SPAN_MS = 240 * 86_400_000
+"""A batch or run is created in the 240 days after `_EPOCH`, unless the test says when."""
 # created_at bounds: cuids count milliseconds since 1970, and updatedAt (up to 40
 # minutes later) must still be a datetime.
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -129,12 +135,12 @@ class BatchFactory:
           formats: cuid, nanoid, run-ops or base62).
         """
         status = BatchStatus.parse(status)
-        run_count = rules.whole_number(
-            DEFAULT_RUN_COUNT if run_count is None else run_count,
-            parameter="run_count",
-            minimum=1,
-            maximum=rules.MAX_ITEMS,
-        )
+        if run_count is None:
+            run_count = DEFAULT_RUN_COUNT
+        elif type(run_count) is not int or not 1 <= run_count <= rules.MAX_ITEMS:
+            run_count = rules.whole_number(
+                run_count, parameter="run_count", minimum=1, maximum=rules.MAX_ITEMS
+            )
         if not isinstance(legacy, bool):
             raise TypeError(f"legacy must be True or False; got {shown(legacy)}")
         if batch_id is not None and (
@@ -145,31 +151,39 @@ class BatchFactory:
                 f"(e.g. 'batch_cmx0ugyuv00004a7d2bda9ln4'; None: generated)"
             )
         tasks = self._task_ids(task_identifier)
-        key = self._idempotency_key(idempotency_key)
-        created = (
-            self._default_created_at()
-            if created_at is None
-            else parse_timestamp(created_at, parameter="created_at")
-        )
-        if not _EARLIEST <= created <= _LATEST:
-            raise ValueError(
-                f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); got {shown(created_at)}"
-            )
+        key = None if idempotency_key is None else self._idempotency_key(idempotency_key)
+        if created_at is None:
+            offset = self._offset(0, _CREATED_SPAN_MS)
+            created, created_ms = _EPOCH + timedelta(0, 0, 0, offset), _EPOCH_MS + offset
+        else:
+            created = parse_timestamp(created_at, parameter="created_at")
+            if not _EARLIEST <= created <= _LATEST:
+                raise ValueError(
+                    f"created_at must be from 1970-01-01 to 9999-12-30 (UTC); "
+                    f"got {shown(created_at)}"
+                )
+            created_ms = to_ms(created)
         if legacy:
             _legacy_options(status, runs_created, failed_count, error_code)
             return self._legacy(status, run_count, created, key, batch_id)
-        runs_created = _runs_created(status, runs_created)
+        if runs_created is None:  # the default: finished unless PENDING or PROCESSING
+            runs_created = status not in _BEFORE_RUN_CREATION
+        else:
+            runs_created = _runs_created(status, runs_created)
         if not runs_created:
             if failed_count is not None or error_code is not _DEFAULT:
                 raise ValueError(
                     f"failed_count and error_code apply once runs are created; a {status} "
                     f"batch with runs_created=False has no failures yet"
                 )
-            return self._before_run_creation(status, run_count, created, key, batch_id)
-        failed = _failed_count(status, run_count, failed_count)
-        code = _error_code(error_code)
+            return self._before_run_creation(status, run_count, created, created_ms, key, batch_id)
+        if failed_count is None and status == BatchStatus.ABORTED:
+            failed = run_count  # the default: every item (checked by _failed_count else)
+        else:
+            failed = _failed_count(status, run_count, failed_count)
+        code = DEFAULT_ERROR_CODE if error_code is _DEFAULT else _error_code(error_code)
         return self._after_run_creation(
-            status, run_count, failed, tasks, code, created, key, batch_id
+            status, run_count, failed, tasks, code, created, created_ms, key, batch_id
         )
 
     def lifecycle(
@@ -250,7 +264,7 @@ class BatchFactory:
             finished_at=finished,
             delayed_until=delay,
             batch_id=batch_id,
-            payload={"id": self._rng.randrange(10**6)} if payload is None else payload,
+            payload={"id": self._rng.randrange(_PAYLOADS)} if payload is None else payload,
             output=(output if output is not None else {"ok": True})
             if status == "COMPLETED"
             else None,
@@ -278,9 +292,81 @@ class BatchFactory:
         """
         tasks = self._task_ids(task_identifier)
         keys = self._run_keys(idempotency_key, len(batch.runs))
-        status = "COMPLETED" if batch.status == BatchStatus.COMPLETED else "EXECUTING"
-        if not batch.runs_created and batch.status != BatchStatus.COMPLETED:
-            status = "QUEUED"
+        status = _status_of_runs(batch)
+        # Keys are drawn run by run; so is everything on a Python whose random draws differ.
+        if any(key is not None for key in keys) or not _inline_draws_exact():
+            return self._runs_one_by_one(batch, tasks, status, keys)
+        ids = batch.runs
+        count = len(ids)
+        created = batch.created_at
+        started, finished, payload_ids = self._run_draws(count, status)
+        # Each run is what `run(status, ...)` with its id would give, drawn in the same
+        # order, built once and unchecked: every value is one `TriggerRun` accepts.
+        started_at = _moments(created, started) if started else repeat(None, count)
+        finished_at = _moments(created, finished) if finished else repeat(None, count)
+        updated_at = finished_at if finished else started_at if started else repeat(created)
+        return _many_runs(
+            {
+                "id": ids,
+                "task_identifier": repeat(tasks[0]) if len(tasks) == 1 else cycle(tasks),
+                "status": repeat(status),
+                "created_at": repeat(created),
+                "updated_at": updated_at,
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "delayed_until": repeat(None),
+                "batch_id": repeat(batch.id),
+                "payload": [{"id": number} for number in payload_ids],
+                "output": ([{"ok": True} for _ in ids] if status == "COMPLETED" else repeat(None)),
+                "error": repeat(None),
+                "tags": repeat(()),
+                "metadata": repeat(None),
+                "idempotency_key": repeat(None),
+                "attempt_count": repeat(0 if status == "QUEUED" else 1),
+            },
+        )
+
+    def _run_draws(self, count: int, status: str) -> tuple[list[int], list[int], list[int]]:
+        """What `run(status, ...)` draws for each of `count` runs, in its order.
+
+        Per run: the start, then the finish (ms after creation; none before the run
+        starts or ends), the failure message it would have (`choice`), the cuid it would
+        have (8 random bytes), and its payload's number (`randrange(10**6)`). `choice`
+        and `randrange` are written out as `random` computes them (`getrandbits`, a
+        draw again while too large), which `_inline_draws_exact` checks once.
+        """
+        rng = self._rng
+        draw, bits = rng.random, rng.getrandbits
+        reasons = len(_text_pools().thrown)
+        reason_bits, payload_bits = reasons.bit_length(), _PAYLOADS.bit_length()
+        starts = status != "QUEUED"
+        ends = status in RUN_FINAL
+        started: list[int] = []
+        finished: list[int] = []
+        payload_ids: list[int] = []
+        for _ in range(count):
+            if starts:
+                start = 50 + int(draw() * 2951)  # _ms(50, 3000)
+                started.append(start)
+                if ends:
+                    finished.append(start + 100 + int(draw() * 59901))  # + _ms(100, 60_000)
+            while bits(reason_bits) >= reasons:
+                pass
+            bits(64)  # the cuid's random part (its id is the batch's)
+            number = bits(payload_bits)
+            while number >= _PAYLOADS:
+                number = bits(payload_bits)
+            payload_ids.append(number)
+        self._ids.skip(count)  # the cuids' counter moved on as if they were made
+        return started, finished, payload_ids
+
+    def _runs_one_by_one(
+        self,
+        batch: TriggerBatch,
+        tasks: tuple[str, ...],
+        status: str,
+        keys: Sequence[str | bool | None],
+    ) -> tuple[TriggerRun, ...]:
         made = []
         for number, run_id in enumerate(batch.runs):
             run = self.run(
@@ -294,14 +380,16 @@ class BatchFactory:
         return tuple(made)
 
     # -- the flavours -------------------------------------------------------------
-    # Built with TriggerBatch._minted: every platform rule is checked, but not the
-    # format of the ids minted here (checking them again was most of the cost).
+    # Built with TriggerBatch._made: nothing is checked again, as each flavour keeps
+    # every platform rule by construction (tests/test_factory.py checks them all).
+    # Moments are kept in milliseconds too, for the ids, rather than converted back.
 
     def _before_run_creation(
         self,
         status: BatchStatus,
         run_count: int,
         created: datetime,
+        created_ms: int,
         key: str | None,
         batch_id: str | None,
     ) -> TriggerBatch:
@@ -312,12 +400,12 @@ class BatchFactory:
         elif status == BatchStatus.ABORTED:
             # The seal timeout aborts it, setting processingCompletedAt.
             updated = completed = created + _SEAL_TIMEOUT + self._ms(0, 5000)
-        return TriggerBatch._minted(
-            id=batch_id or self._batch_id(created),
-            status=status,
-            created_at=created,
-            updated_at=updated,
-            run_count=run_count,
+        return TriggerBatch._made(
+            batch_id or "batch_" + self._cuids.cuid(created_ms),
+            status,
+            created,
+            updated,
+            run_count,
             idempotency_key=key,
             processing_completed_at=completed,
         )
@@ -330,28 +418,36 @@ class BatchFactory:
         tasks: tuple[str, ...],
         code: str | None,
         created: datetime,
+        created_ms: int,
         key: str | None,
         batch_id: str | None,
     ) -> TriggerBatch:
-        sealed = created + self._ms(50, 2000)
-        finished = sealed + self._ms(100, 5000)
-        updated = finished
+        draw = self._rng.random  # _offset(low, high), written out
+        sealed_ms = created_ms + 50 + int(draw() * 1951)  # 50 to 2,000 ms
+        finished_ms = sealed_ms + 100 + int(draw() * 4901)  # 100 to 5,000 ms
+        updated_ms = finished_ms
         if status == BatchStatus.COMPLETED:
-            updated = finished + self._ms(1000, 600_000)
-        own_id = self._batch_id(created)
-        runs = self._cuids.cuids(to_ms(sealed), run_count - failed, prefix="run_")
-        return TriggerBatch._minted(
-            id=batch_id or own_id,
-            status=status,
-            created_at=created,
-            updated_at=updated,
-            run_count=run_count,
-            runs=tuple(runs),
-            idempotency_key=key,
-            successful_run_count=run_count - failed,
-            failed_run_count=failed,
-            errors=self._errors(run_count, failed, tasks, code),
-            processing_completed_at=finished,
+            updated_ms = finished_ms + 1000 + int(draw() * 599_001)  # 1 s to 10 min
+        finished = created + timedelta(0, 0, 0, finished_ms - created_ms)
+        updated = finished + timedelta(0, 0, 0, updated_ms - finished_ms)
+        own_id = "batch_" + self._cuids.cuid(created_ms)
+        runs = (
+            tuple(self._cuids.cuids(sealed_ms, run_count - failed, prefix="run_"))
+            if failed < run_count
+            else ()  # no run: nothing drawn
+        )
+        return TriggerBatch._made(
+            batch_id or own_id,
+            status,
+            created,
+            updated,
+            run_count,
+            runs,
+            key,
+            run_count - failed,
+            failed,
+            self._errors(run_count, failed, tasks, code),
+            finished,
         )
 
     def _legacy(
@@ -368,14 +464,14 @@ class BatchFactory:
             BatchStatus.ABORTED: self._rng.randint(0, run_count - 1),
         }[status]
         ids = self._ids.nanoids(created_runs + 1)
-        return TriggerBatch._minted(
-            id=batch_id or "batch_" + ids[0],
-            status=status,
-            created_at=created,
-            updated_at=created + self._ms(1000, 600_000),
-            run_count=run_count,
-            runs=tuple("run_" + run_id for run_id in ids[1:]),
-            idempotency_key=key,
+        return TriggerBatch._made(
+            batch_id or "batch_" + ids[0],
+            status,
+            created,
+            created + self._ms(1000, 600_000),
+            run_count,
+            tuple("run_" + run_id for run_id in ids[1:]),
+            key,
         )
 
     # -- error entries ------------------------------------------------------------
@@ -387,10 +483,11 @@ class BatchFactory:
             return ()
         if code == rules.QUEUE_LIMIT:
             # One entry for all of them, at the first failure; no per-item work.
-            first = self._first_failure(run_count, failed)
+            every = failed == run_count and run_count > 1  # item 0, and nothing drawn
+            first = 0 if every else self._first_failure(run_count, failed)
             task = tasks[first % len(tasks)]
             message = f"{rules.queue_limit_message(task)} {rules.collapsed_suffix(failed)}"
-            return (BatchError(first, task, message, code),)
+            return (_error(first, task, message, code),)
         indices = self._failed_indices(run_count, failed)
         if len(tasks) == 1:
             item_tasks = [tasks[0]] * failed
@@ -444,16 +541,29 @@ class BatchFactory:
     def _batch_id(self, created: datetime) -> str:
         return "batch_" + self._cuids.cuid(to_ms(created))
 
-    def _ms(self, low: int, high: int) -> timedelta:
+    def _offset(self, low: int, high: int) -> int:
+        """Milliseconds from `low` to `high`, uniformly drawn."""
         # random() rather than randint(): a third of the cost, and as uniform as needed.
-        return timedelta(milliseconds=low + int(self._rng.random() * (high - low + 1)))
+        return low + int(self._rng.random() * (high - low + 1))
+
+    def _ms(self, low: int, high: int) -> timedelta:
+        return timedelta(0, 0, 0, self._offset(low, high))
 
     def _default_created_at(self) -> datetime:
-        return _EPOCH + self._ms(0, 240 * 86_400_000)
+        return _EPOCH + self._ms(0, _CREATED_SPAN_MS)
 
     def _task_ids(self, value: str | Sequence[str] | None) -> tuple[str, ...]:
         if value is None:
-            return (self._rng.choice(_text_pools().task_ids),)
+            pool = _text_pools().task_ids
+            if not _inline_draws_exact():
+                return (self._rng.choice(pool),)
+            # choice(pool), written out as random computes it (_inline_draws_exact).
+            bits, count = self._rng.getrandbits, len(pool)
+            width = count.bit_length()
+            drawn = bits(width)
+            while drawn >= count:
+                drawn = bits(width)
+            return (pool[drawn],)
         if isinstance(value, str):
             items: tuple[object, ...] = (value,)
         elif isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
@@ -493,6 +603,49 @@ class BatchFactory:
         return value
 
 
+def _status_of_runs(batch: TriggerBatch) -> str:
+    """The status `runs_of` gives the runs of `batch`."""
+    if batch.status == BatchStatus.COMPLETED:
+        return "COMPLETED"
+    return "EXECUTING" if batch.runs_created else "QUEUED"
+
+
+_PAYLOADS = 10**6
+"""A run's default payload is `{"id": n}`, n below this."""
+_DELTAS: dict[int, timedelta] = {}
+"""timedelta(milliseconds=n) by n: a run starts and ends at most 63,100 ms after creation."""
+
+
+def _moments(start: datetime, offsets: list[int]) -> list[datetime]:
+    """`start` plus each offset, in milliseconds."""
+    deltas = _DELTAS
+    missing = set(offsets).difference(deltas)
+    deltas.update((ms, timedelta(0, 0, 0, ms)) for ms in missing)
+    return list(map(start.__add__, map(deltas.__getitem__, offsets)))
+
+
+@functools.cache
+def _inline_draws_exact() -> bool:
+    """Whether `_run_draws` draws what `choice`, `randbytes` and `randrange` would."""
+    pool = _text_pools().thrown
+    ours, theirs = random.Random(2026), random.Random(2026)
+    for _ in range(200):
+        reason = ours.getrandbits(pool.__len__().bit_length())
+        while reason >= len(pool):
+            reason = ours.getrandbits(len(pool).bit_length())
+        noise = ours.getrandbits(64).to_bytes(8, "little")
+        number = ours.getrandbits(_PAYLOADS.bit_length())
+        while number >= _PAYLOADS:
+            number = ours.getrandbits(_PAYLOADS.bit_length())
+        expected = (theirs.choice(pool), theirs.randbytes(8), theirs.randrange(_PAYLOADS))
+        if (pool[reason], noise, number) != expected:
+            return False
+    return True
+
+
+_BEFORE_RUN_CREATION = frozenset((BatchStatus.PENDING, BatchStatus.PROCESSING))
+
+
 def _runs_created(status: BatchStatus, value: bool | None) -> bool:
     if value is None:
         return status not in (BatchStatus.PENDING, BatchStatus.PROCESSING)
@@ -523,15 +676,19 @@ def _failed_count(status: BatchStatus, run_count: int, value: int | None) -> int
             return min(run_count - 1, max(1, run_count * 3 // 10))
         return 0
     failed = rules.whole_number(value, parameter="failed_count", minimum=0, maximum=run_count)
-    allowed = {
-        BatchStatus.PENDING: (0, 0, "0 (PENDING after run creation means none failed)"),
-        BatchStatus.PARTIAL_FAILED: (1, run_count - 1, f"1 to {run_count - 1}"),
-        BatchStatus.COMPLETED: (0, run_count - 1, f"0 to {run_count - 1}"),
-        BatchStatus.ABORTED: (run_count, run_count, f"{run_count} (every item)"),
+    low, high = {
+        BatchStatus.PENDING: (0, 0),
+        BatchStatus.PARTIAL_FAILED: (1, run_count - 1),
+        BatchStatus.COMPLETED: (0, run_count - 1),
+        BatchStatus.ABORTED: (run_count, run_count),
     }[status]
-    if not allowed[0] <= failed <= allowed[1]:
+    if not low <= failed <= high:
+        allowed = {
+            BatchStatus.PENDING: "0 (PENDING after run creation means none failed)",
+            BatchStatus.ABORTED: f"{run_count} (every item)",
+        }.get(status, f"{low} to {high}")
         raise ValueError(
-            f"failed_count for a {status} batch of {run_count} items must be {allowed[2]}; "
+            f"failed_count for a {status} batch of {run_count} items must be {allowed}; "
             f"got {failed}"
         )
     return failed

@@ -117,17 +117,33 @@ class Gateway:
         test answered it.
         """
         if serve:
-            with self.lock:
-                outcome = self.pipeline.handle(request)
-                exchange = Exchange(request, outcome.path, outcome)
-                answered = not isinstance(outcome.answer, Unserved)
-                if answered:
-                    self._record(exchange)
-            if answered:
+            exchange = self.serve(request)
+            if not isinstance(exchange.answer, Unserved):
                 yield exchange
                 return
         else:
             exchange = Exchange(request, self.path(request.url), None)
+        try:
+            yield exchange
+        finally:
+            self._record(exchange)
+
+    def serve(self, request: Request) -> Exchange:
+        """`exchange()` for the common case: the pipeline's answer, recorded at once.
+
+        An `Unserved` answer is not recorded here: the transport records it with
+        `unserved()` once it knows whether a route of the test answered it.
+        """
+        with self.lock:
+            outcome = self.pipeline.handle(request)
+            exchange = Exchange(request, outcome.path, outcome)
+            if not isinstance(outcome.answer, Unserved):
+                self._record(exchange)
+        return exchange
+
+    @contextmanager
+    def unserved(self, exchange: Exchange) -> Iterator[Exchange]:
+        """Record an exchange `serve()` did not answer when the transport is done with it."""
         try:
             yield exchange
         finally:

@@ -86,7 +86,17 @@ class IdSource:
 
     def cuid(self, at_ms: int) -> str:
         """`c`, 8 base-36 chars of time, a 4-char counter, fingerprint, 8 random chars."""
-        return self.cuids(at_ms, 1)[0]
+        # cuids(at_ms, 1)[0], written out: a batch's own id is made on every factory call.
+        noise = self._rng.randbytes(8).translate(_BASE36_TABLE).decode("ascii")
+        counter = self._counter = (self._counter + 1) % _COUNTER_SPAN
+        rest, fourth = divmod(at_ms, 1296)
+        rest, third = divmod(rest, 1296)
+        first, second = divmod(rest, 1296)
+        pairs = _PAIR_TEXT
+        return (
+            f"c{pairs[first % 1296]}{pairs[second]}{pairs[third]}{pairs[fourth]}"
+            f"{pairs[counter // 1296]}{pairs[counter % 1296]}{self._fingerprint}{noise}"
+        )
 
     def cuids(self, start_ms: int, count: int, *, per_ms: int = 50, prefix: str = "") -> list[str]:
         """`count` cuids made `per_ms` to the millisecond from `start_ms` on, in order.
@@ -128,6 +138,10 @@ class IdSource:
             f"{self._fingerprint}{noise[8 * i : 8 * i + 8]}"
             for i in range(count)
         ]
+
+    def skip(self, count: int) -> None:
+        """Move the counter on as `count` cuids would (their random parts drawn elsewhere)."""
+        self._counter = (self._counter + count) % _COUNTER_SPAN
 
     def nanoids(self, count: int) -> list[str]:
         """`count` 21-char ids as older (v3) projects have."""

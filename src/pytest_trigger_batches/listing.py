@@ -8,11 +8,13 @@ on `(created_at, run_id)`, legacy ones on the internal run id (docs/platform.md 
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice, takewhile
 
 from pytest_trigger_batches import durations
 from pytest_trigger_batches.errors import PlatformError
@@ -22,6 +24,7 @@ from pytest_trigger_batches.stored_run import Run, machine_of, queue_of
 __all__ = [
     "WINDOW_MS",
     "RunFilter",
+    "RunOrder",
     "RunPage",
     "Window",
     "encode_cursor",
@@ -158,23 +161,81 @@ def _decode_cursor(cursor: str) -> tuple[int, str] | None:
     return int(created), run_id
 
 
-def page(runs: Sequence[Run], size: int, cursor: str | None, *, forward: bool) -> RunPage:
-    """The keyset page of `runs` (newest first) after (`forward`) or before `cursor`."""
+class RunOrder:
+    """Runs in the order the list reads them: by `(created_at, internal run id)`.
+
+    Kept sorted as runs are added (a new run is usually the newest: an append), so a
+    page starts where bisection puts its cursor and reads no further than it shows.
+    """
+
+    __slots__ = ("_keys", "_runs")
+
+    def __init__(self) -> None:
+        self._keys: list[tuple[int, str]] = []  # oldest first
+        self._runs: list[Run] = []
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def add(self, run: Run) -> None:
+        """Put `run` in its place (its id and creation time never change)."""
+        key = _place(run)
+        at = bisect.bisect_right(self._keys, key)
+        self._keys.insert(at, key)
+        self._runs.insert(at, run)
+
+    def remove(self, run: Run) -> None:
+        """Take `run` out (a run registered again under its id replaces it)."""
+        at = bisect.bisect_left(self._keys, _place(run))
+        while at < len(self._runs) and self._keys[at] == _place(run):
+            if self._runs[at] is run:
+                del self._keys[at], self._runs[at]
+                return
+            at += 1
+
+    def newest_first(self, below: tuple[int, str] | None = None) -> Iterator[Run]:
+        """The runs placed before `below` (all: None), newest first."""
+        runs = self._runs
+        end = len(runs) if below is None else bisect.bisect_left(self._keys, below)
+        return (runs[at] for at in range(end - 1, -1, -1))
+
+    def oldest_first(self, above: tuple[int, str] | None = None) -> Iterator[Run]:
+        """The runs placed after `above` (all: None), oldest first."""
+        start = 0 if above is None else bisect.bisect_right(self._keys, above)
+        return islice(self._runs, start, None)
+
+
+def _place(run: Run) -> tuple[int, str]:
+    return (run.created_ms, internal_run_id(run.id))
+
+
+def page(
+    order: RunOrder,
+    matches: Callable[[Run], bool],
+    window: Window,
+    size: int,
+    cursor: str | None,
+    *,
+    forward: bool,
+) -> RunPage:
+    """The keyset page of the runs of `order` that `matches` keeps (newest first), after
+    (`forward`) or before `cursor`: read from the cursor's place on, a page's worth."""
     if cursor is None:
-        rows = list(runs[: size + 1])
+        rows = _first(matches, _newest(order, window, None), size + 1)
     else:
         place = _decode_cursor(cursor)
-        if place is None:
+        if place is None:  # a legacy cursor: by internal id alone, whatever the time
             legacy = cursor
             if forward:
-                rows = [r for r in runs if internal_run_id(r.id) < legacy]
+                older = (r for r in order.newest_first() if internal_run_id(r.id) < legacy)
+                rows = _first(matches, older, size + 1)
             else:
-                rows = [r for r in reversed(runs) if internal_run_id(r.id) > legacy]
+                newer = (r for r in order.oldest_first() if internal_run_id(r.id) > legacy)
+                rows = _first(matches, newer, size + 1)
         elif forward:
-            rows = [r for r in runs if (r.created_ms, internal_run_id(r.id)) < place]
+            rows = _first(matches, _newest(order, window, place), size + 1)
         else:
-            rows = [r for r in reversed(runs) if (r.created_ms, internal_run_id(r.id)) > place]
-        rows = rows[: size + 1]
+            rows = _first(matches, _oldest(order, window, place), size + 1)
     more = len(rows) > size
     pagination: dict[str, str] = {}
     if forward:
@@ -187,3 +248,33 @@ def page(runs: Sequence[Run], size: int, cursor: str | None, *, forward: bool) -
         if more:
             pagination["previous"] = encode_cursor(rows[size - 1])
     return RunPage(rows[:size], pagination)
+
+
+def _first(matches: Callable[[Run], bool], runs: Iterable[Run], count: int) -> list[Run]:
+    return list(islice(filter(matches, runs), count))
+
+
+def _newest(order: RunOrder, window: Window, below: tuple[int, str] | None) -> Iterator[Run]:
+    """Newest first from `below`: none created after the window's end, and none before
+    its start unless the default window may still list a registered run."""
+    if window.end_ms is not None:
+        after_end = (window.end_ms + 1, "")
+        below = after_end if below is None else min(below, after_end)
+    runs = order.newest_first(below)
+    start = window.start_ms
+    if start is not None and not window.default:
+        return takewhile(lambda run: run.created_ms >= start, runs)
+    return runs
+
+
+def _oldest(order: RunOrder, window: Window, above: tuple[int, str]) -> Iterator[Run]:
+    """Oldest first from `above`, within the window (a registered run before the start
+    of the default window too)."""
+    start = window.start_ms
+    if start is not None and not window.default:
+        above = max(above, (start, ""))
+    runs = order.oldest_first(above)
+    end = window.end_ms
+    if end is not None:
+        return takewhile(lambda run: run.created_ms <= end, runs)
+    return runs

@@ -143,11 +143,11 @@ class _Router:
             if not_mocked is not None:
                 raise not_mocked
             self._gateway.refuse_other_origin(other)
-        ours = self._translate(request, request.read())
-        with self._gateway.exchange(ours) as exchange:
-            answer = exchange.answer
-            if not isinstance(answer, Unserved):
-                return _response(answer, request)
+        exchange = self._gateway.serve(self._translate(request, request.read()))
+        answer = exchange.answer
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        with self._gateway.unserved(exchange):
             router = self._user_router(request, exchange)
             try:
                 response = router.handler(request)
@@ -172,11 +172,11 @@ class _Router:
             if not_mocked is not None:
                 raise not_mocked
             self._gateway.refuse_other_origin(other)
-        ours = self._translate(request, await request.aread())
-        with self._gateway.exchange(ours) as exchange:
-            answer = exchange.answer
-            if not isinstance(answer, Unserved):
-                return _response(answer, request)
+        exchange = self._gateway.serve(self._translate(request, await request.aread()))
+        answer = exchange.answer
+        if not isinstance(answer, Unserved):
+            return _response(answer, request)
+        with self._gateway.unserved(exchange):
             router = self._user_router(request, exchange)
             try:
                 response = await router.async_handler(request)
@@ -274,10 +274,15 @@ def _response(answer: ApiResponse | Disconnect, request: httpx.Request) -> httpx
         if answer.kind == "timeout":
             raise httpx.ReadTimeout("mock_trigger_api: injected read timeout", request=request)
         raise httpx.ConnectError("mock_trigger_api: injected connection error", request=request)
-    # No body at all for a 204 or 304: httpx would write `content-length: 0` for b"".
-    content = None if answer.status_code in BODILESS_STATUSES else answer.body
+    # As httpx.Response(content=body) makes it (a Content-Length, a byte stream), but
+    # not read here: respx hands the stream on and the client reads it once, as it
+    # reads a respx route's response. No body at all for a 204 or 304.
+    body = b"" if answer.status_code in BODILESS_STATUSES else answer.body
+    headers = list(answer.headers.items())
+    if body and not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(body))))
     return httpx.Response(
-        answer.status_code, headers=answer.headers, content=content, request=request
+        answer.status_code, headers=headers, stream=httpx.ByteStream(body), request=request
     )
 
 

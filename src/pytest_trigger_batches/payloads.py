@@ -7,9 +7,11 @@ status.
 from __future__ import annotations
 
 import json
+import operator
 import unicodedata
 from typing import Any
 
+from pytest_trigger_batches.errors import json_bytes
 from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.rules import DEVELOPMENT
 from pytest_trigger_batches.statuses import (
@@ -23,7 +25,7 @@ from pytest_trigger_batches.statuses import (
 from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.timefmt import iso_ms
 
-__all__ = ["list_item", "run_body", "tags_of"]
+__all__ = ["list_entry", "list_item", "run_body", "tags_of"]
 
 PRESIGNED_ABOVE = 512 * 1024
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
@@ -206,6 +208,37 @@ _LIST_KEYS = (
     "region",
     *FLAG_SETS,
 )
+
+
+# What a run's list entry is made from, besides what never changes (id, task, options,
+# creation): the state `_common` and `list_item` read.
+_LISTED_STATE = operator.attrgetter(
+    "stage",
+    "canceled",
+    "prefailed",
+    "outcome",
+    "expired_ms",
+    "started_ms",
+    "updated_ms",
+    "finished_ms",
+    "delayed_until_ms",
+    "version",
+    "idempotency_key",
+    "ttl",
+    "region",
+)
+
+
+def list_entry(run: Run, api_version: str | None, environment: str, env_id: str) -> bytes:
+    """`json_bytes(list_item(...))`, rendered again only when the run changed: a walk
+    through the list renders each run once per state, not once per page."""
+    state = (_LISTED_STATE(run), api_version, environment, env_id)
+    shown = run.shown_in_list
+    if shown is not None and shown[0] == state:
+        return shown[1]
+    entry = json_bytes(list_item(run, api_version, environment, env_id))
+    run.shown_in_list = (state, entry)
+    return entry
 
 
 def list_item(run: Run, api_version: str | None, environment: str, env_id: str) -> dict[str, Any]:

@@ -95,6 +95,8 @@ class RouteTable:
     def __init__(self, routes: Sequence[Route]) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
         self._by_name = {route.name: route for route in self.routes}
+        self._matched: dict[tuple[str, str], tuple[Route, dict[str, str]] | None] = {}
+        """(method, path) -> what `match` found: a test asks for the same paths again."""
 
     def names(self) -> list[str]:
         """Every route's name, as `fail_next(route=...)` takes them."""
@@ -106,13 +108,25 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route serving `method path` (HEAD is served where GET is), with its params."""
+        key = (method, path)
+        try:
+            known = self._matched[key]  # one lookup: another thread may clear it
+        except KeyError:
+            pass
+        else:
+            return None if known is None else (known[0], dict(known[1]))  # params: a copy
         wanted = "GET" if method == "HEAD" else method
+        found = None
         for route in self.routes:
             if route.method == wanted:
                 params = route.match(path)
                 if params is not None:
-                    return route, params
-        return None
+                    found = route, params
+                    break
+        if len(self._matched) >= 1024:  # the paths of one test, or about
+            self._matched.clear()
+        self._matched[key] = None if found is None else (found[0], dict(found[1]))
+        return found
 
     def match_path(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         """Every route on `path`, whatever its method."""

@@ -47,10 +47,9 @@ class BatchStatus(enum.StrEnum):
         if isinstance(value, BatchStatus):
             return value
         if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                pass
+            found = _BATCH_STATUSES.get(value)  # cls(value), without the enum's call
+            if found is not None:
+                return found
         hint = ""
         if isinstance(value, str) and value.upper() in cls.__members__:
             hint = f" (statuses are upper case: {shown(value.upper())})"
@@ -58,6 +57,9 @@ class BatchStatus(enum.StrEnum):
             f"{parameter} must be one of {', '.join(s.value for s in cls)}; "
             f"got {shown(value)}{hint}"
         )
+
+
+_BATCH_STATUSES = {status.value: status for status in BatchStatus}
 
 
 class RunStatus(enum.StrEnum):

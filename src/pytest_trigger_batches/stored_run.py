@@ -77,6 +77,8 @@ class Run:
     """A registered run's own attempt count (computed for the runs the mock makes)."""
     listed_always: bool = False
     """A registered run: listed whatever its date (the factory's are seeded months back)."""
+    shown_in_list: tuple[tuple[object, ...], bytes] | None = field(default=None, repr=False)
+    """Its last entry in the run list, and what it was rendered from (`payloads`)."""
 
     def __post_init__(self) -> None:
         self.updated_ms = max(self.updated_ms, self.created_ms)
@@ -151,6 +153,18 @@ class Run:
     def clears_idempotency_key(self) -> bool:
         """Whether its idempotency key makes a new run: it failed, crashed, expired..."""
         return self.stored_status in KEY_CLEARING_STATUSES
+
+    @property
+    def deadline_ms(self) -> int | None:
+        """When time alone next changes the run (`refresh`): its delay ends or its TTL
+        runs out; None when nothing will."""
+        if self.final or self.stage > 0:
+            return None
+        if self.delayed_until_ms is not None:
+            return self.delayed_until_ms
+        if self.ttl_ms is not None:
+            return (self.enqueued_ms or self.created_ms) + self.ttl_ms
+        return None
 
     def refresh(self, now_ms: int) -> None:
         """What time alone does: a delay passes, then a queued run's TTL runs out.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import query
-from pytest_trigger_batches.payloads import list_item, run_body, tags_of
+from pytest_trigger_batches.payloads import list_entry, run_body, tags_of
 from pytest_trigger_batches.pipeline import Reply
 
 if TYPE_CHECKING:
@@ -78,5 +78,9 @@ def list_runs(context: Context, backend: TriggerBackend) -> Reply:
         query.run_filter(context, schema), context.environment, context.now_ms
     )
     environment, environment_id = context.environment, context.environment_id
-    data = [list_item(r, context.api_version, environment, environment_id) for r in found.runs]
-    return Reply(200, json_bytes({"data": data, "pagination": found.pagination}))
+    entries = [
+        list_entry(run, context.api_version, environment, environment_id) for run in found.runs
+    ]
+    # json_bytes({"data": [...], "pagination": ...}), from each run's rendered entry.
+    body = b'{"data":[%s],"pagination":%s}' % (b",".join(entries), json_bytes(found.pagination))
+    return Reply(200, body)
