@@ -1058,7 +1058,8 @@ def main() -> None:
         print(*DETAILS, sep="\n")
         patch_report(args.output)
         print(f"rows {', '.join(r.key for r in ROWS)} replaced in {args.output}")
-        plot(args.output, chart)
+        if "## Results" in args.output.read_text(encoding="utf-8"):  # a whole report: redraw
+            plot(args.output, chart)
         return
     args.output.write_text(report(time.perf_counter() - started), encoding="utf-8")
     print(f"report written to {args.output}")

@@ -481,7 +481,8 @@ def test_runs_of_builds_each_run_as_run_would_one_by_one(seed: int) -> None:
         tasks = ["a", "b", "c"] if status == "PARTIAL_FAILED" else None
         runs = bulk.runs_of(batch, task_identifier=tasks)
         status_of_runs = factory_module._status_of_runs(same)
-        one_by_one = single._runs_one_by_one(same, single._task_ids(tasks), status_of_runs)
+        no_keys = [None] * len(same.runs)
+        one_by_one = single._runs_one_by_one(same, single._task_ids(tasks), status_of_runs, no_keys)
         assert runs == one_by_one, status
         assert [replace(run) for run in runs] == list(runs)  # TriggerRun's rules hold
         # Both factories are in the same state afterwards: later batches stay identical.

@@ -57,6 +57,25 @@ def test_app(mock_trigger_api, trigger_batch):
     result.assert_outcomes(passed=1)
 
 
+def test_a_marker_with_runs_registers_the_runs_its_batch_lists(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+@pytest.mark.trigger_batch("COMPLETED", run_count=3, task_identifier="sync-ledger", runs=True)
+@pytest.mark.trigger_batch("PENDING", runs_created=True, run_count=2)
+def test_app(mock_trigger_api, trigger_batch):
+    with httpx.Client(base_url="https://api.trigger.dev", headers=AUTH) as client:
+        for run_id in trigger_batch.runs:
+            body = client.get(f"/api/v3/runs/{run_id}").json()
+            assert (body["status"], body["taskIdentifier"]) == ("COMPLETED", "sync-ledger")
+            assert body["batchId"] == trigger_batch.id
+        listed = client.get("/api/v1/runs").json()["data"]
+    assert sorted(run["id"] for run in listed) == sorted(trigger_batch.runs)  # not the other's
+""",
+    )
+    result.assert_outcomes(passed=1)
+
+
 def test_several_markers_register_several_batches(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,

@@ -317,6 +317,57 @@ def test_an_impossible_run_is_refused_naming_the_rule() -> None:
         BatchFactory(seed=1).run("DONE")
 
 
+def test_a_run_that_was_delayed_shows_its_delayed_until_in_every_later_state(
+    wire: Wire,
+) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    until = iso(NOW + 3600)
+    ran = trigger(wire, delay="1h")
+    cancelled = trigger(wire, delay="1h")
+    post(wire, f"/api/v2/runs/{cancelled}/cancel", None)
+    now[0] += 3600
+    queued = get_run(wire, ran).json()
+    assert (queued["status"], queued["delayedUntil"]) == ("QUEUED", until)
+    assert get_run(wire, ran).json()["status"] == "EXECUTING"  # moves from the queue on
+    done = get_run(wire, ran).json()
+    assert (done["status"], done["delayedUntil"]) == ("COMPLETED", until)
+    assert get_run(wire, cancelled).json()["delayedUntil"] == until
+    listed = wire.send("GET", "/api/v1/runs").json()["data"]
+    assert {run["delayedUntil"] for run in listed} == {until}
+
+
+def test_a_factory_run_carries_an_idempotency_key_and_a_delay(wire: Wire) -> None:
+    from pytest_trigger_batches import BatchFactory
+
+    factory = BatchFactory(seed=3)
+    keyed = factory.run("COMPLETED", idempotency_key="ledger-2026-01-05")
+    assert keyed.to_payload()["idempotencyKey"] == "ledger-2026-01-05"
+    hashed = factory.run("QUEUED", idempotency_key=True).idempotency_key
+    assert len(hashed or "") == 64  # a SHA-256 in hex, as the SDK sends
+    delayed = factory.run(
+        "DELAYED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T12:00:00Z"
+    )
+    assert delayed.to_payload()["delayedUntil"] == "2026-01-05T12:00:00.000Z"
+    assert (
+        factory.run("DELAYED", created_at="2026-01-05T10:00:00Z").to_payload()["delayedUntil"]
+        == "2026-01-05T11:00:00.000Z"
+    )  # an hour by default
+    was_delayed = factory.run(
+        "COMPLETED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T12:00:00Z"
+    ).to_payload()
+    assert was_delayed["delayedUntil"] == "2026-01-05T12:00:00.000Z"  # kept, as on the platform
+    assert was_delayed["startedAt"] > "2026-01-05T12:00:00.000Z"  # queued once the delay ended
+    assert "delayedUntil" not in factory.run("COMPLETED").to_payload()
+    batch = factory("COMPLETED", run_count=3)
+    runs = factory.runs_of(batch, idempotency_key=["a", None, "c"])
+    assert [run.idempotency_key for run in runs] == ["a", None, "c"]
+    assert all(run.idempotency_key for run in factory.runs_of(batch, idempotency_key=True))
+    wire.api.add_batch(batch, runs=runs)
+    assert get_run(wire, batch.runs[0]).json()["idempotencyKey"] == "a"
+    assert "idempotencyKey" not in get_run(wire, batch.runs[1]).json()
+
+
 def test_a_registered_batch_is_served_with_its_runs(wire: Wire) -> None:
     from pytest_trigger_batches import BatchFactory
 
@@ -776,3 +827,90 @@ def test_a_replay_copies_the_runs_options_but_not_its_delay_ttl_attempts_lock_or
     both = [replayed, original]
     query = "filter[queue]=emails&filter[machine]=large-1x&filter[isTest]=true"
     assert listed(wire, f"{query}&filter[region]=eu-central-1", key=PROD) == both
+
+
+# -- a batch completes when its last run is cancelled; runs held at a stage ---------------
+
+
+@pytest.mark.parametrize("progression", ["held", "per_poll"])
+def test_a_batch_completes_when_its_last_unfinished_run_is_cancelled(
+    wire: Wire, progression: str
+) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.progression = progression  # type: ignore[assignment]
+    wire.api.on_run(hold="queued")  # per poll too: the runs wait in the queue
+    batch_id, runs = one_shot(wire, {"task": "a"}, {"task": "b"})
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"
+    now[0] += 3
+    post(wire, f"/api/v2/runs/{runs[0]}/cancel", None)
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"  # one run still queued
+    now[0] += 4
+    post(wire, f"/api/v2/runs/{runs[1]}/cancel", None)
+    # The platform looks at the batch as each run finishes: no advance(), no poll needed.
+    [handle] = wire.api.triggered_batches
+    assert handle.batch.status == "COMPLETED"
+    body = wire.get_batch(batch_id).json()
+    assert (body["status"], body["updatedAt"]) == ("COMPLETED", iso(NOW + 7))
+
+
+def test_a_run_cancelled_while_executing_completes_its_batch_when_its_worker_stops(
+    wire: Wire,
+) -> None:
+    wire.api.progression = "held"
+    batch_id, [run_id] = one_shot(wire, {"task": "a"})
+    wire.api.advance(batch_id)  # the run starts
+    post(wire, f"/api/v2/runs/{run_id}/cancel", None)
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"  # its worker has not stopped
+    assert wire.api.advance(batch_id).status == "PENDING"  # now it has: the run is final
+    assert wire.api.advance(batch_id).status == "COMPLETED"
+
+
+def test_held_runs_stop_at_their_stage_until_advanced(wire: Wire) -> None:
+    wire.api.on_run(index=0, hold="queued")
+    wire.api.on_run(index=1, hold="executing", outcome="FAILED")
+    wire.api.on_run(index=1, outcome="FAILED", error={"message": "late"})  # the hold stays
+    batch_id, runs = one_shot(wire, {"task": "a"}, {"task": "a"}, {"task": "a"})
+    for _ in range(5):  # per poll, the free run finishes; the held ones wait
+        assert wire.get_batch(batch_id).json()["status"] == "PENDING"
+    assert [get_run(wire, r).json()["status"] for r in runs] == ["QUEUED", "EXECUTING", "COMPLETED"]
+    assert wire.api.advance(batch_id).status == "PENDING"  # advance moves held runs one step
+    assert [wire.api.run(r)["status"] for r in runs[:2]] == ["EXECUTING", "FAILED"]
+    assert wire.api.run(runs[1])["error"] == {"message": "late"}
+    assert wire.api.advance(batch_id, to="COMPLETED").status == "COMPLETED"
+
+
+def test_a_held_queued_run_still_expires_at_its_ttl(wire: Wire) -> None:
+    now = [NOW]
+    wire.api.clock = lambda: now[0]
+    wire.api.on_run(hold="queued")
+    run_id = trigger(wire, ttl="1m")
+    assert get_run(wire, run_id).json()["status"] == "QUEUED"
+    now[0] += 61
+    assert get_run(wire, run_id).json()["status"] == "EXPIRED"
+
+
+def test_a_deadline_finds_some_runs_queued_and_others_executing(wire: Wire) -> None:
+    """A batch misses its deadline: the app cancels what is still queued or executing,
+    then waits for the batch to settle (the example app's deadline, over the wire)."""
+    wire.api.on_run(index=0, hold="queued")
+    wire.api.on_run(index=1, hold="executing")
+    wire.api.on_run(index=2, hold="executing")
+    batch_id, runs = one_shot(wire, *({"task": "sync-ledger", "payload": n} for n in range(4)))
+    for _ in range(3):  # the polls before the deadline
+        assert wire.get_batch(batch_id).json()["status"] == "PENDING"
+    unfinished = {
+        run["id"]: run["status"]
+        for run in wire.send(
+            "GET", f"/api/v1/runs?filter[batch]={batch_id}&filter[status]=QUEUED,EXECUTING"
+        ).json()["data"]
+    }
+    assert unfinished == {runs[0]: "QUEUED", runs[1]: "EXECUTING", runs[2]: "EXECUTING"}
+    for run_id in unfinished:
+        post(wire, f"/api/v2/runs/{run_id}/cancel", None)
+    seen = [wire.get_batch(batch_id).json()["status"] for _ in range(3)]
+    assert seen == ["PENDING", "COMPLETED", "COMPLETED"]  # the workers stop at the next poll
+    shown = [get_run(wire, r).json() for r in runs]
+    assert [run["status"] for run in shown] == ["CANCELED"] * 3 + ["COMPLETED"]
+    assert ["startedAt" in run for run in shown] == [False, True, True, True]
+    assert ["finishedAt" in run for run in shown] == [False, True, True, True]

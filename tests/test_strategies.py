@@ -173,6 +173,30 @@ def test_runs_keep_the_given_options_and_refuse_what_no_run_has() -> None:
         runs("queued")
 
 
+def test_runs_draw_idempotency_keys_and_delays_a_run_shows() -> None:
+    keyed, delayed = [], []
+
+    def record(run: TriggerRun) -> None:
+        body = run.to_payload()
+        assert body.get("idempotencyKey") == run.idempotency_key
+        assert body.get("delayedUntil") is not None or run.delayed_until is None
+        keyed.append(run.idempotency_key is not None)
+        delayed.append(run.status != "DELAYED" and run.delayed_until is not None)
+
+    collect(runs(), record, settings(SEARCH, max_examples=60))
+    assert any(keyed)
+    assert any(delayed)  # a run that was delayed, in a later state
+
+    def given(run: TriggerRun) -> None:
+        assert run.idempotency_key == "ledger-7"
+        assert run.delayed_until is not None
+        assert run.delayed_until.isoformat() == "2026-01-05T12:00:00+00:00"
+        assert run.created_at < run.delayed_until
+
+    until = "2026-01-05T12:00:00Z"
+    collect(runs("COMPLETED", idempotency_key="ledger-7", delayed_until=until), given, FEW)
+
+
 def test_without_hypothesis_the_import_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -135,6 +135,32 @@ def test_runs_still_executing_at_the_deadline_are_cancelled(
     assert "5 runs cancelled" in str(report)
 
 
+def test_runs_still_queued_or_executing_at_the_deadline_are_cancelled(
+    client, mock_trigger_api, jobs, fake_time
+):
+    # Busy workers: two runs never leave the queue in time, two never finish.
+    mock_trigger_api.on_run(index=0, hold="queued")
+    mock_trigger_api.on_run(index=4, hold="queued")
+    mock_trigger_api.on_run(index=2, hold="executing")
+    mock_trigger_api.on_run(index=5, hold="executing")
+
+    report = run_batch_and_follow_up(
+        client, jobs, interval=1, timeout=10, clock=fake_time.clock, sleep=fake_time.sleep
+    )
+
+    assert [(c.job.record, c.status) for c in report.cancelled] == [
+        ("invoice-1040", "QUEUED"),
+        ("invoice-1042", "EXECUTING"),
+        ("invoice-1044", "QUEUED"),
+        ("invoice-1045", "EXECUTING"),
+    ]
+    # The queued ones were final at once; the executing ones once their workers stopped.
+    assert report.batch.status == "COMPLETED"
+    listed = {run.id: run.status for run in client.list_runs(batch_id=report.batch.id)}
+    assert sorted(listed.values()) == ["CANCELED"] * 4 + ["COMPLETED"] * 2
+    assert "4 runs cancelled" in str(report)
+
+
 def test_a_late_batch_is_not_cancelled_without_the_policy(
     client, mock_trigger_api, jobs, fake_time
 ):

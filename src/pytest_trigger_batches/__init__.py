@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pytest_trigger_batches.api import TriggerApi, UnexpectedTriggerRequest
     from pytest_trigger_batches.assertions import assert_batch_errors, assert_run_counts
-    from pytest_trigger_batches.calls import RecordedCall
+    from pytest_trigger_batches.calls import RecordedCall, TriggeredItem
     from pytest_trigger_batches.factory import BatchFactory
     from pytest_trigger_batches.faults import FaultKind
     from pytest_trigger_batches.mock import MockTriggerApi
     from pytest_trigger_batches.model import BatchError, TriggerBatch, TriggerRun
-    from pytest_trigger_batches.records import BatchHandle
+    from pytest_trigger_batches.records import BatchHandle, TriggerAnswer, TriggeredBatchHandle
     from pytest_trigger_batches.server import TriggerApiServer
     from pytest_trigger_batches.statuses import BatchStatus
 
@@ -32,10 +32,13 @@ __all__ = [
     "FaultKind",
     "MockTriggerApi",
     "RecordedCall",
+    "TriggerAnswer",
     "TriggerApi",
     "TriggerApiServer",
     "TriggerBatch",
     "TriggerRun",
+    "TriggeredBatchHandle",
+    "TriggeredItem",
     "UnexpectedTriggerRequest",
     "__version__",
     "assert_batch_errors",
@@ -51,9 +54,12 @@ _HOMES = {
     "MockTriggerApi": "mock",
     "RecordedCall": "calls",
     "TriggerApi": "api",
+    "TriggerAnswer": "records",
     "TriggerApiServer": "server",
     "TriggerBatch": "model",
     "TriggerRun": "model",
+    "TriggeredBatchHandle": "records",
+    "TriggeredItem": "calls",
     "UnexpectedTriggerRequest": "api",
     "assert_batch_errors": "assertions",
     "assert_run_counts": "assertions",

@@ -26,11 +26,19 @@ from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 from pytest_trigger_batches.payloads import run_body
 from pytest_trigger_batches.pipeline import Pipeline, Reply
 from pytest_trigger_batches.progress import Progression, check_progression
-from pytest_trigger_batches.records import BatchHandle, ItemOutcome, TriggeredBatch
+from pytest_trigger_batches.records import (
+    ANSWERS,
+    BatchHandle,
+    ItemOutcome,
+    TriggerAnswer,
+    TriggeredBatch,
+    TriggeredBatchHandle,
+)
 from pytest_trigger_batches.redact import redact, shown_header
 from pytest_trigger_batches.routes import Route
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
+from pytest_trigger_batches.stored_run import RunHold
 from pytest_trigger_batches.table import TABLE
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
@@ -131,10 +139,24 @@ class TriggerApi:
 
     @property
     def batches(self) -> list[BatchHandle]:
-        """The registered batches (`add_batch`), in the order they were added; batches
-        the application triggered are not among them."""
+        """The registered batches (`add_batch`, markers), in the order they were added;
+        batches the application triggered are in `triggered_batches`."""
         with self._lock:
             return self._backend.registered()
+
+    @property
+    def triggered_batches(self) -> list[TriggeredBatchHandle]:
+        """The batches the application's requests created, oldest first (the one it
+        just created is `triggered_batches[-1]`), whichever route created them.
+
+        A request answered with an earlier batch (an idempotency key) creates none, and
+        a refused request creates none, except a `/api/v1/tasks/batch` request that
+        aborted: its ABORTED batch is listed. Each handle is live: `batch` is the batch
+        as its next retrieval would show it, read without moving it.
+        """
+        with self._lock:
+            made = self._backend.triggered()
+        return [TriggeredBatchHandle(batch, self._lock) for batch in made]
 
     def accept_key(self, key: str, *, environment: str | None = None) -> None:
         """Accept only pinned keys from now on, `key` among them.
@@ -260,7 +282,7 @@ class TriggerApi:
 
     def advance(
         self,
-        batch: str | TriggerBatch | BatchHandle | TriggeredBatch,
+        batch: str | TriggerBatch | BatchHandle | TriggeredBatchHandle | TriggeredBatch,
         *,
         to: BatchStatus | str | None = None,
     ) -> TriggerBatch:
@@ -268,7 +290,7 @@ class TriggerApi:
 
         A streaming batch that is not sealed yet cannot move: its items call seals it.
         """
-        batch_id = batch.id if not isinstance(batch, str) else batch
+        batch_id = batch if isinstance(batch, str) else batch.id
         wanted = None if to is None else BatchStatus.parse(to, parameter="to")
         with self._lock:
             handle = self._backend.find_batch(batch_id)
@@ -309,22 +331,34 @@ class TriggerApi:
     def on_run(
         self,
         *,
-        outcome: str,
+        outcome: str | None = None,
         task: str | None = None,
         index: int | None = None,
         output: object = None,
         error: Mapping[str, object] | None = None,
+        hold: RunHold | None = None,
     ) -> None:
-        """Decide how runs of `task` and/or at item `index` end (None: any).
+        """Decide how runs of `task` and/or at item `index` end, or where they wait
+        (None: any task, any index; a run of no batch has no index).
 
-        `outcome` is the final status: "COMPLETED" (the default for every run, with
-        `output`), "FAILED", "CRASHED", "SYSTEM_FAILURE" or "TIMED_OUT" (with `error`,
-        `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one otherwise).
-        Applies to runs created afterwards; the latest matching rule wins.
+        - `outcome`: the final status: "COMPLETED" (the default for every run, with
+          `output`), "FAILED", "CRASHED", "SYSTEM_FAILURE" or "TIMED_OUT" (with
+          `error`, `{"message": ..., "name"?: ..., "stackTrace"?: ...}`; a default one
+          otherwise).
+        - `hold`: "queued" or "executing": the run goes no further than that stage
+          (QUEUED, or EXECUTING) until `advance()` moves its batch or the run is
+          cancelled, whatever the progression; time still acts (a queued run's `ttl`
+          expires it). For a batch with some runs queued and others executing at once.
+
+        Give `outcome`, `hold` or both. Each is decided by the latest matching rule
+        that gives it, for runs created afterwards.
         """
-        checks.run_rule(outcome, task, index, output, error)
+        checks.run_rule(outcome, task, index, output, error, hold)
         with self._lock:
-            self._backend.on_run(Rule(outcome, task, index, output, error))
+            if outcome is not None:
+                self._backend.on_run(Rule(outcome, task, index, output, error))
+            if hold is not None:
+                self._backend.hold_runs(Rule(hold, task, index))
 
     def run(self, run_id: str, *, api_version: str | None = CURRENT_API) -> dict[str, object]:
         """The run as `GET /api/v3/runs/{runId}` would show it now (without moving it)."""
@@ -384,9 +418,18 @@ class TriggerApi:
 
     @property
     def triggered(self) -> list[TriggeredItem]:
-        """Every item the application triggered, in the order it sent them."""
+        """Every item the application sent to a trigger route, in the order it sent
+        them, each with how the platform took it (`answer`): "created", "cached",
+        "deduplicated" or "refused".
+
+        Not listed: items of a request refused before the platform read them (a bad
+        key or body, a public token without the scope, a fault answered before the
+        handler, an items call to an unknown or ABORTED batch) and items sent to a
+        streaming batch already sealed, which the platform does not read (`calls` has
+        every request's body).
+        """
         with self._lock:
-            sent = list(self._backend.triggered_items)
+            sent = [(s.route, s.item, s.batch_id, s.answer) for s in self._backend.triggered_items]
         return [
             TriggeredItem(
                 route=route,
@@ -395,8 +438,9 @@ class TriggerApi:
                 payload=_redacted_json(item.payload),
                 options=_redacted_json(dict(item.options)),  # type: ignore[arg-type]
                 batch_id=batch_id,
+                answer=answer,
             )
-            for route, item, batch_id in sent
+            for route, item, batch_id, answer in sent
         ]
 
     def assert_triggered(
@@ -405,11 +449,15 @@ class TriggerApi:
         *,
         count: int | None = None,
         payloads: Sequence[object] | None = None,
+        answer: TriggerAnswer | None = "created",
     ) -> list[TriggeredItem]:
         """Assert items (of `task`, or any) were triggered; returns them, in order.
 
         - `count`: exactly this many items.
         - `payloads`: exactly these payloads, in the order they were sent.
+        - `answer`: the items the platform took so (`triggered`); by default "created",
+          the items it took as new work, so that resends, cached repeats and refused
+          requests do not count. None: every item sent.
         """
         __tracebackhide__ = True
         if count is not None:
@@ -418,9 +466,20 @@ class TriggerApi:
             isinstance(payloads, str | bytes) or not isinstance(payloads, Sequence)
         ):
             raise TypeError(f"payloads must be a list of payloads; got {shown(payloads)}")
+        if answer is not None and answer not in ANSWERS:
+            raise ValueError(
+                f"answer must be one of {', '.join(ANSWERS)}, or None (every item); "
+                f"got {shown(answer, 50)}"
+            )
         every = self.triggered
-        found = [item for item in every if task is None or item.task == task]
+        found = [
+            item
+            for item in every
+            if (task is None or item.task == task) and answer in (None, item.answer)
+        ]
         what = f"items of {shown(task)}" if task is not None else "items"
+        if answer is not None:
+            what = f"{what} answered {answer!r}" if answer != "created" else what
         problems = []
         if count is None and payloads is None and not found:
             problems.append(f"expected {what} to be triggered, none were")
@@ -436,12 +495,14 @@ class TriggerApi:
         return found
 
     def assert_nothing_triggered(self) -> None:
-        """Assert the application triggered no task."""
+        """Assert the platform took no item the application sent as new work (none was
+        answered "created"); the failure lists every item sent."""
         __tracebackhide__ = True
         every = self.triggered
-        if every:
+        created = [item for item in every if item.answer == "created"]
+        if created:
             raise AssertionError(
-                f"expected nothing to be triggered, {len(every)} item(s) were.\n"
+                f"expected nothing to be triggered, {len(created)} item(s) were.\n"
                 + _triggered_listing(every)
             )
 
@@ -509,7 +570,9 @@ class TriggerApi:
 
     # -- assertions ---------------------------------------------------------------
 
-    def retrievals(self, batch: str | TriggerBatch | BatchHandle) -> list[RecordedCall]:
+    def retrievals(
+        self, batch: str | TriggerBatch | BatchHandle | TriggeredBatchHandle
+    ) -> list[RecordedCall]:
         """The GET requests for `batch` (whatever their answer), in order.
 
         CORS preflights and HEAD requests are recorded in `calls` but are not retrievals.
@@ -532,7 +595,10 @@ class TriggerApi:
         return found
 
     def assert_retrieved(
-        self, batch: str | TriggerBatch | BatchHandle, *, times: int | None = None
+        self,
+        batch: str | TriggerBatch | BatchHandle | TriggeredBatchHandle,
+        *,
+        times: int | None = None,
     ) -> None:
         """Assert the application asked for `batch` (exactly `times` times, if given)."""
         __tracebackhide__ = True
@@ -547,7 +613,9 @@ class TriggerApi:
                 f"it was retrieved {_times(count)}.\n{self._calls_listing()}"
             )
 
-    def assert_not_retrieved(self, batch: str | TriggerBatch | BatchHandle) -> None:
+    def assert_not_retrieved(
+        self, batch: str | TriggerBatch | BatchHandle | TriggeredBatchHandle
+    ) -> None:
         """Assert the application never asked for `batch`."""
         __tracebackhide__ = True
         batch_id = checks.batch_id(batch)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -31,6 +32,8 @@ from pytest_trigger_batches.records import (
     BatchRecord,
     Item,
     ItemOutcome,
+    Sent,
+    TriggerAnswer,
     TriggeredBatch,
     locked_version,
     run_region,
@@ -42,7 +45,7 @@ from pytest_trigger_batches.rules import (
     queue_limit_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
-from pytest_trigger_batches.stored_run import Run, machine_of
+from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of
 from pytest_trigger_batches.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -165,8 +168,8 @@ class Accepted:
 class TriggerBackend:
     """The state of one mock API and every rule that changes it."""
 
-    triggered_items: list[tuple[str, Item, str | None]]
-    """What the app sent: (route, item, batch id), in order."""
+    triggered_items: list[Sent]
+    """Every item the app sent, in order, and how the platform took it."""
     cancelled: list[str]
     """Run ids the app cancelled, in order."""
     replayed: list[tuple[str, str]]
@@ -204,6 +207,7 @@ class TriggerBackend:
         next due first; a list refreshes those due, not every run."""
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
+        self._hold_rules: list[Rule[RunHold]] = []
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -249,6 +253,11 @@ class TriggerBackend:
         """How runs created from now on end (the latest rule that applies wins)."""
         self._run_rules.append(rule)
 
+    def hold_runs(self, rule: Rule[RunHold]) -> None:
+        """Where runs created from now on wait (the latest rule that applies wins): they
+        go no further than the rule's stage until `advance()` or a cancel."""
+        self._hold_rules.append(rule)
+
     def register_batch(
         self,
         states: tuple[TriggerBatch, ...],
@@ -270,6 +279,10 @@ class TriggerBackend:
     def registered(self) -> list[BatchHandle]:
         """The registered batches (`add_batch`), in the order they were first added."""
         return list(self._registered.values())
+
+    def triggered(self) -> list[TriggeredBatch]:
+        """The batches the application's requests created, oldest first."""
+        return list(self._triggered.values())
 
     @property
     def batch_count(self) -> int:
@@ -334,6 +347,7 @@ class TriggerBackend:
         run_count: int,
         tasks: Collection[str] | None,
         key: str | None,
+        route: str,
         now_ms: int,
     ) -> Triggered:
         """Phase 1: a PENDING batch that waits for `run_count` items.
@@ -359,7 +373,7 @@ class TriggerBackend:
                     "idempotency key.",
                 )
         self._take_batch_tokens(environment, run_count, now_ms)
-        batch = self._new_batch(environment, "streaming", run_count, key, now_ms)
+        batch = self._new_batch(environment, "streaming", run_count, key, route, now_ms)
         if key:
             self._idempotency.keep_batch(environment, "streaming", key, batch, None)
             self._idempotency.keep_request(
@@ -393,9 +407,10 @@ class TriggerBackend:
             for item in items:
                 if item.index in batch.items:
                     deduplicated += 1
+                    self.triggered_items.append(Sent(route, item, batch.id, "deduplicated"))
                     continue
                 batch.items[item.index] = item
-                self.triggered_items.append((route, item, batch.id))
+                self.triggered_items.append(Sent(route, item, batch.id))
                 accepted += 1
         finally:
             batch.touch(now_ms)
@@ -403,6 +418,21 @@ class TriggerBackend:
             batch.seal(now_ms)
             self._progress.started(batch, now_ms)
         return Accepted(batch, accepted, deduplicated)
+
+    def _list(
+        self, route: str, items: Iterable[Item], batch_id: str | None, answer: TriggerAnswer
+    ) -> None:
+        """Items the app sent, taken as `answer`."""
+        self.triggered_items.extend(Sent(route, item, batch_id, answer) for item in items)
+
+    @contextmanager
+    def _refusals(self, route: str, items: Sequence[Item]) -> Iterator[None]:
+        """A refusal (a `PlatformError`) within lists `items` as refused, then goes on."""
+        try:
+            yield
+        except PlatformError:
+            self._list(route, items, None, "refused")
+            raise
 
     def _take_batch_tokens(self, environment: str, cost: int, now_ms: int) -> None:
         bucket = self.limiter.batch_bucket(environment, now_ms)
@@ -436,13 +466,17 @@ class TriggerBackend:
         No queue guard up front: an item that cannot trigger (a full queue too) becomes
         a pre-failed run, as in a streaming batch.
         """
-        _check_size(len(items), ONE_SHOT_MAX_ITEMS)
         scope = sorted({item.task for item in items})
-        if request_key:
-            cached = self._replayed_batch("batch-trigger", environment, scope, request_key, now_ms)
-            if cached is not None:
-                return Triggered(cached, cached=True)
-        self._refuse_too_large(items)
+        with self._refusals(route, items):
+            _check_size(len(items), ONE_SHOT_MAX_ITEMS)
+            if request_key:
+                cached = self._replayed_batch(
+                    "batch-trigger", environment, scope, request_key, now_ms
+                )
+                if cached is not None:
+                    self._list(route, items, cached.id, "cached")
+                    return Triggered(cached, cached=True)
+            self._refuse_too_large(items)
         made, _ = self._one_shot(environment, "v2", items, key=None, route=route, now_ms=now_ms)
         if request_key:
             self._idempotency.keep_request(
@@ -466,23 +500,25 @@ class TriggerBackend:
         aborts the batch (the runs before it stay) with the platform's 500 and
         `x-should-retry: false`.
         """
-        _check_size(len(items), ONE_SHOT_MAX_ITEMS)
-        if key:
-            earlier = self._idempotency.batch(environment, "v1", key)
-            if earlier is not None:
-                batch, expires = earlier
-                if expires is None or now_ms < expires:
-                    return Triggered(batch, cached=True)
-                batch.idempotency_key = None  # the platform clears an expired key from it
-                batch.touch(now_ms)
-        self._refuse_too_large(items)
-        self._refuse_full_queue(items)
-        try:  # the key's expiry is written with the batch, whether there is a key or not
-            expires = durations.idempotency_key_expires_ms(key_ttl, now_ms=now_ms)
-        except durations.InvalidDate:
-            raise PlatformError.message(
-                500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
-            ) from None
+        with self._refusals(route, items):
+            _check_size(len(items), ONE_SHOT_MAX_ITEMS)
+            if key:
+                earlier = self._idempotency.batch(environment, "v1", key)
+                if earlier is not None:
+                    batch, expires = earlier
+                    if expires is None or now_ms < expires:
+                        self._list(route, items, batch.id, "cached")
+                        return Triggered(batch, cached=True)
+                    batch.idempotency_key = None  # the platform clears an expired key from it
+                    batch.touch(now_ms)
+            self._refuse_too_large(items)
+            self._refuse_full_queue(items)
+            try:  # the key's expiry is written with the batch, whether there is a key or not
+                expires = durations.idempotency_key_expires_ms(key_ttl, now_ms=now_ms)
+            except durations.InvalidDate:
+                raise PlatformError.message(
+                    500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
+                ) from None
         inline = len(items) <= INLINE_ITEMS
         made, aborted = self._one_shot(
             environment,
@@ -517,17 +553,19 @@ class TriggerBackend:
         is a 400 (a payload too large, 413)."""
         if not items:
             raise PlatformError.message(400, "No items to trigger")
-        if len(items) > TASK_BATCH_MAX_ITEMS:
-            raise PlatformError.message(
-                400, f"Too many items. Maximum allowed batch size is {TASK_BATCH_MAX_ITEMS}."
-            )
-        self._refuse_too_large(items)
-        self._refuse_full_queue(items, status=400)
         kind = f"v1-task:{task}"
-        earlier = self._idempotency.batch(environment, kind, key) if key else None
-        if earlier is not None:
-            return earlier[0]
-        _refuse_many_tags([item.options for item in items], status=400)
+        with self._refusals(route, items):
+            if len(items) > TASK_BATCH_MAX_ITEMS:
+                raise PlatformError.message(
+                    400, f"Too many items. Maximum allowed batch size is {TASK_BATCH_MAX_ITEMS}."
+                )
+            self._refuse_too_large(items)
+            self._refuse_full_queue(items, status=400)
+            earlier = self._idempotency.batch(environment, kind, key) if key else None
+            if earlier is not None:
+                self._list(route, items, earlier[0].id, "cached")
+                return earlier[0]
+            _refuse_many_tags([item.options for item in items], status=400)
         made, _ = self._one_shot(
             environment,
             "v1-task",
@@ -564,19 +602,21 @@ class TriggerBackend:
         stop_on_failure: bool = False,
     ) -> tuple[Triggered, Item | None]:
         """The batch and its runs, and the item that stopped it (`stop_on_failure`: the
-        batch is then ABORTED there), if any."""
-        batch = self._new_batch(environment, kind, len(items), key, now_ms)
+        batch is then ABORTED there, and that item and the ones after it refused), if any."""
+        batch = self._new_batch(environment, kind, len(items), key, route, now_ms)
         made: list[Run | str] = []
         reused: set[str] = set()
         aborted: Item | None = None
         for item in items:
             batch.items[item.index] = item
-            self.triggered_items.append((route, item, batch.id))
+            sent = Sent(route, item, batch.id)
+            self.triggered_items.append(sent)
             if aborted is not None:
+                sent.answer = "refused"
                 continue
             outcome = self._item_outcome(item)
             if stop_on_failure and outcome == "trigger_failure":
-                aborted = item
+                aborted, sent.answer = item, "refused"
                 continue
             try:
                 run = self._create_run(
@@ -590,10 +630,11 @@ class TriggerBackend:
                     invalid_dates_fail=stop_on_failure,
                 )
             except durations.InvalidDate:  # its trigger failed: as trigger_failure
-                aborted = item
+                aborted, sent.answer = item, "refused"
                 continue
             if isinstance(run, str):
                 reused.add(run)
+                sent.answer = "cached"
             made.append(run)
         batch.add_runs(made)
         if aborted is not None:
@@ -604,7 +645,13 @@ class TriggerBackend:
         return Triggered(batch, reused=frozenset(reused)), aborted
 
     def _new_batch(
-        self, environment: str, kind: BatchKind, run_count: int, key: str | None, now_ms: int
+        self,
+        environment: str,
+        kind: BatchKind,
+        run_count: int,
+        key: str | None,
+        route: str,
+        now_ms: int,
     ) -> TriggeredBatch:
         batch = TriggeredBatch(
             id="batch_" + self._ids.cuid(now_ms),
@@ -613,6 +660,7 @@ class TriggerBackend:
             run_count=run_count,
             created_ms=now_ms,
             idempotency_key=key if kind != "v2" else None,
+            route=route,
             updated_ms=now_ms,
         )
         self._registered.pop(batch.id, None)
@@ -648,34 +696,36 @@ class TriggerBackend:
         A request key answers its earlier run again, as new (`isCached: false`). An
         unknown (undeployed) task is no error: its run waits in the queue `task/<id>`.
         """
-        if request_key:
-            made = self._idempotency.request("trigger", environment, [task], request_key, now_ms)
-            if made is not None and made in self._runs:
-                return made, False
         if key and "idempotencyKey" not in options:
             options = {**options, "idempotencyKey": key}
             if key_ttl and "idempotencyKeyTTL" not in options:
                 options = {**options, "idempotencyKeyTTL": key_ttl}
-        outcome = self.outcome(task, None)
-        if outcome in ("too_large", "too_large_error"):
-            raise PlatformError.message(413, "Request body too large")
-        _refuse_many_tags([options], status=422)
-        if outcome == "queue_limit":
-            raise PlatformError.message(422, queue_limit_message(task))
-        if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
-            raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
         item = Item(0, task, payload, options, size)
-        self.triggered_items.append((route, item, None))
-        try:
-            run = self._create_run(
-                environment=environment,
-                item=item,
-                now_ms=now_ms,
-                outcome=outcome,
-                header_key_ttl=key_ttl,
-            )
-        except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
-            raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
+        if request_key:
+            made = self._idempotency.request("trigger", environment, [task], request_key, now_ms)
+            if made is not None and made in self._runs:
+                self._list(route, [item], None, "cached")
+                return made, False
+        with self._refusals(route, [item]):
+            outcome = self.outcome(task, None)
+            if outcome in ("too_large", "too_large_error"):
+                raise PlatformError.message(413, "Request body too large")
+            _refuse_many_tags([options], status=422)
+            if outcome == "queue_limit":
+                raise PlatformError.message(422, queue_limit_message(task))
+            if outcome == "trigger_failure":  # this route's 500 says nothing of retrying
+                raise PlatformError.message(500, _SOMETHING_WENT_WRONG)
+            try:
+                run = self._create_run(
+                    environment=environment,
+                    item=item,
+                    now_ms=now_ms,
+                    outcome=outcome,
+                    header_key_ttl=key_ttl,
+                )
+            except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
+                raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
+        self._list(route, [item], None, "cached" if isinstance(run, str) else "created")
         run_id = run if isinstance(run, str) else run.id
         if request_key:
             self._idempotency.keep_request(
@@ -701,9 +751,10 @@ class TriggerBackend:
         """A sealed streaming batch's processing step: its runs, minted together as the
         platform's are (one pass for the whole batch), and its error entries."""
         fresh = iter(self._ids.cuids(now_ms, len(batch.items), prefix="run_"))
-        batch.process(
-            now_ms,
-            lambda item, outcome: self._create_run(
+        reused: list[Item] = []
+
+        def make_run(item: Item, outcome: ItemOutcome) -> Run | str:
+            made = self._create_run(
                 environment=batch.environment,
                 item=item,
                 now_ms=now_ms,
@@ -711,14 +762,26 @@ class TriggerBackend:
                 batch_id=batch.id,
                 taken=batch.runs,
                 run_id=next(fresh, None),
-            ),
-            self._item_outcome,
-        )
+            )
+            if isinstance(made, str):
+                reused.append(item)
+            return made
+
+        batch.process(now_ms, make_run, self._item_outcome)
+        if reused:  # the item was accepted as new; its key answered an earlier run
+            for sent in self.triggered_items:
+                if sent.answer == "created" and any(sent.item is item for item in reused):
+                    sent.answer = "cached"
 
     def cancel_run(self, run: Run, now_ms: int) -> None:
-        """Cancel `run` if it has not finished (a final run stays as it is)."""
+        """Cancel `run` if it has not finished (a final run stays as it is); its batch is
+        COMPLETED if that was its last unfinished run."""
+        was_final = run.final
         run.cancel(now_ms)
         self.cancelled.append(run.id)
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        if batch is not None and run.final and not was_final:
+            self._progress.run_finished(batch, now_ms)
 
     def replay_run(self, run: Run, environment: str, now_ms: int) -> Run:
         """A new run of the same task and payload, in no batch, with some of its options."""
@@ -809,6 +872,7 @@ class TriggerBackend:
         prefailed = invalid or outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = _latest(self._run_rules, item.task, index)
+        held = None if prefailed else _latest(self._hold_rules, item.task, index)
         # A pre-failed run is made failed: no delay, no ttl (triggerFailedTask.server.ts).
         ttl = (
             None
@@ -834,6 +898,7 @@ class TriggerBackend:
             environment=environment,
             region=run_region(environment, self.keys.environment_id(environment), item.options),
             version=locked_version(item.options),
+            hold=None if held is None else HOLDS.index(held.outcome),
         )
         if isinstance(key, str) and key and key_expires is not None:
             # Shown as the user gave it: the SDK sends its hash, and the key in

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pytest_trigger_batches.pipeline import ApiResponse, Disconnect, Outcome, Request, Unserved
+from pytest_trigger_batches.records import TriggerAnswer
 from pytest_trigger_batches.redact import redact_many, redact_more, shown_header
 
-__all__ = ["CallOutcome", "RecordedCall", "TriggeredItem", "record"]
+__all__ = ["CallOutcome", "RecordedCall", "TriggerAnswer", "TriggeredItem", "record"]
 
 CallOutcome = Literal["answered", "timeout", "connect_error", "unexpected"]
 _VERSION_RE = re.compile(r"/api/v(\d+)/")
@@ -59,10 +60,15 @@ class RecordedCall:
 
 @dataclass(frozen=True, slots=True)
 class TriggeredItem:
-    """One item the application triggered, as it sent it (keys redacted).
+    """One item the application sent to a trigger route, as it sent it (keys redacted).
 
-    `payload` is parsed when the SDK sent it as JSON text; `index` is the item's index
-    in its batch (0 for a single trigger); `batch_id` is None for a single trigger.
+    - `route`: the route it went to (`"POST /api/v3/batches/{batchId}/items"`).
+    - `task`, `index` (its index in its batch; 0 for a single trigger), `payload`
+      (parsed when the SDK sent it as JSON text), `options`.
+    - `batch_id`: the batch it went to or was answered with; None for a single trigger
+      and for a one-shot request refused before a batch existed.
+    - `answer` (keyword): how the platform took it: "created", "cached",
+      "deduplicated" or "refused" (`TriggerAnswer`).
     """
 
     route: str
@@ -71,11 +77,17 @@ class TriggeredItem:
     payload: object
     options: Mapping[str, object]
     batch_id: str | None
+    answer: TriggerAnswer = field(default="created", kw_only=True)
 
     def __str__(self) -> str:
-        where = f"{self.batch_id}[{self.index}]" if self.batch_id else "single trigger"
+        if self.batch_id:
+            where = f"{self.batch_id}[{self.index}]"
+        else:  # a single trigger, or a batch request refused before it made a batch
+            where = "single trigger" if self.route.endswith("/trigger") else f"item {self.index}"
         payload = json.dumps(self.payload, default=str)
-        return f"{self.task} {where}: {payload[:120]}{'...' if len(payload) > 120 else ''}"
+        answer = "" if self.answer == "created" else f" ({self.answer})"
+        cut = f"{payload[:120]}{'...' if len(payload) > 120 else ''}"
+        return f"{self.task} {where}: {cut}{answer}"
 
 
 def record(

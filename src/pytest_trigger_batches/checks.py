@@ -16,11 +16,17 @@ from collections.abc import Mapping, Sequence
 from pytest_trigger_batches import lifecycle, rules
 from pytest_trigger_batches.model import TriggerBatch, TriggerRun, server_shape_problem
 from pytest_trigger_batches.ratelimit import Limits
-from pytest_trigger_batches.records import OUTCOMES, BatchHandle, ItemOutcome
+from pytest_trigger_batches.records import (
+    OUTCOMES,
+    BatchHandle,
+    ItemOutcome,
+    TriggeredBatchHandle,
+)
 from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import RUN_OUTCOMES
+from pytest_trigger_batches.stored_run import HOLDS
 
 __all__ = [
     "METHODS",
@@ -131,7 +137,7 @@ def registered_runs(runs: Sequence[object], final: TriggerBatch) -> list[Trigger
 
 def batch_id(batch: object) -> str:
     """The id of a batch named by id, `TriggerBatch` or handle."""
-    if isinstance(batch, TriggerBatch | BatchHandle):
+    if isinstance(batch, TriggerBatch | BatchHandle | TriggeredBatchHandle):
         return batch.id
     if isinstance(batch, str) and batch:
         return batch
@@ -173,18 +179,29 @@ def task_and_index(task: object, index: object) -> None:
 
 
 def run_rule(
-    outcome: str,
+    outcome: str | None,
     task: str | None,
     index: int | None,
     output: object,
     error: Mapping[str, object] | None,
+    hold: object = None,
 ) -> None:
-    """`on_run`'s final status, whose runs, and the output or error that goes with it."""
-    if outcome not in RUN_OUTCOMES:
+    """`on_run`'s final status, whose runs, the output or error that goes with it, and
+    where the runs wait (`hold`)."""
+    if outcome is None and hold is None:
+        raise ValueError(
+            f"on_run needs outcome= (one of {', '.join(RUN_OUTCOMES)}), "
+            f"hold= (one of {', '.join(HOLDS)}) or both"
+        )
+    if outcome is not None and outcome not in RUN_OUTCOMES:
         raise ValueError(
             f"outcome must be one of {', '.join(RUN_OUTCOMES)}; got {shown(outcome, 50)}"
         )
+    if hold is not None and hold not in HOLDS:
+        raise ValueError(f"hold must be one of {', '.join(HOLDS)}, or None; got {shown(hold, 50)}")
     task_and_index(task, index)
+    if outcome is None and (output is not None or error is not None):
+        raise ValueError("output and error go with an outcome: give outcome= too")
     if error is not None and (
         not isinstance(error, Mapping) or not isinstance(error.get("message"), str)
     ):

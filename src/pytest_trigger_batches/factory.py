@@ -207,11 +207,20 @@ class BatchFactory:
         error: Mapping[str, object] | None = None,
         created_at: datetime | str | None = None,
         tags: Sequence[str] = (),
+        idempotency_key: str | bool | None = None,
+        delayed_until: datetime | str | None = None,
     ) -> TriggerRun:
         """Build a run with `status` (the current names: QUEUED, EXECUTING, COMPLETED...).
 
         Timestamps, ids, a payload and (when COMPLETED) an output come from the seed
         unless given; a failed run gets an error in the platform's shape.
+
+        - `idempotency_key`: the key the run shows, True for a SHA-256 like the SDK
+          sends, or None.
+        - `delayed_until`: when the run's delay ends and it enters the queue: a DELAYED
+          run waits until then (default: an hour after `created_at`); any other run was
+          delayed until then, and shows it still, as the platform does. None: a DELAYED
+          run gets the default, any other was not delayed.
         """
         if status not in RUN_STATUSES:
             raise ValueError(
@@ -223,13 +232,26 @@ class BatchFactory:
             if created_at is None
             else parse_timestamp(created_at, parameter="created_at")
         )
+        delay = None
+        if delayed_until is not None:
+            delay = parse_timestamp(delayed_until, parameter="delayed_until")
+            if delay <= created:
+                raise ValueError(
+                    f"delayed_until must be after created_at ({created.isoformat()}); "
+                    f"got {delay.isoformat()}"
+                )
+        elif status == "DELAYED":
+            delay = created + timedelta(hours=1)
+        key = self._idempotency_key(idempotency_key)
         queued = status in ("QUEUED", "DELAYED")
+        # A run that was delayed entered the queue when its delay ended.
+        enqueued = delay if delay is not None and status != "DELAYED" else created
         started = (
-            None if queued or (status in ("CANCELED", "EXPIRED")) else created + self._ms(50, 3000)
+            None if queued or (status in ("CANCELED", "EXPIRED")) else enqueued + self._ms(50, 3000)
         )
         final = status in RUN_FINAL
-        finished = (started or created) + self._ms(100, 60_000) if final else None
-        updated = finished or started or created
+        finished = (started or enqueued) + self._ms(100, 60_000) if final else None
+        updated = finished or started or enqueued
         reason = self._rng.choice(_text_pools().thrown)
         failed = status in RUN_FAILED
         return TriggerRun(
@@ -240,7 +262,7 @@ class BatchFactory:
             updated_at=updated,
             started_at=started,
             finished_at=finished,
-            delayed_until=created + timedelta(hours=1) if status == "DELAYED" else None,
+            delayed_until=delay,
             batch_id=batch_id,
             payload={"id": self._rng.randrange(_PAYLOADS)} if payload is None else payload,
             output=(output if output is not None else {"ok": True})
@@ -248,20 +270,32 @@ class BatchFactory:
             else None,
             error=(error or {"message": reason, "name": "Error"}) if failed else None,
             tags=tuple(tags),
+            idempotency_key=key,
             attempt_count=0 if started is None else 1,
         )
 
     def runs_of(
-        self, batch: TriggerBatch, *, task_identifier: str | Sequence[str] | None = None
+        self,
+        batch: TriggerBatch,
+        *,
+        task_identifier: str | Sequence[str] | None = None,
+        idempotency_key: bool | Sequence[str | None] | None = None,
     ) -> tuple[TriggerRun, ...]:
         """The runs `batch` lists, each in a state its batch allows: COMPLETED in a
         COMPLETED batch, EXECUTING before (QUEUED while runs fill up); created with the
         batch. Serve them with `add_batch(batch, runs=...)`.
+
+        - `task_identifier`: one task id, or a list spread over the runs in turn.
+        - `idempotency_key`: True gives each run a SHA-256 like the SDK sends; a list
+          gives the runs their keys in order (None: no key), one for each run; None:
+          no keys.
         """
         tasks = self._task_ids(task_identifier)
+        keys = self._run_keys(idempotency_key, len(batch.runs))
         status = _status_of_runs(batch)
-        if not _inline_draws_exact():  # a Python whose random draws differently
-            return self._runs_one_by_one(batch, tasks, status)
+        # Keys are drawn run by run; so is everything on a Python whose random draws differ.
+        if any(key is not None for key in keys) or not _inline_draws_exact():
+            return self._runs_one_by_one(batch, tasks, status, keys)
         ids = batch.runs
         count = len(ids)
         created = batch.created_at
@@ -327,7 +361,11 @@ class BatchFactory:
         return started, finished, payload_ids
 
     def _runs_one_by_one(
-        self, batch: TriggerBatch, tasks: tuple[str, ...], status: str
+        self,
+        batch: TriggerBatch,
+        tasks: tuple[str, ...],
+        status: str,
+        keys: Sequence[str | bool | None],
     ) -> tuple[TriggerRun, ...]:
         made = []
         for number, run_id in enumerate(batch.runs):
@@ -336,6 +374,7 @@ class BatchFactory:
                 task_identifier=tasks[number % len(tasks)],
                 batch_id=batch.id,
                 created_at=batch.created_at,
+                idempotency_key=keys[number],
             )
             made.append(replace(run, id=run_id))
         return tuple(made)
@@ -537,6 +576,19 @@ class BatchFactory:
                 f"non-empty list of them; got {shown(value)}"
             )
         return items  # type: ignore[return-value]
+
+    def _run_keys(
+        self, value: bool | Sequence[str | None] | None, count: int
+    ) -> list[str | bool | None]:
+        """`runs_of`'s keys: one for each of `count` runs (True: each generated)."""
+        if value is None or isinstance(value, bool):
+            return [value or None] * count
+        if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != count:
+            raise ValueError(
+                f"idempotency_key must be True, None or a list of {count} keys (one for "
+                f"each run the batch lists, None for none); got {shown(value)}"
+            )
+        return list(value)
 
     def _idempotency_key(self, value: str | bool | None) -> str | None:
         if value is None or value is False:

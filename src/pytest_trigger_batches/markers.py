@@ -17,7 +17,7 @@ from pytest_trigger_batches.shown import shown
 if TYPE_CHECKING:
     from pytest_trigger_batches.api import TriggerApi
     from pytest_trigger_batches.factory import BatchFactory
-    from pytest_trigger_batches.model import TriggerBatch
+    from pytest_trigger_batches.model import TriggerBatch, TriggerRun
 
 __all__ = ["MARKED_KEY", "MarkedBatch", "TriggerBatchOptions", "marked", "serve"]
 
@@ -25,15 +25,19 @@ MARKED_KEY = pytest.StashKey[list["MarkedBatch"]]()
 
 
 class TriggerBatchOptions:
-    """`@pytest.mark.trigger_batch(status, *, environment=None, progress_after=None, ...)`.
+    """`@pytest.mark.trigger_batch(status, *, environment=None, progress_after=None,
+    runs=False, ...)`.
 
     - `status` and `factory_options`: what `trigger_batch_factory` takes (`run_count=`,
       `failed_count=`, ...).
     - `environment`: the environment the batch belongs to (None: every key sees it).
     - `progress_after`: the first N retrievals show the states that lead to it.
+    - `runs`: True registers the runs its final state lists too
+      (`trigger_batch_factory.runs_of(batch)`, of the marker's `task_identifier`), so
+      the run endpoints serve them.
     """
 
-    __slots__ = ("environment", "factory_options", "progress_after", "status")
+    __slots__ = ("environment", "factory_options", "progress_after", "runs", "status")
 
     def __init__(
         self,
@@ -41,11 +45,15 @@ class TriggerBatchOptions:
         *,
         environment: str | None = None,
         progress_after: int | None = None,
+        runs: bool = False,
         **factory_options: object,
     ) -> None:
+        if not isinstance(runs, bool):
+            raise TypeError(f"runs must be True or False; got {shown(runs)}")
         self.status: object = status
         self.environment: str | None = environment
         self.progress_after: int | None = progress_after
+        self.runs: bool = runs
         self.factory_options: dict[str, object] = factory_options
 
     def build(self, factory: BatchFactory) -> tuple[TriggerBatch, ...]:
@@ -58,6 +66,13 @@ class TriggerBatchOptions:
             return (batch,)
         return timeline(batch, polls=self.progress_after)
 
+    def build_runs(self, factory: BatchFactory, final: TriggerBatch) -> tuple[TriggerRun, ...]:
+        """The runs registered with the batch (`runs=True`): those its final state lists."""
+        if not self.runs:
+            return ()
+        tasks = self.factory_options.get("task_identifier")
+        return factory.runs_of(final, task_identifier=tasks)  # type: ignore[arg-type]
+
     @staticmethod
     def names() -> tuple[str, ...]:
         """Every option the marker takes: the factory's, then the marker's own."""
@@ -66,21 +81,26 @@ class TriggerBatchOptions:
         from pytest_trigger_batches.factory import BatchFactory
 
         factory_options = list(inspect.signature(BatchFactory.__call__).parameters)[1:]  # no self
-        return (*factory_options, "environment", "progress_after")
+        return (*factory_options, "environment", "progress_after", "runs")
 
 
 class MarkedBatch:
     """One `@pytest.mark.trigger_batch` batch: its marker, options and states."""
 
     # A plain class: a dataclass took half the plugin's import time to create.
-    __slots__ = ("marker", "options", "states")
+    __slots__ = ("marker", "options", "runs", "states")
 
     def __init__(
-        self, marker: pytest.Mark, options: TriggerBatchOptions, states: tuple[TriggerBatch, ...]
+        self,
+        marker: pytest.Mark,
+        options: TriggerBatchOptions,
+        states: tuple[TriggerBatch, ...],
+        runs: tuple[TriggerRun, ...] = (),
     ) -> None:
         self.marker: pytest.Mark = marker
         self.options: TriggerBatchOptions = options
         self.states: tuple[TriggerBatch, ...] = states
+        self.runs: tuple[TriggerRun, ...] = runs
 
 
 def marked(request: pytest.FixtureRequest) -> list[MarkedBatch]:
@@ -99,7 +119,10 @@ def marked(request: pytest.FixtureRequest) -> list[MarkedBatch]:
             states, problem = attempt(options.build, factory)
             if states is None:
                 marker_failure(marker, problem or "")
-            found.append(MarkedBatch(marker, options, states))
+            runs, problem = attempt(options.build_runs, factory, states[-1])
+            if runs is None:
+                marker_failure(marker, problem or "")
+            found.append(MarkedBatch(marker, options, states, runs))
         ids = [batch.states[0].id for batch in found]
         for batch in found:
             if ids.count(batch.states[0].id) > 1:
@@ -125,6 +148,8 @@ def in_reading_order(node: pytest.Item) -> list[pytest.Mark]:
 def serve(api: TriggerApi, request: pytest.FixtureRequest) -> None:
     """Register the test's marked batches with `api`."""
     for batch in marked(request):
-        _, problem = attempt(api.add_batch, batch.states, environment=batch.options.environment)
+        _, problem = attempt(
+            api.add_batch, batch.states, environment=batch.options.environment, runs=batch.runs
+        )
         if problem is not None:
             marker_failure(batch.marker, problem)

@@ -610,8 +610,8 @@ class TriggerRun:
             problems.append("an EXECUTING run has started_at")
         if self.status in ("QUEUED", "DELAYED") and self.started_at is not None:
             problems.append(f"a {self.status} run has not started")
-        if (self.status == "DELAYED") != (self.delayed_until is not None):
-            problems.append("delayed_until is set exactly when the run is DELAYED")
+        if self.status == "DELAYED" and self.delayed_until is None:
+            problems.append("a DELAYED run has delayed_until (when it enters the queue)")
         moments = [m for m in (self.created_at, self.started_at, self.finished_at) if m is not None]
         if moments != sorted(moments) or self.updated_at < moments[-1]:
             problems.append("created_at <= started_at <= finished_at <= updated_at")

@@ -56,8 +56,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "trigger_batch(status, *, environment=None, progress_after=None, **factory_options): "
-        "build a batch with trigger_batch_factory and register it with mock_trigger_api.",
+        "trigger_batch(status, *, environment=None, progress_after=None, runs=False, "
+        "**factory_options): build a batch with trigger_batch_factory and register it with "
+        "mock_trigger_api (runs=True: its runs too).",
     )
     config.addinivalue_line(
         "markers",

@@ -12,6 +12,11 @@ at once, and `advance()`. The mode is the test's choice (`progression`):
   sealed, a one-shot batch as soon as it is made. A registered batch moves only per
   poll or with `advance()`: here, as when "held", it shows its current state.
 
+Whatever the mode, a run held by `on_run(hold=...)` goes no further than its stage until
+`advance()` moves it (or a cancel stops it), and a batch whose last unfinished run is
+cancelled is COMPLETED at once, as the platform checks a batch when each of its runs
+finishes (`run_finished`).
+
 HEAD requests move nothing, and sealing a streaming batch happens only through its items
 call, whatever the mode. Runs the test registered (`add_batch(runs=...)`) never move.
 """
@@ -125,5 +130,11 @@ class Progress:
             now_ms = now()
             batch.ready(now_ms)
             if not batch.settled:
-                batch.step(now_ms, self._runs)
+                batch.step(now_ms, self._runs, release=True)  # held runs too
         return batch.batch
+
+    def run_finished(self, batch: BatchRecord, now_ms: int) -> None:
+        """A run of `batch` became final outside the progression (a cancel): the platform
+        looks at the batch then, whatever the mode, and completes it if that was its
+        last unfinished run (`tryCompleteBatch`, scheduled as each run finishes)."""
+        batch.ready(now_ms)

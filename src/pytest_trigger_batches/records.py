@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Literal, Protocol, get_args
 
 from pytest_trigger_batches.model import BatchError, TriggerBatch
@@ -30,6 +32,7 @@ from pytest_trigger_batches.stored_run import Run
 from pytest_trigger_batches.timefmt import from_ms
 
 __all__ = [
+    "ANSWERS",
     "OUTCOMES",
     "BatchHandle",
     "BatchKind",
@@ -37,7 +40,10 @@ __all__ = [
     "Item",
     "ItemOutcome",
     "RunMaker",
+    "Sent",
+    "TriggerAnswer",
     "TriggeredBatch",
+    "TriggeredBatchHandle",
 ]
 
 BatchKind = Literal["streaming", "v2", "v1", "v1-task"]
@@ -70,6 +76,32 @@ class Item:
     payload: object
     options: Mapping[str, object]
     size: int = 0
+
+
+TriggerAnswer = Literal["created", "cached", "deduplicated", "refused"]
+"""How the platform took an item the app sent (the site's "Item and run outcomes" recipe).
+
+- created: new work: it made a run (in a streaming batch, when the batch is processed,
+  where `on_item` may make it a pre-failed run or an error entry instead);
+- cached: answered with what an earlier request made: a request key
+  (`x-trigger-request-idempotency-key`), a batch key (`idempotency-key`), or the
+  item's own `idempotencyKey` reusing an earlier run (in a streaming batch, found when
+  the batch is processed);
+- deduplicated: a streaming batch already held an item at its index;
+- refused: the request was refused (an error status) and no run was made for it.
+"""
+ANSWERS: tuple[str, ...] = get_args(TriggerAnswer)
+
+
+@dataclass(slots=True, eq=False)
+class Sent:
+    """One item the app sent: the route, the item, its batch (None: a single trigger or a
+    request refused before a batch existed) and how the platform took it."""
+
+    route: str
+    item: Item
+    batch_id: str | None
+    answer: TriggerAnswer = "created"
 
 
 DEFAULT_REGION = "us-east-1"
@@ -129,8 +161,8 @@ class BatchRecord(Protocol):
         """What a poll finds before it answers (a triggered batch whose runs are all final
         is COMPLETED)."""
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
-        """One step on (progress.py says when)."""
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
+        """One step on (progress.py says when); `release`: held runs move too."""
 
 
 @dataclass(slots=True, eq=False)
@@ -174,7 +206,7 @@ class BatchHandle:
     def ready(self, now_ms: int) -> None:
         """Nothing: a registered state is shown as it was given."""
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
         """On to the next state (the last one sticks)."""
         self._position = min(self._position + 1, len(self.states) - 1)
 
@@ -190,6 +222,8 @@ class TriggeredBatch:
     run_count: int
     created_ms: int
     idempotency_key: str | None = None
+    route: str = ""
+    """The route that created it, named as recorded calls name it."""
     status: BatchStatus = BatchStatus.PENDING
     sealed: bool = False
     processed: bool = False
@@ -280,8 +314,9 @@ class TriggeredBatch:
             self.status = BatchStatus.COMPLETED
             self.touch(now_ms)
 
-    def step(self, now_ms: int, runs: RunMaker) -> None:
-        """One poll's worth of progress: process the items once sealed, else move the runs."""
+    def step(self, now_ms: int, runs: RunMaker, *, release: bool = False) -> None:
+        """One poll's worth of progress: process the items once sealed, else move the runs
+        (held ones too with `release`: `advance()`)."""
         if self.settled or (self.counted and not self.sealed):
             return
         if self.counted and not self.processed:
@@ -290,7 +325,7 @@ class TriggeredBatch:
         moved = False
         for run in self.linked:
             if not run.final:
-                run.step(now_ms)
+                run.step(now_ms, release=release)
                 moved = True
         if moved:
             self.touch(now_ms)
@@ -332,6 +367,64 @@ class TriggeredBatch:
             body = json.dumps(payload, separators=(",", ":")).encode()
             self._bodies[version] = body
         return body
+
+
+class TriggeredBatchHandle:
+    """A batch the application triggered, as `TriggerApi.triggered_batches` lists it.
+
+    Read-only and live: each attribute is read when asked, and reading moves nothing.
+    Name the batch with it wherever a batch is named (`advance`, `retrievals`,
+    `assert_retrieved`, `run(...)` of its `batch.runs`).
+    """
+
+    __slots__ = ("_lock", "_record")
+
+    def __init__(self, record: TriggeredBatch, lock: AbstractContextManager[object]) -> None:
+        self._record = record
+        self._lock = lock
+
+    @property
+    def id(self) -> str:
+        """The batch's id."""
+        return self._record.id
+
+    @property
+    def route(self) -> str:
+        """The route that created it, as `calls` name it (`"POST /api/v3/batches"`)."""
+        return self._record.route
+
+    @property
+    def environment(self) -> str:
+        """The environment of the key that created it (`"dev"`, `"prod"`...)."""
+        return self._record.environment
+
+    @property
+    def created_at(self) -> datetime:
+        """When the mock created it, on the mock's clock."""
+        return from_ms(self._record.created_ms)
+
+    @property
+    def batch(self) -> TriggerBatch:
+        """The batch as its next retrieval would show it (reading it moves nothing)."""
+        with self._lock:
+            return self._record.snapshot()
+
+    @property
+    def served(self) -> int:
+        """How many successful (200) GET retrievals of it have been answered."""
+        with self._lock:
+            return self._record.served
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TriggeredBatchHandle):
+            return NotImplemented
+        return self._record is other._record
+
+    def __hash__(self) -> int:
+        return hash(self._record.id)
+
+    def __repr__(self) -> str:
+        return f"<TriggeredBatchHandle {self.id} {self.route} {self.batch.status.value}>"
 
 
 def _error_entries(failures: list[tuple[Item, str]]) -> list[BatchError]:

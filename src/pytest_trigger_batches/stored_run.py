@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
 from pytest_trigger_batches.timefmt import from_ms, to_ms
@@ -18,11 +18,14 @@ from pytest_trigger_batches.timefmt import from_ms, to_ms
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerRun
 
-__all__ = ["MACHINES", "PREFAILED_ERROR", "Run", "machine_of", "queue_of"]
+__all__ = ["HOLDS", "MACHINES", "PREFAILED_ERROR", "Run", "RunHold", "machine_of", "queue_of"]
 
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
 """The machine presets (`MachinePresetName`); a run that names none starts on small-1x."""
+RunHold = Literal["queued", "executing"]
+"""Where `on_run(hold=...)` stops a run: QUEUED, or EXECUTING (its stage, in order)."""
+HOLDS: tuple[str, ...] = get_args(RunHold)
 _QUEUE_JUNK = re.compile(r"[^a-zA-Z0-9_\-/]")  # sanitizeQueueName drops the rest
 
 
@@ -42,12 +45,16 @@ class Run:
     """Its task is not deployed: the run waits in its queue (until its TTL or a cancel)."""
     stage: int = 0
     """0 queued, 1 executing, 2 final."""
+    hold: int | None = None
+    """The stage it goes no further than, except when `advance()` moves it or it is
+    cancelled (`on_run(hold=...)`); None: it moves with the progression."""
     idempotency_key: str | None = None
     idempotency_expires_ms: int | None = None
     outcome: str = "COMPLETED"
     output: object = None
     error: Mapping[str, object] | None = None
     delayed_until_ms: int | None = None
+    """When its delay ends; kept once it has (the platform's `delayUntil` stays)."""
     ttl: str | None = None
     """The run's `ttl` as the platform stores it (`"1h"`; `"10m"` by default in dev)."""
     ttl_ms: int | None = None
@@ -57,7 +64,8 @@ class Run:
     expired_ms: int | None = None
     updated_ms: int = 0
     enqueued_ms: int | None = None
-    """When a delayed run entered the queue (its TTL counts from then)."""
+    """When a delayed run entered the queue (its TTL counts from then); None while it
+    waits for its delay."""
     canceled: bool = False
     """Cancelled: CANCELED at once; a started run finishes when its worker stops (next step)."""
     region: str | None = None
@@ -110,6 +118,8 @@ class Run:
         )
         if status == "EXPIRED":
             record.expired_ms = record.finished_ms
+        if status != "DELAYED" and record.delayed_until_ms is not None:
+            record.enqueued_ms = record.delayed_until_ms  # its delay has ended
         return record
 
     @property
@@ -132,7 +142,12 @@ class Run:
             return stored_outcome(self.outcome)
         if self.stage == 1:
             return "EXECUTING"
-        return "DELAYED" if self.delayed_until_ms is not None else "PENDING"
+        return "DELAYED" if self.delayed else "PENDING"
+
+    @property
+    def delayed(self) -> bool:
+        """Whether it still waits for its delay (DELAYED, not in the queue yet)."""
+        return self.delayed_until_ms is not None and self.enqueued_ms is None
 
     @property
     def clears_idempotency_key(self) -> bool:
@@ -159,11 +174,10 @@ class Run:
         """
         if self.final or self.stage > 0:
             return
-        if self.delayed_until_ms is not None:
+        if self.delayed_until_ms is not None and self.enqueued_ms is None:
             if now_ms < self.delayed_until_ms:
                 return
-            self.enqueued_ms = self.delayed_until_ms
-            self.delayed_until_ms = None
+            self.enqueued_ms = self.delayed_until_ms  # `delayed_until_ms` stays, as shown
             self.updated_ms = max(self.updated_ms, self.enqueued_ms)
         if self.ttl_ms is not None:
             deadline = (self.enqueued_ms or self.created_ms) + self.ttl_ms
@@ -171,10 +185,14 @@ class Run:
                 self.expired_ms = self.finished_ms = deadline
                 self.updated_ms = max(self.updated_ms, deadline)
 
-    def step(self, now_ms: int = 0) -> None:
-        """One step along the run's lifecycle (a delayed run waits for its time)."""
+    def step(self, now_ms: int = 0, *, release: bool = False) -> None:
+        """One step along the run's lifecycle (a delayed run waits for its time; a held
+        one at its stage, unless `release`: `advance()`)."""
         self.refresh(now_ms)
-        if self.final or self.delayed_until_ms is not None or self.undeployed:
+        if self.final or self.delayed or self.undeployed:
+            return
+        held = self.hold is not None and self.stage >= self.hold and not release
+        if held and not self.canceled:
             return
         moment = max(now_ms, self.updated_ms)
         self.updated_ms = moment

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 try:
@@ -31,7 +31,7 @@ except ImportError as _missing:
 
 from pytest_trigger_batches import rules
 from pytest_trigger_batches.factory import BatchFactory, _text_pools
-from pytest_trigger_batches.model import TriggerBatch, TriggerRun
+from pytest_trigger_batches.model import TriggerBatch, TriggerRun, parse_timestamp
 from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import RUN_FAILED, RUN_STATUSES, BatchStatus
 
@@ -57,6 +57,8 @@ RUN_OPTIONS = (
     "error",
     "created_at",
     "tags",
+    "idempotency_key",
+    "delayed_until",
 )
 """The options of `trigger_batch_factory.run()` that `runs()` draws (or takes as given)."""
 
@@ -73,6 +75,14 @@ _TEXT = st.text(_CHARACTERS, max_size=20)
 _IDEMPOTENCY_KEY = st.one_of(
     st.none(), st.just(True), st.text(_CHARACTERS, min_size=1, max_size=64)
 )
+# A run's idempotency key: none, a SHA-256 as the SDK sends (True), or the user's own.
+_RUN_KEY = st.one_of(
+    st.none(),
+    st.just(True),
+    st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
+)
+# How long a run that was delayed waited, when it was (None: it was not).
+_DELAY = st.one_of(st.none(), st.timedeltas(timedelta(seconds=1), timedelta(days=7)))
 _TASK_ID = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=32)
 _CREATED_AT = st.one_of(
     st.none(),  # the factory's own, from the seed
@@ -149,9 +159,10 @@ def runs(
     - `status`: one of the current run statuses (`QUEUED` ... `EXPIRED`), a strategy of
       them, or None for all.
     - `options`: any of `trigger_batch_factory.run()`'s options (`task_identifier`,
-      `batch_id`, `payload`, `output`, `error`, `created_at`, `tags`), each a value or
-      a strategy; the others are drawn. `output` fits only COMPLETED, `error` only the
-      failed statuses.
+      `batch_id`, `payload`, `output`, `error`, `created_at`, `tags`,
+      `idempotency_key`, `delayed_until`), each a value or a strategy; the others are
+      drawn (a run of any status may have been delayed). `output` fits only COMPLETED,
+      `error` only the failed statuses.
     """
     if status is not None and not isinstance(status, SearchStrategy) and status not in RUN_STATUSES:
         raise ValueError(
@@ -261,6 +272,17 @@ def _run(draw: st.DrawFn, status: object, options: Mapping[str, object]) -> Trig
         chosen["created_at"] = draw(_CREATED_AT)
     if "batch_id" not in chosen:
         chosen["batch_id"] = draw(_BATCH_ID)
+    if "idempotency_key" not in chosen:
+        chosen["idempotency_key"] = draw(_RUN_KEY)
+    given_delay = chosen.get("delayed_until")
+    if given_delay is not None and "created_at" not in given:
+        # Created before its delay ends, whatever the seed would have chosen.
+        until = parse_timestamp(given_delay, parameter="delayed_until")
+        chosen["created_at"] = until - timedelta(hours=1)
+    elif "delayed_until" not in chosen and chosen["created_at"] is not None:
+        created = parse_timestamp(chosen["created_at"], parameter="created_at")
+        delay = draw(_DELAY)
+        chosen["delayed_until"] = None if delay is None else created + delay
     return BatchFactory(seed=draw(_SEEDS)).run(chosen_status, **chosen)
 
 

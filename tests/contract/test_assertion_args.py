@@ -184,6 +184,13 @@ ASSERTIONS = [
         r"payloads must be a list of payloads",
     ),
     case(
+        "assert_triggered-answer",
+        lambda c: c.api.assert_triggered(answer="accepted"),  # type: ignore[arg-type]
+        ValueError,
+        r"answer must be one of created, cached, deduplicated, refused, or None \(every "
+        r"item\); got 'accepted'",
+    ),
+    case(
         "assert_run_counts-not-json",
         lambda c: assert_run_counts(NOT_JSON, total=1),
         ValueError,

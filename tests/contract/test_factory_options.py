@@ -209,6 +209,28 @@ SHAPES = [
         ValueError,
         r"status must be one of QUEUED, DELAYED, EXECUTING",
     ),
+    case(
+        "factory-run-delayed_until-before-creation",
+        lambda c: c.factory.run(
+            "DELAYED", created_at="2026-01-05T10:00:00Z", delayed_until="2026-01-05T09:00:00Z"
+        ),
+        ValueError,
+        r"delayed_until must be after created_at \(2026-01-05T10:00:00\+00:00\); "
+        r"got 2026-01-05T09:00:00\+00:00",
+    ),
+    case(
+        "factory-run-idempotency_key-empty",
+        lambda c: c.factory.run("COMPLETED", idempotency_key=""),
+        ValueError,
+        r"idempotency_key must be None, True \(generate one\) or a string of 1 to 2048",
+    ),
+    case(
+        "factory-runs_of-idempotency_key-count",
+        lambda c: c.factory.runs_of(c.factory("COMPLETED", run_count=2), idempotency_key=["a"]),
+        ValueError,
+        r"idempotency_key must be True, None or a list of 2 keys \(one for each run the "
+        r"batch lists, None for none\); got \['a'\]",
+    ),
 ]
 
 

@@ -104,6 +104,14 @@ MARKERS = [
         id="trigger_batch-batch_id-empty",
     ),
     pytest.param(
+        '@pytest.mark.trigger_batch("COMPLETED", runs="yes")',
+        "mock_trigger_api",
+        FACTORY_MARK.format(
+            args="'COMPLETED', runs='yes'", message="runs must be True or False; got 'yes'"
+        ),
+        id="trigger_batch-runs-not-bool",
+    ),
+    pytest.param(
         '@pytest.mark.trigger_batch("PENDING", run_count=0)',
         "trigger_api_server",
         FACTORY_MARK.format(

@@ -71,6 +71,25 @@ WORKFLOW = [
         r"output must be JSON-serializable",
     ),
     case(
+        "on_run-nothing",
+        lambda c: c.api.on_run(index=1),
+        ValueError,
+        rf"on_run needs outcome= \(one of {ENDINGS}\), hold= \(one of queued, executing\) "
+        r"or both",
+    ),
+    case(
+        "on_run-hold",
+        lambda c: c.api.on_run(hold="started"),  # type: ignore[arg-type]
+        ValueError,
+        r"hold must be one of queued, executing, or None; got 'started'",
+    ),
+    case(
+        "on_run-output-without-outcome",
+        lambda c: c.api.on_run(hold="queued", output=1),
+        ValueError,
+        r"output and error go with an outcome: give outcome= too",
+    ),
+    case(
         "on_run-output-infinity",
         lambda c: c.api.on_run(outcome="COMPLETED", output=[float("inf")]),
         TypeError,

@@ -57,6 +57,7 @@ def create_batch(context: Context, backend: TriggerBackend) -> Reply:
         run_count=run_count,
         tasks=tasks if isinstance(tasks, list) else None,
         key=key,
+        route=context.route.name,
         now_ms=context.now_ms,
     )
     batch = made.batch

@@ -42,8 +42,9 @@ def test_a_lost_answer_is_retried_without_a_second_run(
     lost, retried = mock_trigger_api.calls_to(TRIGGER, taskId="send-invoice")
     assert (lost.outcome, retried.status_code) == ("timeout", 200)
     assert mock_trigger_api.run(run_id)["payload"] == {"invoice": 1040}
-    sent = [item.task for item in mock_trigger_api.triggered]
-    assert sent == ["send-invoice"]  # one run
+    mock_trigger_api.assert_triggered("send-invoice", count=1)  # one run
+    sent = [item.answer for item in mock_trigger_api.triggered]
+    assert sent == ["created", "cached"]  # the retry was answered with that run
     # --8<-- [end:test]
 
 
@@ -60,5 +61,5 @@ def test_without_the_key_the_retry_makes_a_second_run(
         except httpx.TimeoutException:
             client.post(url, json=body)  # a plain retry
 
-    assert len(mock_trigger_api.triggered) == 2  # the invoice would be sent twice
+    mock_trigger_api.assert_triggered(count=2)  # the invoice would be sent twice
     # --8<-- [end:without]
