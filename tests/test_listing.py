@@ -157,7 +157,7 @@ def test_a_list_refreshes_the_runs_whose_delay_or_ttl_has_run_out_and_no_other()
     assert delayed.delayed_until_ms is not None  # not refreshed by that list
     listed = backend.list_runs(RunFilter(), "dev", 150_000)
     assert {run.id for run in listed.runs} == {delayed.id, queued.id}
-    assert delayed.delayed_until_ms is None  # queued now
+    assert delayed.enqueued_ms == 120_000  # queued now
     assert delayed.expired_ms is None
     backend.list_runs(RunFilter(), "dev", 180_000)
     assert delayed.expired_ms == 180_000  # a minute after its delay ended
@@ -183,3 +183,30 @@ def test_a_runs_list_entry_is_rendered_again_exactly_when_what_it_shows_changes(
             assert list_entry(run, version, environment, "env_1") is entry  # kept
         assert entry != before  # the run changed: rendered again
         before = entry
+
+
+def test_a_list_ends_whatever_a_refresh_leaves_due() -> None:
+    # A run whose delay ended shows its delayedUntil still: its deadline is then its TTL.
+    backend = TriggerBackend(secret_key("dev"))
+    delayed = _trigger(backend, {"delay": "1m"})
+    with_ttl = _trigger(backend, {"delay": "1m", "ttl": "5m"})
+    for now in (30_000, 60_000, 120_000, 400_000, 400_000):
+        assert len(backend.list_runs(RunFilter(), "dev", now).runs) == 2
+    assert delayed.delayed_until_ms == 60_000  # shown still
+    assert delayed.expired_ms is None
+    assert with_ttl.expired_ms == 360_000
+    stuck = _Stuck(id="run_c" + "1" * 24, task="t", created_ms=0, ttl_ms=1000)
+    backend._keep(stuck)
+    assert stuck.deadline_ms == 1000
+    backend.list_runs(RunFilter(), "dev", 10**9)  # ends, though its deadline stays due
+    backend.list_runs(RunFilter(), "dev", 10**9)
+    assert stuck.refreshed == 2
+
+
+class _Stuck(Run):
+    """A run whose refresh changes nothing, as a refresh that misses its deadline would."""
+
+    refreshed = 0
+
+    def refresh(self, now_ms: int) -> None:
+        type(self).refreshed += 1

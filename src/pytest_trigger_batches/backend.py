@@ -939,7 +939,9 @@ class TriggerBackend:
             run.refresh(now_ms)
             due = run.deadline_ms
             if due is not None:
-                heapq.heappush(deadlines, (due, entry[1], run))
+                # Due still: the refresh did all time can do by now; look again later.
+                later = elsewhere if due <= now_ms else deadlines
+                heapq.heappush(later, (due, entry[1], run))
         for entry in elsewhere:
             heapq.heappush(deadlines, entry)
 

@@ -294,7 +294,8 @@ class BatchFactory:
         keys = self._run_keys(idempotency_key, len(batch.runs))
         status = _status_of_runs(batch)
         # Keys are drawn run by run; so is everything on a Python whose random draws differ.
-        if any(key is not None for key in keys) or not _inline_draws_exact():
+        keyed = idempotency_key is not None and any(key is not None for key in keys)
+        if keyed or not _inline_draws_exact():
             return self._runs_one_by_one(batch, tasks, status, keys)
         ids = batch.runs
         count = len(ids)

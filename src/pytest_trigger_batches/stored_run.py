@@ -160,8 +160,8 @@ class Run:
         runs out; None when nothing will."""
         if self.final or self.stage > 0:
             return None
-        if self.delayed_until_ms is not None:
-            return self.delayed_until_ms
+        if self.delayed_until_ms is not None and self.enqueued_ms is None:
+            return self.delayed_until_ms  # still delayed
         if self.ttl_ms is not None:
             return (self.enqueued_ms or self.created_ms) + self.ttl_ms
         return None
