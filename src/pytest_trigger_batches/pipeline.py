@@ -150,6 +150,8 @@ class Context:
     now_ms: int
     signing_key: str = field(default="", repr=False)
     environment_id: str = ""
+    base_url: str = ""
+    """The mock's origin and path prefix (`http://127.0.0.1:8123`), for URLs it hands out."""
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -346,6 +348,8 @@ class Pipeline:
         # 3. CORS preflight: the limiter lets OPTIONS through
         if method == "OPTIONS":
             return ApiResponse(200, _preflight_headers(headers), b"{}")
+        if route.signed:  # the object store: the URL's signature is the credential
+            return self._signed(request, query, route, params)
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
         if not authorization:
@@ -374,10 +378,14 @@ class Pipeline:
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
                 raise PlatformError.message(
-                    401, "Invalid or Missing API key" if not raw else "Invalid API key"
+                    401,
+                    route.unauthorized
+                    or ("Invalid or Missing API key" if not raw else "Invalid API key"),
                 )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(401, "x-trigger-branch header required for preview env")
+                raise PlatformError.message(
+                    401, route.unauthorized or "x-trigger-branch header required for preview env"
+                )
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (
@@ -405,6 +413,7 @@ class Pipeline:
                 now_ms,
                 signing,
                 keys.environment_id(environment),
+                self._base_url(request.url),
             )
             reply = route.handler(context, self.backend)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
@@ -418,6 +427,33 @@ class Pipeline:
         if route.cors:
             out.update(_cors_headers(headers))
         return ApiResponse(reply.status_code, out, b"" if method == "HEAD" else reply.body)
+
+    def _base_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}{self.prefix}"
+
+    def _signed(
+        self, request: Request, query: str, route: Route, params: dict[str, str]
+    ) -> ApiResponse | Disconnect:
+        """A route reached by a presigned URL: no limiter, no auth, no faults; the handler."""
+        context = Context(
+            request.method,
+            route,
+            params,
+            query,
+            request.headers,
+            request.body,
+            "",
+            None,
+            self.clock.now_ms(),
+            base_url=self._base_url(request.url),
+        )
+        try:
+            reply = route.handler(context, self.backend)
+        except PlatformError as error:
+            return _render_error(error, route, request, {})
+        body = b"" if request.method == "HEAD" else reply.body
+        return ApiResponse(reply.status_code, dict(reply.headers), body)
 
     def _take(
         self,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BODILESS_STATUSES", "Route", "RouteTable", "route_name"]
 
-_PARAM_RE = re.compile(r"\{([A-Za-z]+)\}")
+_PARAM_RE = re.compile(r"\{([A-Za-z]+\*?)\}")
 BODILESS_STATUSES = frozenset((204, 304))
 """Statuses whose answers carry no body (and no `Content-Length`), as HTTP has it."""
 
@@ -43,6 +43,12 @@ class Route:
     - `content_types`: the body must be one of these, or 415 (before auth).
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
+    - `signed`: no credential, no rate limiter: the URL's signature is checked by the
+      handler (the object store's presigned URLs).
+    - `unauthorized`: the route's own 401 text for a key it does not accept (routes that
+      authenticate themselves say one text whatever is wrong).
+
+    A parameter written `{name*}` takes the rest of the path, slashes included.
     """
 
     method: str
@@ -55,6 +61,8 @@ class Route:
     content_types: tuple[str, ...] = ()
     kind: str = ""
     stub: bool = False
+    signed: bool = False
+    unauthorized: str = ""
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""
@@ -62,7 +70,9 @@ class Route:
     def __post_init__(self) -> None:
         pieces = _PARAM_RE.split(self.template)  # static, name, static, name, ...
         regex = "".join(
-            f"(?P<{piece}>[^/]+)" if odd else re.escape(piece)
+            (f"(?P<{piece[:-1]}>.+)" if piece.endswith("*") else f"(?P<{piece}>[^/]+)")
+            if odd
+            else re.escape(piece)
             for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
         )
         object.__setattr__(self, "pattern", re.compile(regex))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, runs, triggers
+from pytest_trigger_batches.handlers import batches, results, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
+from pytest_trigger_batches.rules import (
+    CREATE_BATCH_MAX_BODY,
+    ONE_SHOT_MAX_BODY,
+    PACKET_UNAUTHORIZED,
+    RESULT_UNAUTHORIZED,
+    TRIGGER_MAX_BODY,
+)
 
 __all__ = ["TABLE"]
 
@@ -77,6 +83,50 @@ TABLE = RouteTable(
             triggers.trigger_task,
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
+        ),
+        # results: run and batch results, packets and the object store's URLs
+        Route(
+            "GET",
+            "/api/v1/runs/{runId}/result",
+            results.run_result,
+            cors=False,
+            unauthorized=RESULT_UNAUTHORIZED,
+        ),
+        Route(
+            "GET",
+            "/api/v1/batches/{batchId}/results",
+            results.batch_results,
+            cors=False,
+            unauthorized=RESULT_UNAUTHORIZED,
+        ),
+        Route(
+            "PUT",
+            "/api/v2/packets/{name*}",
+            results.upload_url_v2,
+            cors=False,
+            unauthorized=PACKET_UNAUTHORIZED,
+        ),
+        Route(
+            "PUT",
+            "/api/v1/packets/{name*}",
+            results.upload_url_v1,
+            cors=False,
+            unauthorized=PACKET_UNAUTHORIZED,
+        ),
+        Route("GET", "/api/v1/packets/{name*}", results.download_url, allow_jwt=True),
+        Route(
+            "PUT",
+            "/packets/{project}/{environment}/{key*}",
+            results.put_object,
+            cors=False,
+            signed=True,
+        ),
+        Route(
+            "GET",
+            "/packets/{project}/{environment}/{key*}",
+            results.get_object,
+            cors=False,
+            signed=True,
         ),
     ]
 )
