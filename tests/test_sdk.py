@@ -873,9 +873,16 @@ class TestResults:
     def test_results_of_a_batchs_runs_and_a_large_payload_and_output_come_back_through_the_sdk(
         self, node: str, trigger_api_server: TriggerApiServer
     ) -> None:
-        trigger_api_server.on_run(outcome="COMPLETED", task="big-task", output={"blob": "y" * BIG_OUTPUT})
+        trigger_api_server.on_run(
+            outcome="COMPLETED", task="big-task", output={"blob": "y" * BIG_OUTPUT}
+        )
         items = [{"id": "send-email", "payload": {"to": f"u{n}@example.com"}} for n in range(3)]
-        plan = {"items": items, "cancel": 1, "polls": 8, "big": {"task": "big-task", "size": BIG_PAYLOAD}}
+        plan = {
+            "items": items,
+            "cancel": 1,
+            "polls": 8,
+            "big": {"task": "big-task", "size": BIG_PAYLOAD},
+        }
         results = run_sdk(node, trigger_api_server, RESULTS_SCRIPT, json.dumps(plan))["results"]
 
         # A completed batch's runs: the cancelled one has a result, the others none (the
@@ -901,7 +908,9 @@ class TestResults:
                 missing = {"error": "Run either doesn't exist or is not finished"}
                 assert (response["status"], response["body"]) == (404, missing)
                 assert step["data"] is None  # the SDK's answer for a 404
-        answer = only_answer(results["getBatchResults"], "GET", f"/api/v1/batches/{batch_id}/results")
+        answer = only_answer(
+            results["getBatchResults"], "GET", f"/api/v1/batches/{batch_id}/results"
+        )
         assert answer == results["getBatchResults"]["data"] == {"id": batch_id, "items": []}
 
         # The large payload: the SDK asked for an upload URL, PUT the payload there, and
@@ -912,12 +921,18 @@ class TestResults:
         storage_path = upload["body"]["storagePath"]
         assert storage_path == path.removeprefix("/api/v2/packets/").replace("%2F", "/")
         assert set(upload["body"]) == {"presignedUrl", "storagePath"}
-        assert (put["method"], put["url"], put["status"]) == ("PUT", upload["body"]["presignedUrl"], 200)
+        assert (put["method"], put["url"], put["status"]) == (
+            "PUT",
+            upload["body"]["presignedUrl"],
+            200,
+        )
         stored = PACKET_URL_RE.fullmatch(put["url"])
         assert stored is not None and stored["path"] == storage_path
         assert put["sent"] > BIG_PAYLOAD  # the payload went to the object store...
         assert trigger["sent"] < 200  # ...and the trigger carried the reference only
-        (sent,) = [c for c in trigger_api_server.calls if c.route == "POST /api/v1/tasks/{taskId}/trigger"]
+        (sent,) = [
+            c for c in trigger_api_server.calls if c.route == "POST /api/v1/tasks/{taskId}/trigger"
+        ]
         assert sent.body is not None
         assert sent.body["payload"] == storage_path
         assert sent.body["options"]["payloadType"] == "application/store"

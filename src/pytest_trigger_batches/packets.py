@@ -89,4 +89,3 @@ class PacketStore:
     def _sign(self, method: str, environment: str, path: str, date: str) -> str:
         text = f"{method}\n{PROJECT_REF}/{environment}/{path}\n{date}"
         return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()
-

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
 
 _XML = "application/xml"
+_PROTOCOL_RE = re.compile(r"([a-z0-9]+)://(?=.)", re.DOTALL)
 # WHATWG's path percent-encode set: what `new URL(...).pathname = path` encodes.
 _PATH_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"#<>?`{}')
 
@@ -51,12 +53,15 @@ def batch_results(context: Context, backend: TriggerBackend) -> Reply:
 
 
 def upload_url_v2(context: Context, backend: TriggerBackend) -> Reply:
-    """`{presignedUrl, storagePath}`: where to PUT the packet, and how to name it after."""
+    """`{presignedUrl, storagePath}`: where to PUT the packet, and how to name it after
+    (with the `<protocol>://` the name had, if any)."""
     path = _packet_path(context)
     url = backend.packet_url(
         context.environment, path, "PUT", base_url=context.base_url, now_ms=context.now_ms
     )
-    return Reply(200, json_bytes({"presignedUrl": url, "storagePath": path}))
+    protocol = _protocol(context.params["name"])
+    storage_path = f"{protocol}://{path}" if protocol else path
+    return Reply(200, json_bytes({"presignedUrl": url, "storagePath": storage_path}))
 
 
 def upload_url_v1(context: Context, backend: TriggerBackend) -> Reply:
@@ -81,13 +86,21 @@ def _packet_path(context: Context) -> str:
     """The packet's path as the object store keys it: a `<protocol>://` prefix dropped,
     then checked and normalized as a URL path (400 for an unsafe one)."""
     name = context.params["name"]
-    path = name.split("://", 1)[1] if "://" in name.split("/", 1)[0] else name
+    protocol = _protocol(name)
+    path = name[len(protocol) + 3 :] if protocol else name
     if not _safe(path):
         raise PlatformError.message(400, INVALID_PACKET_PATH)
     normalized = quote(path, safe=_PATH_SAFE)
     if not _safe(normalized):
         raise PlatformError.message(400, INVALID_PACKET_PATH)
     return normalized
+
+
+def _protocol(name: str) -> str:
+    """The `<protocol>` of a name written `<protocol>://<path>` (lower-case letters and
+    digits, as `parseStorageUri` reads it), else ""."""
+    found = _PROTOCOL_RE.match(name)
+    return found.group(1) if found else ""
 
 
 def _safe(path: str) -> bool:
