@@ -236,7 +236,8 @@ def test_a_protocol_prefix_stays_in_the_storage_path_but_not_in_the_object_key(w
     answer = upload_url(wire, "s3://runs/p.json").json()
     assert answer["storagePath"] == "s3://runs/p.json"
     found = URL_RE.fullmatch(answer["presignedUrl"])
-    assert found is not None and found["path"] == "runs/p.json"
+    assert found is not None
+    assert found["path"] == "runs/p.json"
 
 
 def test_upload_urls_take_secret_keys_and_download_urls_public_tokens_too(wire: Wire) -> None:
@@ -265,7 +266,8 @@ def test_a_run_triggered_with_a_stored_payload_shows_a_url_that_serves_it(wire: 
     run = wire.send("GET", f"/api/v3/runs/{run_id}").json()
     assert "payload" not in run
     found = URL_RE.fullmatch(run["payloadPresignedUrl"])
-    assert found is not None and found["path"] == "trigger/packet_x/payload.json"
+    assert found is not None
+    assert found["path"] == "trigger/packet_x/payload.json"
     got = follow(wire, run["payloadPresignedUrl"])
     assert (got.content, got.headers["content-type"]) == (b"[1,2]", "application/json")
 
@@ -280,7 +282,8 @@ def test_an_inline_payload_of_512_kib_or_more_is_stored_by_the_platform(wire: Wi
     run = wire.send("GET", f"/api/v3/runs/{at}").json()
     assert "payload" not in run
     found = URL_RE.fullmatch(run["payloadPresignedUrl"])
-    assert found is not None and found["path"] == f"{at}/payload.json"
+    assert found is not None
+    assert found["path"] == f"{at}/payload.json"
     got = follow(wire, run["payloadPresignedUrl"])
     assert json.loads(got.content) == "a" * (512 * 1024 - 2)
 
@@ -297,7 +300,8 @@ def test_an_output_of_128_kib_or_more_is_shown_as_a_url(wire: Wire) -> None:
     assert done["status"] == "COMPLETED"
     assert "output" not in done
     found = URL_RE.fullmatch(done["outputPresignedUrl"])
-    assert found is not None and found["path"] == f"{big}-1/output.json"
+    assert found is not None
+    assert found["path"] == f"{big}-1/output.json"
     assert json.loads(follow(wire, done["outputPresignedUrl"]).content) == {
         "blob": "o" * 128 * 1024
     }

@@ -927,7 +927,8 @@ class TestResults:
             200,
         )
         stored = PACKET_URL_RE.fullmatch(put["url"])
-        assert stored is not None and stored["path"] == storage_path
+        assert stored is not None
+        assert stored["path"] == storage_path
         assert put["sent"] > BIG_PAYLOAD  # the payload went to the object store...
         assert trigger["sent"] < 200  # ...and the trigger carried the reference only
         (sent,) = [
@@ -943,7 +944,8 @@ class TestResults:
             run, download = retrieval["data"], retrieval["responses"][1]
             assert run["payload"] == {"blobLength": BIG_PAYLOAD, "head": "xxxxxxxx"}
             payload_url = PACKET_URL_RE.fullmatch(run["payloadPresignedUrl"])
-            assert payload_url is not None and payload_url["path"] == storage_path
+            assert payload_url is not None
+            assert payload_url["path"] == storage_path
             assert (download["url"], download["status"]) == (run["payloadPresignedUrl"], 200)
             assert download["contentType"] == "application/super+json"  # as the SDK stored it
         done = retrievals[-1]

@@ -12,8 +12,8 @@ and `stored_run.py`. Errors are the platform's answers (`PlatformError`).
 from __future__ import annotations
 
 import heapq
-import json
 import itertools
+import json
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -44,9 +44,9 @@ from pytest_trigger_batches.rules import (
     ONE_SHOT_MAX_ITEMS,
     SDK_OFFLOAD_BYTES,
     SERVER_OFFLOAD_BYTES,
-    TASK_RUN_CANCELLED,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
+    TASK_RUN_CANCELLED,
     queue_limit_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus, RunStatus

@@ -138,7 +138,7 @@ def get_object(context: Context, backend: TriggerBackend) -> Reply:
 
 
 def _etag(data: bytes) -> str:
-    return '"%s"' % hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
 
 
 def _signed(context: Context, backend: TriggerBackend, method: str) -> tuple[str, str]:
