@@ -315,3 +315,33 @@ def test_reset_forgets_the_stored_packets(wire: Wire) -> None:
     follow(wire, put_url, "PUT", content=b"1")
     wire.api.reset()
     assert follow(wire, download_url(wire, "kept.json").json()["presignedUrl"]).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["run_", "run_%00", "x" * 3000, "run_%F0%9F%98%80", "%E2%80%A8", "run_cmx0ugyuv00014a7da3uz70rc%2F"],
+)
+def test_a_malformed_run_or_batch_id_is_the_routes_404(wire: Wire, target: str) -> None:
+    for path, message in (
+        (f"/api/v1/runs/{target}/result", NOT_FINISHED),
+        (f"/api/v1/batches/{target}/results", {"error": "Batch not found"}),
+    ):
+        answer = wire.send("GET", path)
+        assert (answer.status_code, answer.json()) == (404, message), path
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "X-Amz-Date=bad&X-Amz-Signature=00",
+        "X-Amz-Date=20260101T000000Z&X-Amz-Date=20260101T000000Z&X-Amz-Signature=00",
+        "X-Amz-Signature=%ZZ&X-Amz-Date=%00",
+    ],
+)
+def test_a_malformed_presigned_query_is_403_never_a_crash(wire: Wire, query: str) -> None:
+    path = "/packets/proj_pytesttriggerbatches/dev/a.json" + (f"?{query}" if query else "")
+    for method in ("PUT", "GET"):
+        answer = wire.send(method, path, key=None, content=b"x" if method == "PUT" else None)
+        assert answer.status_code == 403, (method, answer.text)
+        assert answer.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>')
