@@ -319,7 +319,14 @@ def test_reset_forgets_the_stored_packets(wire: Wire) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    ["run_", "run_%00", "x" * 3000, "run_%F0%9F%98%80", "%E2%80%A8", "run_cmx0ugyuv00014a7da3uz70rc%2F"],
+    [
+        "run_",
+        "run_%00",
+        "x" * 3000,
+        "run_%F0%9F%98%80",
+        "%E2%80%A8",
+        "run_cmx0ugyuv00014a7da3uz70rc%2F",
+    ],
 )
 def test_a_malformed_run_or_batch_id_is_the_routes_404(wire: Wire, target: str) -> None:
     for path, message in (
