@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pytest_trigger_batches import durations
-from pytest_trigger_batches.errors import PlatformError, js_number_text
+from pytest_trigger_batches.errors import PlatformError, js_number_text, json_bytes
 from pytest_trigger_batches.ids import IdSource
 from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
@@ -1049,8 +1048,8 @@ _TIE_BREAK = itertools.count()
 
 
 def _packet_text(value: object) -> bytes:
-    """What the object store keeps of a value: its JSON text."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    """What the object store keeps of a value: its JSON text, as `JSON.stringify` writes it."""
+    return json_bytes(value)
 
 
 def _check_size(count: int, maximum: int) -> None:
