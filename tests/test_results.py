@@ -352,3 +352,15 @@ def test_a_malformed_presigned_query_is_403_never_a_crash(wire: Wire, query: str
         answer = wire.send(method, path, key=None, content=b"x" if method == "PUT" else None)
         assert answer.status_code == 403, (method, answer.text)
         assert answer.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>')
+
+
+def test_the_api_shows_what_was_uploaded_and_refuses_a_bad_path(wire: Wire) -> None:
+    put_url = upload_url(wire, "trigger/packet_k/payload.json").json()["presignedUrl"]
+    follow(wire, put_url, "PUT", content=b'{"n":1}')
+    assert wire.api.packet("trigger/packet_k/payload.json") == b'{"n":1}'
+    assert wire.api.packet("trigger/packet_k/payload.json", environment="prod") is None
+    assert wire.api.packet("other.json") is None
+    with pytest.raises(ValueError, match=r"^path must be a packet's storage path, .*; got ''$"):
+        wire.api.packet("")
+    with pytest.raises(ValueError, match=r"^environment must be one a key belongs to: "):
+        wire.api.packet("a.json", environment="qa")

@@ -304,3 +304,12 @@ def route_headers(headers: object) -> dict[str, str]:
             raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
         checked[lowered] = value
     return checked
+
+
+def packet_path(value: object) -> None:
+    """A storage path: a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(
+            f"path must be a packet's storage path, such as 'trigger/packet_x/payload.json'; "
+            f"got {shown(value)}"
+        )
