@@ -934,7 +934,7 @@ class TestResults:
         (sent,) = [
             c for c in trigger_api_server.calls if c.route == "POST /api/v1/tasks/{taskId}/trigger"
         ]
-        assert sent.body is not None
+        assert isinstance(sent.body, dict)
         assert sent.body["payload"] == storage_path
         assert sent.body["options"]["payloadType"] == "application/store"
 

@@ -144,7 +144,7 @@ def _etag(data: bytes) -> str:
 def _signed(context: Context, backend: TriggerBackend, method: str) -> tuple[str, str]:
     """The environment and path a presigned URL names, once its signature checks out."""
     environment, path = context.params["environment"], context.params["key"]
-    refusal = "SignatureDoesNotMatch"
+    refusal: str | None = "SignatureDoesNotMatch"
     if context.params["project"] == PROJECT_REF and environment in backend.environments():
         refusal = backend.packet_refusal(context.query, method, environment, path, context.now_ms)
     if refusal is not None:
