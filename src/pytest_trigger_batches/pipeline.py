@@ -160,6 +160,11 @@ class Context:
         return self._query
 
     @property
+    def one_time_use(self) -> bool:
+        """Whether the caller is a one-time-use public token (its `otu` claim is true)."""
+        return self.token is not None and self.token.one_time_use
+
+    @property
     def api_version(self) -> str | None:
         """The `x-trigger-api-version` header (`2025-07-16` from SDK 4.x)."""
         return self.headers.get("x-trigger-api-version")
@@ -348,7 +353,7 @@ class Pipeline:
             return ApiResponse(200, _preflight_headers(headers), b"{}")
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
-        if not authorization:
+        if not authorization and route.limited:
             raise PlatformError(
                 401,
                 pretty_json(_NO_AUTHORIZATION),
@@ -356,11 +361,14 @@ class Pipeline:
                 cors=False,
                 rate_limit_headers=False,
             )
-        raw = authorization.removeprefix("Bearer ").strip()
+        raw = authorization.removeprefix("Bearer ")
+        raw = raw if route.legacy_auth else raw.strip()
         now_ms = self.clock.now_ms()
         claims = tokens.read_claims(raw) if route.allow_jwt else None
         environment = None if claims is not None else self.backend.keys.environment_of(raw)
-        limit_headers = self._take(authorization, environment, claims, now_ms)
+        limit_headers = (
+            self._take(authorization, environment, claims, now_ms) if route.limited else {}
+        )
         try:
             if route.content_types:  # the items route checks its content type before auth
                 content_type = headers.get("content-type", "")
@@ -373,11 +381,17 @@ class Pipeline:
                 token = self._authenticate(raw, claims, now_ms)
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
+                missing = not raw or route.legacy_auth
                 raise PlatformError.message(
-                    401, "Invalid or Missing API key" if not raw else "Invalid API key"
+                    401, "Invalid or Missing API key" if missing else "Invalid API key"
                 )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(401, "x-trigger-branch header required for preview env")
+                raise PlatformError.message(
+                    401,
+                    "Invalid or Missing API key"
+                    if route.legacy_auth
+                    else "x-trigger-branch header required for preview env",
+                )
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (
@@ -469,7 +483,7 @@ class Pipeline:
             return Disconnect(fault.kind)
         if fault.kind == "rate_limit":
             reset_ms = now_ms + round(fault.reset_after * 1000)
-            limit = int(limit_headers["x-ratelimit-limit"])
+            limit = int(limit_headers.get("x-ratelimit-limit", self.backend.limiter.limits.limit))
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")
