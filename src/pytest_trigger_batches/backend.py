@@ -966,7 +966,6 @@ class TriggerBackend:
         for entry in elsewhere:
             heapq.heappush(deadlines, entry)
 
-
     # --- tokens: public access tokens (POST /api/v1/auth/jwt/claims, .../public-tokens) ---
 
     def public_token_claims(self, environment: str) -> dict[str, object]:
@@ -1009,6 +1008,7 @@ class TriggerBackend:
             realtime=realtime,
             one_time_use=one_time_use,
         )
+
 
 _TIE_BREAK = itertools.count()
 """Orders runs of one deadline in the heap (runs themselves do not compare)."""
