@@ -6,7 +6,7 @@ mark is refused (422). The mark is a hash of `authentication.apiKey`, which the 
 builder has set to the environment's secret key since 2026-05-12 (before: the token
 itself), so the mark is the environment's: once any one-time-use token of an
 environment has made a run, no other one-time-use token of it makes one, and the same
-for batches (docs/platform.md §2.4).
+for batches (docs/platform.md §2.3).
 """
 
 from __future__ import annotations
