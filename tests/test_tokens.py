@@ -16,6 +16,7 @@ import pytest
 from wire import Wire
 
 from pytest_trigger_batches import tokens
+from pytest_trigger_batches.table import TABLE
 
 NOW = 1_780_000_000
 ADDITIONAL_KEY = "tr_dev_sk_" + "Add1t10naL" * 2 + "k3y5"
@@ -382,6 +383,13 @@ ROUTES: list[tuple[str, str, Use, int]] = [  # route, a scope that grants it, a 
         200,
     ),
 ]
+
+
+def test_the_routes_checked_here_are_the_tables_routes_that_accept_tokens() -> None:
+    accepting = {route.name for route in TABLE.routes if route.allow_jwt}
+    checked = [row[0] for row in ROUTES]
+    assert len(set(checked)) == len(checked)
+    assert set(checked) <= accepting  # routes of later endpoints test their own scopes
 
 
 @pytest.mark.parametrize(("route", "scope", "use", "status"), ROUTES, ids=[r[0] for r in ROUTES])
