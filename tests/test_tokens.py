@@ -119,6 +119,14 @@ def test_the_claims_route_refuses_every_bad_credential_with_its_own_401(
     assert "x-ratelimit-limit" not in answer.headers
 
 
+def test_a_rate_limit_the_test_asks_for_on_the_claims_route_is_the_limiters_429(w: Wire) -> None:
+    w.api.fail_next("rate_limit", route="POST /api/v1/auth/jwt/claims", reset_after=2)
+    answer = w.send("POST", "/api/v1/auth/jwt/claims")
+    assert answer.status_code == 429
+    assert answer.json()["limit"] == int(answer.headers["x-ratelimit-limit"]) == 750
+    assert answer.json()["secondsUntilReset"] == 2
+
+
 # -- POST /api/v1/auth/public-tokens ------------------------------------------------
 
 

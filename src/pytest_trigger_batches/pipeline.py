@@ -9,8 +9,10 @@ back what it returns, unchanged:
 3. a CORS preflight (`OPTIONS`) on a route with CORS: `200 {}`;
 4. the rate limiter (before auth): no `Authorization` header is its own 401; every
    other request spends a token of its bucket (one per environment; an unknown key has
-   a bucket of its own; a public token a window of 60 a minute);
-5. auth: secret keys, public access tokens, environments;
+   a bucket of its own; a public token a window of 60 a minute); a path the limiter
+   lets through (`Route.limited` False) skips this step;
+5. auth: secret keys, public access tokens, environments (a route that authenticates by
+   itself, `Route.legacy_auth`, answers every failure with its own 401);
 6. the faults the test asked for;
 7. the route's handler, which sees a `Context` and the API's `TriggerBackend` and
    raises `PlatformError` for every answer but success;
@@ -62,6 +64,7 @@ _NO_AUTHORIZATION = {
     "detail": "No authorization header provided",
     "error": "No authorization header provided",
 }
+_MISSING_KEY = "Invalid or Missing API key"
 _FORBIDDEN = {
     "error": "Unauthorized",
     "code": "unauthorized",
@@ -382,16 +385,10 @@ class Pipeline:
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
                 missing = not raw or route.legacy_auth
-                raise PlatformError.message(
-                    401, "Invalid or Missing API key" if missing else "Invalid API key"
-                )
+                raise PlatformError.message(401, _MISSING_KEY if missing else "Invalid API key")
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(
-                    401,
-                    "Invalid or Missing API key"
-                    if route.legacy_auth
-                    else "x-trigger-branch header required for preview env",
-                )
+                no_branch = "x-trigger-branch header required for preview env"
+                raise PlatformError.message(401, _MISSING_KEY if route.legacy_auth else no_branch)
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (
