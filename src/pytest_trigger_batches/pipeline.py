@@ -12,7 +12,7 @@ back what it returns, unchanged:
    a bucket of its own; a public token a window of 60 a minute); a path the limiter
    lets through (`Route.limited` False) skips this step;
 5. auth: secret keys, public access tokens, environments (a route that authenticates by
-   itself, `Route.legacy_auth`, answers every failure with its own 401);
+   itself, `Route.unauthorized`, answers every failure with its own 401 text);
 6. the faults the test asked for;
 7. the route's handler, which sees a `Context` and the API's `TriggerBackend` and
    raises `PlatformError` for every answer but success;
@@ -64,7 +64,6 @@ _NO_AUTHORIZATION = {
     "detail": "No authorization header provided",
     "error": "No authorization header provided",
 }
-_MISSING_KEY = "Invalid or Missing API key"
 _FORBIDDEN = {
     "error": "Unauthorized",
     "code": "unauthorized",
@@ -365,7 +364,7 @@ class Pipeline:
                 rate_limit_headers=False,
             )
         raw = authorization.removeprefix("Bearer ")
-        raw = raw if route.legacy_auth else raw.strip()
+        raw = raw if route.unauthorized else raw.strip()  # a route's own reading: untrimmed
         now_ms = self.clock.now_ms()
         claims = tokens.read_claims(raw) if route.allow_jwt else None
         environment = None if claims is not None else self.backend.keys.environment_of(raw)
@@ -384,11 +383,15 @@ class Pipeline:
                 token = self._authenticate(raw, claims, now_ms)
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
-                missing = not raw or route.legacy_auth
-                raise PlatformError.message(401, _MISSING_KEY if missing else "Invalid API key")
+                raise PlatformError.message(
+                    401,
+                    route.unauthorized
+                    or ("Invalid or Missing API key" if not raw else "Invalid API key"),
+                )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                no_branch = "x-trigger-branch header required for preview env"
-                raise PlatformError.message(401, _MISSING_KEY if route.legacy_auth else no_branch)
+                raise PlatformError.message(
+                    401, route.unauthorized or "x-trigger-branch header required for preview env"
+                )
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (

@@ -421,6 +421,8 @@ if TYPE_CHECKING:
 
 # --- tokens: public access tokens (the two auth routes, one-time use) ---
 
+CLAIMS_UNAUTHORIZED = "Invalid or Missing API key"
+"""`POST /api/v1/auth/jwt/claims`: its 401, whatever is wrong with the credential."""
 PUBLIC_TOKEN_DEFAULT_EXPIRY = "15m"
 """`POST /api/v1/auth/public-tokens`: the lifetime of a token the body gives none."""
 PUBLIC_TOKEN_MAX_LIFETIME_S = 30 * 24 * 60 * 60

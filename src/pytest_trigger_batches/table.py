@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pytest_trigger_batches.handlers import auth, batches, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
+from pytest_trigger_batches.rules import (
+    CLAIMS_UNAUTHORIZED,
+    CREATE_BATCH_MAX_BODY,
+    ONE_SHOT_MAX_BODY,
+    TRIGGER_MAX_BODY,
+)
 
 __all__ = ["TABLE"]
 
@@ -84,8 +89,8 @@ TABLE = RouteTable(
             "/api/v1/auth/jwt/claims",
             auth.jwt_claims,
             cors=False,
+            unauthorized=CLAIMS_UNAUTHORIZED,
             limited=False,
-            legacy_auth=True,
         ),
         Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
     ]
