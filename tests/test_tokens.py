@@ -437,6 +437,7 @@ def test_a_one_time_token_triggers_one_run(w: Wire) -> None:
     token = minted(w, ["trigger:tasks:send-email"], oneTimeUse=True)
     first = trigger(w, token)
     assert first.status_code == 200
+    assert "otu" not in claims_of(first.headers["x-trigger-jwt"])  # the run's token is not
     again = trigger(w, token)
     assert (again.status_code, again.json()) == used("send-email")
     assert len(w.api.triggered) == 2
