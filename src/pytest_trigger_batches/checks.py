@@ -306,6 +306,16 @@ def route_headers(headers: object) -> dict[str, str]:
     return checked
 
 
+# --- tokens ---
+
+
+def one_time_use(value: object) -> bool:
+    """`public_token(one_time_use=...)`: True or False."""
+    if not isinstance(value, bool):
+        raise TypeError(f"one_time_use must be True or False; got {shown(value)}")
+    return value
+
+
 def packet_path(value: object) -> None:
     """A storage path: a non-empty string."""
     if not isinstance(value, str) or not value:

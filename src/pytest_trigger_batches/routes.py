@@ -46,7 +46,10 @@ class Route:
     - `signed`: no credential, no rate limiter: the URL's signature is checked by the
       handler (the object store's presigned URLs).
     - `unauthorized`: the route's own 401 text for a key it does not accept (routes that
-      authenticate themselves say one text whatever is wrong).
+      authenticate themselves say one text whatever is wrong). Such a route reads the rest
+      of the header after `Bearer ` as it is, untrimmed (`authenticateApiRequest`).
+    - `limited`: False for a path the API limiter lets through (its `pathWhiteList`): no
+      `x-ratelimit-*` headers, and no limiter's 401 for a missing header.
 
     A parameter written `{name*}` takes the rest of the path, slashes included.
     """
@@ -63,6 +66,7 @@ class Route:
     stub: bool = False
     signed: bool = False
     unauthorized: str = ""
+    limited: bool = True
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""
