@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pytest_trigger_batches.handlers import batches, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
+from pytest_trigger_batches.rules import (
+    CREATE_BATCH_MAX_BODY,
+    METADATA_MAX_BODY,
+    ONE_SHOT_MAX_BODY,
+    TRIGGER_MAX_BODY,
+)
 
 __all__ = ["TABLE"]
 
@@ -77,6 +82,23 @@ TABLE = RouteTable(
             triggers.trigger_task,
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
+        ),
+        # --- runops: reset a key, reschedule, tags, metadata ---
+        Route(
+            "POST",
+            "/api/v1/idempotencyKeys/{key}/reset",
+            runs.reset_idempotency_key,
+            allow_jwt=True,
+        ),
+        Route("POST", "/api/v1/runs/{runId}/reschedule", runs.reschedule_run, cors=False),
+        Route("POST", "/api/v1/runs/{runId}/tags", runs.add_tags, cors=False),
+        Route("GET", "/api/v1/runs/{runId}/metadata", runs.get_metadata, cors=False),
+        Route(
+            "PUT",
+            "/api/v1/runs/{runId}/metadata",
+            runs.update_metadata,
+            cors=False,
+            max_body=METADATA_MAX_BODY,
         ),
     ]
 )
