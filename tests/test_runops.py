@@ -449,3 +449,52 @@ def test_a_malformed_metadata_body_is_400(wire: Wire, body: object, error: str) 
 def test_metadata_of_an_unknown_run_is_404(wire: Wire) -> None:
     answer = update(wire, "run_unknown", {"metadata": {"a": 1}})
     assert (answer.status_code, answer.json()) == (404, {"error": "Task Run not found"})
+
+
+def test_a_reschedule_to_a_coerced_past_date_queues_the_run_at_once(wire: Wire) -> None:
+    wire.api.clock = lambda: NOW
+    run_id = trigger(wire, delay="1h").json()["id"]
+    answer = post(wire, f"/api/v1/runs/{run_id}/reschedule", {"delay": 0}, headers=CURRENT)
+    assert answer.status_code == 200
+    assert (answer.json()["status"], answer.json()["delayedUntil"]) == (
+        "QUEUED",
+        "1970-01-01T00:00:00.000Z",
+    )
+
+
+def test_only_the_key_reset_answers_cors_and_preflights(wire: Wire) -> None:
+    origin = {"origin": "https://app.example"}
+    trigger(wire, idempotencyKey="k")
+    reset_answer = reset(wire, "k", {"taskIdentifier": "email"}, headers=origin)
+    assert reset_answer.headers["access-control-allow-origin"] == "https://app.example"
+    preflight = wire.send("OPTIONS", "/api/v1/idempotencyKeys/k/reset", headers=origin, key=None)
+    assert preflight.status_code == 200
+    run_id = trigger(wire).json()["id"]
+    for method, path, body in (
+        ("POST", "tags", {"tags": ["a"]}),
+        ("GET", "metadata", None),
+        ("PUT", "metadata", {"metadata": {"a": 1}}),
+    ):
+        content = None if body is None else json.dumps(body).encode()
+        answer = wire.send(method, f"/api/v1/runs/{run_id}/{path}", headers=origin, content=content)
+        assert answer.status_code == 200, path
+        assert "access-control-allow-origin" not in answer.headers, path
+
+
+def test_the_changes_stay_in_the_keys_environment(wire: Wire) -> None:
+    run_id = trigger(wire, idempotencyKey="k", delay="1h").json()["id"]
+    other = "tr_prod_" + "x" * 24
+    wire.api.accept_key(wire.api.secret_key, environment="dev")
+    wire.api.accept_key(other, environment="prod")
+    for method, path, body in (
+        ("POST", f"/api/v1/runs/{run_id}/reschedule", {"delay": "2h"}),
+        ("POST", f"/api/v1/runs/{run_id}/tags", {"tags": ["a"]}),
+        ("GET", f"/api/v1/runs/{run_id}/metadata", None),
+        ("PUT", f"/api/v1/runs/{run_id}/metadata", {"metadata": {"a": 1}}),
+        ("POST", "/api/v1/idempotencyKeys/k/reset", {"taskIdentifier": "email"}),
+    ):
+        content = None if body is None else json.dumps(body).encode()
+        assert wire.send(method, path, key=other, content=content).status_code == 404, path
+    shown = get_run(wire, run_id)
+    assert (shown["tags"], shown["idempotencyKey"]) == ([], "k")
+    assert "metadata" not in shown
