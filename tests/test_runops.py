@@ -23,7 +23,7 @@ def put(w: Wire, path: str, body: object, **options: Any) -> httpx.Response:
     return w.send("PUT", path, content=json.dumps(body).encode(), **options)
 
 
-def trigger(w: Wire, task: str = "email", **options: object) -> httpx.Response:
+def trigger(w: Wire, task: str = "email", /, **options: object) -> httpx.Response:
     return post(w, f"/api/v1/tasks/{task}/trigger", {"payload": {"to": "a"}, "options": options})
 
 
@@ -78,7 +78,10 @@ def test_a_reset_key_makes_new_runs_on_the_batch_endpoints_too(wire: Wire) -> No
 
 
 def test_the_old_run_keeps_the_users_key_the_sdk_sent_in_its_options(wire: Wire) -> None:
-    options = {"idempotencyKey": "a" * 64, "idempotencyKeyOptions": {"key": "k", "scope": "global"}}
+    options: dict[str, object] = {
+        "idempotencyKey": "a" * 64,
+        "idempotencyKeyOptions": {"key": "k", "scope": "global"},
+    }
     first = trigger(wire, **options).json()["id"]
     assert reset(wire, "a" * 64, {"taskIdentifier": "email"}).status_code == 200
     assert get_run(wire, first)["idempotencyKey"] == "k"

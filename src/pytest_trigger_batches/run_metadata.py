@@ -97,10 +97,14 @@ def apply_operations(
     metadata: dict[str, Any] = copy.deepcopy(dict(current))
     applied = 0
     for operation in operations:
-        kind, key, value = operation["type"], operation.get("key"), operation.get("value")
-        if kind != "update" and not (isinstance(key, str) and safe_metadata_key(key)):
+        kind, value = operation["type"], operation.get("value")
+        if kind == "update":  # the whole object
+            metadata = copy.deepcopy(dict(value)) if isinstance(value, Mapping) else {}
+            applied += 1
             continue
-        assert kind == "update" or isinstance(key, str)
+        key = operation.get("key")
+        if not (isinstance(key, str) and safe_metadata_key(key)):
+            continue
         if kind == "set":
             _write(metadata, key, copy.deepcopy(value))
         elif kind == "delete":
@@ -120,12 +124,18 @@ def apply_operations(
             _write(metadata, key, [item for item in existing if not _equal(item, value)])
         elif kind == "increment":
             existing = _read(metadata, key)
-            number = existing if _is_number(existing) else 0
-            _write(metadata, key, number + value)
-        else:  # update: the whole object
-            metadata = copy.deepcopy(dict(value))
+            _write(metadata, key, _number(existing) + _number(value))
+        else:
+            continue
         applied += 1
     return metadata, applied
+
+
+def _number(value: object) -> int | float:
+    """A number as it is; anything else (a missing key, a string, a boolean) counts as 0."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return 0
 
 
 def _is_number(value: object) -> bool:
