@@ -501,3 +501,18 @@ def test_the_changes_stay_in_the_keys_environment(wire: Wire) -> None:
     shown = get_run(wire, run_id)
     assert (shown["tags"], shown["idempotencyKey"]) == ([], "k")
     assert "metadata" not in shown
+
+
+def test_a_key_with_reserved_characters_is_reset_by_its_encoded_path(wire: Wire) -> None:
+    key = "job/7 ü?"
+    trigger(wire, idempotencyKey=key)
+    answer = reset(wire, key, {"taskIdentifier": "email"})
+    assert (answer.status_code, answer.json()) == (200, {"id": key})
+    assert trigger(wire, idempotencyKey=key).json()["isCached"] is False
+
+
+def test_a_metadata_body_over_2_mib_is_413_before_it_is_read(wire: Wire) -> None:
+    run_id = trigger(wire).json()["id"]
+    content = b'{"metadata": {"a": "' + b"x" * (2 * 1024 * 1024) + b'"}}'
+    answer = wire.send("PUT", f"/api/v1/runs/{run_id}/metadata", content=content)
+    assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large"})
