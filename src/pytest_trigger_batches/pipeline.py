@@ -374,10 +374,14 @@ class Pipeline:
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
                 raise PlatformError.message(
-                    401, "Invalid or Missing API key" if not raw else "Invalid API key"
+                    401,
+                    route.unauthorized
+                    or ("Invalid or Missing API key" if not raw else "Invalid API key"),
                 )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(401, "x-trigger-branch header required for preview env")
+                raise PlatformError.message(
+                    401, route.unauthorized or "x-trigger-branch header required for preview env"
+                )
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (

@@ -14,6 +14,7 @@ from pytest_trigger_batches.rules import (
 __all__ = ["TABLE"]
 
 _NDJSON = ("application/x-ndjson", "application/ndjson")
+_MISSING_KEY = "Invalid or Missing API Key"  # the 401 of routes that authenticate by themselves
 
 TABLE = RouteTable(
     [
@@ -90,9 +91,27 @@ TABLE = RouteTable(
             runs.reset_idempotency_key,
             allow_jwt=True,
         ),
-        Route("POST", "/api/v1/runs/{runId}/reschedule", runs.reschedule_run, cors=False),
-        Route("POST", "/api/v1/runs/{runId}/tags", runs.add_tags, cors=False),
-        Route("GET", "/api/v1/runs/{runId}/metadata", runs.get_metadata, cors=False),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/reschedule",
+            runs.reschedule_run,
+            cors=False,
+            unauthorized="Invalid or missing API Key",
+        ),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/tags",
+            runs.add_tags,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
+        Route(
+            "GET",
+            "/api/v1/runs/{runId}/metadata",
+            runs.get_metadata,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
         Route(
             "PUT",
             "/api/v1/runs/{runId}/metadata",
