@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
+    CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
     METADATA_MAX_BODY,
     ONE_SHOT_MAX_BODY,
@@ -119,5 +120,15 @@ TABLE = RouteTable(
             cors=False,
             max_body=METADATA_MAX_BODY,
         ),
+        # --- tokens: public access tokens ---
+        Route(
+            "POST",
+            "/api/v1/auth/jwt/claims",
+            auth.jwt_claims,
+            cors=False,
+            unauthorized=CLAIMS_UNAUTHORIZED,
+            limited=False,
+        ),
+        Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
     ]
 )
