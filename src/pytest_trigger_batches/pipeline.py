@@ -150,6 +150,8 @@ class Context:
     now_ms: int
     signing_key: str = field(default="", repr=False)
     environment_id: str = ""
+    origin: str = ""
+    """The API's origin as the request reached it (scheme, host, port, path prefix)."""
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -206,8 +208,11 @@ class Context:
         """Whether the caller may do `action` on `resource` (a secret key may do anything)."""
         return self.token is None or tokens.grants(self.token.scopes, action, [resource])
 
-    def jwt_headers(self, scopes: Sequence[str], *, full_claims: bool = False) -> dict[str, str]:
-        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims.
+    def jwt_headers(
+        self, scopes: Sequence[str], *, full_claims: bool = False, expires_in: int = 3600
+    ) -> dict[str, str]:
+        """`x-trigger-jwt` (a public token for what was created, `expires_in` seconds: 1 h)
+        and its claims.
 
         `full_claims`: the claims header lists the scopes too, and a public token's
         `realtime` claim is passed on to the new token, as the single trigger route does;
@@ -222,7 +227,7 @@ class Context:
             environment_id=self.environment_id,
             scopes=list(scopes),
             issued_at=now_s,
-            expires_at=now_s + 3600,
+            expires_at=now_s + expires_in,
             realtime=realtime,
         )
         claims: dict[str, object] = {"sub": self.environment_id, "pub": True}
@@ -346,6 +351,8 @@ class Pipeline:
         # 3. CORS preflight: the limiter lets OPTIONS through
         if method == "OPTIONS":
             return ApiResponse(200, _preflight_headers(headers), b"{}")
+        if route.public:
+            return self._public(request, query, route, params)
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
         if not authorization:
@@ -405,6 +412,7 @@ class Pipeline:
                 now_ms,
                 signing,
                 keys.environment_id(environment),
+                _origin(request.url, self.prefix),
             )
             reply = route.handler(context, self.backend)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
@@ -418,6 +426,32 @@ class Pipeline:
         if route.cors:
             out.update(_cors_headers(headers))
         return ApiResponse(reply.status_code, out, b"" if method == "HEAD" else reply.body)
+
+    def _public(
+        self, request: Request, query: str, route: Route, params: dict[str, str]
+    ) -> ApiResponse | Disconnect:
+        """A route without credentials: no limiter, no auth; faults and the handler only."""
+        now_ms = self.clock.now_ms()
+        try:
+            fault = self.faults.take(route.name, params, when="before")
+            if fault is not None:
+                return self._fault(fault, route, request, {}, now_ms)
+            context = Context(
+                request.method,
+                route,
+                params,
+                query,
+                request.headers,
+                request.body,
+                "",
+                None,
+                now_ms,
+                origin=_origin(request.url, self.prefix),
+            )
+            reply = route.handler(context, self.backend)
+        except PlatformError as error:
+            return _render_error(error, route, request, {})
+        return ApiResponse(reply.status_code, {"content-type": JSON, **reply.headers}, reply.body)
 
     def _take(
         self,
@@ -469,12 +503,17 @@ class Pipeline:
             return Disconnect(fault.kind)
         if fault.kind == "rate_limit":
             reset_ms = now_ms + round(fault.reset_after * 1000)
-            limit = int(limit_headers["x-ratelimit-limit"])
+            limit = int(limit_headers.get("x-ratelimit-limit", self.backend.limiter.limits.limit))
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")
         error.headers.update(fault.headers)  # what the test asked for wins
         return _render_error(error, route, request, limit_headers)
+
+
+def _origin(url: str, prefix: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{prefix}"
 
 
 def _render_error(

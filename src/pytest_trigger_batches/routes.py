@@ -43,6 +43,8 @@ class Route:
     - `content_types`: the body must be one of these, or 415 (before auth).
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
+    - `public`: no credential: neither the API's auth nor its rate limiter (a waitpoint
+      token's callback URL); the handler answers for itself.
     """
 
     method: str
@@ -55,6 +57,7 @@ class Route:
     content_types: tuple[str, ...] = ()
     kind: str = ""
     stub: bool = False
+    public: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""
