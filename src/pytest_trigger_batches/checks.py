@@ -42,6 +42,7 @@ __all__ = [
     "run_rule",
     "scopes",
     "task_and_index",
+    "waitpoint_token",
 ]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -304,3 +305,33 @@ def route_headers(headers: object) -> dict[str, str]:
             raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
         checked[lowered] = value
     return checked
+
+
+# --- waitpoints: naming a waitpoint token -------------------------------------------------
+
+
+def waitpoint_token(value: object, known: Sequence[str]) -> str:
+    """The id of a token the app created: `waitpoint_...` (the internal id, without the
+    prefix, names it too)."""
+    listing = ", ".join(known) or "none yet"
+    if not isinstance(value, str) or not value:
+        raise TypeError(
+            f"token must be a waitpoint token's id such as 'waitpoint_...'; got {shown(value)}"
+        )
+    wanted = value if value.startswith("waitpoint_") else f"waitpoint_{value}"
+    if wanted not in known:
+        raise ValueError(
+            f"token must be the id of a waitpoint token the app created ({listing}); "
+            f"got {shown(value)}"
+        )
+    return wanted
+
+
+def json_data(value: object, *, parameter: str) -> None:
+    """Data a request could carry: JSON-serializable, without NaN or Infinity."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as problem:
+        raise TypeError(
+            f"{parameter} must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+        ) from None

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pytest_trigger_batches.errors import json_bytes
 from pytest_trigger_batches.rules import WAITPOINT_TIMEOUT_CODE
 from pytest_trigger_batches.timefmt import iso_ms
 
@@ -23,8 +24,10 @@ __all__ = [
     "WaitpointStore",
     "WaitpointToken",
     "callback_hash",
+    "callback_path",
     "hash_matches",
     "list_item",
+    "packet",
     "retrieve_body",
 ]
 
@@ -36,6 +39,21 @@ def callback_hash(internal_id: str, secret_key: str) -> str:
     """The callback URL's last segment: HMAC-SHA256 of the token's id, keyed by the
     environment's secret key, in hex."""
     return hmac.new(secret_key.encode(), internal_id.encode(), hashlib.sha256).hexdigest()
+
+
+def callback_path(token: WaitpointToken) -> str:
+    """The path of the token's callback URL (below the API's origin)."""
+    return f"/api/v1/waitpoints/tokens/{token.friendly_id}/callback/{token.hash}"
+
+
+def packet(data: object) -> tuple[str | None, str]:
+    """The output `stringifyIO` makes of completion `data`, and its type: text as it is,
+    anything else as SuperJSON (`{"json": ...}`); an empty text is no output."""
+    if data == "":
+        return None, "application/json"
+    if isinstance(data, str):
+        return data, "text/plain"
+    return json_bytes({"json": data}).decode(), "application/super+json"
 
 
 def hash_matches(given: str, expected: str) -> bool | None:

@@ -19,7 +19,14 @@ from pytest_trigger_batches.rules import (
     WAITPOINT_NO_LENGTH,
     WAITPOINT_NOT_FOUND,
 )
-from pytest_trigger_batches.waitpoints import PREFIX, hash_matches, list_item, retrieve_body
+from pytest_trigger_batches.waitpoints import (
+    PREFIX,
+    callback_path,
+    hash_matches,
+    list_item,
+    packet,
+    retrieve_body,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.backend import TriggerBackend
@@ -126,7 +133,7 @@ def callback(context: Context, backend: TriggerBackend) -> Reply:
 
 
 def _url(context: Context, token: WaitpointToken) -> str:
-    return f"{context.origin}/api/v1/waitpoints/tokens/{token.friendly_id}/callback/{token.hash}"
+    return context.origin + callback_path(token)
 
 
 def _malformed(value: str) -> bool:
@@ -157,9 +164,5 @@ def _timeout_ms(value: object, now_ms: int) -> int | None:
 
 
 def _packet(data: object) -> tuple[str | None, str]:
-    """The output `stringifyIO` makes of `data`, and its type (no data: no output)."""
-    if data is _MISSING or data == "":
-        return None, "application/json"
-    if isinstance(data, str):
-        return data, "text/plain"
-    return json_bytes({"json": data}).decode(), "application/super+json"
+    """No `data` key: no output; else what `stringifyIO` makes of it."""
+    return (None, "application/json") if data is _MISSING else packet(data)
