@@ -585,3 +585,12 @@ def test_completing_an_unknown_token_from_a_test_names_the_parameter_and_the_tok
             mock.complete_waitpoint_token(5)  # type: ignore[arg-type]
         with pytest.raises(AssertionError, match="The app created no waitpoint token"):
             mock.assert_waitpoint_completed("waitpoint_x")
+
+
+def test_reset_forgets_the_tokens_and_their_keys(wire: Wire) -> None:
+    first = create(wire, idempotencyKey="once")
+    wire.api.reset()
+    assert wire.api.waitpoint_tokens == []
+    assert listed(wire)["data"] == []
+    assert callback(wire, first["url"]).status_code == 404
+    assert create(wire, idempotencyKey="once")["isCached"] is False

@@ -556,9 +556,9 @@ class TriggerApi:
         `@given`): call it at the start of each example.
 
         - Emptied: the registered and triggered batches, their runs, `calls`,
-          `triggered`, cancellations and replays, idempotency keys and cached answers,
-          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
-          (full again). The ids the mock mints start over from the same sequence.
+          `triggered`, cancellations and replays, waitpoint tokens, idempotency keys and
+          cached answers, `fail_next` faults, `on_item` and `on_run` rules, and the
+          rate-limit buckets (full again). The ids the mock mints start over from the same sequence.
         - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
           their environments and public tokens), `clock`, `progression`, the
           `rate_limit` sizes and the `add_route` routes.
