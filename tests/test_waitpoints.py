@@ -594,3 +594,18 @@ def test_reset_forgets_the_tokens_and_their_keys(wire: Wire) -> None:
     assert listed(wire)["data"] == []
     assert callback(wire, first["url"]).status_code == 404
     assert create(wire, idempotencyKey="once")["isCached"] is False
+
+
+def test_the_callback_url_follows_a_base_url_with_a_path_prefix() -> None:
+    with (
+        MockTriggerApi(base_url="https://trigger.example.com/proxy") as mock,
+        httpx.Client() as client,
+    ):
+        made = client.post(
+            mock.base_url + TOKENS,
+            headers={"Authorization": f"Bearer {mock.secret_key}"},
+            content=b"{}",
+        ).json()
+        assert made["url"].startswith(f"https://trigger.example.com/proxy{TOKENS}/{made['id']}/")
+        assert client.post(made["url"], json={"ok": 1}).json() == {"success": True}
+        mock.assert_waitpoint_completed(made["id"])
