@@ -609,3 +609,30 @@ def test_the_callback_url_follows_a_base_url_with_a_path_prefix() -> None:
         assert made["url"].startswith(f"https://trigger.example.com/proxy{TOKENS}/{made['id']}/")
         assert client.post(made["url"], json={"ok": 1}).json() == {"success": True}
         mock.assert_waitpoint_completed(made["id"])
+
+
+def test_an_empty_idempotency_key_answers_the_first_token_but_never_as_cached(
+    fixed: Wire,
+) -> None:
+    first = create(fixed, idempotencyKey="", idempotencyKeyTTL="1s")
+    fixed.api.clock = lambda: NOW + 5  # past its TTL: the upsert ignores it
+    again = create(fixed, idempotencyKey="")
+    assert (again["id"], again["isCached"]) == (first["id"], False)
+    assert retrieve(fixed, first["id"])["userProvidedIdempotencyKey"] is False
+
+
+def test_a_fault_on_the_callback_route_is_answered_before_the_token_is_completed(
+    wire: Wire,
+) -> None:
+    made = create(wire)
+    route = "POST /api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}"
+    wire.api.fail_next("server_error", route=route)
+    failed = callback(wire, made["url"])
+    assert (failed.status_code, failed.json()) == (500, {"error": "Internal Server Error"})
+    assert retrieve(wire, made["id"])["status"] == "WAITING"
+    assert callback(wire, made["url"]).status_code == 200
+
+
+def test_the_assertion_checks_its_argument() -> None:
+    with MockTriggerApi() as mock, pytest.raises(TypeError, match="token must be a waitpoint"):
+        mock.assert_waitpoint_completed(None)  # type: ignore[arg-type]

@@ -665,8 +665,8 @@ class TriggerApi:
     def assert_waitpoint_completed(self, token: str) -> None:
         """Assert the waitpoint token was completed (not waiting, not timed out)."""
         __tracebackhide__ = True
+        wanted = checks.waitpoint_token(token)
         tokens = {str(t["id"]): t for t in self.waitpoint_tokens}
-        wanted = token if token.startswith("waitpoint_") else f"waitpoint_{token}"
         shown_tokens = "\n".join(
             f"  {t['id']}: {t['status']} (tags {t['tags']})" for t in tokens.values()
         )

@@ -969,12 +969,13 @@ class TriggerBackend:
     ) -> tuple[WaitpointToken, bool]:
         """A new token, or the one an unexpired `key` made (then True: cached).
 
-        An empty key is looked up too, never as cached (the platform upserts on it).
+        An empty key is looked up too (whatever its TTL), never as cached: the platform
+        upserts on it.
         """
         if tags is not None and len(tags) > WAITPOINT_MAX_TAGS:
             raise PlatformError.message(422, waitpoint_tags_message(len(tags)))
         if key is not None:
-            found = self._waitpoints.keyed(environment, key, now_ms)
+            found = self._waitpoints.keyed(environment, key, now_ms, expires=bool(key))
             if found is not None:
                 found.refresh(now_ms)
                 return found, bool(key)

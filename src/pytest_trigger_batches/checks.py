@@ -310,16 +310,16 @@ def route_headers(headers: object) -> dict[str, str]:
 # --- waitpoints: naming a waitpoint token -------------------------------------------------
 
 
-def waitpoint_token(value: object, known: Sequence[str]) -> str:
-    """The id of a token the app created: `waitpoint_...` (the internal id, without the
-    prefix, names it too)."""
-    listing = ", ".join(known) or "none yet"
+def waitpoint_token(value: object, known: Sequence[str] | None = None) -> str:
+    """A waitpoint token's id, `waitpoint_...` (its internal id, without the prefix,
+    names it too); with `known`, one of those (the tokens the app created)."""
     if not isinstance(value, str) or not value:
         raise TypeError(
             f"token must be a waitpoint token's id such as 'waitpoint_...'; got {shown(value)}"
         )
     wanted = value if value.startswith("waitpoint_") else f"waitpoint_{value}"
-    if wanted not in known:
+    if known is not None and wanted not in known:
+        listing = ", ".join(known) or "none yet"
         raise ValueError(
             f"token must be the id of a waitpoint token the app created ({listing}); "
             f"got {shown(value)}"

@@ -172,13 +172,16 @@ class WaitpointStore:
         """The token `internal_id`, whatever its environment."""
         return self._tokens.get(internal_id)
 
-    def keyed(self, environment: str, key: str, now_ms: int) -> WaitpointToken | None:
-        """The token holding `key` in `environment`, unless its key has expired: then the
-        token gives the key up (it keeps it as its inactive key) and None is returned."""
+    def keyed(
+        self, environment: str, key: str, now_ms: int, *, expires: bool = True
+    ) -> WaitpointToken | None:
+        """The token holding `key` in `environment`, unless its key has expired (and
+        `expires`): then the token gives the key up (it keeps it as its inactive key) and
+        None is returned."""
         found = self._keys.get((environment, key))
         if found is None:
             return None
-        if found.key_expires_ms is not None and now_ms > found.key_expires_ms:
+        if expires and found.key_expires_ms is not None and now_ms > found.key_expires_ms:
             del self._keys[(environment, key)]
             found.inactive_key = found.idempotency_key
             found.idempotency_key = _internal_key(found.id + ":rotated")
