@@ -467,7 +467,9 @@ HEADER_VALUES = [
 DOCUMENTED_500 = (
     {"error": "Something went wrong"},
     {"error": "Internal Server Error"},
-    {"error": "Failed to complete HTTP callback"},  # a waitpoint callback's hash, not hex
+    # A waitpoint callback's hash that is not hex, data SuperJSON refuses.
+    {"error": "Failed to complete HTTP callback"},
+    {"error": "Failed to complete waitpoint token"},
 )
 """The 500s the platform itself answers for some inputs (docs/platform.md)."""
 

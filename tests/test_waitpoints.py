@@ -636,3 +636,31 @@ def test_a_fault_on_the_callback_route_is_answered_before_the_token_is_completed
 def test_the_assertion_checks_its_argument() -> None:
     with MockTriggerApi() as mock, pytest.raises(TypeError, match="token must be a waitpoint"):
         mock.assert_waitpoint_completed(None)  # type: ignore[arg-type]
+
+
+def test_data_is_stored_with_javascripts_numbers_and_key_order(wire: Wire) -> None:
+    made = create(wire)
+    body = b'{"data": {"b": 1.0, "2": 12345678901234567890, "1": [1e21, 0.5, 1e-7]}}'
+    assert wire.send("POST", f"{TOKENS}/{made['id']}/complete", content=body).status_code == 200
+    assert retrieve(wire, made["id"])["output"] == (
+        '{"json":{"1":[1e+21,0.5,1e-7],"2":12345678901234567000,"b":1}}'
+    )
+
+
+@pytest.mark.parametrize("key", ["__proto__", "constructor", "prototype"])
+def test_data_with_a_key_superjson_refuses_is_the_platforms_500(wire: Wire, key: str) -> None:
+    made = create(wire)
+    data = {"ok": [{key: 1}]}
+    answer = post(wire, f"{TOKENS}/{made['id']}/complete", {"data": data})
+    assert (answer.status_code, answer.json()) == (
+        500,
+        {"error": "Failed to complete waitpoint token"},
+    )
+    clicked = callback(wire, made["url"], json.dumps(data).encode())
+    assert (clicked.status_code, clicked.json()) == (
+        500,
+        {"error": "Failed to complete HTTP callback"},
+    )
+    assert retrieve(wire, made["id"])["status"] == "WAITING"
+    with pytest.raises(ValueError, match="data cannot be stored as the platform stores it"):
+        wire.api.complete_waitpoint_token(made["id"], data=data)

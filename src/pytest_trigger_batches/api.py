@@ -40,7 +40,12 @@ from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
 from pytest_trigger_batches.stored_run import RunHold
 from pytest_trigger_batches.table import TABLE
-from pytest_trigger_batches.waitpoints import callback_path, packet, retrieve_body
+from pytest_trigger_batches.waitpoints import (
+    UnstorableData,
+    callback_path,
+    packet,
+    retrieve_body,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
@@ -659,7 +664,14 @@ class TriggerApi:
             now_ms = self._clock.now_ms()
             found = {t.friendly_id: t for t in self._backend.waitpoint_tokens(now_ms)}
             wanted = found[checks.waitpoint_token(token, list(found))]
-            output, kind = (None, "application/json") if data is None else packet(data)
+            try:
+                parsed = None if data is None else json.loads(json.dumps(data))  # as sent
+                output, kind = (None, "application/json") if data is None else packet(parsed)
+            except UnstorableData as refused:
+                raise ValueError(
+                    f"data cannot be stored as the platform stores it ({refused}; the "
+                    f"platform answers 500 to such a completion)"
+                ) from None
             self._backend.complete_waitpoint_token(wanted, output, kind, now_ms)
 
     def assert_waitpoint_completed(self, token: str) -> None:

@@ -430,6 +430,7 @@ WAITPOINT_TIMEOUT_CODE = "TRIGGER_WAITPOINT_TIMEOUT"
 WAITPOINT_NOT_FOUND = "Waitpoint not found"
 WAITPOINT_BAD_HASH = "Invalid URL, hash doesn't match"
 WAITPOINT_CALLBACK_FAILED = "Failed to complete HTTP callback"
+WAITPOINT_COMPLETE_FAILED = "Failed to complete waitpoint token"
 WAITPOINT_NO_LENGTH = "Content-Length header is required"
 
 

@@ -11,16 +11,19 @@ import base64
 import hashlib
 import hmac
 import json
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_trigger_batches.errors import json_bytes
+from pytest_trigger_batches.errors import js_double, js_number_text, json_bytes
 from pytest_trigger_batches.rules import WAITPOINT_TIMEOUT_CODE
 from pytest_trigger_batches.timefmt import iso_ms
 
 __all__ = [
     "TokenFilter",
     "TokenPage",
+    "UnstorableData",
     "WaitpointStore",
     "WaitpointToken",
     "callback_hash",
@@ -46,14 +49,45 @@ def callback_path(token: WaitpointToken) -> str:
     return f"/api/v1/waitpoints/tokens/{token.friendly_id}/callback/{token.hash}"
 
 
+class UnstorableData(ValueError):
+    """Completion data SuperJSON refuses (a `__proto__`, `constructor` or `prototype`
+    key): the platform then fails to store it and answers 500."""
+
+
 def packet(data: object) -> tuple[str | None, str]:
-    """The output `stringifyIO` makes of completion `data`, and its type: text as it is,
-    anything else as SuperJSON (`{"json": ...}`); an empty text is no output."""
+    """The output `stringifyIO` makes of completion `data` (parsed JSON), and its type:
+    text as it is, anything else as SuperJSON (`{"json": ...}`, numbers and key order as
+    JavaScript has them); an empty text is no output."""
     if data == "":
         return None, "application/json"
     if isinstance(data, str):
         return data, "text/plain"
-    return json_bytes({"json": data}).decode(), "application/super+json"
+    return '{"json":' + _js_json(data) + "}", "application/super+json"
+
+
+def _js_json(value: object) -> str:
+    """`JSON.stringify` of what `JSON.parse` made of `value`."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        number = js_double(value)
+        return js_number_text(number) if math.isfinite(number) else "null"
+    if isinstance(value, str):
+        return json_bytes(value).decode()
+    if isinstance(value, list):
+        return "[" + ",".join(_js_json(item) for item in value) + "]"
+    assert isinstance(value, dict)
+    refused = _REFUSED_KEYS.intersection(value)
+    if refused:
+        raise UnstorableData(f"SuperJSON refuses the key {min(refused)!r}")
+    # A JavaScript object lists its array-index keys first, in numeric order.
+    indexes = sorted((k for k in value if _INDEX_RE.fullmatch(k) and int(k) < 2**32 - 1), key=int)
+    keys = [*indexes, *(k for k in value if k not in set(indexes))]
+    return "{" + ",".join(json_bytes(k).decode() + ":" + _js_json(value[k]) for k in keys) + "}"
+
+
+_REFUSED_KEYS = frozenset(("__proto__", "constructor", "prototype"))
+_INDEX_RE = re.compile(r"0|[1-9][0-9]*")
 
 
 def hash_matches(given: str, expected: str) -> bool | None:

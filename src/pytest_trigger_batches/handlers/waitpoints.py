@@ -16,11 +16,13 @@ from pytest_trigger_batches.rules import (
     TRIGGER_MAX_BODY,
     WAITPOINT_BAD_HASH,
     WAITPOINT_CALLBACK_FAILED,
+    WAITPOINT_COMPLETE_FAILED,
     WAITPOINT_NO_LENGTH,
     WAITPOINT_NOT_FOUND,
 )
 from pytest_trigger_batches.waitpoints import (
     PREFIX,
+    UnstorableData,
     callback_path,
     hash_matches,
     list_item,
@@ -95,7 +97,7 @@ def complete_token(context: Context, backend: TriggerBackend) -> Reply:
     token = backend.waitpoint_token(_internal_id(given), context.environment, context.now_ms)
     if token is None:
         raise PlatformError.message(404, WAITPOINT_NOT_FOUND)
-    output, output_type = _packet(body.get("data", _MISSING))
+    output, output_type = _packet(body.get("data", _MISSING), WAITPOINT_COMPLETE_FAILED)
     backend.complete_waitpoint_token(token, output, output_type, context.now_ms)
     return Reply(200, _SUCCESS)
 
@@ -127,7 +129,7 @@ def callback(context: Context, backend: TriggerBackend) -> Reply:
         data = validate.strict_loads(text)
     except (ValueError, RecursionError):
         data = {}
-    output, output_type = _packet(data)
+    output, output_type = _packet(data, WAITPOINT_CALLBACK_FAILED)
     backend.complete_waitpoint_token(token, output, output_type, context.now_ms)
     return Reply(200, _SUCCESS)
 
@@ -163,6 +165,12 @@ def _timeout_ms(value: object, now_ms: int) -> int | None:
     return durations.parse_delay(value, now_ms)
 
 
-def _packet(data: object) -> tuple[str | None, str]:
-    """No `data` key: no output; else what `stringifyIO` makes of it."""
-    return (None, "application/json") if data is _MISSING else packet(data)
+def _packet(data: object, failed: str) -> tuple[str | None, str]:
+    """No `data` key: no output; else what `stringifyIO` makes of it (data SuperJSON
+    refuses: the route's 500, `failed`)."""
+    if data is _MISSING:
+        return None, "application/json"
+    try:
+        return packet(data)
+    except UnstorableData:
+        raise PlatformError.message(500, failed) from None
