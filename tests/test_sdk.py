@@ -14,6 +14,10 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
   (RetrieveRunResponse), `runs.list` page by page (ListRunResponseItem), `runs.cancel`
   and `runs.replay`; it keeps the raw answers too, so the test compares what the SDK's
   schemas kept with what the server sent.
+- `tests/sdk/waitpoints.mjs` asks for approval as a service does: `wait.createToken`
+  (with an idempotency key, again: cached), `wait.listTokens` (filtered, and page by
+  page), `wait.retrieveToken`, `wait.completeToken` (with a secret key and with the
+  token's own public token), a POST to a token's callback URL, and a timed-out token.
 
 Needs Node and the pinned packages: `npm ci --prefix tests/sdk` (`.ci/run` does it).
 Without them the tests are skipped, except under `CI=true`, where they fail.
