@@ -664,3 +664,16 @@ def test_data_with_a_key_superjson_refuses_is_the_platforms_500(wire: Wire, key:
     assert retrieve(wire, made["id"])["status"] == "WAITING"
     with pytest.raises(ValueError, match="data cannot be stored as the platform stores it"):
         wire.api.complete_waitpoint_token(made["id"], data=data)
+
+
+def test_complete_reads_the_body_before_the_scope_and_the_scope_before_the_token(
+    wire: Wire,
+) -> None:
+    other = wire.api.public_token(scopes=["write:waitpoints:waitpoint_other"])
+    path = f"{TOKENS}/waitpoint_cnothere/complete"
+    bad = wire.send("POST", path, key=other, content=b"[]")
+    assert (bad.status_code, bad.json()) == (
+        400,
+        {"error": "Validation error: Expected object, received array"},
+    )
+    assert post(wire, path, {}, key=other).status_code == 403  # no token, no scope: 403 first
