@@ -677,3 +677,10 @@ def test_complete_reads_the_body_before_the_scope_and_the_scope_before_the_token
         {"error": "Validation error: Expected object, received array"},
     )
     assert post(wire, path, {}, key=other).status_code == 403  # no token, no scope: 403 first
+
+
+def test_a_callback_body_over_3_mib_is_too_large(wire: Wire) -> None:
+    made = create(wire)
+    answer = callback(wire, made["url"], b'"' + b"x" * (3 * 1024 * 1024) + b'"')
+    assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large"})
+    assert retrieve(wire, made["id"])["status"] == "WAITING"

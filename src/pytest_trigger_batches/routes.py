@@ -44,7 +44,7 @@ class Route:
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
     - `public`: no credential: neither the API's auth nor its rate limiter (a waitpoint
-      token's callback URL); the handler answers for itself.
+      token's callback URL); the handler answers for itself, `max_body` included.
     """
 
     method: str

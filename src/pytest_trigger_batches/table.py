@@ -110,6 +110,7 @@ TABLE = RouteTable(
             "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
             waitpoints.callback,
             cors=False,
+            max_body=TRIGGER_MAX_BODY,
             public=True,
         ),
     ]

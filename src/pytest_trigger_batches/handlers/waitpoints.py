@@ -13,7 +13,6 @@ from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import query, validate
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.rules import (
-    TRIGGER_MAX_BODY,
     WAITPOINT_BAD_HASH,
     WAITPOINT_CALLBACK_FAILED,
     WAITPOINT_COMPLETE_FAILED,
@@ -109,7 +108,8 @@ def callback(context: Context, backend: TriggerBackend) -> Reply:
     if not length:
         raise PlatformError.message(411, WAITPOINT_NO_LENGTH)
     declared = _LEADING_INT.match(length)
-    if declared is not None and int(declared.group(1)) > TRIGGER_MAX_BODY:
+    limit = context.route.max_body
+    if declared is not None and limit is not None and int(declared.group(1)) > limit:
         raise PlatformError.message(413, "Request body too large")
     given = context.params["waitpointFriendlyId"]
     if _malformed(given):  # thrown outside the route's try: Remix's own 500
