@@ -150,8 +150,8 @@ class Context:
     now_ms: int
     signing_key: str = field(default="", repr=False)
     environment_id: str = ""
-    origin: str = ""
-    """The API's origin as the request reached it (scheme, host, port, path prefix)."""
+    base_url: str = ""
+    """The mock's origin and path prefix (`http://127.0.0.1:8123`), for URLs it hands out."""
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -412,7 +412,7 @@ class Pipeline:
                 now_ms,
                 signing,
                 keys.environment_id(environment),
-                _origin(request.url, self.prefix),
+                self._base_url(request.url),
             )
             reply = route.handler(context, self.backend)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
@@ -426,6 +426,10 @@ class Pipeline:
         if route.cors:
             out.update(_cors_headers(headers))
         return ApiResponse(reply.status_code, out, b"" if method == "HEAD" else reply.body)
+
+    def _base_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}{self.prefix}"
 
     def _public(
         self, request: Request, query: str, route: Route, params: dict[str, str]
@@ -446,7 +450,7 @@ class Pipeline:
                 "",
                 None,
                 now_ms,
-                origin=_origin(request.url, self.prefix),
+                base_url=self._base_url(request.url),
             )
             reply = route.handler(context, self.backend)
         except PlatformError as error:
@@ -509,11 +513,6 @@ class Pipeline:
             error = PlatformError.message(fault.status_code, "Internal Server Error")
         error.headers.update(fault.headers)  # what the test asked for wins
         return _render_error(error, route, request, limit_headers)
-
-
-def _origin(url: str, prefix: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{prefix}"
 
 
 def _render_error(

@@ -135,7 +135,7 @@ def callback(context: Context, backend: TriggerBackend) -> Reply:
 
 
 def _url(context: Context, token: WaitpointToken) -> str:
-    return context.origin + callback_path(token)
+    return context.base_url + callback_path(token)
 
 
 def _malformed(value: str) -> bool:
