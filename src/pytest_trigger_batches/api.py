@@ -563,7 +563,8 @@ class TriggerApi:
         - Emptied: the registered and triggered batches, their runs, `calls`,
           `triggered`, cancellations and replays, waitpoint tokens, idempotency keys and
           cached answers, `fail_next` faults, `on_item` and `on_run` rules, and the
-          rate-limit buckets (full again). The ids the mock mints start over from the same sequence.
+          rate-limit buckets (full again). The ids the mock mints start over from the
+          same sequence.
         - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
           their environments and public tokens), `clock`, `progression`, the
           `rate_limit` sizes and the `add_route` routes.
@@ -685,7 +686,7 @@ class TriggerApi:
         listing = (
             f"Waitpoint tokens, oldest first:\n{shown_tokens}"
             if tokens
-            else ("The app created no waitpoint token.")
+            else "The app created no waitpoint token."
         )
         found = tokens.get(wanted)
         if found is None:
