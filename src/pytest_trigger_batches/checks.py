@@ -35,6 +35,7 @@ __all__ = [
     "environment",
     "expires_in",
     "item_outcome",
+    "json_data",
     "known_environment",
     "limits",
     "registered_runs",
@@ -305,6 +306,16 @@ def route_headers(headers: object) -> dict[str, str]:
             raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
         checked[lowered] = value
     return checked
+
+
+# --- tokens ---
+
+
+def one_time_use(value: object) -> bool:
+    """`public_token(one_time_use=...)`: True or False."""
+    if not isinstance(value, bool):
+        raise TypeError(f"one_time_use must be True or False; got {shown(value)}")
+    return value
 
 
 # --- waitpoints: naming a waitpoint token -------------------------------------------------

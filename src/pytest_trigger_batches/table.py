@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, runs, triggers, waitpoints
+from pytest_trigger_batches.handlers import auth, batches, runs, triggers, waitpoints
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
+    CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     TRIGGER_MAX_BODY,
@@ -83,6 +84,16 @@ TABLE = RouteTable(
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
         ),
+        # --- tokens: public access tokens ---
+        Route(
+            "POST",
+            "/api/v1/auth/jwt/claims",
+            auth.jwt_claims,
+            cors=False,
+            unauthorized=CLAIMS_UNAUTHORIZED,
+            limited=False,
+        ),
+        Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
         # --- waitpoints: waitpoint tokens ---
         Route(
             "POST",
