@@ -17,6 +17,10 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
 - `tests/sdk/tokens.mjs` mints each kind of public access token (`auth.createPublicToken`,
   `createTriggerPublicToken`, `createBatchTriggerPublicToken`), with a root key and with
   an additional key, and uses them (`TestTokens`).
+- `tests/sdk/waitpoints.mjs` asks for approval as a service does: `wait.createToken`
+  (with an idempotency key, again: cached), `wait.listTokens` (filtered, and page by
+  page), `wait.retrieveToken`, `wait.completeToken` (with a secret key and with the
+  token's own public token), a POST to a token's callback URL, and a timed-out token.
 
 Needs Node and the pinned packages: `npm ci --prefix tests/sdk` (`.ci/run` does it).
 Without them the tests are skipped, except under `CI=true`, where they fail.
@@ -858,6 +862,78 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
     assert_sdk_headers(trigger_api_server, calls)
 
 
+RUNOPS_SCRIPT = SDK_DIR / "runops.mjs"
+
+
+class TestRunOps:
+    """`tests/sdk/runops.mjs`: `idempotencyKeys.reset`, `runs.reschedule`,
+    `ApiClient.addTags`, `ApiClient.updateRunMetadata` / `getRunMetadata` through the
+    server, then `runs.retrieve` and `runs.list` show what they changed."""
+
+    def test_the_sdk_resets_a_key_reschedules_tags_and_writes_metadata(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        plan = {
+            "task": "nightly-report",
+            "key": "report-2026-12-04",
+            "payload": {"day": "2026-12-04"},
+            "tags": ["urgent", "nightly"],
+            "metadata": {"step": "queued"},
+            "operations": [
+                {"type": "set", "key": "step", "value": "sent"},
+                {"type": "increment", "key": "tries", "value": 1},
+                {"type": "append", "key": "log", "value": "rescheduled"},
+            ],
+        }
+        results = run_sdk(node, trigger_api_server, RUNOPS_SCRIPT, json.dumps(plan))["results"]
+        first = results["tasks.trigger"]["data"]["id"]
+        key = hashlib.sha256(b"report-2026-12-04").hexdigest()  # "global": no scope added
+
+        # A reset key makes a new run; the old one keeps its data.
+        assert results["tasks.trigger again"]["data"]["id"] == first
+        assert results["idempotencyKeys.reset"]["data"] == {"id": key}
+        fresh = results["tasks.trigger after reset"]["data"]
+        assert fresh["id"] != first
+        assert fresh["isCached"] is False
+        unknown = results["idempotencyKeys.reset unknown"]["error"]
+        assert unknown["status"] == 404
+        assert unknown["message"] == (
+            f"No runs found with idempotency key: {'f' * 64} and task: nightly-report"
+        )
+
+        # The reschedule answers the run as runs.retrieve shows it, three hours on.
+        rescheduled = results["runs.reschedule"]["data"]
+        assert rescheduled == results["runs.retrieve rescheduled"]["data"]
+        assert rescheduled["status"] == "DELAYED"
+        created = datetime.fromisoformat(rescheduled["createdAt"]["$date"])
+        until = datetime.fromisoformat(rescheduled["delayedUntil"]["$date"])
+        assert 3 * 3600 - 5 < (until - created).total_seconds() <= 3 * 3600 + 5
+        refused = results["runs.reschedule not delayed"]["error"]
+        assert (refused["status"], refused["message"]) == (
+            400,
+            "Cannot reschedule a run that is not delayed",
+        )
+
+        # Tags: added once, a list by tag finds the run.
+        assert results["addTags"]["data"] == {"message": "Successfully set 2 new tags."}
+        assert results["addTags again"]["data"] == {"message": "No new tags to add"}
+        assert results["runs.list tag"]["data"] == [first]
+
+        # Metadata: the operations' result, then shown by runs.retrieve. The platform's GET
+        # answers the stored JSON text, which the SDK's schema (a record) refuses.
+        written = {"step": "sent", "tries": 1, "log": ["rescheduled"]}
+        assert results["updateRunMetadata"]["data"] == {"metadata": written}
+        assert results["getRunMetadata"]["ok"] is False
+        assert 'received string at "metadata"' in results["getRunMetadata"]["error"]["message"]
+        [read] = trigger_api_server.calls_to("GET /api/v1/runs/{runId}/metadata")
+        assert read.status_code == 200
+        final = results["runs.retrieve at the end"]["data"]
+        assert final["metadata"] == written
+        assert final["tags"] == ["nightly", "urgent"]
+        assert final["idempotencyKey"] == "report-2026-12-04"
+        assert final["delayedUntil"] == rescheduled["delayedUntil"]
+
+
 # -- public access tokens ----------------------------------------------------------------
 
 TOKENS_SCRIPT = SDK_DIR / "tokens.mjs"
@@ -1062,3 +1138,77 @@ class TestResults:
         assert output_url["path"] == f"{done['data']['id']}-1/output.json"
         assert done["data"]["output"] == {"blobLength": BIG_OUTPUT, "head": "yyyyyyyy"}
         assert [r["data"]["outputPresignedUrl"] for r in retrievals[:2]] == [None, None]
+
+
+# --- waitpoints: wait.createToken, listTokens, retrieveToken, completeToken -----------------
+
+WAITPOINT_SCRIPT = SDK_DIR / "waitpoints.mjs"
+WAITPOINT_ID_RE = re.compile(r"waitpoint_c[0-9a-z]{24}")
+
+
+class TestWaitpoints:
+    """`tests/sdk/waitpoints.mjs`: a service asking a person for approval, end to end."""
+
+    def test_the_sdk_creates_lists_retrieves_and_completes_tokens(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        import httpx
+
+        server = trigger_api_server
+        timed_out = httpx.post(
+            f"{server.base_url}/api/v1/waitpoints/tokens",
+            headers={"Authorization": f"Bearer {server.secret_key}"},
+            json={"timeout": 1},  # a date (1 ms after the epoch): timed out at once
+        ).json()["id"]
+        results = run_sdk(node, server, WAITPOINT_SCRIPT, timed_out)["results"]
+        assert all(result["ok"] for result in results.values()), results
+        data = {name: result["data"] for name, result in results.items()}
+
+        a, b, c = (data[f"createToken {name}"] for name in "ABC")
+        assert all(WAITPOINT_ID_RE.fullmatch(token["id"]) for token in (a, b, c))
+        assert (a["isCached"], b["isCached"]) == (False, False)
+        again = data["createToken A again"]
+        assert (again["id"], again["isCached"], again["url"]) == (a["id"], True, a["url"])
+        assert a["url"].startswith(
+            f"{server.base_url}/api/v1/waitpoints/tokens/{a['id']}/callback/"
+        )
+        jwt = a["publicAccessToken"].split(".")[1]
+        scopes = json.loads(base64.urlsafe_b64decode(jwt + "=" * (-len(jwt) % 4)))["scopes"]
+        assert scopes == [f"write:waitpoints:{a['id']}"]
+
+        assert [t["id"] for t in data["listTokens waiting order:7"]] == [a["id"]]
+        one_by_one = data["listTokens one by one"]
+        assert [t["id"] for t in one_by_one] == [c["id"], b["id"], a["id"], timed_out]
+        assert [t["status"] for t in one_by_one] == ["WAITING"] * 3 + ["TIMED_OUT"]
+        assert one_by_one[2]["tags"] == ["order:7", "user:42"]
+        assert one_by_one[2]["idempotencyKey"] == "approve-order-7"
+
+        assert data["retrieveToken A"]["status"] == "WAITING"
+        assert data["completeToken A"] == {"success": True}
+        done = data["retrieveToken A completed"]
+        assert (done["status"], done["output"]) == (
+            "COMPLETED",
+            {"status": "approved", "by": "ana"},
+        )
+        assert "error" not in done
+        assert data["callback B"] == {"status": 200, "body": {"success": True}}
+        assert data["retrieveToken B completed"]["output"] == {"approved": False}
+        assert data["completeToken C with its public token"] == {"success": True}
+        assert data["retrieveToken C completed"]["output"] == "ok"
+        late = data["retrieveToken timed out"]
+        assert late["status"] == "TIMED_OUT"
+        assert late["error"] == {
+            "$error": "WaitpointTimeoutError",
+            "message": "Waitpoint timed out at 1970-01-01T00:00:00.001Z",
+        }
+
+        for token in (a, b, c):
+            server.assert_waitpoint_completed(token["id"])
+        assert [t["status"] for t in server.waitpoint_tokens] == ["TIMED_OUT"] + ["COMPLETED"] * 3
+        calls = [(call.method, call.route, call.status_code) for call in server.calls]
+        assert (
+            "POST",
+            "POST /api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
+            200,
+        ) in calls
+        assert all(status == 200 for _, _, status in calls)

@@ -419,6 +419,27 @@ if TYPE_CHECKING:
     AddProblem = Callable[[str], None]
 
 
+# -- runops: changes to a run ----------------------------------------------------------
+
+METADATA_MAX_BYTES = 262_144
+"""The largest metadata a run may hold, as UTF-8 JSON (`TASK_RUN_METADATA_MAXIMUM_SIZE`)."""
+METADATA_MAX_BODY = 2 * 1024 * 1024
+"""`PUT /api/v1/runs/{runId}/metadata`: the largest body (2 MiB)."""
+METADATA_UPDATABLE_MS = 3_600_000
+"""A finished run's metadata can be changed for an hour after it finished."""
+
+_UNSAFE_METADATA_SEGMENTS = frozenset({"__proto__", "constructor", "prototype"})
+_METADATA_PATH_SPLIT = re.compile(r"""[.[\]'"]+""")
+
+
+def safe_metadata_key(key: str) -> bool:
+    """Whether a metadata operation may touch `key`: no `__proto__` key, and no
+    `__proto__`, `constructor` or `prototype` segment in a `$.` path."""
+    if not key.startswith("$."):
+        return key != "__proto__"
+    return not any(part in _UNSAFE_METADATA_SEGMENTS for part in _METADATA_PATH_SPLIT.split(key))
+
+
 # --- tokens: public access tokens (the two auth routes, one-time use) ---
 
 CLAIMS_UNAUTHORIZED = "Invalid or Missing API key"
@@ -440,6 +461,26 @@ def one_time_use_message(route_kind: str, task: str = "") -> str:
     if route_kind == "create-batch":
         return "Cannot create batch with a one-time use token as it has already been used."
     return "Cannot batch trigger with a one-time use token as it has already been used."
+
+
+# --- waitpoints: waitpoint tokens (docs/platform.md §12) ---------------------------------
+
+WAITPOINT_CREATE_MAX_BODY = 10 * 1024
+"""`POST /api/v1/waitpoints/tokens`: the largest body (10 KiB)."""
+WAITPOINT_MAX_TAGS = 10
+"""The most tags a waitpoint token takes."""
+WAITPOINT_TIMEOUT_CODE = "TRIGGER_WAITPOINT_TIMEOUT"
+"""The `code` of the error a timed-out token holds as its output."""
+WAITPOINT_NOT_FOUND = "Waitpoint not found"
+WAITPOINT_BAD_HASH = "Invalid URL, hash doesn't match"
+WAITPOINT_CALLBACK_FAILED = "Failed to complete HTTP callback"
+WAITPOINT_COMPLETE_FAILED = "Failed to complete waitpoint token"
+WAITPOINT_NO_LENGTH = "Content-Length header is required"
+
+
+def waitpoint_tags_message(count: int) -> str:
+    """The 422 for a token created with more than `WAITPOINT_MAX_TAGS` tags."""
+    return f"Waitpoints can only have {WAITPOINT_MAX_TAGS} tags, you're trying to set {count}."
 
 
 # -- results and large payloads (results) ----------------------------------------------

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import auth, batches, results, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, results, runs, triggers, waitpoints
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
+    METADATA_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     PACKET_UNAUTHORIZED,
     RESULT_UNAUTHORIZED,
     TRIGGER_MAX_BODY,
+    WAITPOINT_CREATE_MAX_BODY,
 )
 
 __all__ = ["TABLE"]
 
 _NDJSON = ("application/x-ndjson", "application/ndjson")
+_MISSING_KEY = "Invalid or Missing API Key"  # the 401 of routes that authenticate by themselves
 
 TABLE = RouteTable(
     [
@@ -85,6 +88,41 @@ TABLE = RouteTable(
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
         ),
+        # --- runops: reset a key, reschedule, tags, metadata ---
+        Route(
+            "POST",
+            "/api/v1/idempotencyKeys/{key}/reset",
+            runs.reset_idempotency_key,
+            allow_jwt=True,
+        ),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/reschedule",
+            runs.reschedule_run,
+            cors=False,
+            unauthorized="Invalid or missing API Key",
+        ),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/tags",
+            runs.add_tags,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
+        Route(
+            "GET",
+            "/api/v1/runs/{runId}/metadata",
+            runs.get_metadata,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
+        Route(
+            "PUT",
+            "/api/v1/runs/{runId}/metadata",
+            runs.update_metadata,
+            cors=False,
+            max_body=METADATA_MAX_BODY,
+        ),
         # --- tokens: public access tokens ---
         Route(
             "POST",
@@ -95,7 +133,37 @@ TABLE = RouteTable(
             limited=False,
         ),
         Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
-        # results: run and batch results, packets and the object store's URLs
+        # --- waitpoints: waitpoint tokens ---
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens",
+            waitpoints.create_token,
+            cors=False,
+            max_body=WAITPOINT_CREATE_MAX_BODY,
+        ),
+        Route("GET", "/api/v1/waitpoints/tokens", waitpoints.list_tokens, cors=False),
+        Route(
+            "GET",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}",
+            waitpoints.retrieve_token,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/complete",
+            waitpoints.complete_token,
+            allow_jwt=True,
+            max_body=TRIGGER_MAX_BODY,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
+            waitpoints.callback,
+            cors=False,
+            max_body=TRIGGER_MAX_BODY,
+            public=True,
+        ),
+        # --- results: run and batch results, packets and the object store's URLs
         Route(
             "GET",
             "/api/v1/runs/{runId}/result",
@@ -130,14 +198,14 @@ TABLE = RouteTable(
             "/packets/{project}/{environment}/{key*}",
             results.put_object,
             cors=False,
-            signed=True,
+            public=True,
         ),
         Route(
             "GET",
             "/packets/{project}/{environment}/{key*}",
             results.get_object,
             cors=False,
-            signed=True,
+            public=True,
         ),
     ]
 )
