@@ -81,7 +81,8 @@ def test_the_queues_of_an_environment_are_its_runs_queues_with_their_counts(wire
     assert email == item(
         email["id"], "send-email", "task", 1, 1, concurrencyLimitOverridePercent=None
     )
-    assert images["id"].startswith("queue_") and len(images["id"]) == len("queue_") + 21
+    assert images["id"].startswith("queue_")
+    assert len(images["id"]) == len("queue_") + 21
 
 
 def test_queues_are_listed_a_page_at_a_time(wire: Wire) -> None:
@@ -320,7 +321,8 @@ def test_a_bulk_cancel_cancels_the_runs_its_filter_selects_when_it_is_polled(wir
     for _ in range(2):
         get_run(wire, done)  # now COMPLETED
     bulk_id = bulk(wire, {"action": "cancel", "filter": {"taskIdentifier": "send-email"}})
-    assert bulk_id.startswith("bulk_c") and len(bulk_id) == len("bulk_") + 25
+    assert bulk_id.startswith("bulk_c")
+    assert len(bulk_id) == len("bulk_") + 25
     listed = wire.send("GET", "/api/v1/bulk-actions").json()
     assert listed["data"][0]["status"] == "PENDING"
     assert listed["data"][0]["counts"] == {"total": 4, "success": 0, "failure": 0}
@@ -345,7 +347,8 @@ def test_a_bulk_replay_of_run_ids_makes_new_runs_in_the_bulk_action(wire: Wire) 
     assert body["counts"] == {"total": 2, "success": 2, "failure": 0}
     new = wire.api.assert_replayed(first)
     members = wire.send("GET", f"/api/v1/runs?filter[bulkAction]={bulk_id}").json()["data"]
-    assert new in {run["id"] for run in members} and first not in {r["id"] for r in members}
+    assert new in {run["id"] for run in members}
+    assert first not in {r["id"] for r in members}
 
 
 def test_a_bulk_action_selects_only_runs_made_before_it(wire: Wire) -> None:
@@ -464,8 +467,8 @@ def test_immediate_progression_completes_a_bulk_action_as_it_is_made(wire: Wire)
             {"action": "replay", "filter": {"status": "DONE"}},
             "Invalid enum value. Expected 'PENDING_VERSION' | 'QUEUED' | 'DEQUEUED' | 'EXECUTING' "
             "| 'WAITING' | 'COMPLETED' | 'CANCELED' | 'FAILED' | 'CRASHED' | 'SYSTEM_FAILURE' | "
-            "'DELAYED' | 'EXPIRED' | 'TIMED_OUT', received 'DONE' at \"filter.status\", or Expected "
-            'array, received string at "filter.status"',  # a union: each branch's issue
+            "'DELAYED' | 'EXPIRED' | 'TIMED_OUT', received 'DONE' at \"filter.status\", "
+            'or Expected array, received string at "filter.status"',  # a union: each branch
         ),
         (
             {"action": "replay", "filter": {"queue": {"type": "task"}}},
