@@ -160,6 +160,37 @@ def test_a_queue_is_retrieved_by_id_or_by_type_and_name(wire: Wire) -> None:
         assert "x-should-retry" not in missing.headers
 
 
+def test_a_queue_name_that_is_not_a_uri_component_fails_as_decodeuricomponent_does(
+    wire: Wire,
+) -> None:
+    trigger(wire, "a")
+    answer = queue(wire, "a%25zz", "task")  # the name `a%zz`: decoding it again throws
+    assert (answer.status_code, answer.json()) == (500, {"error": "Internal Server Error"})
+    by_id = queue(wire, "a%25zz", "id")  # an id is not decoded again: just not found
+    assert (by_id.status_code, by_id.json()) == (404, {"error": "queue-not-found"})
+
+
+def test_a_bulk_filter_reads_dates_queues_and_statuses(wire: Wire) -> None:
+    queued = trigger(wire, "a", queue={"name": "mail"})
+    trigger(wire, "a")
+    bulk_id = bulk(
+        wire,
+        {
+            "action": "cancel",
+            "filter": {
+                "from": "2000-01-01T00:00:00Z",
+                "queue": [{"type": "custom", "name": "mail"}],
+                "status": "QUEUED",
+            },
+        },
+    )
+    body = wire.send("GET", f"/api/v1/bulk-actions/{bulk_id}").json()
+    assert body["counts"] == {"total": 1, "success": 1, "failure": 0}
+    assert get_run(wire, queued)["status"] == "CANCELED"
+    future = bulk(wire, {"action": "cancel", "filter": {"from": 4_102_444_800_000}})
+    assert wire.send("GET", f"/api/v1/bulk-actions/{future}").json()["counts"]["total"] == 0
+
+
 def test_a_bad_queue_type_is_a_query_error(wire: Wire) -> None:
     answer = queue(wire, "send-email", "named")
     assert (answer.status_code, answer.json()) == (
@@ -477,6 +508,14 @@ def test_immediate_progression_completes_a_bulk_action_as_it_is_made(wire: Wire)
         (
             {"action": "cancel", "runIds": ["x"], "name": "n" * 256},
             'Name must be less than 255 characters at "name"',
+        ),
+        (
+            {"action": "cancel", "filter": {"isTest": "yes", "tag": ""}},
+            'Expected boolean, received string at "filter.isTest"',  # aborted: no refinement
+        ),
+        (
+            {"action": "cancel", "filter": {"from": "last week"}},
+            'Invalid date at "filter.from", or Expected number, received string at "filter.from"',
         ),
         ([1], "Expected object, received array"),
     ],
