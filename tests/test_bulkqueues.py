@@ -393,6 +393,7 @@ def test_a_bulk_action_selects_only_runs_made_before_it(wire: Wire) -> None:
 def test_a_pending_bulk_action_can_be_aborted_and_then_does_nothing(wire: Wire) -> None:
     run_id = trigger(wire, "a")
     bulk_id = bulk(wire, {"action": "cancel", "runIds": [run_id]})
+    assert wire.send("HEAD", f"/api/v1/bulk-actions/{bulk_id}").status_code == 200  # moves nothing
     aborted = post(wire, f"/api/v1/bulk-actions/{bulk_id}/abort", None)
     assert (aborted.status_code, aborted.json()) == (200, {"id": bulk_id})
     body = wire.send("GET", f"/api/v1/bulk-actions/{bulk_id}").json()
@@ -542,3 +543,29 @@ def test_bulk_actions_take_secret_keys_only(wire: Wire) -> None:
     token = wire.api.public_token(scopes=["admin"])
     answer = wire.send("GET", "/api/v1/bulk-actions", key=token)
     assert (answer.status_code, answer.json()) == (401, {"error": "Invalid API key"})
+
+
+PROD = "tr_prod_" + "p" * 24
+
+
+def test_queues_and_bulk_actions_belong_to_their_environment_and_reset_empties_them(
+    wire: Wire,
+) -> None:
+    run_id = trigger(wire, "a")
+    bulk_id = bulk(wire, {"action": "cancel", "runIds": [run_id]})
+    assert wire.send("GET", "/api/v1/queues", key=PROD).json()["data"] == []
+    assert queue(wire, "a", "task").status_code == 200
+    assert wire.send("GET", "/api/v1/queues/a?type=task", key=PROD).status_code == 404
+    other = wire.send("GET", f"/api/v1/bulk-actions/{bulk_id}", key=PROD)
+    assert other.status_code == 404
+    assert wire.send("GET", "/api/v1/bulk-actions", key=PROD).json() == {
+        "data": [],
+        "pagination": {},
+    }
+    theirs = post(wire, "/api/v1/bulk-actions", {"action": "cancel", "runIds": [run_id]}, key=PROD)
+    assert wire.send("GET", f"/api/v1/bulk-actions/{theirs.json()['id']}", key=PROD).json()[
+        "counts"
+    ] == {"total": 0, "success": 0, "failure": 0}  # the dev run is not theirs to cancel
+    wire.api.reset()
+    assert wire.send("GET", "/api/v1/queues").json()["data"] == []
+    assert wire.send("GET", f"/api/v1/bulk-actions/{bulk_id}").status_code == 404

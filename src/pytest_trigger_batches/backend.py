@@ -1066,10 +1066,13 @@ class TriggerBackend:
         """The bulk action `bulk_id` as a key of `environment` sees it."""
         return self._bulk.get(bulk_id, environment)
 
-    def poll_bulk_action(self, action: BulkAction, now_ms: int) -> dict[str, object]:
+    def poll_bulk_action(
+        self, action: BulkAction, now_ms: int, *, get: bool = True
+    ) -> dict[str, object]:
         """A retrieval: a PENDING action first works through its next page of runs (its
-        job runs as soon as it is made), then shows where it is."""
-        if action.status == "PENDING":
+        job runs as soon as it is made), then shows where it is; a HEAD (not `get`)
+        moves nothing."""
+        if get and action.status == "PENDING":
             self._bulk_step(action, now_ms)
         return action.body()
 

@@ -183,7 +183,8 @@ def retrieve_bulk_action(context: Context, backend: TriggerBackend) -> Reply:
     action = backend.bulk_action(context.params["bulkActionId"], context.environment)
     if action is None:
         raise context.not_found()
-    return Reply(200, json_bytes(backend.poll_bulk_action(action, context.now_ms)))
+    get = context.method == "GET"
+    return Reply(200, json_bytes(backend.poll_bulk_action(action, context.now_ms, get=get)))
 
 
 def abort_bulk_action(context: Context, backend: TriggerBackend) -> Reply:
