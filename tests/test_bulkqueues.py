@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import httpx
@@ -569,3 +570,40 @@ def test_queues_and_bulk_actions_belong_to_their_environment_and_reset_empties_t
     wire.api.reset()
     assert wire.send("GET", "/api/v1/queues").json()["data"] == []
     assert wire.send("GET", f"/api/v1/bulk-actions/{bulk_id}").status_code == 404
+
+
+def test_a_test_declares_pauses_and_reads_a_queue_with_queue(wire: Wire) -> None:
+    declared = wire.api.queue("send-email", paused=True)
+    assert declared == {
+        **item(declared["id"], "send-email", "task", 0, 0, concurrencyLimitOverridePercent=None),
+        "paused": True,
+    }
+    assert queue(wire, "send-email", "task").json() == declared  # the app sees it at once
+    run_id = trigger(wire, "send-email")
+    assert [get_run(wire, run_id)["status"] for _ in range(2)] == ["QUEUED", "QUEUED"]
+    assert wire.api.queue("send-email")["queued"] == 1
+    wire.api.queue("send-email", paused=False)
+    assert [get_run(wire, run_id)["status"] for _ in range(2)] == ["QUEUED", "EXECUTING"]
+    custom = wire.api.queue("media images", type="custom")  # as the platform sanitizes it
+    assert (custom["name"], custom["type"]) == ("mediaimages", "custom")
+    assert wire.api.queue("a", environment="prod")["id"] != wire.api.queue("a")["id"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"name": ""}, ValueError, "name must be a task id or a queue name; got ''"),
+        (
+            {"name": "a", "type": "named"},
+            ValueError,
+            "type must be one of task, custom; got 'named'",
+        ),
+        ({"name": "a", "paused": "yes"}, TypeError, "paused must be True, False or None"),
+        ({"name": "a", "environment": "PROD"}, ValueError, "environment names are lower case"),
+    ],
+)
+def test_queue_refuses_bad_arguments_naming_them(
+    wire: Wire, arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        wire.api.queue(**arguments)

@@ -995,6 +995,10 @@ class TriggerBackend:
             },
         }
 
+    def declare_queue(self, environment: str, type_: str, name: str) -> Queue:
+        """The queue a deploy would declare in `environment`, made if it is new."""
+        return self._queues.declare(environment, type_, name)
+
     def pause_queue(self, queue: Queue, *, paused: bool) -> None:
         """Pause (its runs stay QUEUED) or resume `queue`."""
         queue.paused = paused

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pytest_trigger_batches.ids import digest_nanoid
 from pytest_trigger_batches.rules import ENVIRONMENT_CONCURRENCY_LIMIT
-from pytest_trigger_batches.stored_run import queue_of
+from pytest_trigger_batches.stored_run import queue_name, queue_of
 from pytest_trigger_batches.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -107,7 +107,14 @@ class QueueStore:
 
     def of(self, run: Run, environment: str) -> Queue:
         """The queue `run` (of `environment`) waits in, made when it is the first."""
-        name = queue_of(run)
+        return self.named(environment, queue_of(run))
+
+    def declare(self, environment: str, type_: str, name: str) -> Queue:
+        """The queue a deploy declares: a task's (`type_` "task") or a named one."""
+        return self.named(environment, queue_name(task_queue_name(type_, name)))
+
+    def named(self, environment: str, name: str) -> Queue:
+        """The queue of `environment` with the stored `name`, made if there is none."""
         found = self._queues.get((environment, name))
         if found is None:
             digest = hashlib.blake2b(

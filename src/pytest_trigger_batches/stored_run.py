@@ -26,6 +26,7 @@ __all__ = [
     "Run",
     "RunHold",
     "machine_of",
+    "queue_name",
     "queue_of",
 ]
 
@@ -252,8 +253,14 @@ def queue_of(run: Run) -> str:
     """The queue a run is on: `options.queue.name`, else `task/<taskId>` (sanitized)."""
     queue = run.options.get("queue")
     name = queue.get("name") if isinstance(queue, Mapping) else None
-    sanitized = _QUEUE_JUNK.sub("", name)[:128] if isinstance(name, str) else ""
-    return sanitized or _QUEUE_JUNK.sub("", f"task/{run.task}")[:128]
+    sanitized = queue_name(name) if isinstance(name, str) else ""
+    return sanitized or queue_name(f"task/{run.task}")
+
+
+def queue_name(name: str) -> str:
+    """A queue's name as the platform keeps it (`sanitizeQueueName`): letters, digits,
+    `_`, `-` and `/` only, at most 128."""
+    return _QUEUE_JUNK.sub("", name)[:128]
 
 
 def machine_of(run: Run) -> str:
