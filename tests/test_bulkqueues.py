@@ -607,3 +607,14 @@ def test_queue_refuses_bad_arguments_naming_them(
 ) -> None:
     with pytest.raises(error, match=re.escape(message)):
         wire.api.queue(**arguments)
+
+
+def test_advance_does_not_start_a_run_whose_queue_is_paused(wire: Wire) -> None:
+    wire.api.queue("a", paused=True)
+    answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "a"}, {"task": "b"}]})
+    batch_id = answer.json()["id"]
+    first, second = (run["id"] for run in answer.json()["runs"])
+    for _ in range(3):
+        wire.api.advance(batch_id)
+    assert get_run(wire, first)["status"] == "QUEUED"  # its queue is paused
+    assert get_run(wire, second)["status"] == "COMPLETED"
