@@ -575,7 +575,9 @@ def test_queues_and_bulk_actions_belong_to_their_environment_and_reset_empties_t
 def test_a_test_declares_pauses_and_reads_a_queue_with_queue(wire: Wire) -> None:
     declared = wire.api.queue("send-email", paused=True)
     assert declared == {
-        **item(declared["id"], "send-email", "task", 0, 0, concurrencyLimitOverridePercent=None),
+        **item(
+            str(declared["id"]), "send-email", "task", 0, 0, concurrencyLimitOverridePercent=None
+        ),
         "paused": True,
     }
     assert queue(wire, "send-email", "task").json() == declared  # the app sees it at once
