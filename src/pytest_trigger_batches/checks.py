@@ -317,3 +317,13 @@ def queue(name: object, type_: object, paused: object) -> None:
         raise ValueError(f"type must be one of task, custom; got {shown(type_)}")
     if paused is not None and not isinstance(paused, bool):
         raise TypeError(f"paused must be True, False or None (left as it is); got {shown(paused)}")
+
+
+# --- tokens ---
+
+
+def one_time_use(value: object) -> bool:
+    """`public_token(one_time_use=...)`: True or False."""
+    if not isinstance(value, bool):
+        raise TypeError(f"one_time_use must be True or False; got {shown(value)}")
+    return value

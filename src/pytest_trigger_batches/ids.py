@@ -21,6 +21,7 @@ __all__ = [
     "digest_cuid",
     "digest_nanoid",
     "environment_of_key",
+    "is_additional_key",
     "secret_key",
 ]
 
@@ -192,3 +193,13 @@ def environment_of_key(key: object, *, parameter: str) -> str:
         )
     remember_key(str(key))
     return match.group(1)
+
+
+# --- tokens ---
+
+
+def is_additional_key(key: str) -> bool:
+    """Whether `key` is an additional key (`tr_<env>_sk_` + 24), not an environment's root
+    key: the platform signs public tokens with the root key only."""
+    match = SECRET_KEY_RE.fullmatch(key)
+    return match is not None and key[len(match.group(1)) + 4 :].startswith("sk_")

@@ -43,6 +43,11 @@ class Route:
     - `content_types`: the body must be one of these, or 415 (before auth).
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
+    - `unauthorized`: the route's own 401 text for a key it does not accept (routes that
+      authenticate themselves say one text whatever is wrong). Such a route reads the rest
+      of the header after `Bearer ` as it is, untrimmed (`authenticateApiRequest`).
+    - `limited`: False for a path the API limiter lets through (its `pathWhiteList`): no
+      `x-ratelimit-*` headers, and no limiter's 401 for a missing header.
     """
 
     method: str
@@ -55,6 +60,8 @@ class Route:
     content_types: tuple[str, ...] = ()
     kind: str = ""
     stub: bool = False
+    unauthorized: str = ""
+    limited: bool = True
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""

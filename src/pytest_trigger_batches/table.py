@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, bulkqueues, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, bulkqueues, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     BULK_ACTION_MAX_BODY,
+    CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     TRIGGER_MAX_BODY,
@@ -125,5 +126,15 @@ TABLE = RouteTable(
             bulkqueues.abort_bulk_action,
             cors=False,
         ),
+        # --- tokens: public access tokens ---
+        Route(
+            "POST",
+            "/api/v1/auth/jwt/claims",
+            auth.jwt_claims,
+            cors=False,
+            unauthorized=CLAIMS_UNAUTHORIZED,
+            limited=False,
+        ),
+        Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
     ]
 )

@@ -43,6 +43,7 @@ __all__ = [
     "one_shot_body",
     "override_queue_body",
     "pause_queue_body",
+    "public_token_body",
     "reset_queue_body",
     "streamed_item",
     "strict_loads",
@@ -916,3 +917,36 @@ def bulk_action_body(body: object) -> dict[str, Any]:
         texts = (_issue_text(issue) for issue in found[:MAX_ISSUES_IN_MESSAGE])
         raise PlatformError.message(400, "Validation error: " + "; ".join(texts))
     return body
+
+
+# --- tokens: the body of POST /api/v1/auth/public-tokens (publicTokens.server.ts) ---
+
+_PUBLIC_TOKEN = _Object(
+    {
+        "scopes": _Array(_String(), minimum=1),
+        "expirationTime": _opt(_Union(_String(), _Number())),
+        "oneTimeUse": _BOOLEAN,
+        "realtime": _opt(_Object({"skipColumns": _opt(_Array(_String()))})),
+    }
+)
+
+
+def public_token_body(body: bytes) -> dict[str, Any]:
+    """The body as zod keeps it (unknown keys dropped), or the route's 400.
+
+    Text that is not JSON: `{"error": "Invalid request body"}`; JSON the schema refuses:
+    the same with zod's `issues`.
+    """
+    text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    try:
+        value = strict_loads(text)
+    except (ValueError, RecursionError):
+        raise PlatformError(400, {"error": "Invalid request body"}) from None
+    found = _issues(_PUBLIC_TOKEN, value)
+    if found:
+        raise PlatformError(400, {"error": "Invalid request body", "issues": found})
+    kept = {key: value[key] for key in _PUBLIC_TOKEN.shape if key in value}
+    realtime = kept.get("realtime")
+    if isinstance(realtime, dict):
+        kept["realtime"] = {k: realtime[k] for k in ("skipColumns",) if k in realtime}
+    return kept
