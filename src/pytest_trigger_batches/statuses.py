@@ -236,3 +236,10 @@ API_RUN_STATUSES = (
 )
 """The SDK's `RunStatus` names, in the schema's order: what a bulk action's
 `filter.status` accepts (each read as `FILTER_STATUSES` reads it)."""
+
+
+# --- waitpoints: a waitpoint token's status ----------------------------------------------
+
+WAITPOINT_STATUSES = ("WAITING", "COMPLETED", "TIMED_OUT")
+"""What the API shows a token as: `PENDING` is WAITING, `COMPLETED` is COMPLETED or, when
+its output is the timeout's error, TIMED_OUT (`filter[status]` takes these names)."""

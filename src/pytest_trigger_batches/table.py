@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import auth, batches, bulkqueues, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, bulkqueues, runs, triggers, waitpoints
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     BULK_ACTION_MAX_BODY,
@@ -10,6 +10,7 @@ from pytest_trigger_batches.rules import (
     CREATE_BATCH_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     TRIGGER_MAX_BODY,
+    WAITPOINT_CREATE_MAX_BODY,
 )
 
 __all__ = ["TABLE"]
@@ -136,5 +137,35 @@ TABLE = RouteTable(
             limited=False,
         ),
         Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
+        # --- waitpoints: waitpoint tokens ---
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens",
+            waitpoints.create_token,
+            cors=False,
+            max_body=WAITPOINT_CREATE_MAX_BODY,
+        ),
+        Route("GET", "/api/v1/waitpoints/tokens", waitpoints.list_tokens, cors=False),
+        Route(
+            "GET",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}",
+            waitpoints.retrieve_token,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/complete",
+            waitpoints.complete_token,
+            allow_jwt=True,
+            max_body=TRIGGER_MAX_BODY,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
+            waitpoints.callback,
+            cors=False,
+            max_body=TRIGGER_MAX_BODY,
+            public=True,
+        ),
     ]
 )

@@ -37,7 +37,9 @@ __all__ = [
     "JS_WHITESPACE",
     "bulk_action_body",
     "check_headers",
+    "complete_token_body",
     "create_batch_body",
+    "create_token_body",
     "date_text_ms",
     "json_body",
     "one_shot_body",
@@ -950,3 +952,21 @@ def public_token_body(body: bytes) -> dict[str, Any]:
     if isinstance(realtime, dict):
         kept["realtime"] = {k: realtime[k] for k in ("skipColumns",) if k in realtime}
     return kept
+
+
+# --- waitpoints: the waitpoint token routes' bodies --------------------------------------
+
+_CREATE_TOKEN = _Object(
+    {"idempotencyKey": _KEY, "idempotencyKeyTTL": _KEY_TTL, "timeout": _DELAY, "tags": _TAGS}
+)
+_COMPLETE_TOKEN = _Object({"data": _Any()})
+
+
+def create_token_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/waitpoints/tokens`' body (`CreateWaitpointTokenRequestBody`), or its 400."""
+    return _body(_CREATE_TOKEN, body)
+
+
+def complete_token_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/waitpoints/tokens/{id}/complete`'s body (`{data?}`), or its 400."""
+    return _body(_COMPLETE_TOKEN, body)
