@@ -228,7 +228,7 @@ HANDLER_MAY_IMPORT = {
 
 def test_the_routing_table_serves_handler_modules_that_import_no_other_endpoint_module() -> None:
     served = sorted(name.rsplit(".", 1)[1] for name in ENDPOINTS)
-    assert served == ["auth", "batches", "runs", "triggers", "waitpoints"], (
+    assert served == ["auth", "batches", "bulkqueues", "runs", "triggers", "waitpoints"], (
         "the table's handler modules changed"
     )
     for name in ENDPOINTS:
