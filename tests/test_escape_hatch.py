@@ -243,7 +243,7 @@ def test_add_route_refuses_a_template_that_overlaps_a_served_route(
     [
         ("GET", "/api/v3/runs/{runId}/result"),  # one segment more
         ("PUT", "/api/v3/runs/{runId}"),  # another method
-        ("GET", "/api/v1/batches/{batchId}/results"),
+        ("GET", "/api/v1/batches/{batchId}/trace"),
     ],
 )
 def test_add_route_takes_a_template_no_served_route_answers(method: str, template: str) -> None:

@@ -1103,6 +1103,112 @@ class TestTokens:
         ]
 
 
+# -- results and large payloads (tests/sdk/results.mjs) -------------------------------------
+
+RESULTS_SCRIPT = SDK_DIR / "results.mjs"
+BIG_PAYLOAD = 600_000  # characters of `blob`: over the SDK's 128 KiB and the platform's 512 KiB
+BIG_OUTPUT = 200_000  # over the 128 KiB the worker's SDK offloads an output at
+PACKET_URL_RE = re.compile(
+    r"http://127\.0\.0\.1:\d+/packets/proj_pytesttriggerbatches/dev/(?P<path>[^?]+)"
+    r"\?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=\d{8}T\d{6}Z&X-Amz-Expires=300"
+    r"&X-Amz-SignedHeaders=host&X-Amz-Signature=[0-9a-f]{64}"
+)
+
+
+class TestResults:
+    """`getRunResult`, `getBatchResults`, and a payload too large to send inline, through
+    the SDK against `trigger_api_server` (one node process for the whole scenario)."""
+
+    def test_results_of_a_batchs_runs_and_a_large_payload_and_output_come_back_through_the_sdk(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        trigger_api_server.on_run(
+            outcome="COMPLETED", task="big-task", output={"blob": "y" * BIG_OUTPUT}
+        )
+        items = [{"id": "send-email", "payload": {"to": f"u{n}@example.com"}} for n in range(3)]
+        plan = {
+            "items": items,
+            "cancel": 1,
+            "polls": 8,
+            "big": {"task": "big-task", "size": BIG_PAYLOAD},
+        }
+        results = run_sdk(node, trigger_api_server, RESULTS_SCRIPT, json.dumps(plan))["results"]
+
+        # A completed batch's runs: the cancelled one has a result, the others none (the
+        # platform builds results from attempt records engine-V2 runs do not have), and a
+        # streaming batch has no item records, so no results.
+        polls = [results[name] for name in results if name.startswith("batch.retrieve ")]
+        assert polls[-1]["data"]["status"] == "COMPLETED"
+        run_ids = polls[-1]["data"]["runs"]
+        assert len(run_ids) == 3
+        batch_id = results["batch.trigger"]["data"]["batchId"]
+        cancelled = run_ids[1]
+        assert results["runs.cancel"]["data"] == {"id": cancelled}
+        for run_id in run_ids:
+            step = results[f"getRunResult {run_id}"]
+            (response,) = step["responses"]
+            assert urlsplit(response["url"]).path == f"/api/v1/runs/{run_id}/result"
+            if run_id == cancelled:
+                error = {"type": "INTERNAL_ERROR", "code": "TASK_RUN_CANCELLED"}
+                body = {"ok": False, "id": run_id, "taskIdentifier": "send-email", "error": error}
+                assert (response["status"], response["body"]) == (200, body)
+                assert step["data"] == body
+            else:
+                missing = {"error": "Run either doesn't exist or is not finished"}
+                assert (response["status"], response["body"]) == (404, missing)
+                assert step["data"] is None  # the SDK's answer for a 404
+        answer = only_answer(
+            results["getBatchResults"], "GET", f"/api/v1/batches/{batch_id}/results"
+        )
+        assert answer == results["getBatchResults"]["data"] == {"id": batch_id, "items": []}
+
+        # The large payload: the SDK asked for an upload URL, PUT the payload there, and
+        # triggered with the reference; the run shows a URL the mock serves.
+        upload, put, trigger = results["tasks.trigger big"]["responses"]
+        path = urlsplit(upload["url"]).path
+        assert re.fullmatch(r"/api/v2/packets/trigger%2Fpacket_[0-9a-z]{21}%2Fpayload\.json", path)
+        storage_path = upload["body"]["storagePath"]
+        assert storage_path == path.removeprefix("/api/v2/packets/").replace("%2F", "/")
+        assert set(upload["body"]) == {"presignedUrl", "storagePath"}
+        assert (put["method"], put["url"], put["status"]) == (
+            "PUT",
+            upload["body"]["presignedUrl"],
+            200,
+        )
+        stored = PACKET_URL_RE.fullmatch(put["url"])
+        assert stored is not None
+        assert stored["path"] == storage_path
+        assert put["sent"] > BIG_PAYLOAD  # the payload went to the object store...
+        assert trigger["sent"] < 200  # ...and the trigger carried the reference only
+        (sent,) = [
+            c for c in trigger_api_server.calls if c.route == "POST /api/v1/tasks/{taskId}/trigger"
+        ]
+        assert isinstance(sent.body, dict)
+        assert sent.body["payload"] == storage_path
+        assert sent.body["options"]["payloadType"] == "application/store"
+
+        retrievals = [results[name] for name in results if name.startswith("runs.retrieve big ")]
+        assert [r["data"]["status"] for r in retrievals] == ["QUEUED", "EXECUTING", "COMPLETED"]
+        for retrieval in retrievals:
+            run = retrieval["data"]
+            assert run["payload"] == {"blobLength": BIG_PAYLOAD, "head": "xxxxxxxx"}
+            payload_url = PACKET_URL_RE.fullmatch(run["payloadPresignedUrl"])
+            assert payload_url is not None
+            assert payload_url["path"] == storage_path
+            # The SDK downloads the payload (and the output) in parallel: found by URL.
+            (download,) = [
+                r for r in retrieval["responses"] if r["url"] == run["payloadPresignedUrl"]
+            ]
+            assert download["status"] == 200
+            assert download["contentType"] == "application/super+json"  # as the SDK stored it
+        done = retrievals[-1]
+        output_url = PACKET_URL_RE.fullmatch(done["data"]["outputPresignedUrl"])
+        assert output_url is not None
+        assert output_url["path"] == f"{done['data']['id']}-1/output.json"
+        assert done["data"]["output"] == {"blobLength": BIG_OUTPUT, "head": "yyyyyyyy"}
+        assert [r["data"]["outputPresignedUrl"] for r in retrievals[:2]] == [None, None]
+
+
 # --- waitpoints: wait.createToken, listTokens, retrieveToken, completeToken -----------------
 
 WAITPOINT_SCRIPT = SDK_DIR / "waitpoints.mjs"

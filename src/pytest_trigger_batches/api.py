@@ -743,6 +743,22 @@ class TriggerApi:
             [item] = backend.queue_items([found], self._clock.now_ms(), percent=True)
             return item
 
+    # --- results: what the object store keeps ---
+
+    def packet(self, path: str, *, environment: str | None = None) -> bytes | None:
+        """What the object store keeps at `path`, or None: a body the app uploaded through
+        a presigned URL (`path` is the `storagePath` the upload URL came with, a
+        `<protocol>://` left out), or a payload the platform stored (`<runId>/payload.json`)
+        once a retrieval showed it. `environment` defaults to the secret key's."""
+        checks.packet_path(path)
+        with self._lock:
+            backend = self._backend
+            if environment is None:
+                environment = backend.environment_of(backend.secret_key) or "dev"
+            checks.known_environment(environment, backend.environments())
+            found = backend.packet(environment, path)
+        return None if found is None else found.data
+
 
 def _triggered_listing(items: Sequence[TriggeredItem], limit: int = 30) -> str:
     if not items:

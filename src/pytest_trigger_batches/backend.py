@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pytest_trigger_batches import durations, run_metadata, tokens
 from pytest_trigger_batches.bulk_actions import BulkAction, BulkActionPage, BulkActionStore
-from pytest_trigger_batches.errors import PlatformError, js_number_text
+from pytest_trigger_batches.errors import PlatformError, js_number_text, json_bytes
 from pytest_trigger_batches.ids import IdSource, is_additional_key
 from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, Window, page
 from pytest_trigger_batches.one_time import OneTimeUses
+from pytest_trigger_batches.packets import Packet, PacketStore
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.queues import Queue, QueueStore, counts, task_queue_name
 from pytest_trigger_batches.ratelimit import Limiter, Limits
@@ -50,8 +51,11 @@ from pytest_trigger_batches.rules import (
     METADATA_UPDATABLE_MS,
     ONE_SHOT_MAX_ITEMS,
     PUBLIC_TOKEN_MAX_LIFETIME_S,
+    SDK_OFFLOAD_BYTES,
+    SERVER_OFFLOAD_BYTES,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
+    TASK_RUN_CANCELLED,
     WAITPOINT_MAX_TAGS,
     bulk_action_final,
     one_time_use_message,
@@ -60,7 +64,7 @@ from pytest_trigger_batches.rules import (
     too_many_replays,
     waitpoint_tags_message,
 )
-from pytest_trigger_batches.statuses import BatchStatus
+from pytest_trigger_batches.statuses import BatchStatus, RunStatus
 from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of, stored_tags
 from pytest_trigger_batches.timefmt import iso_ms
 from pytest_trigger_batches.waitpoints import (
@@ -208,6 +212,8 @@ class TriggerBackend:
         """Every rate-limit bucket: the API limiter's (the pipeline's step) and the batch
         limiter's."""
         self._progress = Progress(self)
+        self._packets = PacketStore(default_key)
+        """Objects uploaded and offloaded (results: large payloads and outputs)."""
         self.reset()
 
     def reset(self) -> None:
@@ -238,6 +244,7 @@ class TriggerBackend:
         self._bulk = BulkActionStore()
         self._one_time = OneTimeUses()
         self._waitpoints = WaitpointStore()
+        self._packets.reset()
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -1377,6 +1384,96 @@ class TriggerBackend:
             token.refresh(now_ms)
         return tokens
 
+    # --- results: run and batch results, packets and their presigned URLs ---
+
+    def run_result(self, run: Run, now_ms: int) -> dict[str, object] | None:
+        """`TaskRunExecutionResult` of `run`, or None where the platform has none.
+
+        The platform builds it from the run's attempt records, which engine-V2 runs (every
+        run the SDK 4.x makes) do not have: only a cancelled run has a result, the
+        cancellation error (`executionResultForTaskRun`, docs/platform.md §11).
+        """
+        run.refresh(now_ms)
+        if run.stored_status != RunStatus.CANCELED:
+            return None
+        error = {"type": "INTERNAL_ERROR", "code": TASK_RUN_CANCELLED}
+        return {"ok": False, "id": run.id, "taskIdentifier": run.task, "error": error}
+
+    def batch_results(self, batch: BatchRecord, now_ms: int) -> dict[str, object]:
+        """`BatchTaskRunExecutionResult`: the result of each run the batch has an item
+        record for (the v1 batch routes make them, for the runs they created; no other
+        batch has any), in item order, without the runs that have none."""
+        items: list[dict[str, object]] = []
+        if isinstance(batch, TriggeredBatch) and batch.kind in ("v1", "v1-task"):
+            for run in batch.linked:
+                result = self.run_result(run, now_ms)
+                if result is not None:
+                    items.append(result)
+        return {"id": batch.id, "items": items}
+
+    def packet_url(
+        self, environment: str, path: str, method: str, *, base_url: str, now_ms: int
+    ) -> str:
+        """A presigned URL on the mock's origin for `method` on the object `path`."""
+        return self._packets.url(base_url, environment, path, method, now_ms)
+
+    def packet_refusal(
+        self,
+        query: dict[str, list[str]],
+        method: str,
+        environment: str,
+        path: str,
+        now_ms: int,
+    ) -> str | None:
+        """Why the object store refuses this presigned URL, or None."""
+        return self._packets.refusal(query, method, environment, path, now_ms)
+
+    def store_packet(self, environment: str, path: str, data: bytes, content_type: str) -> None:
+        """An upload through a presigned URL: the object `path` is now `data`."""
+        self._packets.put(environment, path, Packet(data, content_type))
+
+    def packet(self, environment: str, path: str) -> Packet | None:
+        """The object `path` of `environment`, or None."""
+        return self._packets.get(environment, path)
+
+    def run_packet_urls(
+        self, run: Run, environment: str, *, base_url: str, now_ms: int
+    ) -> tuple[str | None, str | None]:
+        """(payload URL, output URL) a retrieval of `run` shows instead of the value.
+
+        A payload the client stored (`payloadType: application/store`) is reached at its
+        path; one sent inline of 512 KiB or more the platform stored at
+        `<runId>/payload.json`. An output of 128 KiB or more the worker's SDK stored at
+        `<runId>-<attempt>/output.json` (only a successful run shows its output).
+        """
+        payload_url = output_url = None
+        payload = run.payload
+        if run.options.get("payloadType") == "application/store" and isinstance(payload, str):
+            if payload:
+                path = payload.split("://", 1)[1] if "://" in payload else payload
+                payload_url = self.packet_url(
+                    environment, path, "GET", base_url=base_url, now_ms=now_ms
+                )
+        elif payload is not None:
+            text = _packet_text(payload)
+            if len(text) >= SERVER_OFFLOAD_BYTES:
+                path = f"{run.id}/payload.json"
+                if self._packets.get(environment, path) is None:
+                    self.store_packet(environment, path, text, "application/json")
+                payload_url = self.packet_url(
+                    environment, path, "GET", base_url=base_url, now_ms=now_ms
+                )
+        if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
+            text = _packet_text(run.output)
+            if len(text) >= SDK_OFFLOAD_BYTES:
+                path = f"{run.id}-{max(1, run.attempt_count)}/output.json"
+                if self._packets.get(environment, path) is None:
+                    self.store_packet(environment, path, text, "application/json")
+                output_url = self.packet_url(
+                    environment, path, "GET", base_url=base_url, now_ms=now_ms
+                )
+        return payload_url, output_url
+
 
 _TIE_BREAK = itertools.count()
 """Orders runs of one deadline in the heap (runs themselves do not compare)."""
@@ -1395,6 +1492,11 @@ def _frozen_window(query: RunFilter, now_ms: int) -> Window:
             raise PlatformError.message(500, "Internal Server Error")
         return Window(start, now_ms)
     return Window(query.start_ms or None, query.end_ms or now_ms)
+
+
+def _packet_text(value: object) -> bytes:
+    """What the object store keeps of a value: its JSON text, as `JSON.stringify` writes it."""
+    return json_bytes(value)
 
 
 def _check_size(count: int, maximum: int) -> None:

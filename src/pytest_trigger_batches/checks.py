@@ -359,3 +359,12 @@ def json_data(value: object, *, parameter: str) -> None:
         raise TypeError(
             f"{parameter} must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
         ) from None
+
+
+def packet_path(value: object) -> None:
+    """A storage path: a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(
+            f"path must be a packet's storage path, such as 'trigger/packet_x/payload.json'; "
+            f"got {shown(value)}"
+        )

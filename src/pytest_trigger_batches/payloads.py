@@ -6,7 +6,6 @@ status.
 
 from __future__ import annotations
 
-import json
 import operator
 import unicodedata
 from typing import Any
@@ -26,7 +25,6 @@ from pytest_trigger_batches.timefmt import iso_ms
 
 __all__ = ["list_entry", "list_item", "run_body", "tags_of"]
 
-PRESIGNED_ABOVE = 512 * 1024
 COST_PER_MS = 0.0000169  # cents a millisecond on a small machine
 BASE_COST = 0.0025
 
@@ -116,8 +114,17 @@ def _common(run: Run, api_version: str | None) -> dict[str, Any]:
     return body
 
 
-def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
-    """`RetrieveRunResponse`, in the server's key order."""
+def run_body(
+    run: Run,
+    api_version: str | None,
+    *,
+    packet_urls: tuple[str | None, str | None] = (None, None),
+) -> dict[str, Any]:
+    """`RetrieveRunResponse`, in the server's key order.
+
+    `packet_urls`: the presigned URLs shown instead of the payload and the output when
+    they are in the object store (`TriggerBackend.run_packet_urls`).
+    """
     body = _common(run, api_version)
     body["triggerFunction"] = "batchTrigger" if run.batch_id else "trigger"
     if run.batch_id:
@@ -127,13 +134,16 @@ def run_body(run: Run, api_version: str | None) -> dict[str, Any]:
         body["metadata"] = metadata
     if run.region is not None:
         body["region"] = run.region
-    if run.payload is not None:
-        if len(json.dumps(run.payload, default=str)) > PRESIGNED_ABOVE:
-            body["payloadPresignedUrl"] = f"https://payloads.trigger.dev/{run.id}/payload.json"
-        else:
-            body["payload"] = run.payload
-    if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
-        body["output"] = run.output
+    payload_url, output_url = packet_urls
+    if payload_url is not None:
+        body["payloadPresignedUrl"] = payload_url
+    elif run.payload is not None:
+        body["payload"] = run.payload
+    if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY:
+        if output_url is not None:
+            body["outputPresignedUrl"] = output_url
+        elif run.output is not None:
+            body["output"] = run.output
     error = _error(run)
     if error is not None:
         body["error"] = error

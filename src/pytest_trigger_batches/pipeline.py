@@ -469,7 +469,8 @@ class Pipeline:
             reply = route.handler(context, self.backend)
         except PlatformError as error:
             return _render_error(error, route, request, {})
-        return ApiResponse(reply.status_code, {"content-type": JSON, **reply.headers}, reply.body)
+        body = b"" if request.method == "HEAD" else reply.body
+        return ApiResponse(reply.status_code, {"content-type": JSON, **reply.headers}, body)
 
     def _take(
         self,

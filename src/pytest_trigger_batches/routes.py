@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BODILESS_STATUSES", "Route", "RouteTable", "route_name"]
 
-_PARAM_RE = re.compile(r"\{([A-Za-z]+)\}")
+_PARAM_RE = re.compile(r"\{([A-Za-z]+\*?)\}")
 BODILESS_STATUSES = frozenset((204, 304))
 """Statuses whose answers carry no body (and no `Content-Length`), as HTTP has it."""
 
@@ -50,6 +50,8 @@ class Route:
       `x-ratelimit-*` headers, and no limiter's 401 for a missing header.
     - `public`: no credential: neither the API's auth nor its rate limiter (a waitpoint
       token's callback URL); the handler answers for itself, `max_body` included.
+
+    A parameter written `{name*}` takes the rest of the path, slashes included.
     """
 
     method: str
@@ -72,7 +74,9 @@ class Route:
     def __post_init__(self) -> None:
         pieces = _PARAM_RE.split(self.template)  # static, name, static, name, ...
         regex = "".join(
-            f"(?P<{piece}>[^/]+)" if odd else re.escape(piece)
+            (f"(?P<{piece[:-1]}>.+)" if piece.endswith("*") else f"(?P<{piece}>[^/]+)")
+            if odd
+            else re.escape(piece)
             for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
         )
         object.__setattr__(self, "pattern", re.compile(regex))

@@ -537,3 +537,41 @@ WAITPOINT_NO_LENGTH = "Content-Length header is required"
 def waitpoint_tags_message(count: int) -> str:
     """The 422 for a token created with more than `WAITPOINT_MAX_TAGS` tags."""
     return f"Waitpoints can only have {WAITPOINT_MAX_TAGS} tags, you're trying to set {count}."
+
+
+# -- results and large payloads (results) ----------------------------------------------
+
+RUN_RESULT_NOT_FOUND = "Run either doesn't exist or is not finished"
+"""`GET /api/v1/runs/{runId}/result`: 404 for an unknown run and for a run with no result."""
+BATCH_RESULTS_NOT_FOUND = "Batch not found"
+"""`GET /api/v1/batches/{batchId}/results`: 404 for an unknown batch."""
+RESULT_UNAUTHORIZED = "Invalid or Missing API Key"
+"""The two result routes' 401, whatever is wrong with the credential."""
+PACKET_UNAUTHORIZED = "Invalid or Missing API key"
+"""The packet routes' 401, whatever is wrong with the credential."""
+INVALID_PACKET_PATH = "Invalid packet storage path"
+"""A packet name that is empty, absolute, has a backslash or a `.`/`..`/empty segment: 400."""
+SERVER_OFFLOAD_BYTES = 512 * 1024
+"""A payload sent inline whose stored text has this many bytes or more is moved to the
+object store by the platform (`TASK_PAYLOAD_OFFLOAD_THRESHOLD`)."""
+SDK_OFFLOAD_BYTES = 128 * 1024
+"""The SDK (4.x) uploads a payload or output whose text has this many bytes or more itself
+(`OFFLOAD_IO_PACKET_LENGTH_LIMIT`) and sends an `application/store` reference instead."""
+PACKET_URL_SECONDS = 300
+"""How long a presigned packet URL is good for."""
+PROJECT_REF = "proj_pytesttriggerbatches"
+"""The project every mock environment belongs to, as object-store keys name it."""
+TASK_RUN_CANCELLED = "TASK_RUN_CANCELLED"
+"""The error code of a cancelled run's result (`TaskRunErrorCodes`)."""
+OBJECT_STORE_ERRORS = {
+    "AccessDenied": (403, "Access Denied"),
+    "Expired": (403, "Request has expired"),
+    "SignatureDoesNotMatch": (
+        403,
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+    ),
+    "NoSuchKey": (404, "The specified key does not exist."),
+}
+"""How the object store refuses a presigned URL: (status, message) by error code (an
+expired URL is `AccessDenied` too)."""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import auth, batches, bulkqueues, runs, triggers, waitpoints
+from pytest_trigger_batches.handlers import (
+    auth,
+    batches,
+    bulkqueues,
+    results,
+    runs,
+    triggers,
+    waitpoints,
+)
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     BULK_ACTION_MAX_BODY,
@@ -10,6 +18,8 @@ from pytest_trigger_batches.rules import (
     CREATE_BATCH_MAX_BODY,
     METADATA_MAX_BODY,
     ONE_SHOT_MAX_BODY,
+    PACKET_UNAUTHORIZED,
+    RESULT_UNAUTHORIZED,
     TRIGGER_MAX_BODY,
     WAITPOINT_CREATE_MAX_BODY,
 )
@@ -202,6 +212,50 @@ TABLE = RouteTable(
             waitpoints.callback,
             cors=False,
             max_body=TRIGGER_MAX_BODY,
+            public=True,
+        ),
+        # --- results: run and batch results, packets and the object store's URLs
+        Route(
+            "GET",
+            "/api/v1/runs/{runId}/result",
+            results.run_result,
+            cors=False,
+            unauthorized=RESULT_UNAUTHORIZED,
+        ),
+        Route(
+            "GET",
+            "/api/v1/batches/{batchId}/results",
+            results.batch_results,
+            cors=False,
+            unauthorized=RESULT_UNAUTHORIZED,
+        ),
+        Route(
+            "PUT",
+            "/api/v2/packets/{name*}",
+            results.upload_url_v2,
+            cors=False,
+            unauthorized=PACKET_UNAUTHORIZED,
+        ),
+        Route(
+            "PUT",
+            "/api/v1/packets/{name*}",
+            results.upload_url_v1,
+            cors=False,
+            unauthorized=PACKET_UNAUTHORIZED,
+        ),
+        Route("GET", "/api/v1/packets/{name*}", results.download_url, allow_jwt=True),
+        Route(
+            "PUT",
+            "/packets/{project}/{environment}/{key*}",
+            results.put_object,
+            cors=False,
+            public=True,
+        ),
+        Route(
+            "GET",
+            "/packets/{project}/{environment}/{key*}",
+            results.get_object,
+            cors=False,
             public=True,
         ),
     ]

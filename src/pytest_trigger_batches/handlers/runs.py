@@ -43,7 +43,15 @@ def retrieve_run(context: Context, backend: TriggerBackend) -> Reply:
         run,
         context.now_ms,
         get=context.method == "GET",
-        render=lambda shown: json_bytes(run_body(shown, context.api_version)),
+        render=lambda shown: json_bytes(
+            run_body(
+                shown,
+                context.api_version,
+                packet_urls=backend.run_packet_urls(
+                    shown, context.environment, base_url=context.base_url, now_ms=context.now_ms
+                ),
+            )
+        ),
     )
     return Reply(200, body)
 
