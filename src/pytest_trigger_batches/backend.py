@@ -26,6 +26,7 @@ from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.ratelimit import Limiter, Limits
+from pytest_trigger_batches.realtime import RealtimeStore, run_tags
 from pytest_trigger_batches.records import (
     BatchHandle,
     BatchKind,
@@ -66,6 +67,7 @@ _REPLAYED_OPTIONS = frozenset(
 )
 
 Outcome = TypeVar("Outcome", bound=str)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,8 @@ class TriggerBackend:
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
         self._hold_rules: list[Rule[RunHold]] = []
+        self.realtime: RealtimeStore = RealtimeStore()
+        """The shapes realtime subscriptions read (realtime.py)."""
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -944,6 +948,70 @@ class TriggerBackend:
                 heapq.heappush(later, (due, entry[1], run))
         for entry in elsewhere:
             heapq.heappush(deadlines, entry)
+
+    # --- realtime: shape-stream subscriptions (GET /realtime/v1/...) ---
+
+    def realtime_run(self, run: Run, now_ms: int, render: Callable[[list[Run]], T]) -> T:
+        """A realtime request for `run`: what `render` makes of it now, then the run
+        moves on as a retrieval moves it (per poll)."""
+        run.refresh(now_ms)
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        batches, loose = ([batch], []) if batch is not None else ([], [run])
+        return self._progress.poll_shape(batches, loose, now_ms, lambda: render([run]))
+
+    def batch_runs(self, batch: BatchRecord, now_ms: int) -> list[Run]:
+        """The runs of `batch` made so far, oldest first, as time has left them."""
+        order = self._listed_by_batch.get(batch.id)
+        runs = [] if order is None else list(order.newest_first())[::-1]
+        for run in runs:
+            run.refresh(now_ms)
+        return runs
+
+    def realtime_batch(
+        self, batch: BatchRecord, now_ms: int, render: Callable[[list[Run]], T]
+    ) -> T:
+        """A realtime request for `batch`'s runs: what `render` makes of them now, then
+        the batch moves one step (per poll)."""
+        return self._progress.poll_shape(
+            [batch], [], now_ms, lambda: render(self.batch_runs(batch, now_ms))
+        )
+
+    def tagged_runs(
+        self, tags: Sequence[str], environment: str, since_ms: int, now_ms: int
+    ) -> list[Run]:
+        """Runs of `environment` created after `since_ms` with every tag of `tags`,
+        oldest first."""
+        found = []
+        for run in self._listed.newest_first():
+            if run.created_ms <= since_ms:
+                break
+            if run.environment not in (None, environment):
+                continue
+            if tags and not set(tags) <= set(run_tags(run)):
+                continue
+            run.refresh(now_ms)
+            found.append(run)
+        return found[::-1]
+
+    def realtime_tagged(
+        self,
+        runs: Sequence[Run],
+        now_ms: int,
+        render: Callable[[list[Run]], T],
+    ) -> T:
+        """A realtime request for `runs` (a tag filter's): what `render` makes of them
+        now, then their batches and the runs of no batch move one step (per poll)."""
+        batches: dict[str, BatchRecord] = {}
+        loose = []
+        for run in runs:
+            batch = self.find_batch(run.batch_id) if run.batch_id else None
+            if batch is None:
+                loose.append(run)
+            else:
+                batches.setdefault(batch.id, batch)
+        shown = list(runs)
+        moved = list(batches.values())
+        return self._progress.poll_shape(moved, loose, now_ms, lambda: render(shown))
 
 
 _TIE_BREAK = itertools.count()

@@ -415,6 +415,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.log_message('"%s" connection dropped (%s fault)', self.requestline, answer.kind)
             self.close_connection = True
             return
+        if answer.hold is not None:  # a live realtime request: a long poll, outside the lock
+            answer.hold.wait(gateway.lock)
         self.send_response(answer.status_code)
         for name, value in answer.headers.items():
             self.send_header(name, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, runs, triggers
+from pytest_trigger_batches.handlers import batches, realtime, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
 
@@ -78,5 +78,15 @@ TABLE = RouteTable(
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
         ),
+        # --- realtime: shape-stream subscriptions ---
+        Route("GET", "/realtime/v1/runs/{runId}", realtime.subscribe_run, allow_jwt=True),
+        Route(
+            "GET",
+            "/realtime/v1/batches/{batchId}",
+            realtime.subscribe_batch,
+            allow_jwt=True,
+            retry_not_found=True,
+        ),
+        Route("GET", "/realtime/v1/runs", realtime.subscribe_tagged, allow_jwt=True),
     ]
 )
