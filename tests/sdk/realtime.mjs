@@ -4,7 +4,7 @@
 //   TRIGGER_API_URL=... TRIGGER_SECRET_KEY=... node realtime.mjs PLAN_JSON
 //
 // PLAN_JSON is {"task": ..., "payload": ..., "tag": ..., "items": [...], "missing": ...,
-// "timeoutMs": N}:
+// "timeoutMs": N, "missingWaitMs": N}:
 //
 // 1. `tasks.trigger(task, payload, {tags: [tag]})`, then `runs.subscribeToRun(id)`: every
 //    run it yields, until the loop ends by itself (the SDK stops once the run finished);
@@ -12,7 +12,8 @@
 //    batch has finished (the SDK never ends a batch subscription by itself: the caller
 //    breaks out);
 // 3. `runs.subscribeToRunsWithTag(tag)` until the run of step 1 shows as finished;
-// 4. `runs.subscribeToRun(missing)`: what the loop does with a run that does not exist.
+// 4. `runs.subscribeToRun(missing)`: what the loop does with a run that does not exist,
+//    aborted after `missingWaitMs`.
 //
 // Each step is guarded: after `timeoutMs` its subscription is aborted and the step says
 // {"timedOut": true}, so a bug cannot hang the test.
@@ -43,9 +44,9 @@ function seen(run) {
   };
 }
 
-async function guarded(subscribe, until) {
+async function guarded(subscribe, until, waitMs = plan.timeoutMs) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), plan.timeoutMs);
+  const timer = setTimeout(() => controller.abort(), waitMs);
   const out = { runs: [], ended: false, broke: false, timedOut: false, error: null };
   try {
     const subscription = subscribe(controller.signal);
@@ -88,7 +89,11 @@ results.tagged = await guarded(
   (seenRuns) => seenRuns.some((run) => run.id === handle.id && run.isCompleted)
 );
 
-results.missing = await guarded((signal) => runs.subscribeToRun(plan.missing, { signal }));
+results.missing = await guarded(
+  (signal) => runs.subscribeToRun(plan.missing, { signal }),
+  undefined,
+  plan.missingWaitMs
+);
 
 console.log(JSON.stringify({ sdkVersion: CORE_VERSION, results }));
 process.exit(0);
