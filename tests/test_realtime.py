@@ -119,7 +119,8 @@ def test_a_run_subscription_is_a_snapshot_then_each_change_until_the_run_finishe
     snapshot = subscribe(w, path)
     assert snapshot.status_code == 200
     handle, offset = snapshot.headers["electric-handle"], snapshot.headers["electric-offset"]
-    assert HANDLE_RE.fullmatch(handle) and re.fullmatch(r"[0-9]+_0", offset)
+    assert HANDLE_RE.fullmatch(handle)
+    assert re.fullmatch(r"[0-9]+_0", offset)
     assert shown_headers(snapshot) == {
         "content-type": "application/json",
         "cache-control": "no-store",
@@ -181,7 +182,8 @@ def test_a_run_subscription_is_a_snapshot_then_each_change_until_the_run_finishe
         "COMPLETED_SUCCESSFULLY",
         '{"sent":true}',
     )
-    assert done["value"]["completedAt"] == MOMENT and done["value"]["baseCostInCents"] == "0.0025"
+    assert done["value"]["completedAt"] == MOMENT
+    assert done["value"]["baseCostInCents"] == "0.0025"
     # Nothing moves a finished run: a bare up-to-date at the same offset.
     last = completed.headers["electric-offset"]
     quiet = subscribe(w, path, offset=last, handle=handle, live=True)
@@ -284,7 +286,8 @@ def test_skip_columns_drops_columns_but_never_the_reserved_ones(w: Wire) -> None
         headers=MODERN,
     )
     [insert] = rows(answer)
-    assert "payload" not in insert["value"] and "output" not in insert["value"]
+    assert "payload" not in insert["value"]
+    assert "output" not in insert["value"]
     assert insert["value"]["status"] == "PENDING"
     schema = json.loads(answer.headers["electric-schema"])
     assert list(schema) == list(insert["value"])

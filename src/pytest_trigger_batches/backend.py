@@ -26,7 +26,7 @@ from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.ratelimit import Limiter, Limits
-from pytest_trigger_batches.realtime import RealtimeStore, run_tags
+from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape, run_tags
 from pytest_trigger_batches.records import (
     BatchHandle,
     BatchKind,
@@ -41,6 +41,8 @@ from pytest_trigger_batches.records import (
 )
 from pytest_trigger_batches.rules import (
     ONE_SHOT_MAX_ITEMS,
+    REALTIME_DEFAULT_WINDOW,
+    REALTIME_MAX_WINDOW_MS,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
     queue_limit_message,
@@ -210,7 +212,7 @@ class TriggerBackend:
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
         self._hold_rules: list[Rule[RunHold]] = []
-        self.realtime: RealtimeStore = RealtimeStore()
+        self._realtime = RealtimeStore()
         """The shapes realtime subscriptions read (realtime.py)."""
 
     # -- set-up and inspection (the facade's) ---------------------------------------
@@ -951,6 +953,22 @@ class TriggerBackend:
 
     # --- realtime: shape-stream subscriptions (GET /realtime/v1/...) ---
 
+    def realtime_shape(
+        self, key: tuple[object, ...], columns: tuple[str, ...], now_ms: int
+    ) -> Shape:
+        """The shape `key` names with `columns` (made on its first subscription)."""
+        return self._realtime.shape(key, columns, now_ms)
+
+    def realtime_answer(self, shape: Shape, runs: Sequence[Run], *, since: str | None) -> Change:
+        """The messages for a request of `shape` at offset `since` (None: a snapshot)."""
+        return self._realtime.answer(shape, runs, since=since)
+
+    def realtime_unchanged(
+        self, shape: Shape, offset: str, runs: Callable[[], Sequence[Run]]
+    ) -> bool:
+        """Whether the rows of `shape` are still those of `offset`."""
+        return self._realtime.unchanged(shape, offset, runs)
+
     def realtime_run(self, run: Run, now_ms: int, render: Callable[[list[Run]], T]) -> T:
         """A realtime request for `run`: what `render` makes of it now, then the run
         moves on as a retrieval moves it (per poll)."""
@@ -975,6 +993,12 @@ class TriggerBackend:
         return self._progress.poll_shape(
             [batch], [], now_ms, lambda: render(self.batch_runs(batch, now_ms))
         )
+
+    def tagged_since(self, window: str, now_ms: int) -> int:
+        """Where a tag subscription's `createdAt` window (`1h`, `7d`...) starts: at most
+        24 hours back, which is also where an unreadable or missing window starts."""
+        span = durations.parse_natural_duration_ms(window or REALTIME_DEFAULT_WINDOW)
+        return now_ms - min(REALTIME_MAX_WINDOW_MS, span or REALTIME_MAX_WINDOW_MS)
 
     def tagged_runs(
         self, tags: Sequence[str], environment: str, since_ms: int, now_ms: int

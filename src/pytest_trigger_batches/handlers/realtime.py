@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.durations import parse_natural_duration_ms
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.pipeline import Reply
 from pytest_trigger_batches.realtime import (
@@ -25,11 +24,7 @@ from pytest_trigger_batches.realtime import (
     run_tags,
     schema_header,
 )
-from pytest_trigger_batches.rules import (
-    REALTIME_DEFAULT_WINDOW,
-    REALTIME_MAX_WINDOW_MS,
-    REALTIME_UNSAFE_TAG,
-)
+from pytest_trigger_batches.rules import REALTIME_UNSAFE_TAG
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.backend import TriggerBackend
@@ -94,9 +89,7 @@ def subscribe_tagged(context: Context, backend: TriggerBackend) -> Reply:
     wanted: list[tuple[str, str | None]] = [("runs", None), ("tags", None)]
     context.authorize("read", wanted + [("tags", tag) for tag in tags])
     params = _params(context)
-    window = context.query.get("createdAt", [""])[-1] or REALTIME_DEFAULT_WINDOW
-    span = parse_natural_duration_ms(window)
-    since = context.now_ms - min(REALTIME_MAX_WINDOW_MS, span or REALTIME_MAX_WINDOW_MS)
+    since = backend.tagged_since(context.query.get("createdAt", [""])[-1], context.now_ms)
     environment = context.environment
 
     def runs() -> list[Run]:
@@ -168,8 +161,7 @@ def _serve(
     poll: Callable[[Callable[[list[Run]], Change]], Change],
     current: Callable[[], Sequence[Run]],
 ) -> Reply:
-    store = backend.realtime
-    shape: Shape = store.shape(key, params.columns, context.now_ms)
+    shape: Shape = backend.realtime_shape(key, params.columns, context.now_ms)
     since = None if params.offset == "-1" else params.offset
     if since is not None and params.handle != shape.handle:
         # A handle this shape never gave (or another shape's): refetch from the start.
@@ -180,7 +172,7 @@ def _serve(
             headers=headers if params.modern else legacy_headers(headers),
             cors=False,
         )
-    change = poll(lambda runs: store.answer(shape, runs, since=since))
+    change = poll(lambda runs: backend.realtime_answer(shape, runs, since=since))
     headers = {
         "content-type": "application/json",
         "cache-control": "no-store",
@@ -196,6 +188,6 @@ def _serve(
     hold = None
     if params.live and not change.changed:
         offset = change.offset
-        hold = Hold(LIVE_HOLD_S, lambda: not store.unchanged(shape, offset, current))
+        hold = Hold(LIVE_HOLD_S, lambda: not backend.realtime_unchanged(shape, offset, current))
     out = headers if params.modern else legacy_headers(headers)
     return Reply(200, change.body, out, hold)
