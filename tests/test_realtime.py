@@ -481,3 +481,11 @@ def test_in_process_a_live_request_with_nothing_new_answers_at_once(transport: s
         answer = subscribe(w, path, offset=offset, handle=handle, live=True)
         assert answer.json() == [UP_TO_DATE]
         assert time.monotonic() - started < 0.5
+
+
+def test_a_head_request_moves_nothing(w: Wire) -> None:
+    run_id = trigger(w)
+    path = f"/realtime/v1/runs/{run_id}?log=full&offset=-1"
+    assert w.send("HEAD", path, headers=MODERN).status_code == 200
+    [insert] = rows(w.send("GET", path, headers=MODERN))
+    assert insert["value"]["status"] == "PENDING"

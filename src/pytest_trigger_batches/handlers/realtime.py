@@ -172,7 +172,12 @@ def _serve(
             headers=headers if params.modern else legacy_headers(headers),
             cors=False,
         )
-    change = poll(lambda runs: backend.realtime_answer(shape, runs, since=since))
+
+    def render(runs: list[Run]) -> Change:
+        return backend.realtime_answer(shape, runs, since=since)
+
+    # A HEAD shows what a GET would and moves nothing.
+    change = render(list(current())) if context.method == "HEAD" else poll(render)
     headers = {
         "content-type": "application/json",
         "cache-control": "no-store",
