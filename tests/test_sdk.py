@@ -875,7 +875,8 @@ class TestRealtime:
             "timeoutMs": 15_000,  # a bug shows as a timed-out step, never a hung test
             "missingWaitMs": 1_500,
         }
-        results = run_sdk(node, trigger_api_server, REALTIME_SCRIPT, json.dumps(plan))["results"]
+        output = run_sdk(node, trigger_api_server, REALTIME_SCRIPT, json.dumps(plan))
+        results = output["results"]
 
         run = results["run"]
         assert (run["ended"], run["timedOut"], run["error"]) == (True, False, None)
@@ -914,3 +915,11 @@ class TestRealtime:
             ["true"],
         ]
         assert all(c.headers.get("x-trigger-electric-version") for c in realtime)
+        # The run and the batch were read with the public tokens their triggers answered.
+        used = {(c["path"], c["auth"]) for c in output["credentials"]}
+        assert used == {
+            (f"/realtime/v1/runs/{run['id']}", "jwt"),
+            (f"/realtime/v1/batches/{batch['id']}", "jwt"),
+            ("/realtime/v1/runs", "key"),
+            (f"/realtime/v1/runs/{missing}", "key"),
+        }

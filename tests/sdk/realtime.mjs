@@ -6,9 +6,11 @@
 // PLAN_JSON is {"task": ..., "payload": ..., "tag": ..., "items": [...], "missing": ...,
 // "timeoutMs": N, "missingWaitMs": N}:
 //
-// 1. `tasks.trigger(task, payload, {tags: [tag]})`, then `runs.subscribeToRun(id)`: every
-//    run it yields, until the loop ends by itself (the SDK stops once the run finished);
-// 2. `batch.trigger(items)`, then `runs.subscribeToBatch(batchId)` until every run of the
+// 1. `tasks.trigger(task, payload, {tags: [tag]})`, then `runs.subscribeToRun(id)` with the
+//    handle's `publicAccessToken`: every run it yields, until the loop ends by itself (the
+//    SDK stops once the run finished);
+// 2. `batch.trigger(items)`, then `runs.subscribeToBatch(batchId)` with the batch's
+//    `publicAccessToken` until every run of the
 //    batch has finished (the SDK never ends a batch subscription by itself: the caller
 //    breaks out);
 // 3. `runs.subscribeToRunsWithTag(tag)` until the run of step 1 shows as finished;
@@ -20,8 +22,9 @@
 //
 // Prints {"sdkVersion": ..., "results": {step: {...}}} with, per step, the runs seen
 // ({id, status, isCompleted, finishedAt, tags, payload, output} each), whether the loop
-// ended by itself, and any error's message.
-import { batch, configure, runs, tasks } from "@trigger.dev/sdk";
+// ended by itself, and any error's message; and "credentials": [{path, auth}...], "jwt" or
+// "key" for each realtime request, in order.
+import { auth, batch, configure, runs, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
 
 configure({
@@ -30,6 +33,19 @@ configure({
 });
 
 const plan = JSON.parse(process.argv[2]);
+
+// Which credential each realtime request carried: "jwt" (a public access token) or "key".
+const credentials = [];
+const originalFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const url = new URL(typeof input === "string" ? input : input.url);
+  if (url.pathname.startsWith("/realtime/")) {
+    const headers = new Headers(init?.headers ?? (typeof input === "string" ? {} : input.headers));
+    const bearer = (headers.get("authorization") ?? "").replace(/^Bearer /, "");
+    credentials.push({ path: url.pathname, auth: bearer.startsWith("tr_") ? "key" : "jwt" });
+  }
+  return originalFetch(input, init);
+};
 
 function seen(run) {
   return {
@@ -69,9 +85,12 @@ async function guarded(subscribe, until, waitMs = plan.timeoutMs) {
 
 const results = {};
 const handle = await tasks.trigger(plan.task, plan.payload, { tags: [plan.tag] });
+// As a frontend does: with the public access token the trigger answered with.
 results.run = {
   id: handle.id,
-  ...(await guarded((signal) => runs.subscribeToRun(handle.id, { signal }))),
+  ...(await auth.withAuth({ accessToken: handle.publicAccessToken }, () =>
+    guarded((signal) => runs.subscribeToRun(handle.id, { signal }))
+  )),
 };
 
 const made = await batch.trigger(plan.items);
@@ -81,7 +100,9 @@ const finished = (seenRuns) => {
 };
 results.batch = {
   id: made.batchId,
-  ...(await guarded((signal) => runs.subscribeToBatch(made.batchId, { signal }), finished)),
+  ...(await auth.withAuth({ accessToken: made.publicAccessToken }, () =>
+    guarded((signal) => runs.subscribeToBatch(made.batchId, { signal }), finished)
+  )),
 };
 
 results.tagged = await guarded(
@@ -95,5 +116,5 @@ results.missing = await guarded(
   plan.missingWaitMs
 );
 
-console.log(JSON.stringify({ sdkVersion: CORE_VERSION, results }));
+console.log(JSON.stringify({ sdkVersion: CORE_VERSION, results, credentials }));
 process.exit(0);
