@@ -52,6 +52,12 @@ SCHEMA = {
 _WIRE_NOISE = {"date", "server", "content-length", "connection"}
 
 
+@pytest.fixture(autouse=True)
+def quick_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A held live request waits 0.05 s here, not 1 s (the hold's own tests set theirs)."""
+    monkeypatch.setattr(realtime_handlers, "LIVE_HOLD_S", 0.05)
+
+
 @pytest.fixture(params=TRANSPORTS)
 def w(request: pytest.FixtureRequest) -> Iterator[Wire]:
     """The API over each transport, on a clock that stands still at NOW."""
@@ -416,8 +422,8 @@ def test_a_tag_with_a_quote_or_spaces_is_accepted(w: Wire) -> None:
 
 @pytest.fixture
 def short_hold(monkeypatch: pytest.MonkeyPatch) -> float:
-    monkeypatch.setattr(realtime_handlers, "LIVE_HOLD_S", 0.6)
-    return 0.6
+    monkeypatch.setattr(realtime_handlers, "LIVE_HOLD_S", 0.3)
+    return 0.3
 
 
 def held_subscription(w: Wire) -> tuple[str, str, str]:

@@ -873,7 +873,7 @@ class TestRealtime:
             "items": [{"id": "resize", "payload": {"n": n}} for n in range(3)],
             "missing": missing,
             "timeoutMs": 15_000,  # a bug shows as a timed-out step, never a hung test
-            "missingWaitMs": 1_500,
+            "missingWaitMs": 800,
         }
         output = run_sdk(node, trigger_api_server, REALTIME_SCRIPT, json.dumps(plan))
         results = output["results"]
