@@ -387,6 +387,8 @@ def invalid(**errors: list[str]) -> dict[str, Any]:
         ("offset=-1&live=maybe", invalid(live=["is invalid"])),
         ("live=yes", invalid(live=["is invalid"], offset=["can't be blank"])),
         ("offset=-1&log=all", invalid(log=["is invalid"])),
+        ("offset=-2_0&handle=1-2", invalid(offset=["has invalid format"])),
+        ("offset=7", invalid(offset=["has invalid format"])),
     ],
 )
 def test_a_malformed_stream_query_is_the_stream_servers_400(
@@ -495,3 +497,10 @@ def test_a_head_request_moves_nothing(w: Wire) -> None:
     assert w.send("HEAD", path, headers=MODERN).status_code == 200
     [insert] = rows(w.send("GET", path, headers=MODERN))
     assert insert["value"]["status"] == "PENDING"
+
+
+def test_an_empty_live_or_log_is_as_if_absent(w: Wire) -> None:
+    run_id = trigger(w)
+    answer = w.send("GET", f"/realtime/v1/runs/{run_id}?offset=-1&live=&log=", headers=MODERN)
+    assert answer.status_code == 200
+    assert [m["headers"]["operation"] for m in rows(answer)] == ["insert"]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
     from pytest_trigger_batches.stored_run import Run
 
-_OFFSET = re.compile(r"-?[0-9]+_(?:[0-9]+|inf)")
+_OFFSET = re.compile(r"-1_0|[0-9]+_(?:[0-9]+|inf)")
 _CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "*"}
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
@@ -127,10 +127,10 @@ def _params(context: Context) -> _Params:
     modern = "x-trigger-electric-version" in context.headers
     query = context.query
     errors: dict[str, list[str]] = {}
-    live_text = query.get("live", ["false"])[-1]
+    live_text = query.get("live", [""])[-1] or "false"  # empty is absent, as Ecto casts
     if live_text not in _TRUE + _FALSE:
         errors["live"] = ["is invalid"]
-    if query.get("log", ["full"])[-1] not in ("full", "changes_only"):
+    if (query.get("log", [""])[-1] or "full") not in ("full", "changes_only"):
         errors["log"] = ["is invalid"]
     offset = query.get("offset", [""])[-1]
     handle_name = "handle" if modern else "shape_id"
