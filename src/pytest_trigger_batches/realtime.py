@@ -37,10 +37,14 @@ if TYPE_CHECKING:
 __all__ = [
     "COLUMNS",
     "LIVE_HOLD_S",
+    "Change",
     "Hold",
     "RealtimeStore",
     "Shape",
+    "kept_columns",
+    "legacy_headers",
     "row_value",
+    "run_tags",
     "schema_header",
 ]
 
@@ -234,7 +238,6 @@ class RealtimeStore:
 
     def __init__(self) -> None:
         self._shapes: dict[tuple[object, ...], Shape] = {}
-        self._handles: dict[str, tuple[object, ...]] = {}
         self._offsets = itertools.count(1)
 
     def shape(self, key: tuple[object, ...], columns: tuple[str, ...], now_ms: int) -> Shape:
@@ -245,12 +248,7 @@ class RealtimeStore:
             digest = zlib.crc32(repr(full).encode())
             handle = f"{digest}-{now_ms * 1000 + len(self._shapes)}"
             found = self._shapes[full] = Shape(handle, columns)
-            self._handles[handle] = full
         return found
-
-    def owns(self, shape: Shape, handle: str) -> bool:
-        """Whether `handle` names `shape`."""
-        return shape.handle == handle
 
     def answer(self, shape: Shape, runs: Sequence[Run], *, since: str | None) -> Change:
         """The messages for a request at offset `since` (None: a snapshot)."""
