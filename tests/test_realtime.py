@@ -13,6 +13,7 @@ import httpx
 import pytest
 from wire import TRANSPORTS, Wire, wire
 
+from pytest_trigger_batches import tokens
 from pytest_trigger_batches.handlers import realtime as realtime_handlers
 
 NOW = 1_780_000_000.0
@@ -504,3 +505,20 @@ def test_an_empty_live_or_log_is_as_if_absent(w: Wire) -> None:
     answer = w.send("GET", f"/realtime/v1/runs/{run_id}?offset=-1&live=&log=", headers=MODERN)
     assert answer.status_code == 200
     assert [m["headers"]["operation"] for m in rows(answer)] == ["insert"]
+
+
+def test_a_public_tokens_realtime_claim_chooses_the_skipped_columns(w: Wire) -> None:
+    run_id = trigger(w)
+    token = tokens.mint(
+        w.api.secret_key,
+        environment_id=w.api.environment_id(),
+        scopes=[f"read:runs:{run_id}"],
+        issued_at=int(NOW),
+        expires_at=int(NOW) + 60,
+        realtime={"skipColumns": ["payload", "id"]},
+    )
+    path = f"/realtime/v1/runs/{run_id}?skipColumns=output&log=full&offset=-1"
+    [insert] = rows(w.send("GET", path, headers=MODERN, key=token))
+    assert "payload" not in insert["value"]
+    assert "output" in insert["value"]
+    assert "id" in insert["value"]  # reserved

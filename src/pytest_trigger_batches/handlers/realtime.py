@@ -148,8 +148,14 @@ def _params(context: Context) -> _Params:
     if errors:
         body = {"message": "Invalid request", "errors": dict(sorted(errors.items()))}
         raise PlatformError(400, body, headers={**_CORS, "cache-control": "no-store"}, cors=False)
-    skip = query.get("skipColumns", [""])[-1]
-    columns = kept_columns(skip.split(",") if skip else [])
+    # A public token's `realtime.skipColumns` claim wins over the query's.
+    claim = context.token.realtime if context.token is not None else None
+    chosen = claim.get("skipColumns") if isinstance(claim, dict) else None
+    if isinstance(chosen, list):
+        columns = kept_columns(str(name) for name in chosen)
+    else:
+        skip = query.get("skipColumns", [""])[-1]
+        columns = kept_columns(skip.split(",") if skip else [])
     return _Params(offset, handle, live, modern, columns)
 
 
