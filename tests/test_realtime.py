@@ -522,3 +522,20 @@ def test_a_public_tokens_realtime_claim_chooses_the_skipped_columns(w: Wire) -> 
     assert "payload" not in insert["value"]
     assert "output" in insert["value"]
     assert "id" in insert["value"]  # reserved
+
+
+def test_the_realtime_routes_are_not_behind_the_api_rate_limiter(w: Wire) -> None:
+    run_id = trigger(w)
+    w.api.rate_limit(limit=1, refill=1, interval=60)
+    path = f"/realtime/v1/runs/{run_id}"
+    answers = [subscribe(w, path) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert not any(name.startswith("x-ratelimit-") for name in answers[0].headers)
+    missing = w.send("GET", f"{path}?offset=-1", key=None)
+    assert (missing.status_code, missing.json()) == (401, {"error": "Invalid or Missing API key"})
+
+
+def test_a_rate_limit_fault_on_a_realtime_route_is_a_429(w: Wire) -> None:
+    run_id = trigger(w)
+    w.api.fail_next("rate_limit", route="GET /realtime/v1/runs/{runId}")
+    assert subscribe(w, f"/realtime/v1/runs/{run_id}").status_code == 429

@@ -353,7 +353,7 @@ class Pipeline:
             return ApiResponse(200, _preflight_headers(headers), b"{}")
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
-        if not authorization:
+        if not authorization and route.rate_limited:
             raise PlatformError(
                 401,
                 pretty_json(_NO_AUTHORIZATION),
@@ -365,7 +365,9 @@ class Pipeline:
         now_ms = self.clock.now_ms()
         claims = tokens.read_claims(raw) if route.allow_jwt else None
         environment = None if claims is not None else self.backend.keys.environment_of(raw)
-        limit_headers = self._take(authorization, environment, claims, now_ms)
+        limit_headers = (
+            self._take(authorization, environment, claims, now_ms) if route.rate_limited else {}
+        )
         try:
             if route.content_types:  # the items route checks its content type before auth
                 content_type = headers.get("content-type", "")
@@ -475,7 +477,8 @@ class Pipeline:
             return Disconnect(fault.kind)
         if fault.kind == "rate_limit":
             reset_ms = now_ms + round(fault.reset_after * 1000)
-            limit = int(limit_headers["x-ratelimit-limit"])
+            default = self.backend.limiter.limits.limit  # a route the limiter does not see
+            limit = int(limit_headers.get("x-ratelimit-limit", default))
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")

@@ -42,6 +42,7 @@ class Route:
     - `max_body`: bodies over this many bytes, or without a `Content-Length`, get 413.
     - `content_types`: the body must be one of these, or 415 (before auth).
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
+    - `rate_limited`: behind the API rate limiter (every `/api` path); `/realtime` is not.
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
     """
 
@@ -54,6 +55,7 @@ class Route:
     max_body: int | None = None
     content_types: tuple[str, ...] = ()
     kind: str = ""
+    rate_limited: bool = True
     stub: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)

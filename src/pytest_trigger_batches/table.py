@@ -79,14 +79,27 @@ TABLE = RouteTable(
             max_body=TRIGGER_MAX_BODY,
         ),
         # --- realtime: shape-stream subscriptions ---
-        Route("GET", "/realtime/v1/runs/{runId}", realtime.subscribe_run, allow_jwt=True),
+        Route(
+            "GET",
+            "/realtime/v1/runs/{runId}",
+            realtime.subscribe_run,
+            allow_jwt=True,
+            rate_limited=False,
+        ),
         Route(
             "GET",
             "/realtime/v1/batches/{batchId}",
             realtime.subscribe_batch,
             allow_jwt=True,
             retry_not_found=True,
+            rate_limited=False,
         ),
-        Route("GET", "/realtime/v1/runs", realtime.subscribe_tagged, allow_jwt=True),
+        Route(
+            "GET",
+            "/realtime/v1/runs",
+            realtime.subscribe_tagged,
+            allow_jwt=True,
+            rate_limited=False,
+        ),
     ]
 )
