@@ -17,6 +17,9 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
 - `tests/sdk/realtime.mjs` subscribes: `runs.subscribeToRun` (the loop ends once the run
   finished), `runs.subscribeToBatch`, `runs.subscribeToRunsWithTag`, and a subscription
   to a run that does not exist (one 404, never retried).
+- `tests/sdk/tokens.mjs` mints each kind of public access token (`auth.createPublicToken`,
+  `createTriggerPublicToken`, `createBatchTriggerPublicToken`), with a root key and with
+  an additional key, and uses them (`TestTokens`).
 
 Needs Node and the pinned packages: `npm ci --prefix tests/sdk` (`.ci/run` does it).
 Without them the tests are skipped, except under `CI=true`, where they fail.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -923,3 +927,103 @@ class TestRealtime:
             ("/realtime/v1/runs", "key"),
             (f"/realtime/v1/runs/{missing}", "key"),
         }
+
+
+# -- public access tokens ----------------------------------------------------------------
+
+TOKENS_SCRIPT = SDK_DIR / "tokens.mjs"
+
+
+class TestTokens:
+    """`tests/sdk/tokens.mjs`: each kind of token the SDK mints, minted and used."""
+
+    def test_the_sdks_tokens_read_and_trigger_what_their_scopes_allow(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        additional = "tr_dev_sk_" + "T0k3nM1nt3r" * 2 + "xx"
+        output = run_sdk(node, trigger_api_server, TOKENS_SCRIPT, additional)
+        ids, minted, steps = output["ids"], output["tokens"], dict(output["steps"])
+
+        def ok(value: object) -> dict[str, Any]:
+            return {"ok": True, "value": value}
+
+        def refused(status: int, message: str) -> dict[str, Any]:
+            return {"ok": False, "status": status, "message": message}
+
+        forbidden = refused(403, "Unauthorized")
+        run_used = (
+            "Cannot trigger send-email with a one-time use token as it has already been used."
+        )
+        assert steps["readRun: its run"] == ok({"id": ids["run"], "status": "QUEUED"})
+        assert steps["readRun: another run"] == forbidden
+        assert steps["readRun: the batch"] == forbidden
+        assert steps["readBatch: the batch"]["value"]["id"] == ids["batch"]
+        assert steps["readBatch: a run outside it"] == forbidden
+        assert RUN_ID_RE.fullmatch(steps["trigger: once"]["value"])
+        assert steps["trigger: twice"] == refused(422, run_used)
+        assert steps["trigger: another task"] == forbidden
+        assert [steps[f"triggerMany: {n}"]["ok"] for n in (1, 2)] == [True, True]
+        assert steps["batchTrigger: 1"]["value"]["runCount"] == 1
+        # The SDK wraps the create's 422 in an error of its own, without a status.
+        assert steps["batchTrigger: 2"] == {
+            "ok": False,
+            "message": "Failed to create batch with 1 items: Cannot create batch with a "
+            "one-time use token as it has already been used.",
+        }
+        assert steps["expired: runs.list"] == refused(401, "Public Access Token is invalid")
+        assert steps["serverRead: its run"] == ok({"id": ids["other"], "status": "QUEUED"})
+        assert steps["serverRead: another run"] == forbidden
+        # The environment's one-time mark for runs was spent by "trigger: once".
+        assert steps["serverTrigger: once"] == refused(422, run_used)
+
+        # What the SDK signed (root key) or the server minted (additional key).
+        sub = trigger_api_server.environment_id()
+        expected = {
+            "readRun": ([f"read:runs:{ids['run']}"], None, 3600),
+            "readBatch": ([f"read:batch:{ids['batch']}"], None, 900),
+            "trigger": (["trigger:tasks:send-email"], True, 900),
+            "triggerMany": (["trigger:tasks:send-email"], False, 900),
+            "batchTrigger": (["batchTrigger:tasks:send-email"], True, 900),
+            "serverRead": ([f"read:runs:{ids['other']}"], None, 600),
+            "serverTrigger": (["trigger:tasks:send-email"], True, 900),
+        }
+        for name, (scopes, otu, lifetime) in expected.items():
+            claims = jwt_claims(minted[name])
+            assert (claims["sub"], claims["pub"], claims["scopes"]) == (sub, True, scopes), name
+            assert claims.get("otu") == otu, name
+            assert claims["exp"] - claims["iat"] == lifetime, name
+        secret = trigger_api_server.secret_key
+        for name in expected:  # the platform, too, signs with the environment's root key
+            head, body, signature = minted[name].split(".")
+            digest = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256)
+            assert base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode() == signature
+
+        # What the server saw: the claims route once a root-key token, the minting route
+        # for the additional key's, with the bodies the SDK sends.
+        calls = trigger_api_server.calls
+        assert [c.route for c in calls].count("POST /api/v1/auth/jwt/claims") == 6
+        minting = [c for c in calls if c.route == "POST /api/v1/auth/public-tokens"]
+        assert [(c.status_code, c.body) for c in minting] == [
+            (200, {"scopes": [f"read:runs:{ids['other']}"], "expirationTime": "10m"}),
+            (200, {"scopes": ["trigger:tasks:send-email"], "oneTimeUse": True}),
+        ]
+        statuses = [(c.route, c.status_code) for c in calls if c.route and "/auth/" not in c.route]
+        assert statuses[4:] == [
+            ("GET /api/v3/runs/{runId}", 200),
+            ("GET /api/v3/runs/{runId}", 403),
+            ("GET /api/v2/batches/{batchId}", 403),
+            ("GET /api/v2/batches/{batchId}", 200),
+            ("GET /api/v3/runs/{runId}", 403),
+            ("POST /api/v1/tasks/{taskId}/trigger", 200),
+            ("POST /api/v1/tasks/{taskId}/trigger", 422),
+            ("POST /api/v1/tasks/{taskId}/trigger", 403),
+            ("POST /api/v1/tasks/{taskId}/trigger", 200),
+            ("POST /api/v1/tasks/{taskId}/trigger", 200),
+            ("POST /api/v3/batches", 202),
+            ("POST /api/v3/batches/{batchId}/items", 200),
+            ("POST /api/v3/batches", 422),
+            ("GET /api/v1/runs", 401),
+            ("GET /api/v3/runs/{runId}", 200),
+            ("GET /api/v3/runs/{runId}", 403),
+            ("POST /api/v1/tasks/{taskId}/trigger", 422),
+        ]

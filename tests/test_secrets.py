@@ -429,6 +429,9 @@ ARGUMENT_ERRORS: dict[str, Case] = {
     "public_token-secret_key": lambda s, v: s.api.public_token(
         scopes=["read:runs"], secret_key=v + "x"
     ),
+    "public_token-one_time_use": lambda s, v: s.api.public_token(
+        scopes=["read:runs"], one_time_use=v
+    ),
     "fail_next-fault": lambda s, v: s.api.fail_next(v),
     "fail_next-route": lambda s, v: s.api.fail_next("timeout", route=v),
     "fail_next-batch_id": lambda s, v: s.api.fail_next("timeout", batch_id=v),

@@ -336,6 +336,15 @@ class TriggerClient(_Client):
         answer = self._answer(*self._send("POST", path), not_found=RunNotFound)
         return str(answer["id"])
 
+    def create_public_token(self, scopes: Iterable[str], *, expiration_time: str = "15m") -> str:
+        """`POST /api/v1/auth/public-tokens`: a token the platform mints for `scopes`.
+
+        Any secret key may ask (an additional key too); a public token may not.
+        """
+        body = {"scopes": list(scopes), "expirationTime": expiration_time}
+        answer = self._answer(*self._send("POST", "/api/v1/auth/public-tokens", json=body))
+        return str(answer["token"])
+
     def _trigger(
         self, path: str, *, headers: Mapping[str, str] | None = None, **body: Any
     ) -> dict[str, Any]:

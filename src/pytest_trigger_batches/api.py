@@ -183,6 +183,7 @@ class TriggerApi:
         scopes: Sequence[str],
         expires_in: float = 900.0,
         secret_key: str | None = None,
+        one_time_use: bool = False,
     ) -> str:
         """A public access token (JWT) for the key's environment, as the SDK mints one.
 
@@ -190,9 +191,13 @@ class TriggerApi:
         - `expires_in`: seconds from now on the mock's clock (default 15 minutes).
         - `secret_key`: the key that signs it (default `secret_key`); it must be one the
           API accepts.
+        - `one_time_use`: the `otu` claim, as `auth.createTriggerPublicToken` sets it
+          unless `multipleUse`: such tokens make one run and one batch of their
+          environment (docs/platform.md §2.3).
         """
         granted = checks.scopes(scopes)
         lifetime = checks.expires_in(expires_in)
+        once = checks.one_time_use(one_time_use)
         with self._lock:
             key = self._backend.secret_key if secret_key is None else secret_key
             environment = self._backend.environment_of(key)
@@ -209,6 +214,7 @@ class TriggerApi:
                 scopes=granted,
                 issued_at=now_s,
                 expires_at=now_s + math.ceil(lifetime),
+                one_time_use=once,
             )
 
     def fail_next(

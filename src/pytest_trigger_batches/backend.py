@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from pytest_trigger_batches import durations
+from pytest_trigger_batches import durations, tokens
 from pytest_trigger_batches.errors import PlatformError, js_number_text
-from pytest_trigger_batches.ids import IdSource
+from pytest_trigger_batches.ids import IdSource, is_additional_key
 from pytest_trigger_batches.keyring import KeyRing
 from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
+from pytest_trigger_batches.one_time import OneTimeUses
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.ratelimit import Limiter, Limits
 from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape, run_tags
@@ -41,10 +42,12 @@ from pytest_trigger_batches.records import (
 )
 from pytest_trigger_batches.rules import (
     ONE_SHOT_MAX_ITEMS,
+    PUBLIC_TOKEN_MAX_LIFETIME_S,
     REALTIME_DEFAULT_WINDOW,
     REALTIME_MAX_WINDOW_MS,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
+    one_time_use_message,
     queue_limit_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
@@ -214,6 +217,7 @@ class TriggerBackend:
         self._hold_rules: list[Rule[RunHold]] = []
         self._realtime = RealtimeStore()
         """The shapes realtime subscriptions read (realtime.py)."""
+        self._one_time = OneTimeUses()
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -355,11 +359,13 @@ class TriggerBackend:
         key: str | None,
         route: str,
         now_ms: int,
+        one_time_use: bool = False,
     ) -> Triggered:
         """Phase 1: a PENDING batch that waits for `run_count` items.
 
         `key` is the request's idempotency key, scoped by `tasks`, for 24 h; and unique
         per environment for good: after the 24 h, a repeat is refused (422).
+        `one_time_use`: the caller is a one-time-use token (`one_time.py`).
         """
         if run_count > STREAMING_MAX_ITEMS:
             raise PlatformError.message(
@@ -379,6 +385,8 @@ class TriggerBackend:
                     "idempotency key.",
                 )
         self._take_batch_tokens(environment, run_count, now_ms)
+        if one_time_use:
+            self._one_time.spend("batch", environment, one_time_use_message("create-batch"))
         batch = self._new_batch(environment, "streaming", run_count, key, route, now_ms)
         if key:
             self._idempotency.keep_batch(environment, "streaming", key, batch, None)
@@ -466,6 +474,7 @@ class TriggerBackend:
         request_key: str | None,
         route: str,
         now_ms: int,
+        one_time_use: bool = False,
     ) -> Triggered:
         """`POST /api/v2/tasks/batch`: the batch and its runs at once, no counts.
 
@@ -483,6 +492,8 @@ class TriggerBackend:
                     self._list(route, items, cached.id, "cached")
                     return Triggered(cached, cached=True)
             self._refuse_too_large(items)
+            if one_time_use:
+                self._one_time.spend("batch", environment, one_time_use_message("batch-trigger"))
         made, _ = self._one_shot(environment, "v2", items, key=None, route=route, now_ms=now_ms)
         if request_key:
             self._idempotency.keep_request(
@@ -499,6 +510,7 @@ class TriggerBackend:
         key_ttl: str | None,
         route: str,
         now_ms: int,
+        one_time_use: bool = False,
     ) -> Triggered:
         """`POST /api/v1/tasks/batch`: `key` (the `idempotency-key` header) names the batch.
 
@@ -525,6 +537,8 @@ class TriggerBackend:
                 raise PlatformError.message(
                     500, _SOMETHING_WENT_WRONG, headers={"x-should-retry": "false"}
                 ) from None
+            if one_time_use:
+                self._one_time.spend("batch", environment, one_time_use_message("batch-trigger"))
         inline = len(items) <= INLINE_ITEMS
         made, aborted = self._one_shot(
             environment,
@@ -694,6 +708,7 @@ class TriggerBackend:
         key_ttl: str | None,
         route: str,
         now_ms: int,
+        one_time_use: bool = False,
     ) -> tuple[str, bool]:
         """One run of `task`: its id, and whether an item key made it earlier (`isCached`).
 
@@ -728,6 +743,7 @@ class TriggerBackend:
                     now_ms=now_ms,
                     outcome=outcome,
                     header_key_ttl=key_ttl,
+                    one_time_use=one_time_use,
                 )
             except durations.InvalidDate:  # a delay or key TTL past a JavaScript Date's range
                 raise PlatformError.message(500, _SOMETHING_WENT_WRONG) from None
@@ -833,6 +849,7 @@ class TriggerBackend:
         keep_failed_keys: bool = False,
         header_key_ttl: str | None = None,
         invalid_dates_fail: bool = False,
+        one_time_use: bool = False,
     ) -> Run | str:
         """A new run for `item`, or the id of the earlier run its idempotency key made.
 
@@ -844,6 +861,8 @@ class TriggerBackend:
         already; a key repeated within one batch gets a run of its own, so that `runs`
         never repeats an id. `header_key_ttl`: the `idempotency-key-ttl` header, which
         wins over the item's `idempotencyKeyTTL` when it can be read (§5.8).
+        `one_time_use`: the caller is a one-time-use token; a new run spends its mark
+        (`one_time.py`), a run its key finds does not.
 
         Raises `durations.InvalidDate` where the platform's trigger fails on a moment past
         a JavaScript Date's range (a delay, a key's TTL); in a batch (`batch_id`), the
@@ -875,6 +894,8 @@ class TriggerBackend:
                 if batch_id is None or invalid_dates_fail:
                     raise
                 invalid = True  # no run holds the key: the trigger failed
+        if one_time_use:
+            self._one_time.spend("run", environment, one_time_use_message("trigger", item.task))
         prefailed = invalid or outcome not in ("created", "unknown_task")
         index = item.index if batch_id is not None else None
         rule = _latest(self._run_rules, item.task, index)
@@ -1036,6 +1057,49 @@ class TriggerBackend:
         shown = list(runs)
         moved = list(batches.values())
         return self._progress.poll_shape(moved, loose, now_ms, lambda: render(shown))
+
+    # --- tokens: public access tokens (POST /api/v1/auth/jwt/claims, .../public-tokens) ---
+
+    def public_token_claims(self, environment: str) -> dict[str, object]:
+        """The claims the SDK signs a public token of `environment` with: `{sub, pub}`."""
+        return {"sub": self.keys.environment_id(environment), "pub": True}
+
+    def mint_public_token(
+        self,
+        *,
+        environment: str,
+        caller_key: str,
+        scopes: Sequence[str],
+        expiration: str | float,
+        one_time_use: bool,
+        realtime: object,
+        now_ms: int,
+    ) -> str:
+        """A public token of `environment`, as the platform mints one for a key.
+
+        Signed with the environment's root key (the caller's own key when the mock knows
+        no other root key of the environment: an additional key's environment).
+        `expiration`: a relative time or a moment (seconds); 400 when it cannot be read,
+        is not in the future or is more than 30 days away.
+        """
+        now_s = now_ms // 1000
+        expires = durations.public_token_expiry(expiration, now_s)
+        if expires is None:
+            raise PlatformError(400, {"error": "Invalid expiration time"})
+        if expires <= now_s:
+            raise PlatformError(400, {"error": "Expiration time must be in the future"})
+        if expires - now_s > PUBLIC_TOKEN_MAX_LIFETIME_S:
+            raise PlatformError(400, {"error": "Expiration time cannot exceed 30 days"})
+        roots = [k for k in self.keys.signing_keys(environment) if not is_additional_key(k)]
+        return tokens.mint(
+            roots[0] if roots else caller_key,
+            environment_id=self.keys.environment_id(environment),
+            scopes=scopes,
+            issued_at=now_s,
+            expires_at=expires,
+            realtime=realtime,
+            one_time_use=one_time_use,
+        )
 
 
 _TIE_BREAK = itertools.count()

@@ -304,3 +304,13 @@ def route_headers(headers: object) -> dict[str, str]:
             raise ValueError(f"headers: {lowered!r} is named twice (names ignore case)")
         checked[lowered] = value
     return checked
+
+
+# --- tokens ---
+
+
+def one_time_use(value: object) -> bool:
+    """`public_token(one_time_use=...)`: True or False."""
+    if not isinstance(value, bool):
+        raise TypeError(f"one_time_use must be True or False; got {shown(value)}")
+    return value

@@ -34,6 +34,7 @@ __all__ = [
     "parse_duration",
     "parse_natural_duration_ms",
     "period_start_ms",
+    "public_token_expiry",
     "resolve_idempotency_key_ttl",
     "run_ttl",
     "stringify_duration",
@@ -379,3 +380,40 @@ def period_start_ms(period: str, now_ms: int) -> int | None:
     if not math.isfinite(start) or abs(start) > DATE_LIMIT_MS:
         raise InvalidDate(f"period {period!r:.40} reaches past a JavaScript Date's range")
     return math.trunc(start)
+
+
+# --- tokens: a public token's expiration time (POST /api/v1/auth/public-tokens) ---
+
+_RELATIVE_TIME_RE = re.compile(
+    r"(\+|-)? ?([0-9]+|[0-9]+\.[0-9]+) ?"
+    r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)"
+    r"(?: (ago|from now))?",
+    re.IGNORECASE | re.ASCII,  # JavaScript's /i without /u: ASCII letters only
+)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "y": 31_557_600}
+"""A unit's seconds, by its first letter (a year is 365.25 days)."""
+
+
+def _js_round(number: float) -> float:
+    """`Math.round`: the nearest integer, halves up (toward +Infinity)."""
+    if not math.isfinite(number):
+        return number
+    floor = math.floor(number)
+    return floor + 1 if number - floor >= 0.5 else floor
+
+
+def public_token_expiry(value: str | float, now_s: int) -> float | None:
+    """When a public token minted at `now_s` expires, in seconds since the epoch.
+
+    A number is the moment itself; text is a relative time (`15m`, `2 hours`,
+    `1.5d from now`, `-5m`, `5m ago`), with a sign or a suffix, not both. None for text
+    the grammar does not read (`publicTokens.server.ts`).
+    """
+    if not isinstance(value, str):
+        return value
+    found = _RELATIVE_TIME_RE.fullmatch(value)
+    if found is None or (found.group(4) and found.group(1)):
+        return None
+    seconds = _js_round(float(found.group(2)) * _UNIT_SECONDS[found.group(3)[0].lower()])
+    past = found.group(1) == "-" or (found.group(4) or "").lower() == "ago"
+    return now_s - seconds if past else now_s + seconds

@@ -20,6 +20,7 @@ __all__ = [
     "derived_secret_key",
     "digest_cuid",
     "environment_of_key",
+    "is_additional_key",
     "secret_key",
 ]
 
@@ -186,3 +187,13 @@ def environment_of_key(key: object, *, parameter: str) -> str:
         )
     remember_key(str(key))
     return match.group(1)
+
+
+# --- tokens ---
+
+
+def is_additional_key(key: str) -> bool:
+    """Whether `key` is an additional key (`tr_<env>_sk_` + 24), not an environment's root
+    key: the platform signs public tokens with the root key only."""
+    match = SECRET_KEY_RE.fullmatch(key)
+    return match is not None and key[len(match.group(1)) + 4 :].startswith("sk_")

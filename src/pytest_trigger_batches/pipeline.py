@@ -9,8 +9,10 @@ back what it returns, unchanged:
 3. a CORS preflight (`OPTIONS`) on a route with CORS: `200 {}`;
 4. the rate limiter (before auth): no `Authorization` header is its own 401; every
    other request spends a token of its bucket (one per environment; an unknown key has
-   a bucket of its own; a public token a window of 60 a minute);
-5. auth: secret keys, public access tokens, environments;
+   a bucket of its own; a public token a window of 60 a minute); a path the limiter
+   lets through (`Route.limited` False) skips this step;
+5. auth: secret keys, public access tokens, environments (a route that authenticates by
+   itself, `Route.unauthorized`, answers every failure with its own 401 text);
 6. the faults the test asked for;
 7. the route's handler, which sees a `Context` and the API's `TriggerBackend` and
    raises `PlatformError` for every answer but success;
@@ -163,6 +165,11 @@ class Context:
         if self._query is None:
             self._query = parse_qs(self.query_string, keep_blank_values=True)
         return self._query
+
+    @property
+    def one_time_use(self) -> bool:
+        """Whether the caller is a one-time-use public token (its `otu` claim is true)."""
+        return self.token is not None and self.token.one_time_use
 
     @property
     def api_version(self) -> str | None:
@@ -353,7 +360,7 @@ class Pipeline:
             return ApiResponse(200, _preflight_headers(headers), b"{}")
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
-        if not authorization and route.rate_limited:
+        if not authorization and route.limited:
             raise PlatformError(
                 401,
                 pretty_json(_NO_AUTHORIZATION),
@@ -361,12 +368,13 @@ class Pipeline:
                 cors=False,
                 rate_limit_headers=False,
             )
-        raw = authorization.removeprefix("Bearer ").strip()
+        raw = authorization.removeprefix("Bearer ")
+        raw = raw if route.unauthorized else raw.strip()  # a route's own reading: untrimmed
         now_ms = self.clock.now_ms()
         claims = tokens.read_claims(raw) if route.allow_jwt else None
         environment = None if claims is not None else self.backend.keys.environment_of(raw)
         limit_headers = (
-            self._take(authorization, environment, claims, now_ms) if route.rate_limited else {}
+            self._take(authorization, environment, claims, now_ms) if route.limited else {}
         )
         try:
             if route.content_types:  # the items route checks its content type before auth
@@ -381,10 +389,14 @@ class Pipeline:
                 environment = self.backend.keys.environment_named_by(token.environment_id)
             elif environment is None:
                 raise PlatformError.message(
-                    401, "Invalid or Missing API key" if not raw else "Invalid API key"
+                    401,
+                    route.unauthorized
+                    or ("Invalid or Missing API key" if not raw else "Invalid API key"),
                 )
             elif raw.startswith("tr_preview_") and not headers.get("x-trigger-branch", "").strip():
-                raise PlatformError.message(401, "x-trigger-branch header required for preview env")
+                raise PlatformError.message(
+                    401, route.unauthorized or "x-trigger-branch header required for preview env"
+                )
             assert environment is not None
             # a size limit: checked right after auth, also when the length is unknown
             if route.max_body is not None and (
@@ -477,8 +489,7 @@ class Pipeline:
             return Disconnect(fault.kind)
         if fault.kind == "rate_limit":
             reset_ms = now_ms + round(fault.reset_after * 1000)
-            default = self.backend.limiter.limits.limit  # a route the limiter does not see
-            limit = int(limit_headers.get("x-ratelimit-limit", default))
+            limit = int(limit_headers.get("x-ratelimit-limit", self.backend.limiter.limits.limit))
             error = rate_limited(limit, -1, reset_ms, now_ms)
         else:
             error = PlatformError.message(fault.status_code, "Internal Server Error")

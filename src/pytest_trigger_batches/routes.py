@@ -42,8 +42,12 @@ class Route:
     - `max_body`: bodies over this many bytes, or without a `Content-Length`, get 413.
     - `content_types`: the body must be one of these, or 415 (before auth).
     - `kind`: what the route does, for code that asks (`"retrieve_batch"`).
-    - `rate_limited`: behind the API rate limiter (every `/api` path); `/realtime` is not.
     - `stub`: a route the test added (`add_route`), answered with a canned reply.
+    - `unauthorized`: the route's own 401 text for a key it does not accept (routes that
+      authenticate themselves say one text whatever is wrong). Such a route reads the rest
+      of the header after `Bearer ` as it is, untrimmed (`authenticateApiRequest`).
+    - `limited`: False for a path the API limiter lets through (its `pathWhiteList`): no
+      `x-ratelimit-*` headers, and no limiter's 401 for a missing header.
     """
 
     method: str
@@ -55,8 +59,9 @@ class Route:
     max_body: int | None = None
     content_types: tuple[str, ...] = ()
     kind: str = ""
-    rate_limited: bool = True
     stub: bool = False
+    unauthorized: str = ""
+    limited: bool = True
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""

@@ -426,3 +426,24 @@ REALTIME_DEFAULT_WINDOW = "24h"
 """The `createdAt` window of a tag subscription when none is given."""
 REALTIME_MAX_WINDOW_MS = 24 * 60 * 60 * 1000
 """The widest `createdAt` window (`REALTIME_MAXIMUM_CREATED_AT_FILTER_AGE_IN_MS`)."""
+# --- tokens: public access tokens (the two auth routes, one-time use) ---
+
+CLAIMS_UNAUTHORIZED = "Invalid or Missing API key"
+"""`POST /api/v1/auth/jwt/claims`: its 401, whatever is wrong with the credential."""
+PUBLIC_TOKEN_DEFAULT_EXPIRY = "15m"
+"""`POST /api/v1/auth/public-tokens`: the lifetime of a token the body gives none."""
+PUBLIC_TOKEN_MAX_LIFETIME_S = 30 * 24 * 60 * 60
+"""`POST /api/v1/auth/public-tokens`: the longest lifetime it mints (30 days)."""
+
+
+def one_time_use_message(route_kind: str, task: str = "") -> str:
+    """The 422 text for a one-time-use token that already made a run or a batch.
+
+    `route_kind`: "trigger" (a run of `task`), "create-batch" (`POST /api/v3/batches`)
+    or "batch-trigger" (the one-shot batch routes).
+    """
+    if route_kind == "trigger":
+        return f"Cannot trigger {task} with a one-time use token as it has already been used."
+    if route_kind == "create-batch":
+        return "Cannot create batch with a one-time use token as it has already been used."
+    return "Cannot batch trigger with a one-time use token as it has already been used."

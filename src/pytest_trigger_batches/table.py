@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import batches, realtime, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, realtime, runs, triggers
 from pytest_trigger_batches.routes import Route, RouteTable
-from pytest_trigger_batches.rules import CREATE_BATCH_MAX_BODY, ONE_SHOT_MAX_BODY, TRIGGER_MAX_BODY
+from pytest_trigger_batches.rules import (
+    CLAIMS_UNAUTHORIZED,
+    CREATE_BATCH_MAX_BODY,
+    ONE_SHOT_MAX_BODY,
+    TRIGGER_MAX_BODY,
+)
 
 __all__ = ["TABLE"]
 
@@ -84,7 +89,7 @@ TABLE = RouteTable(
             "/realtime/v1/runs/{runId}",
             realtime.subscribe_run,
             allow_jwt=True,
-            rate_limited=False,
+            limited=False,
         ),
         Route(
             "GET",
@@ -92,14 +97,24 @@ TABLE = RouteTable(
             realtime.subscribe_batch,
             allow_jwt=True,
             retry_not_found=True,
-            rate_limited=False,
+            limited=False,
         ),
         Route(
             "GET",
             "/realtime/v1/runs",
             realtime.subscribe_tagged,
             allow_jwt=True,
-            rate_limited=False,
+            limited=False,
         ),
+        # --- tokens: public access tokens ---
+        Route(
+            "POST",
+            "/api/v1/auth/jwt/claims",
+            auth.jwt_claims,
+            cors=False,
+            unauthorized=CLAIMS_UNAUTHORIZED,
+            limited=False,
+        ),
+        Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
     ]
 )

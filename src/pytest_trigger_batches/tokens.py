@@ -29,6 +29,8 @@ class PublicToken:
     scopes: tuple[str, ...]
     realtime: Any = field(default=None, compare=False)
     """The token's `realtime` claim, if any: passed on to the tokens a trigger answers with."""
+    one_time_use: bool = field(default=False, compare=False)
+    """The token's `otu` claim is `true`: it may create one run and one batch."""
 
 
 def _b64(data: bytes) -> str:
@@ -45,15 +47,23 @@ def mint(
     environment_id: str,
     scopes: Sequence[str],
     issued_at: int,
-    expires_at: int,
+    expires_at: float,
     realtime: object = None,
+    one_time_use: bool = False,
 ) -> str:
-    """A public access token as the SDK's `auth.createPublicToken` makes one."""
+    """A public access token as the SDK's `auth.createPublicToken` makes one.
+
+    The claims in the SDK's order: the server's `{sub, pub}` first, then `scopes`,
+    `otu` (only when true), `realtime`, and those the signing adds.
+    """
     header = {"alg": "HS256"}
-    claims: dict[str, object] = {"pub": True, "sub": environment_id, "scopes": list(scopes)}
+    claims: dict[str, object] = {"sub": environment_id, "pub": True, "scopes": list(scopes)}
+    if one_time_use:
+        claims["otu"] = True
     if realtime is not None:
         claims["realtime"] = realtime
-    claims.update(iss=ISSUER, aud=AUDIENCE, exp=expires_at, iat=issued_at)
+    exp = int(expires_at) if float(expires_at).is_integer() else expires_at
+    claims.update(iss=ISSUER, aud=AUDIENCE, exp=exp, iat=issued_at)
     signing_input = (
         _b64(json.dumps(header, separators=(",", ":")).encode())
         + "."
@@ -105,7 +115,8 @@ def verify(token: str, keys: Iterable[str], *, now_s: float) -> PublicToken | No
         return None
     scopes = claims.get("scopes")
     listed = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ()
-    return PublicToken(str(claims.get("sub")), listed, claims.get("realtime"))
+    one_time = claims.get("otu") is True
+    return PublicToken(str(claims.get("sub")), listed, claims.get("realtime"), one_time)
 
 
 def grants(scopes: Iterable[str], action: str, resources: Iterable[tuple[str, str | None]]) -> bool:

@@ -59,6 +59,7 @@ def create_batch(context: Context, backend: TriggerBackend) -> Reply:
         key=key,
         route=context.route.name,
         now_ms=context.now_ms,
+        one_time_use=context.one_time_use,
     )
     batch = made.batch
     token = context.jwt_headers(_batch_scopes(context, batch.id))
@@ -198,6 +199,7 @@ def batch_v2(context: Context, backend: TriggerBackend) -> Reply:
         request_key=context.headers.get("x-trigger-request-idempotency-key") or None,
         route=context.route.name,
         now_ms=context.now_ms,
+        one_time_use=context.one_time_use,
     )
     batch = made.batch
     token = context.jwt_headers([f"read:batch:{batch.id}"])
@@ -218,6 +220,7 @@ def batch_v1(context: Context, backend: TriggerBackend) -> Reply:
         key_ttl=context.headers.get("idempotency-key-ttl"),
         route=context.route.name,
         now_ms=context.now_ms,
+        one_time_use=context.one_time_use,
     )
     answer = _v1_answer(made.batch, key, cached=made.cached, reused=made.reused)
     return Reply(202, json_bytes(answer), context.jwt_headers([f"read:batch:{made.batch.id}"]))
@@ -313,6 +316,7 @@ def trigger_task(context: Context, backend: TriggerBackend) -> Reply:
         key_ttl=context.headers.get("idempotency-key-ttl"),
         route=context.route.name,
         now_ms=context.now_ms,
+        one_time_use=context.one_time_use,
     )
     return Reply(200, json_bytes({"id": run_id, "isCached": cached}), _run_token(context, run_id))
 

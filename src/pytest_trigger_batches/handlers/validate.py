@@ -31,6 +31,7 @@ __all__ = [
     "create_batch_body",
     "json_body",
     "one_shot_body",
+    "public_token_body",
     "streamed_item",
     "strict_loads",
     "trigger_body",
@@ -731,3 +732,36 @@ def check_headers(route: str, headers: Mapping[str, str]) -> None:
 
 
 # -- what the trigger service refuses after the schema -----------------------------------
+
+
+# --- tokens: the body of POST /api/v1/auth/public-tokens (publicTokens.server.ts) ---
+
+_PUBLIC_TOKEN = _Object(
+    {
+        "scopes": _Array(_String(), minimum=1),
+        "expirationTime": _opt(_Union(_String(), _Number())),
+        "oneTimeUse": _BOOLEAN,
+        "realtime": _opt(_Object({"skipColumns": _opt(_Array(_String()))})),
+    }
+)
+
+
+def public_token_body(body: bytes) -> dict[str, Any]:
+    """The body as zod keeps it (unknown keys dropped), or the route's 400.
+
+    Text that is not JSON: `{"error": "Invalid request body"}`; JSON the schema refuses:
+    the same with zod's `issues`.
+    """
+    text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    try:
+        value = strict_loads(text)
+    except (ValueError, RecursionError):
+        raise PlatformError(400, {"error": "Invalid request body"}) from None
+    found = _issues(_PUBLIC_TOKEN, value)
+    if found:
+        raise PlatformError(400, {"error": "Invalid request body", "issues": found})
+    kept = {key: value[key] for key in _PUBLIC_TOKEN.shape if key in value}
+    realtime = kept.get("realtime")
+    if isinstance(realtime, dict):
+        kept["realtime"] = {k: realtime[k] for k in ("skipColumns",) if k in realtime}
+    return kept
