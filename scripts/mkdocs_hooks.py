@@ -115,8 +115,9 @@ def endpoints() -> str:
     ]
     for route in TABLE.routes:
         limit = f"{route.max_body:,} bytes" if route.max_body else ""
+        tokens = "no key needed" if route.public else _yes(route.allow_jwt)
         rows.append(
-            f"| `{route.method} {route.template}` | {_yes(route.allow_jwt)} | "
+            f"| `{route.method} {route.template}` | {tokens} | "
             f"{_yes(route.cors)} | {_yes(route.retry_not_found)} | {limit} |"
         )
     return "\n".join(rows)

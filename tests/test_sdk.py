@@ -20,6 +20,10 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
 - `tests/sdk/tokens.mjs` mints each kind of public access token (`auth.createPublicToken`,
   `createTriggerPublicToken`, `createBatchTriggerPublicToken`), with a root key and with
   an additional key, and uses them (`TestTokens`).
+- `tests/sdk/waitpoints.mjs` asks for approval as a service does: `wait.createToken`
+  (with an idempotency key, again: cached), `wait.listTokens` (filtered, and page by
+  page), `wait.retrieveToken`, `wait.completeToken` (with a secret key and with the
+  token's own public token), a POST to a token's callback URL, and a timed-out token.
 
 Needs Node and the pinned packages: `npm ci --prefix tests/sdk` (`.ci/run` does it).
 Without them the tests are skipped, except under `CI=true`, where they fail.
@@ -1027,3 +1031,77 @@ class TestTokens:
             ("GET /api/v3/runs/{runId}", 403),
             ("POST /api/v1/tasks/{taskId}/trigger", 422),
         ]
+
+
+# --- waitpoints: wait.createToken, listTokens, retrieveToken, completeToken -----------------
+
+WAITPOINT_SCRIPT = SDK_DIR / "waitpoints.mjs"
+WAITPOINT_ID_RE = re.compile(r"waitpoint_c[0-9a-z]{24}")
+
+
+class TestWaitpoints:
+    """`tests/sdk/waitpoints.mjs`: a service asking a person for approval, end to end."""
+
+    def test_the_sdk_creates_lists_retrieves_and_completes_tokens(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        import httpx
+
+        server = trigger_api_server
+        timed_out = httpx.post(
+            f"{server.base_url}/api/v1/waitpoints/tokens",
+            headers={"Authorization": f"Bearer {server.secret_key}"},
+            json={"timeout": 1},  # a date (1 ms after the epoch): timed out at once
+        ).json()["id"]
+        results = run_sdk(node, server, WAITPOINT_SCRIPT, timed_out)["results"]
+        assert all(result["ok"] for result in results.values()), results
+        data = {name: result["data"] for name, result in results.items()}
+
+        a, b, c = (data[f"createToken {name}"] for name in "ABC")
+        assert all(WAITPOINT_ID_RE.fullmatch(token["id"]) for token in (a, b, c))
+        assert (a["isCached"], b["isCached"]) == (False, False)
+        again = data["createToken A again"]
+        assert (again["id"], again["isCached"], again["url"]) == (a["id"], True, a["url"])
+        assert a["url"].startswith(
+            f"{server.base_url}/api/v1/waitpoints/tokens/{a['id']}/callback/"
+        )
+        jwt = a["publicAccessToken"].split(".")[1]
+        scopes = json.loads(base64.urlsafe_b64decode(jwt + "=" * (-len(jwt) % 4)))["scopes"]
+        assert scopes == [f"write:waitpoints:{a['id']}"]
+
+        assert [t["id"] for t in data["listTokens waiting order:7"]] == [a["id"]]
+        one_by_one = data["listTokens one by one"]
+        assert [t["id"] for t in one_by_one] == [c["id"], b["id"], a["id"], timed_out]
+        assert [t["status"] for t in one_by_one] == ["WAITING"] * 3 + ["TIMED_OUT"]
+        assert one_by_one[2]["tags"] == ["order:7", "user:42"]
+        assert one_by_one[2]["idempotencyKey"] == "approve-order-7"
+
+        assert data["retrieveToken A"]["status"] == "WAITING"
+        assert data["completeToken A"] == {"success": True}
+        done = data["retrieveToken A completed"]
+        assert (done["status"], done["output"]) == (
+            "COMPLETED",
+            {"status": "approved", "by": "ana"},
+        )
+        assert "error" not in done
+        assert data["callback B"] == {"status": 200, "body": {"success": True}}
+        assert data["retrieveToken B completed"]["output"] == {"approved": False}
+        assert data["completeToken C with its public token"] == {"success": True}
+        assert data["retrieveToken C completed"]["output"] == "ok"
+        late = data["retrieveToken timed out"]
+        assert late["status"] == "TIMED_OUT"
+        assert late["error"] == {
+            "$error": "WaitpointTimeoutError",
+            "message": "Waitpoint timed out at 1970-01-01T00:00:00.001Z",
+        }
+
+        for token in (a, b, c):
+            server.assert_waitpoint_completed(token["id"])
+        assert [t["status"] for t in server.waitpoint_tokens] == ["TIMED_OUT"] + ["COMPLETED"] * 3
+        calls = [(call.method, call.route, call.status_code) for call in server.calls]
+        assert (
+            "POST",
+            "POST /api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
+            200,
+        ) in calls
+        assert all(status == 200 for _, _, status in calls)

@@ -40,6 +40,12 @@ from pytest_trigger_batches.shown import shown
 from pytest_trigger_batches.statuses import CURRENT_API, BatchStatus
 from pytest_trigger_batches.stored_run import RunHold
 from pytest_trigger_batches.table import TABLE
+from pytest_trigger_batches.waitpoints import (
+    UnstorableData,
+    callback_path,
+    packet,
+    retrieve_body,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "TriggerApi", "UnexpectedTriggerRequest"]
 
@@ -561,9 +567,10 @@ class TriggerApi:
         `@given`): call it at the start of each example.
 
         - Emptied: the registered and triggered batches, their runs, `calls`,
-          `triggered`, cancellations and replays, idempotency keys and cached answers,
-          `fail_next` faults, `on_item` and `on_run` rules, and the rate-limit buckets
-          (full again). The ids the mock mints start over from the same sequence.
+          `triggered`, cancellations and replays, waitpoint tokens, idempotency keys and
+          cached answers, `fail_next` faults, `on_item` and `on_run` rules, and the
+          rate-limit buckets (full again). The ids the mock mints start over from the
+          same sequence.
         - Kept: `base_url`, `secret_key` and the keys pinned with `accept_key` (with
           their environments and public tokens), `clock`, `progression`, the
           `rate_limit` sizes and the `add_route` routes.
@@ -642,6 +649,60 @@ class TriggerApi:
             raise AssertionError(
                 f"{len(missing)} of {len(handles)} registered batches were never "
                 f"retrieved: {', '.join(missing)}\n{self._calls_listing()}"
+            )
+
+    # --- waitpoints: what the app created, completed as a person would --------------
+
+    @property
+    def waitpoint_tokens(self) -> list[dict[str, object]]:
+        """Every waitpoint token the app created, oldest first, each as
+        `GET /api/v1/waitpoints/tokens/{id}` shows it now (`id`, `status`, `url`,
+        `output`...)."""
+        with self._lock:
+            tokens = self._backend.waitpoint_tokens(self._clock.now_ms())
+            return [retrieve_body(t, self.base_url + callback_path(t)) for t in tokens]
+
+    def complete_waitpoint_token(self, token: str, *, data: object = None) -> None:
+        """Complete a token as a person approving it would (its callback URL, or the
+        dashboard): `data` is what the waiting code receives (None: no data). A completed
+        or timed-out token stays as it is, as on the platform."""
+        checks.json_data(data, parameter="data")
+        with self._lock:
+            now_ms = self._clock.now_ms()
+            found = {t.friendly_id: t for t in self._backend.waitpoint_tokens(now_ms)}
+            wanted = found[checks.waitpoint_token(token, list(found))]
+            try:
+                parsed = None if data is None else json.loads(json.dumps(data))  # as sent
+                output, kind = (None, "application/json") if data is None else packet(parsed)
+            except UnstorableData as refused:
+                raise ValueError(
+                    f"data cannot be stored as the platform stores it ({refused}; the "
+                    f"platform answers 500 to such a completion)"
+                ) from None
+            self._backend.complete_waitpoint_token(wanted, output, kind, now_ms)
+
+    def assert_waitpoint_completed(self, token: str) -> None:
+        """Assert the waitpoint token was completed (not waiting, not timed out)."""
+        __tracebackhide__ = True
+        wanted = checks.waitpoint_token(token)
+        tokens = {str(t["id"]): t for t in self.waitpoint_tokens}
+        shown_tokens = "\n".join(
+            f"  {t['id']}: {t['status']} (tags {t['tags']})" for t in tokens.values()
+        )
+        listing = (
+            f"Waitpoint tokens, oldest first:\n{shown_tokens}"
+            if tokens
+            else "The app created no waitpoint token."
+        )
+        found = tokens.get(wanted)
+        if found is None:
+            raise AssertionError(
+                f"expected {redact(wanted)} to be completed: no such token. {listing}"
+            )
+        if found["status"] != "COMPLETED":
+            timeout = f", its timeout {found['timeoutAt']}" if "timeoutAt" in found else ""
+            raise AssertionError(
+                f"expected {wanted} to be completed, it is {found['status']}{timeout}.\n{listing}"
             )
 
     def _calls_listing(self) -> str:

@@ -47,12 +47,20 @@ from pytest_trigger_batches.rules import (
     REALTIME_MAX_WINDOW_MS,
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
+    WAITPOINT_MAX_TAGS,
     one_time_use_message,
     queue_limit_message,
+    waitpoint_tags_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
 from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of
 from pytest_trigger_batches.timefmt import iso_ms
+from pytest_trigger_batches.waitpoints import (
+    TokenFilter,
+    TokenPage,
+    WaitpointStore,
+    WaitpointToken,
+)
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerBatch, TriggerRun
@@ -218,6 +226,7 @@ class TriggerBackend:
         self._realtime = RealtimeStore()
         """The shapes realtime subscriptions read (realtime.py)."""
         self._one_time = OneTimeUses()
+        self._waitpoints = WaitpointStore()
 
     # -- set-up and inspection (the facade's) ---------------------------------------
 
@@ -1100,6 +1109,74 @@ class TriggerBackend:
             realtime=realtime,
             one_time_use=one_time_use,
         )
+
+    # --- waitpoints: waitpoint tokens (docs/platform.md §12) ---------------------------
+
+    def create_waitpoint_token(
+        self,
+        *,
+        environment: str,
+        secret_key: str,
+        key: str | None,
+        key_expires_ms: int | None,
+        timeout_ms: int | None,
+        tags: Sequence[str] | None,
+        now_ms: int,
+    ) -> tuple[WaitpointToken, bool]:
+        """A new token, or the one an unexpired `key` made (then True: cached).
+
+        An empty key is looked up too (whatever its TTL), never as cached: the platform
+        upserts on it.
+        """
+        if tags is not None and len(tags) > WAITPOINT_MAX_TAGS:
+            raise PlatformError.message(422, waitpoint_tags_message(len(tags)))
+        if key is not None:
+            found = self._waitpoints.keyed(environment, key, now_ms, expires=bool(key))
+            if found is not None:
+                found.refresh(now_ms)
+                return found, bool(key)
+        token = self._waitpoints.add(
+            self._ids.cuid(now_ms),
+            environment=environment,
+            secret_key=secret_key,
+            key=key,
+            key_expires_ms=key_expires_ms,
+            timeout_ms=timeout_ms,
+            tags=tags,
+            now_ms=now_ms,
+        )
+        token.refresh(now_ms)  # a timeout already past: timed out at once
+        return token, False
+
+    def waitpoint_token(
+        self, internal_id: str, environment: str | None, now_ms: int
+    ) -> WaitpointToken | None:
+        """The token `internal_id` as time has left it (in `environment`; None: any)."""
+        token = self._waitpoints.get(internal_id)
+        if token is None or environment not in (None, token.environment):
+            return None
+        token.refresh(now_ms)
+        return token
+
+    def list_waitpoint_tokens(
+        self, wanted: TokenFilter, environment: str, now_ms: int
+    ) -> TokenPage:
+        """A page of `environment`'s tokens, newest first."""
+        return self._waitpoints.page(environment, wanted, now_ms)
+
+    def complete_waitpoint_token(
+        self, token: WaitpointToken, output: str | None, output_type: str, now_ms: int
+    ) -> None:
+        """Complete `token` if it is still pending (a completed one stays as it is)."""
+        token.refresh(now_ms)
+        token.complete(output, output_type, now_ms)
+
+    def waitpoint_tokens(self, now_ms: int) -> list[WaitpointToken]:
+        """Every token, oldest first, as time has left them."""
+        tokens = self._waitpoints.all()
+        for token in tokens:
+            token.refresh(now_ms)
+        return tokens
 
 
 _TIE_BREAK = itertools.count()

@@ -35,6 +35,7 @@ __all__ = [
     "environment",
     "expires_in",
     "item_outcome",
+    "json_data",
     "known_environment",
     "limits",
     "registered_runs",
@@ -42,6 +43,7 @@ __all__ = [
     "run_rule",
     "scopes",
     "task_and_index",
+    "waitpoint_token",
 ]
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -314,3 +316,33 @@ def one_time_use(value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"one_time_use must be True or False; got {shown(value)}")
     return value
+
+
+# --- waitpoints: naming a waitpoint token -------------------------------------------------
+
+
+def waitpoint_token(value: object, known: Sequence[str] | None = None) -> str:
+    """A waitpoint token's id, `waitpoint_...` (its internal id, without the prefix,
+    names it too); with `known`, one of those (the tokens the app created)."""
+    if not isinstance(value, str) or not value:
+        raise TypeError(
+            f"token must be a waitpoint token's id such as 'waitpoint_...'; got {shown(value)}"
+        )
+    wanted = value if value.startswith("waitpoint_") else f"waitpoint_{value}"
+    if known is not None and wanted not in known:
+        listing = ", ".join(known) or "none yet"
+        raise ValueError(
+            f"token must be the id of a waitpoint token the app created ({listing}); "
+            f"got {shown(value)}"
+        )
+    return wanted
+
+
+def json_data(value: object, *, parameter: str) -> None:
+    """Data a request could carry: JSON-serializable, without NaN or Infinity."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as problem:
+        raise TypeError(
+            f"{parameter} must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
+        ) from None

@@ -157,6 +157,8 @@ class Context:
     now_ms: int
     signing_key: str = field(default="", repr=False)
     environment_id: str = ""
+    base_url: str = ""
+    """The mock's origin and path prefix (`http://127.0.0.1:8123`), for URLs it hands out."""
     _query: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -218,8 +220,11 @@ class Context:
         """Whether the caller may do `action` on `resource` (a secret key may do anything)."""
         return self.token is None or tokens.grants(self.token.scopes, action, [resource])
 
-    def jwt_headers(self, scopes: Sequence[str], *, full_claims: bool = False) -> dict[str, str]:
-        """`x-trigger-jwt` (a public token for what was created, 1 h) and its claims.
+    def jwt_headers(
+        self, scopes: Sequence[str], *, full_claims: bool = False, expires_in: int = 3600
+    ) -> dict[str, str]:
+        """`x-trigger-jwt` (a public token for what was created, `expires_in` seconds: 1 h)
+        and its claims.
 
         `full_claims`: the claims header lists the scopes too, and a public token's
         `realtime` claim is passed on to the new token, as the single trigger route does;
@@ -234,7 +239,7 @@ class Context:
             environment_id=self.environment_id,
             scopes=list(scopes),
             issued_at=now_s,
-            expires_at=now_s + 3600,
+            expires_at=now_s + expires_in,
             realtime=realtime,
         )
         claims: dict[str, object] = {"sub": self.environment_id, "pub": True}
@@ -358,6 +363,8 @@ class Pipeline:
         # 3. CORS preflight: the limiter lets OPTIONS through
         if method == "OPTIONS":
             return ApiResponse(200, _preflight_headers(headers), b"{}")
+        if route.public:
+            return self._public(request, query, route, params)
         # 4. rate limiter, before auth
         authorization = headers.get("authorization", "")
         if not authorization and route.limited:
@@ -424,6 +431,7 @@ class Pipeline:
                 now_ms,
                 signing,
                 keys.environment_id(environment),
+                self._base_url(request.url),
             )
             reply = route.handler(context, self.backend)
             # when="after" (a POST handled, then its answer lost): only once it succeeded
@@ -438,6 +446,36 @@ class Pipeline:
             out.update(_cors_headers(headers))  # an answer with CORS headers keeps its own
         body = b"" if method == "HEAD" else reply.body
         return ApiResponse(reply.status_code, out, body, reply.hold)
+
+    def _base_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}{self.prefix}"
+
+    def _public(
+        self, request: Request, query: str, route: Route, params: dict[str, str]
+    ) -> ApiResponse | Disconnect:
+        """A route without credentials: no limiter, no auth; faults and the handler only."""
+        now_ms = self.clock.now_ms()
+        try:
+            fault = self.faults.take(route.name, params, when="before")
+            if fault is not None:
+                return self._fault(fault, route, request, {}, now_ms)
+            context = Context(
+                request.method,
+                route,
+                params,
+                query,
+                request.headers,
+                request.body,
+                "",
+                None,
+                now_ms,
+                base_url=self._base_url(request.url),
+            )
+            reply = route.handler(context, self.backend)
+        except PlatformError as error:
+            return _render_error(error, route, request, {})
+        return ApiResponse(reply.status_code, {"content-type": JSON, **reply.headers}, reply.body)
 
     def _take(
         self,

@@ -48,6 +48,8 @@ class Route:
       of the header after `Bearer ` as it is, untrimmed (`authenticateApiRequest`).
     - `limited`: False for a path the API limiter lets through (its `pathWhiteList`): no
       `x-ratelimit-*` headers, and no limiter's 401 for a missing header.
+    - `public`: no credential: neither the API's auth nor its rate limiter (a waitpoint
+      token's callback URL); the handler answers for itself, `max_body` included.
     """
 
     method: str
@@ -62,6 +64,7 @@ class Route:
     stub: bool = False
     unauthorized: str = ""
     limited: bool = True
+    public: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     name: str = field(init=False, repr=False, compare=False)
     """`METHOD /path/{template}`, as messages, recorded calls and faults name the route."""

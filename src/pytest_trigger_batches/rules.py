@@ -447,3 +447,23 @@ def one_time_use_message(route_kind: str, task: str = "") -> str:
     if route_kind == "create-batch":
         return "Cannot create batch with a one-time use token as it has already been used."
     return "Cannot batch trigger with a one-time use token as it has already been used."
+
+
+# --- waitpoints: waitpoint tokens (docs/platform.md §12) ---------------------------------
+
+WAITPOINT_CREATE_MAX_BODY = 10 * 1024
+"""`POST /api/v1/waitpoints/tokens`: the largest body (10 KiB)."""
+WAITPOINT_MAX_TAGS = 10
+"""The most tags a waitpoint token takes."""
+WAITPOINT_TIMEOUT_CODE = "TRIGGER_WAITPOINT_TIMEOUT"
+"""The `code` of the error a timed-out token holds as its output."""
+WAITPOINT_NOT_FOUND = "Waitpoint not found"
+WAITPOINT_BAD_HASH = "Invalid URL, hash doesn't match"
+WAITPOINT_CALLBACK_FAILED = "Failed to complete HTTP callback"
+WAITPOINT_COMPLETE_FAILED = "Failed to complete waitpoint token"
+WAITPOINT_NO_LENGTH = "Content-Length header is required"
+
+
+def waitpoint_tags_message(count: int) -> str:
+    """The 422 for a token created with more than `WAITPOINT_MAX_TAGS` tags."""
+    return f"Waitpoints can only have {WAITPOINT_MAX_TAGS} tags, you're trying to set {count}."

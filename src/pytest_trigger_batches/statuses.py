@@ -214,3 +214,10 @@ FILTER_STATUSES: Mapping[str, frozenset[str]] = {
 }
 """Every name `filter[status]` accepts (either vocabulary) -> the stored statuses it
 matches. Not the inverse of the shown names: `WAITING` matches `WAITING_TO_RESUME` only."""
+
+
+# --- waitpoints: a waitpoint token's status ----------------------------------------------
+
+WAITPOINT_STATUSES = ("WAITING", "COMPLETED", "TIMED_OUT")
+"""What the API shows a token as: `PENDING` is WAITING, `COMPLETED` is COMPLETED or, when
+its output is the timeout's error, TIMED_OUT (`filter[status]` takes these names)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import auth, batches, realtime, runs, triggers
+from pytest_trigger_batches.handlers import auth, batches, realtime, runs, triggers, waitpoints
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     TRIGGER_MAX_BODY,
+    WAITPOINT_CREATE_MAX_BODY,
 )
 
 __all__ = ["TABLE"]
@@ -116,5 +117,35 @@ TABLE = RouteTable(
             limited=False,
         ),
         Route("POST", "/api/v1/auth/public-tokens", auth.create_public_token, cors=False),
+        # --- waitpoints: waitpoint tokens ---
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens",
+            waitpoints.create_token,
+            cors=False,
+            max_body=WAITPOINT_CREATE_MAX_BODY,
+        ),
+        Route("GET", "/api/v1/waitpoints/tokens", waitpoints.list_tokens, cors=False),
+        Route(
+            "GET",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}",
+            waitpoints.retrieve_token,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/complete",
+            waitpoints.complete_token,
+            allow_jwt=True,
+            max_body=TRIGGER_MAX_BODY,
+        ),
+        Route(
+            "POST",
+            "/api/v1/waitpoints/tokens/{waitpointFriendlyId}/callback/{hash}",
+            waitpoints.callback,
+            cors=False,
+            max_body=TRIGGER_MAX_BODY,
+            public=True,
+        ),
     ]
 )

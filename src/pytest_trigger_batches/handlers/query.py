@@ -12,16 +12,18 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pytest_trigger_batches.durations import parse_duration
 from pytest_trigger_batches.errors import PlatformError
 from pytest_trigger_batches.listing import RunFilter
-from pytest_trigger_batches.statuses import FILTER_STATUSES
+from pytest_trigger_batches.statuses import FILTER_STATUSES, WAITPOINT_STATUSES
 from pytest_trigger_batches.stored_run import MACHINES
 from pytest_trigger_batches.timefmt import DATE_LIMIT_MS, to_ms
+from pytest_trigger_batches.waitpoints import TokenFilter
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.pipeline import Context
 
-__all__ = ["checked", "run_filter"]
+__all__ = ["checked", "run_filter", "token_filter"]
 
 _JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _JS_RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)")
@@ -179,8 +181,11 @@ def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
     return 25 if found else int(number)
 
 
-def _moment_ms(context: Context, name: str, issues: list[dict[str, object]]) -> int | None:
-    """`CoercedDate`: a number is epoch milliseconds, else a date string; 0 is no filter."""
+def _moment_ms(
+    context: Context, name: str, issues: list[dict[str, object]], *, keep_zero: bool = False
+) -> int | None:
+    """`CoercedDate`: a number is epoch milliseconds, else a date string; 0 is no filter
+    (unless `keep_zero`)."""
     value = _one(context, name)
     if value is None:
         return None
@@ -200,6 +205,8 @@ def _moment_ms(context: Context, name: str, issues: list[dict[str, object]]) -> 
     if moment is None:
         issues.append({"code": "invalid_date", "path": [name], "message": "Invalid date"})
         return None
+    if keep_zero:
+        return int(moment)
     return int(moment) or None  # new Date(0) is falsy for the presenter: no filter
 
 
@@ -221,3 +228,43 @@ def _internal_id(value: str, prefix: str) -> str:
     if len(parts) != 2 or not parts[1]:
         raise PlatformError.message(500, "Internal Server Error")
     return parts[1]
+
+
+# --- waitpoints: GET /api/v1/waitpoints/tokens (ApiWaitpointListSearchParams) -----------
+
+
+def token_filter(context: Context, now_ms: int) -> TokenFilter:
+    """The token list's filters and page, or its `400 Query Error` listing every problem.
+
+    `filter[createdAt][period]` counts back from `now_ms` (parse-duration's reading; text
+    it cannot read: no filter; 0: from now on); epoch 0 is a `from` or `to` too.
+    """
+    issues: list[dict[str, object]] = []
+    size = _page_size(_one(context, "page[size]"), issues)
+    statuses = _split(context, "filter[status]")
+    unknown = [s for s in statuses if s not in WAITPOINT_STATUSES]
+    if unknown:
+        issues.append(_custom("filter[status]", f"Invalid status values: {', '.join(unknown)}"))
+    start = _moment_ms(context, "filter[createdAt][from]", issues, keep_zero=True)
+    end = _moment_ms(context, "filter[createdAt][to]", issues, keep_zero=True)
+    if issues:
+        raise _query_errors(issues)
+    period = _one(context, "filter[createdAt][period]")
+    if period:
+        span = parse_duration(period)
+        if span is not None:
+            since = now_ms - span
+            if not math.isfinite(since) or abs(since) > DATE_LIMIT_MS:
+                raise PlatformError.message(500, "Internal Server Error")  # an Invalid Date
+            since_ms = math.trunc(since)
+            start = since_ms if start is None else max(start, since_ms)
+    return TokenFilter(
+        size=size,
+        statuses=tuple(dict.fromkeys(statuses)),
+        idempotency_key=_one(context, "filter[idempotencyKey]") or None,
+        tags=tuple(_split(context, "filter[tags]")),
+        start_ms=start,
+        end_ms=end,
+        after=_one(context, "page[after]") or None,
+        before=_one(context, "page[before]") or None,
+    )

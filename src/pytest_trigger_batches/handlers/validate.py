@@ -28,7 +28,9 @@ from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
 __all__ = [
     "JS_WHITESPACE",
     "check_headers",
+    "complete_token_body",
     "create_batch_body",
+    "create_token_body",
     "json_body",
     "one_shot_body",
     "public_token_body",
@@ -765,3 +767,21 @@ def public_token_body(body: bytes) -> dict[str, Any]:
     if isinstance(realtime, dict):
         kept["realtime"] = {k: realtime[k] for k in ("skipColumns",) if k in realtime}
     return kept
+
+
+# --- waitpoints: the waitpoint token routes' bodies --------------------------------------
+
+_CREATE_TOKEN = _Object(
+    {"idempotencyKey": _KEY, "idempotencyKeyTTL": _KEY_TTL, "timeout": _DELAY, "tags": _TAGS}
+)
+_COMPLETE_TOKEN = _Object({"data": _Any()})
+
+
+def create_token_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/waitpoints/tokens`' body (`CreateWaitpointTokenRequestBody`), or its 400."""
+    return _body(_CREATE_TOKEN, body)
+
+
+def complete_token_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/waitpoints/tokens/{id}/complete`'s body (`{data?}`), or its 400."""
+    return _body(_COMPLETE_TOKEN, body)
