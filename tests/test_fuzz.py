@@ -467,6 +467,7 @@ HEADER_VALUES = [
 DOCUMENTED_500 = (
     {"error": "Something went wrong"},
     {"error": "Internal Server Error"},
+    {"error": "Something went wrong, please try again."},  # a tags body that is not JSON
     # A waitpoint callback's hash that is not hex, data SuperJSON refuses.
     {"error": "Failed to complete HTTP callback"},
     {"error": "Failed to complete waitpoint token"},

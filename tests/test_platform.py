@@ -373,22 +373,24 @@ def test_recorded_calls_name_the_route_and_its_parameters(wire: Wire) -> None:
 
 
 def test_a_route_of_the_test_answers_an_endpoint_the_mock_does_not_serve(wire: Wire) -> None:
-    wire.api.add_route("POST", "/api/v1/runs/{runId}/tags", status_code=200, json={"message": "ok"})
+    wire.api.add_route(
+        "POST", "/api/v1/schedules/{scheduleId}/activate", status_code=200, json={"message": "ok"}
+    )
     response = wire.send(
         "POST",
-        "/api/v1/runs/run_abc/tags",
-        content=b'{"tags":["a"]}',
+        "/api/v1/schedules/sched_abc/activate",
+        content=b'{"active":true}',
         headers={"content-type": "application/json"},
     )
     assert (response.status_code, response.json()) == (200, {"message": "ok"})
     assert response.headers["x-ratelimit-limit"] == "750"  # after the shared steps
     call = wire.api.calls[-1]
     assert (call.route, call.stubbed, call.body) == (
-        "POST /api/v1/runs/{runId}/tags",
+        "POST /api/v1/schedules/{scheduleId}/activate",
         True,
-        {"tags": ["a"]},
+        {"active": True},
     )
-    assert wire.send("POST", "/api/v1/runs/run_abc/tags", key=None).status_code == 401
+    assert wire.send("POST", "/api/v1/schedules/sched_abc/activate", key=None).status_code == 401
 
 
 def test_a_route_of_the_test_never_shadows_the_mock(wire: Wire) -> None:

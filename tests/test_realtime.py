@@ -539,3 +539,21 @@ def test_a_rate_limit_fault_on_a_realtime_route_is_a_429(w: Wire) -> None:
     run_id = trigger(w)
     w.api.fail_next("rate_limit", route="GET /realtime/v1/runs/{runId}")
     assert subscribe(w, f"/realtime/v1/runs/{run_id}").status_code == 429
+
+
+def test_tags_and_metadata_another_route_sets_reach_a_live_subscription(w: Wire) -> None:
+    path, handle, offset = held_subscription(w)
+    run_id = path.rsplit("/", 1)[1]
+    put = w.send(
+        "PUT",
+        f"/api/v1/runs/{run_id}/metadata",
+        content=json.dumps({"metadata": {"progress": 0.5}}).encode(),
+    )
+    assert put.status_code == 200, put.text
+    assert post(w, f"/api/v1/runs/{run_id}/tags", {"tags": ["vip"]}).status_code == 200
+    [update] = rows(subscribe(w, path, offset=offset, handle=handle, live=True))
+    assert update["headers"] == {"operation": "update"}
+    assert (update["value"]["metadata"], update["value"]["runTags"]) == (
+        '{"progress":0.5}',
+        '{"vip"}',
+    )

@@ -933,6 +933,78 @@ class TestRealtime:
         }
 
 
+RUNOPS_SCRIPT = SDK_DIR / "runops.mjs"
+
+
+class TestRunOps:
+    """`tests/sdk/runops.mjs`: `idempotencyKeys.reset`, `runs.reschedule`,
+    `ApiClient.addTags`, `ApiClient.updateRunMetadata` / `getRunMetadata` through the
+    server, then `runs.retrieve` and `runs.list` show what they changed."""
+
+    def test_the_sdk_resets_a_key_reschedules_tags_and_writes_metadata(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        plan = {
+            "task": "nightly-report",
+            "key": "report-2026-12-04",
+            "payload": {"day": "2026-12-04"},
+            "tags": ["urgent", "nightly"],
+            "metadata": {"step": "queued"},
+            "operations": [
+                {"type": "set", "key": "step", "value": "sent"},
+                {"type": "increment", "key": "tries", "value": 1},
+                {"type": "append", "key": "log", "value": "rescheduled"},
+            ],
+        }
+        results = run_sdk(node, trigger_api_server, RUNOPS_SCRIPT, json.dumps(plan))["results"]
+        first = results["tasks.trigger"]["data"]["id"]
+        key = hashlib.sha256(b"report-2026-12-04").hexdigest()  # "global": no scope added
+
+        # A reset key makes a new run; the old one keeps its data.
+        assert results["tasks.trigger again"]["data"]["id"] == first
+        assert results["idempotencyKeys.reset"]["data"] == {"id": key}
+        fresh = results["tasks.trigger after reset"]["data"]
+        assert fresh["id"] != first
+        assert fresh["isCached"] is False
+        unknown = results["idempotencyKeys.reset unknown"]["error"]
+        assert unknown["status"] == 404
+        assert unknown["message"] == (
+            f"No runs found with idempotency key: {'f' * 64} and task: nightly-report"
+        )
+
+        # The reschedule answers the run as runs.retrieve shows it, three hours on.
+        rescheduled = results["runs.reschedule"]["data"]
+        assert rescheduled == results["runs.retrieve rescheduled"]["data"]
+        assert rescheduled["status"] == "DELAYED"
+        created = datetime.fromisoformat(rescheduled["createdAt"]["$date"])
+        until = datetime.fromisoformat(rescheduled["delayedUntil"]["$date"])
+        assert 3 * 3600 - 5 < (until - created).total_seconds() <= 3 * 3600 + 5
+        refused = results["runs.reschedule not delayed"]["error"]
+        assert (refused["status"], refused["message"]) == (
+            400,
+            "Cannot reschedule a run that is not delayed",
+        )
+
+        # Tags: added once, a list by tag finds the run.
+        assert results["addTags"]["data"] == {"message": "Successfully set 2 new tags."}
+        assert results["addTags again"]["data"] == {"message": "No new tags to add"}
+        assert results["runs.list tag"]["data"] == [first]
+
+        # Metadata: the operations' result, then shown by runs.retrieve. The platform's GET
+        # answers the stored JSON text, which the SDK's schema (a record) refuses.
+        written = {"step": "sent", "tries": 1, "log": ["rescheduled"]}
+        assert results["updateRunMetadata"]["data"] == {"metadata": written}
+        assert results["getRunMetadata"]["ok"] is False
+        assert 'received string at "metadata"' in results["getRunMetadata"]["error"]["message"]
+        [read] = trigger_api_server.calls_to("GET /api/v1/runs/{runId}/metadata")
+        assert read.status_code == 200
+        final = results["runs.retrieve at the end"]["data"]
+        assert final["metadata"] == written
+        assert final["tags"] == ["nightly", "urgent"]
+        assert final["idempotencyKey"] == "report-2026-12-04"
+        assert final["delayedUntil"] == rescheduled["delayedUntil"]
+
+
 # -- public access tokens ----------------------------------------------------------------
 
 TOKENS_SCRIPT = SDK_DIR / "tokens.mjs"

@@ -336,6 +336,29 @@ class TriggerClient(_Client):
         answer = self._answer(*self._send("POST", path), not_found=RunNotFound)
         return str(answer["id"])
 
+    def trigger_task(
+        self, task: str, payload: Any, *, idempotency_key: str | None = None
+    ) -> tuple[str, bool]:
+        """`POST /api/v1/tasks/{task}/trigger`: the run's id, and whether the key answered
+        an earlier run (`isCached`) instead of making one."""
+        options = {"idempotencyKey": idempotency_key} if idempotency_key else {}
+        path = f"/api/v1/tasks/{quote(task, safe='')}/trigger"
+        answer = self._trigger(path, json={"payload": payload, "options": options})
+        return str(answer["id"]), bool(answer.get("isCached"))
+
+    def reset_idempotency_key(self, key: str, *, task: str) -> bool:
+        """`POST /api/v1/idempotencyKeys/{key}/reset`: the next trigger of `task` with `key`
+        makes a new run. False when no run of `task` held the key (the API's 404)."""
+        path = f"/api/v1/idempotencyKeys/{quote(key, safe='')}/reset"
+        outcome, attempts = self._send("POST", path, json={"taskIdentifier": task})
+        try:
+            self._answer(outcome, attempts)
+        except TriggerApiError as error:
+            if error.status_code == 404:
+                return False
+            raise
+        return True
+
     def create_public_token(self, scopes: Iterable[str], *, expiration_time: str = "15m") -> str:
         """`POST /api/v1/auth/public-tokens`: a token the platform mints for `scopes`.
 

@@ -15,11 +15,11 @@ import heapq
 import itertools
 import random
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pytest_trigger_batches import durations, tokens
+from pytest_trigger_batches import durations, run_metadata, tokens
 from pytest_trigger_batches.errors import PlatformError, js_number_text
 from pytest_trigger_batches.ids import IdSource, is_additional_key
 from pytest_trigger_batches.keyring import KeyRing
@@ -41,6 +41,8 @@ from pytest_trigger_batches.records import (
     run_region,
 )
 from pytest_trigger_batches.rules import (
+    METADATA_MAX_BYTES,
+    METADATA_UPDATABLE_MS,
     ONE_SHOT_MAX_ITEMS,
     PUBLIC_TOKEN_MAX_LIFETIME_S,
     REALTIME_DEFAULT_WINDOW,
@@ -53,7 +55,7 @@ from pytest_trigger_batches.rules import (
     waitpoint_tags_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
-from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of
+from pytest_trigger_batches.stored_run import HOLDS, Run, RunHold, machine_of, stored_tags
 from pytest_trigger_batches.timefmt import iso_ms
 from pytest_trigger_batches.waitpoints import (
     TokenFilter,
@@ -126,6 +128,10 @@ class Idempotency:
     def keep_run(self, environment: str, task: str, key: str, run: Run) -> None:
         """`run` holds the key from now on."""
         self._runs[(environment, task, key)] = run
+
+    def release_run(self, environment: str, task: str, key: str) -> Run | None:
+        """The run that held an item's key, which no run holds from now on (None: none did)."""
+        return self._runs.pop((environment, task, key), None)
 
     def batch(
         self, environment: str, kind: str, key: str
@@ -1066,6 +1072,118 @@ class TriggerBackend:
         shown = list(runs)
         moved = list(batches.values())
         return self._progress.poll_shape(moved, loose, now_ms, lambda: render(shown))
+
+    # --- runops: reset a key, reschedule, tags, metadata ---------------------------------
+
+    def reset_idempotency_key(self, environment: str, task: str, key: str) -> None:
+        """Take `key` from the run of `task` that holds it: the next trigger with it makes a
+        new run (`404` when no run holds it). The run keeps everything else."""
+        run = self._idempotency.release_run(environment, task, key)
+        if run is None:
+            raise PlatformError.message(
+                404, f"No runs found with idempotency key: {key} and task: {task}"
+            )
+        _clear_key(run)
+        run.shown_in_list = None
+
+    def reschedule_delay(self, delay: object, now_ms: int) -> int | None:
+        """When a reschedule's `delay` ends: a duration from now, a future date, or the
+        moment a coerced date names (even a past one); `400 Invalid delay` when it cannot
+        be read. None: a duration that ends past a JavaScript Date's range."""
+        if not isinstance(delay, str):  # already a date: taken as it is
+            moment = 1 if delay is True else 0 if delay in (None, False) else delay
+            assert isinstance(moment, int | float)
+            return int(moment)
+        try:
+            found = durations.parse_delay(delay, now_ms)
+        except durations.InvalidDate:
+            return None
+        if found is None:
+            raise PlatformError.message(400, f"Invalid delay: {delay}")
+        return found
+
+    def reschedule_run(self, run: Run, delayed_until_ms: int | None, now_ms: int) -> None:
+        """A DELAYED run waits until `delayed_until_ms` instead (`400` for any other run;
+        `500` for a moment the database cannot store)."""
+        run.refresh(now_ms)
+        if run.stored_status != "DELAYED":
+            raise PlatformError.message(400, "Cannot reschedule a run that is not delayed")
+        if delayed_until_ms is None:
+            raise PlatformError.message(500, "Something went wrong, please try again.")
+        run.delayed_until_ms = delayed_until_ms
+        run.updated_ms = max(run.updated_ms, now_ms)
+        heapq.heappush(self._deadlines, (delayed_until_ms, next(_TIE_BREAK), run))
+        run.refresh(now_ms)  # a moment already past: it enters the queue now
+
+    def add_tags(self, run: Run, tags: Sequence[str], now_ms: int) -> str:
+        """Add the tags `run` does not have yet; the answer's message (`422` past 10)."""
+        existing = stored_tags(run)
+        new = [tag for tag in tags if tag not in existing]
+        if len(existing) + len(new) > MAX_TAGS:
+            listed = ", ".join(f"'{tag}'" for tag in new)
+            raise PlatformError.message(
+                422,
+                f"Runs can only have {MAX_TAGS} tags, you're trying to set "
+                f"{len(existing) + len(new)}. These tags have not been set: {listed}.",
+            )
+        if not new:
+            return "No new tags to add"
+        run.options = {**run.options, "tags": [*existing, *new]}
+        run.updated_ms = max(run.updated_ms, now_ms)
+        run.shown_in_list = None
+        return f"Successfully set {len(new)} new tags."
+
+    def update_metadata(self, run: Run, body: Mapping[str, Any], now_ms: int) -> object:
+        """Apply a metadata update (`UpdateMetadataRequestBody`) to `run`: its answer.
+
+        `operations` change the metadata, else `metadata` replaces it. Parent and root
+        operations land on the run itself (it has no parent), after the answer, as the
+        platform's batched flush applies them. `422` for a run that finished over an hour
+        ago, `413` past the size limit.
+        """
+        run.refresh(now_ms)
+        finished = run.finished_ms if run.final else None
+        if finished is not None and finished <= now_ms - METADATA_UPDATABLE_MS:
+            raise PlatformError.message(422, "Cannot update metadata for a completed run")
+        operations = body.get("operations")
+        current = run.options.get("metadata")
+        stored = dict(current) if isinstance(current, Mapping) else {}
+        if isinstance(operations, list):
+            changed, applied = run_metadata.apply_operations(stored, operations)
+            answer: object = changed if applied else stored
+            if applied:
+                self._store_metadata(run, changed, now_ms)
+        else:
+            given = body.get("metadata")
+            answer = {} if given is None else given
+            if given is not None and (given or current not in (None, {})):
+                self._store_metadata(run, given, now_ms)
+        later = [*(body.get("parentOperations") or ()), *(body.get("rootOperations") or ())]
+        if later:
+            now = run.options.get("metadata")
+            base = dict(now) if isinstance(now, Mapping) else {}
+            sets = {op["key"]: op for op in later if op["type"] == "set"}
+            ordered = [op for op in later if op["type"] != "set"] + list(sets.values())
+            changed, applied = run_metadata.apply_operations(base, ordered)
+            if applied:
+                with suppress(PlatformError):  # the flush drops what is too large
+                    self._store_metadata(run, changed, now_ms)
+        return answer
+
+    def stored_metadata(self, run: Run) -> str | None:
+        """`run`'s metadata as the platform stores it: JSON text, or None."""
+        metadata = run.options.get("metadata")
+        return None if metadata is None else run_metadata.stored_text(metadata)
+
+    def _store_metadata(self, run: Run, metadata: object, now_ms: int) -> None:
+        size = len(run_metadata.stored_text(metadata).encode(errors="surrogatepass"))
+        if size > METADATA_MAX_BYTES:
+            raise PlatformError.message(
+                413, f"Metadata exceeds maximum size of {METADATA_MAX_BYTES} bytes"
+            )
+        run.options = {**run.options, "metadata": metadata}
+        run.updated_ms = max(run.updated_ms, now_ms)
+        run.shown_in_list = None
 
     # --- tokens: public access tokens (POST /api/v1/auth/jwt/claims, .../public-tokens) ---
 

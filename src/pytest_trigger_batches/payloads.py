@@ -12,7 +12,6 @@ import unicodedata
 from typing import Any
 
 from pytest_trigger_batches.errors import json_bytes
-from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.rules import DEVELOPMENT
 from pytest_trigger_batches.statuses import (
     FLAG_SETS,
@@ -22,7 +21,7 @@ from pytest_trigger_batches.statuses import (
     flags,
     shown_status,
 )
-from pytest_trigger_batches.stored_run import Run
+from pytest_trigger_batches.stored_run import Run, stored_tags
 from pytest_trigger_batches.timefmt import iso_ms
 
 __all__ = ["list_entry", "list_item", "run_body", "tags_of"]
@@ -38,10 +37,7 @@ def tags_of(run: Run) -> list[str]:
     The trigger service drops tags that are empty once trimmed; the presenters sort the
     rest with `a.localeCompare(b)` (`["alpha", "Alpha", "beta"]`).
     """
-    tags = run.options.get("tags")
-    listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    kept = [str(tag) for tag in listed if str(tag).strip(_JS_SPACES)]
-    return sorted(kept, key=_collation_key)
+    return sorted(stored_tags(run), key=_collation_key)
 
 
 # ICU's root collation (what `localeCompare` uses in en-US) for ASCII: spaces, then
@@ -53,7 +49,6 @@ def tags_of(run: Run) -> list[str]:
 # letters, and other characters sort after `z`, by code point.
 _ASCII_ORDER = "\t\n\v\f\r _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrstuvwxyz"
 _PRIMARY = {char: weight for weight, char in enumerate(_ASCII_ORDER, start=1)}
-_JS_SPACES = "".join(sorted(JS_WHITESPACE))
 _EXPANDED = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"}
 _ACCENTS = {
     mark: weight

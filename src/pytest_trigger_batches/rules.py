@@ -426,6 +426,28 @@ REALTIME_DEFAULT_WINDOW = "24h"
 """The `createdAt` window of a tag subscription when none is given."""
 REALTIME_MAX_WINDOW_MS = 24 * 60 * 60 * 1000
 """The widest `createdAt` window (`REALTIME_MAXIMUM_CREATED_AT_FILTER_AGE_IN_MS`)."""
+
+# -- runops: changes to a run ----------------------------------------------------------
+
+METADATA_MAX_BYTES = 262_144
+"""The largest metadata a run may hold, as UTF-8 JSON (`TASK_RUN_METADATA_MAXIMUM_SIZE`)."""
+METADATA_MAX_BODY = 2 * 1024 * 1024
+"""`PUT /api/v1/runs/{runId}/metadata`: the largest body (2 MiB)."""
+METADATA_UPDATABLE_MS = 3_600_000
+"""A finished run's metadata can be changed for an hour after it finished."""
+
+_UNSAFE_METADATA_SEGMENTS = frozenset({"__proto__", "constructor", "prototype"})
+_METADATA_PATH_SPLIT = re.compile(r"""[.[\]'"]+""")
+
+
+def safe_metadata_key(key: str) -> bool:
+    """Whether a metadata operation may touch `key`: no `__proto__` key, and no
+    `__proto__`, `constructor` or `prototype` segment in a `$.` path."""
+    if not key.startswith("$."):
+        return key != "__proto__"
+    return not any(part in _UNSAFE_METADATA_SEGMENTS for part in _METADATA_PATH_SPLIT.split(key))
+
+
 # --- tokens: public access tokens (the two auth routes, one-time use) ---
 
 CLAIMS_UNAUTHORIZED = "Invalid or Missing API key"

@@ -12,13 +12,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
+from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
 from pytest_trigger_batches.timefmt import from_ms, to_ms
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.model import TriggerRun
 
-__all__ = ["HOLDS", "MACHINES", "PREFAILED_ERROR", "Run", "RunHold", "machine_of", "queue_of"]
+__all__ = [
+    "HOLDS",
+    "MACHINES",
+    "PREFAILED_ERROR",
+    "Run",
+    "RunHold",
+    "machine_of",
+    "queue_of",
+    "stored_tags",
+]
 
 PREFAILED_ERROR = {"message": "trigger.dev internal error (BATCH_ITEM_COULD_NOT_TRIGGER)"}
 MACHINES = ("micro", "small-1x", "small-2x", "medium-1x", "medium-2x", "large-1x", "large-2x")
@@ -241,3 +251,14 @@ def machine_of(run: Run) -> str:
     if isinstance(machine, str) and machine:
         return machine
     return "small-1x" if run.started_ms is not None else ""
+
+
+_JS_SPACES = "".join(sorted(JS_WHITESPACE))
+
+
+def stored_tags(run: Run) -> list[str]:
+    """The run's tags as the platform stores them: in the order given, blank ones (once
+    trimmed as JavaScript trims) dropped, repeats kept."""
+    tags = run.options.get("tags")
+    listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
+    return [str(tag) for tag in listed if str(tag).strip(_JS_SPACES)]

@@ -7,6 +7,7 @@ from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
     CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
+    METADATA_MAX_BODY,
     ONE_SHOT_MAX_BODY,
     TRIGGER_MAX_BODY,
     WAITPOINT_CREATE_MAX_BODY,
@@ -15,6 +16,7 @@ from pytest_trigger_batches.rules import (
 __all__ = ["TABLE"]
 
 _NDJSON = ("application/x-ndjson", "application/ndjson")
+_MISSING_KEY = "Invalid or Missing API Key"  # the 401 of routes that authenticate by themselves
 
 TABLE = RouteTable(
     [
@@ -106,6 +108,41 @@ TABLE = RouteTable(
             realtime.subscribe_tagged,
             allow_jwt=True,
             limited=False,
+        ),
+        # --- runops: reset a key, reschedule, tags, metadata ---
+        Route(
+            "POST",
+            "/api/v1/idempotencyKeys/{key}/reset",
+            runs.reset_idempotency_key,
+            allow_jwt=True,
+        ),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/reschedule",
+            runs.reschedule_run,
+            cors=False,
+            unauthorized="Invalid or missing API Key",
+        ),
+        Route(
+            "POST",
+            "/api/v1/runs/{runId}/tags",
+            runs.add_tags,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
+        Route(
+            "GET",
+            "/api/v1/runs/{runId}/metadata",
+            runs.get_metadata,
+            cors=False,
+            unauthorized=_MISSING_KEY,
+        ),
+        Route(
+            "PUT",
+            "/api/v1/runs/{runId}/metadata",
+            runs.update_metadata,
+            cors=False,
+            max_body=METADATA_MAX_BODY,
         ),
         # --- tokens: public access tokens ---
         Route(

@@ -1,4 +1,5 @@
-"""Runs: retrieve (`GET /api/v3/runs/{runId}`), list (`GET /api/v1/runs`), cancel, replay.
+"""Runs: retrieve (`GET /api/v3/runs/{runId}`), list (`GET /api/v1/runs`), cancel, replay;
+and what changes a run: reschedule, tags, metadata, an idempotency key's reset.
 
 The status a run shows depends on `x-trigger-api-version` and its flags on that shown
 status, as the platform's presenters do (docs/platform.md §7).
@@ -10,6 +11,15 @@ from typing import TYPE_CHECKING
 
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import query
+from pytest_trigger_batches.handlers.validate import (
+    JS_WHITESPACE,
+    add_tags_issues,
+    json_body,
+    reschedule_body_ok,
+    reset_key_body,
+    strict_loads,
+    update_metadata_body,
+)
 from pytest_trigger_batches.payloads import list_entry, run_body, tags_of
 from pytest_trigger_batches.pipeline import Reply
 
@@ -84,3 +94,73 @@ def list_runs(context: Context, backend: TriggerBackend) -> Reply:
     # json_bytes({"data": [...], "pagination": ...}), from each run's rendered entry.
     body = b'{"data":[%s],"pagination":%s}' % (b",".join(entries), json_bytes(found.pagination))
     return Reply(200, body)
+
+
+# --- runops: reschedule, tags, metadata, an idempotency key's reset ----------------------
+
+_WENT_WRONG = "Something went wrong, please try again."
+
+
+def reset_idempotency_key(context: Context, backend: TriggerBackend) -> Reply:
+    """Take an idempotency key from the run of a task that holds it: `200 {"id": key}`."""
+    body = reset_key_body(json_body(context.body))
+    context.authorize("write", [("runs", None)])
+    key = context.params["key"]
+    backend.reset_idempotency_key(context.environment, body["taskIdentifier"], key)
+    return Reply(200, json_bytes({"id": key}))
+
+
+def reschedule_run(context: Context, backend: TriggerBackend) -> Reply:
+    """A DELAYED run's new delay; the run as a retrieval shows it."""
+    try:
+        body = strict_loads(context.body)
+    except (ValueError, RecursionError):  # the route reads the body outside its try
+        raise PlatformError.message(500, "Internal Server Error") from None
+    if not reschedule_body_ok(body):
+        raise PlatformError.message(400, "Invalid request body")
+    delayed_until = backend.reschedule_delay(body["delay"], context.now_ms)
+    run = backend.run(context.params["runId"], context.environment)
+    if run is None:
+        raise PlatformError.message(404, "Run not found")
+    backend.reschedule_run(run, delayed_until, context.now_ms)
+    return Reply(200, json_bytes(run_body(run, context.api_version)))
+
+
+def add_tags(context: Context, backend: TriggerBackend) -> Reply:
+    """Tags added to a run (up to 10 in all): `200 {"message": ...}`."""
+    try:
+        body = strict_loads(context.body)
+    except (ValueError, RecursionError):
+        raise PlatformError.message(500, _WENT_WRONG) from None
+    issues = add_tags_issues(body)
+    if issues:
+        raise PlatformError(400, {"error": "Invalid request body", "issues": issues})
+    given = body["tags"]
+    spaces = "".join(sorted(JS_WHITESPACE))
+    tags = [tag for tag in ([given] if isinstance(given, str) else given) if tag.strip(spaces)]
+    if not tags:
+        return Reply(200, json_bytes({"message": "No new tags to add"}))
+    run = backend.run(context.params["runId"], context.environment)
+    if run is None:
+        raise PlatformError.message(404, "Run not found")
+    message = backend.add_tags(run, tags, context.now_ms)
+    return Reply(200, json_bytes({"message": message}))
+
+
+def get_metadata(context: Context, backend: TriggerBackend) -> Reply:
+    """A run's metadata as stored: `{"metadata": <JSON text or null>, "metadataType"}`."""
+    run = backend.run(context.params["runId"], context.environment)
+    if run is None:
+        raise PlatformError.message(404, "Run not found")
+    stored = backend.stored_metadata(run)
+    return Reply(200, json_bytes({"metadata": stored, "metadataType": "application/json"}))
+
+
+def update_metadata(context: Context, backend: TriggerBackend) -> Reply:
+    """A run's metadata replaced or changed by operations: `200 {"metadata": {...}}`."""
+    body = update_metadata_body(json_body(context.body))
+    run = backend.run(context.params["runId"], context.environment)
+    if run is None:
+        raise PlatformError.message(404, "Task Run not found")
+    metadata = backend.update_metadata(run, body, context.now_ms)
+    return Reply(200, json_bytes({"metadata": metadata}))

@@ -23,10 +23,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pytest_trigger_batches.errors import PlatformError, js_double, js_number_text
-from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH
+from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH, safe_metadata_key
 
 __all__ = [
     "JS_WHITESPACE",
+    "add_tags_issues",
     "check_headers",
     "complete_token_body",
     "create_batch_body",
@@ -34,9 +35,12 @@ __all__ = [
     "json_body",
     "one_shot_body",
     "public_token_body",
+    "reschedule_body_ok",
+    "reset_key_body",
     "streamed_item",
     "strict_loads",
     "trigger_body",
+    "update_metadata_body",
 ]
 
 Issue = dict[str, Any]
@@ -734,6 +738,113 @@ def check_headers(route: str, headers: Mapping[str, str]) -> None:
 
 
 # -- what the trigger service refuses after the schema -----------------------------------
+
+
+# -- runops: the bodies of the routes that change a run ----------------------------------
+
+
+class _Null(_Schema):
+    kind = type(None)
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if value is None:
+            return VALID
+        issues.append(_type_issue("null", value, path))
+        return ABORTED
+
+
+class _Record(_Schema):
+    """`z.record(...)` of values any parsed JSON meets: the value must be an object."""
+
+    kind = dict
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if isinstance(value, dict):
+            return VALID
+        issues.append(_type_issue("object", value, path))
+        return ABORTED
+
+
+class _Discriminated(_Schema):
+    """`z.discriminatedUnion(key, options)`: the option the value's `key` names."""
+
+    kind = dict
+
+    def __init__(self, key: str, options: Mapping[str, _Object]) -> None:
+        self.key, self.options = key, options
+        self.joined = " | ".join(f"'{name}'" for name in options)
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if not isinstance(value, dict):
+            issues.append(_type_issue("object", value, path))
+            return ABORTED
+        named = value.get(self.key)
+        option = self.options.get(named) if isinstance(named, str) else None
+        if option is None:
+            issues.append(
+                {
+                    "code": "invalid_union_discriminator",
+                    "options": list(self.options),
+                    "path": [*path, self.key],
+                    "message": f"Invalid discriminator value. Expected {self.joined}",
+                }
+            )
+            return ABORTED
+        return option.check(value, path, issues)
+
+
+def _safe_metadata_key(key: str, path: Path) -> Issue | None:
+    if safe_metadata_key(key):
+        return None
+    message = "Metadata key may not reference __proto__, constructor, or prototype"
+    return {"code": "custom", "message": message, "path": list(path)}
+
+
+_JSON = _Union(_Union(_String(), _Number(), _Boolean(), _Null()), _Array(_Any()), _Record())
+_METADATA_KEY = _String(extra=_safe_metadata_key)
+_OPERATION = _Discriminated(
+    "type",
+    {
+        "update": _Object({"type": _Any(), "value": _Record()}),
+        "set": _Object({"type": _Any(), "key": _METADATA_KEY, "value": _JSON}),
+        "delete": _Object({"type": _Any(), "key": _METADATA_KEY}),
+        "append": _Object({"type": _Any(), "key": _METADATA_KEY, "value": _JSON}),
+        "remove": _Object({"type": _Any(), "key": _METADATA_KEY, "value": _JSON}),
+        "increment": _Object({"type": _Any(), "key": _METADATA_KEY, "value": _Number()}),
+    },
+)
+_OPERATIONS = _opt(_Array(_OPERATION))
+_UPDATE_METADATA = _Object(
+    {
+        "metadata": _opt(_Record()),
+        "operations": _OPERATIONS,
+        "parentOperations": _OPERATIONS,
+        "rootOperations": _OPERATIONS,
+    }
+)
+_RESET_KEY = _Object({"taskIdentifier": _String(minimum=1, message="Task identifier is required")})
+_RESCHEDULE = _Object({"delay": _Union(_String(), _Date())})
+_ADD_TAGS = _Object({"tags": _Union(_TAG, _Array(_TAG))})
+
+
+def reset_key_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/idempotencyKeys/{key}/reset`'s body (`{taskIdentifier}`), or its 400."""
+    return _body(_RESET_KEY, body)
+
+
+def update_metadata_body(body: object) -> dict[str, Any]:
+    """`PUT /api/v1/runs/{runId}/metadata`'s body (`UpdateMetadataRequestBody`), or its 400."""
+    return _body(_UPDATE_METADATA, body)
+
+
+def reschedule_body_ok(body: object) -> bool:
+    """Whether `RescheduleRunRequestBody` (`{delay: string | coerced date}`) accepts `body`."""
+    return not _issues(_RESCHEDULE, body)
+
+
+def add_tags_issues(body: object) -> list[Issue]:
+    """zod's issues with an `AddTagsRequestBody` (`{tags: tag | tag[]}`, tags ≤ 128 chars)."""
+    return _issues(_ADD_TAGS, body)
 
 
 # --- tokens: the body of POST /api/v1/auth/public-tokens (publicTokens.server.ts) ---

@@ -4,25 +4,25 @@ import respx
 from pytest_trigger_batches import MockTriggerApi
 
 
-def test_tags_are_added(
+def test_a_schedule_is_created(
     mock_trigger_api: MockTriggerApi, respx_mock: respx.MockRouter
 ) -> None:
     # answered after the mock's own steps (key, rate limit, faults), on both transports
-    mock_trigger_api.add_route("POST", "/api/v1/runs/{runId}/tags", json={"ok": True})
+    mock_trigger_api.add_route("POST", "/api/v1/schedules", json={"id": "sched_1"})
     # answered exactly as written, in-process only
-    metadata_url = "https://api.trigger.dev/api/v1/runs/run_1/metadata"
-    respx_mock.post(metadata_url).respond(200, json={})
+    schedule_url = "https://api.trigger.dev/api/v1/schedules/sched_1"
+    respx_mock.get(schedule_url).respond(200, json={"id": "sched_1", "active": True})
 
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url="https://api.trigger.dev", headers=key) as client:
-        tagged = client.post("/api/v1/runs/run_1/tags", json={"tags": ["a"]})
-        described = client.post("/api/v1/runs/run_1/metadata", json={})
-    assert (tagged.status_code, described.status_code) == (200, 200)
+        created = client.post("/api/v1/schedules", json={"task": "nightly", "cron": "0 3 * * *"})
+        read = client.get("/api/v1/schedules/sched_1")
+    assert (created.status_code, read.status_code) == (200, 200)
 
-    tags, metadata = mock_trigger_api.calls
-    assert (tags.route, tags.params, tags.body) == (
-        "POST /api/v1/runs/{runId}/tags",
-        {"runId": "run_1"},
-        {"tags": ["a"]},
+    schedules, retrieval = mock_trigger_api.calls
+    assert (schedules.route, schedules.params, schedules.body) == (
+        "POST /api/v1/schedules",
+        {},
+        {"task": "nightly", "cron": "0 3 * * *"},
     )
-    assert metadata.stubbed
+    assert retrieval.stubbed
