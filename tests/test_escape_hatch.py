@@ -79,11 +79,12 @@ def test_add_route_works_over_the_server_too(pytester: pytest.Pytester) -> None:
         HEADER
         + """
 def test_app(trigger_api_server):
-    trigger_api_server.add_route("POST", "/api/v1/queues/{queueId}/pause", json={"id": "run_1"})
-    url = trigger_api_server.base_url + "/api/v1/queues/emails/pause"
+    route = "/api/v1/schedules/{scheduleId}/deactivate"
+    trigger_api_server.add_route("POST", route, json={"id": "run_1"})
+    url = trigger_api_server.base_url + "/api/v1/schedules/emails/deactivate"
     answer = httpx.post(url, headers=AUTH, json={"payload": {}})
     assert answer.json() == {"id": "run_1"}
-    assert trigger_api_server.calls[-1].params == {"queueId": "emails"}
+    assert trigger_api_server.calls[-1].params == {"scheduleId": "emails"}
 """
     )
     pytester.runpytest(*INNER).assert_outcomes(passed=1)
@@ -263,15 +264,15 @@ def test_add_route_answers_a_status_without_a_body_without_one(wire: Wire, statu
 
 
 def test_add_route_answers_with_the_headers_it_was_given(wire: Wire) -> None:
-    wire.api.add_route("GET", "/api/v1/queues", headers={"Retry-After": "3", "x-a": "b\tc"})
-    answer = wire.send("GET", "/api/v1/queues")
+    wire.api.add_route("GET", "/api/v1/timezones", headers={"Retry-After": "3", "x-a": "b\tc"})
+    answer = wire.send("GET", "/api/v1/timezones")
     assert (answer.headers["retry-after"], answer.headers["x-a"]) == ("3", "b\tc")
 
 
 def test_every_request_is_recorded_once_whatever_became_of_it(wire: Wire) -> None:
-    wire.api.add_route("GET", "/api/v1/queues", json={"data": []})
+    wire.api.add_route("GET", "/api/v1/timezones", json={"data": []})
     served = wire.send("GET", "/api/v3/runs/run_cmx0ugyuv00004a7d2bda9ln4")
-    stubbed = wire.send("GET", "/api/v1/queues")
+    stubbed = wire.send("GET", "/api/v1/timezones")
     if wire.transport == "server":
         unserved = wire.send("GET", "/api/v1/schedules")
         assert unserved.status_code == 501
@@ -281,6 +282,6 @@ def test_every_request_is_recorded_once_whatever_became_of_it(wire: Wire) -> Non
     assert (served.status_code, stubbed.status_code) == (404, 200)
     assert [(c.path, c.outcome, c.stubbed) for c in wire.api.calls] == [
         ("/api/v3/runs/run_cmx0ugyuv00004a7d2bda9ln4", "answered", False),
-        ("/api/v1/queues", "answered", True),
+        ("/api/v1/timezones", "answered", True),
         ("/api/v1/schedules", "unexpected", False),
     ]

@@ -402,11 +402,25 @@ SEED_BODIES: dict[str, Any] = {
     "POST /api/v1/tasks/{taskId}/batch": {"items": [{"payload": 1, "options": OPTIONS_SEED}]},
     "POST /api/v1/tasks/{taskId}/trigger": {"payload": {"a": 1}, "options": OPTIONS_SEED},
 }
+# --- bulkqueues: queues and bulk actions
+SEED_BODIES.update(
+    {
+        "POST /api/v1/queues/{queueParam}/pause": {"type": "task", "action": "pause"},
+        "POST /api/v1/queues/{queueParam}/concurrency/override": {"concurrencyLimit": 2},
+        "POST /api/v1/queues/{queueParam}/concurrency/reset": {"type": "custom"},
+        "POST /api/v1/bulk-actions": {
+            "action": "replay",
+            "filter": {"status": ["QUEUED"], "queue": {"type": "task", "name": "send-email"}},
+            "name": "n",
+        },
+    }
+)
 QUERY_KEYS = [
     *("page[size]", "page[after]", "page[before]", "filter[status]", "filter[isTest]"),
     *("filter[createdAt][from]", "filter[createdAt][to]", "filter[createdAt][period]"),
     *("filter[taskIdentifier]", "filter[tag]", "filter[batch]", "filter[machine]"),
     *("filter[bulkAction]", "filter[error]", "filter[version]", "filter[queue]"),
+    *("page", "perPage", "type"),
 ]
 HEADER_NAMES = [
     *("idempotency-key", "idempotency-key-ttl", "x-trigger-api-version", "content-type"),

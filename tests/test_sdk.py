@@ -933,6 +933,75 @@ class TestRealtime:
         }
 
 
+# --- bulkqueues: queues and bulk actions ---------------------------------------------------
+
+BULKQUEUES_SCRIPT = SDK_DIR / "bulkqueues.mjs"
+
+
+class TestBulkQueues:
+    """`tests/sdk/bulkqueues.mjs`: `queues.*` and `runs.bulk.*` end to end, one scenario."""
+
+    def test_the_sdk_pauses_a_queue_and_cancels_and_replays_runs_in_bulk(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        results = run_sdk(node, trigger_api_server, BULKQUEUES_SCRIPT)["results"]
+        assert all(result["ok"] for result in results.values()), {
+            name: result["error"] for name, result in results.items() if not result["ok"]
+        }
+        data = {name: result["data"] for name, result in results.items()}
+        emails = [data[f"tasks.trigger {n}"]["id"] for n in range(3)]
+
+        # Queues: the environment's runs' queues, parsed by QueueItem (the SDK reads an
+        # answer without `version` as a V1 queue).
+        images, email = data["queues.list"]["data"]
+        assert (images["name"], images["type"], images["queued"]) == ("images", "custom", 1)
+        assert (email["name"], email["type"], email["queued"]) == ("send-email", "task", 3)
+        assert email["version"] == "V1"
+        assert data["queues.list"]["pagination"] == {"currentPage": 1, "totalPages": 1, "count": 2}
+        pages = data["queues.list pages"]
+        assert [q["name"] for q in pages["first"]["data"] + pages["second"]["data"]] == [
+            "images",
+            "send-email",
+        ]
+        assert pages["more"] is False
+        assert data["queues.retrieve id"] == data["queues.retrieve task"] == email
+        assert data["queues.retrieve custom"] == images
+        assert data["queues.pause"]["paused"] is True
+        statuses = [data[f"runs.retrieve paused {n}"]["status"] for n in range(2)]
+        assert statuses == ["QUEUED", "QUEUED"]  # a paused queue starts nothing
+        assert data["queues.resume"]["paused"] is False
+        statuses = [data[f"runs.retrieve resumed {n}"]["status"] for n in range(2)]
+        assert statuses == ["QUEUED", "EXECUTING"]
+        overridden = data["queues.overrideConcurrencyLimit"]
+        assert (overridden["concurrencyLimit"], overridden["concurrency"]["override"]) == (3, 3)
+        assert data["queues.resetConcurrencyLimit"]["concurrency"]["current"] is None
+
+        # Bulk actions: the cancel works through the send-email runs (one had finished).
+        polled = data["runs.bulk.poll"]
+        cancel_id = data["runs.bulk.cancel"]["id"]
+        assert (polled["id"], polled["name"], polled["type"], polled["status"]) == (
+            cancel_id,
+            "stop emails",
+            "CANCEL",
+            "COMPLETED",
+        )
+        assert polled["counts"] == {"total": 3, "success": 2, "failure": 1}
+        assert data["runs.retrieve cancelled"]["status"] == "CANCELED"
+        trigger_api_server.assert_cancelled(emails[1])
+        replay_id = data["runs.bulk.replay"]["id"]
+        assert data["runs.bulk.abort"] == {"id": replay_id}
+        assert data["runs.bulk.retrieve aborted"]["status"] == "ABORTED"
+        assert [b["id"] for b in data["runs.bulk.list"]["data"]] == [replay_id, cancel_id]
+
+        calls = [c for c in trigger_api_server.calls if "/queues/" in c.path]
+        assert [c.body for c in calls if c.path.endswith("/pause")] == [
+            {"type": "task", "action": "pause"},
+            {"type": "task", "action": "resume"},
+        ]
+        assert {c.status_code for c in trigger_api_server.calls} == {200, 202}
+        assert_sdk_headers(trigger_api_server, trigger_api_server.calls)
+
+
 RUNOPS_SCRIPT = SDK_DIR / "runops.mjs"
 
 

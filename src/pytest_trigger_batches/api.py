@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from typing import Literal
 from urllib.parse import urlsplit
 
 import pytest_trigger_batches.checks as checks  # from sys.modules (see checks.py)
@@ -712,6 +713,35 @@ class TriggerApi:
             return f"No request reached {self.base_url}."
         lines = [f"  {number}. {call}" for number, call in enumerate(calls, start=1)]
         return f"Requests to {self.base_url}, in order:\n" + "\n".join(lines)
+
+    def queue(
+        self,
+        name: str,
+        *,
+        type: Literal["task", "custom"] = "task",
+        paused: bool | None = None,
+        environment: str | None = None,
+    ) -> dict[str, object]:
+        """A queue as `GET /api/v1/queues/{queueParam}` shows it now, counts included.
+
+        - `name`: a task id (`type="task"`, its `task/<id>` queue) or a custom queue's name
+          (`type="custom"`). The queue is made if no run has used it yet, as a deploy
+          declares it, so the application can retrieve or pause it.
+        - `paused`: pause (True) or resume (False) it first, as the app's `queues.pause()`
+          would; None leaves it as it is. A paused queue starts none of its runs.
+        - `environment`: default the secret key's.
+        """
+        checks.queue(name, type, paused)
+        checks.environment(environment)
+        with self._lock:
+            backend = self._backend
+            if environment is None:
+                environment = backend.environment_of(backend.secret_key) or "dev"
+            found = backend.declare_queue(environment, type, name)
+            if paused is not None:
+                backend.pause_queue(found, paused=paused)
+            [item] = backend.queue_items([found], self._clock.now_ms(), percent=True)
+            return item
 
 
 def _triggered_listing(items: Sequence[TriggeredItem], limit: int = 30) -> str:

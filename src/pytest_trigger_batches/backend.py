@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pytest_trigger_batches import durations, run_metadata, tokens
+from pytest_trigger_batches.bulk_actions import BulkAction, BulkActionPage, BulkActionStore
 from pytest_trigger_batches.errors import PlatformError, js_number_text
 from pytest_trigger_batches.ids import IdSource, is_additional_key
 from pytest_trigger_batches.keyring import KeyRing
-from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, page
+from pytest_trigger_batches.listing import RunFilter, RunOrder, RunPage, Window, page
 from pytest_trigger_batches.one_time import OneTimeUses
 from pytest_trigger_batches.progress import Progress, Progression
+from pytest_trigger_batches.queues import Queue, QueueStore, counts, task_queue_name
 from pytest_trigger_batches.ratelimit import Limiter, Limits
 from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape, run_tags
 from pytest_trigger_batches.records import (
@@ -41,6 +43,10 @@ from pytest_trigger_batches.records import (
     run_region,
 )
 from pytest_trigger_batches.rules import (
+    BULK_ACTION_BATCH_SIZE,
+    BULK_ACTION_MAX_REPLAYS,
+    DEVELOPMENT,
+    ENVIRONMENT_CONCURRENCY_LIMIT,
     METADATA_MAX_BYTES,
     METADATA_UPDATABLE_MS,
     ONE_SHOT_MAX_ITEMS,
@@ -50,8 +56,11 @@ from pytest_trigger_batches.rules import (
     STREAMING_MAX_ITEMS,
     TASK_BATCH_MAX_ITEMS,
     WAITPOINT_MAX_TAGS,
+    bulk_action_final,
     one_time_use_message,
     queue_limit_message,
+    queue_limit_too_high,
+    too_many_replays,
     waitpoint_tags_message,
 )
 from pytest_trigger_batches.statuses import BatchStatus
@@ -231,6 +240,8 @@ class TriggerBackend:
         self._hold_rules: list[Rule[RunHold]] = []
         self._realtime = RealtimeStore()
         """The shapes realtime subscriptions read (realtime.py)."""
+        self._queues = QueueStore(f"queues:{self.keys.default_key}")
+        self._bulk = BulkActionStore()
         self._one_time = OneTimeUses()
         self._waitpoints = WaitpointStore()
 
@@ -950,6 +961,7 @@ class TriggerBackend:
             run.idempotency_key = shown_key if isinstance(shown_key, str) and shown_key else key
             run.idempotency_expires_ms = key_expires
             self._idempotency.keep_run(environment, item.task, key, run)
+        run.queue = self._queues.of(run, environment)
         self._keep(run)
         return run
 
@@ -1072,6 +1084,167 @@ class TriggerBackend:
         shown = list(runs)
         moved = list(batches.values())
         return self._progress.poll_shape(moved, loose, now_ms, lambda: render(shown))
+
+    # --- bulkqueues: queues and bulk actions ---------------------------------------------
+
+    def queue(self, environment: str, param: str, type_: str) -> Queue | None:
+        """The queue `param` names: its id (`type_` "id"), or a task's id or a custom
+        queue's name ("task", "custom"), in `environment`."""
+        if type_ == "id":
+            return self._queues.find(environment, queue_id=param)
+        return self._queues.find(environment, name=task_queue_name(type_, param))
+
+    def queue_items(
+        self, queues: Sequence[Queue], now_ms: int, *, percent: bool
+    ) -> list[dict[str, object]]:
+        """`queues` as the API shows them, their counts read from the runs; `percent`:
+        with `concurrencyLimitOverridePercent` (the list and the retrieve add it)."""
+        found = counts(queues, self._runs.values(), now_ms)
+        items = []
+        for queue in queues:
+            item = queue.item(*found[queue.id])
+            if percent:
+                item["concurrencyLimitOverridePercent"] = queue.percent
+            items.append(item)
+        return items
+
+    def list_queues(
+        self, environment: str, now_ms: int, *, page: int, per_page: int
+    ) -> dict[str, object]:
+        """One page of the environment's queues, in name order, and its pagination."""
+        queues = self._queues.in_environment(environment)
+        shown = queues[(page - 1) * per_page : page * per_page]
+        return {
+            "data": self.queue_items(shown, now_ms, percent=True),
+            "pagination": {
+                "currentPage": page,
+                "totalPages": -(-len(queues) // per_page),
+                "count": len(queues),
+            },
+        }
+
+    def declare_queue(self, environment: str, type_: str, name: str) -> Queue:
+        """The queue a deploy would declare in `environment`, made if it is new."""
+        return self._queues.declare(environment, type_, name)
+
+    def pause_queue(self, queue: Queue, *, paused: bool) -> None:
+        """Pause (its runs stay QUEUED) or resume `queue`."""
+        queue.paused = paused
+
+    def override_queue(
+        self, queue: Queue, now_ms: int, *, limit: int | None, percent: float | None
+    ) -> None:
+        """A concurrency limit override; above the environment's limit is the 400."""
+        if limit is not None and limit > ENVIRONMENT_CONCURRENCY_LIMIT:
+            message = queue_limit_too_high(str(limit), ENVIRONMENT_CONCURRENCY_LIMIT)
+            raise PlatformError.message(400, message)
+        queue.override(now_ms, limit=limit, percent=percent)
+
+    def reset_queue(self, queue: Queue) -> bool:
+        """Back to its base limit; False when it was not overridden."""
+        if queue.overridden_ms is None:
+            return False
+        queue.reset_limit()
+        return True
+
+    def create_bulk_action(
+        self,
+        *,
+        environment: str,
+        kind: str,
+        run_ids: Sequence[str] | None,
+        query: RunFilter,
+        name: str | None,
+        region: str | None,
+        now_ms: int,
+    ) -> BulkAction:
+        """A PENDING bulk action over the runs `run_ids` name, or else those `query`
+        keeps, up to now (in "immediate" mode it has done its work at once)."""
+        if kind == "REPLAY" and self._bulk.pending_replays(environment) >= BULK_ACTION_MAX_REPLAYS:
+            raise PlatformError.message(
+                429, too_many_replays(), headers={"x-should-retry": "false"}
+            )
+        self._refresh_due(environment, now_ms)
+        if run_ids is not None:
+            wanted = set(run_ids)
+            chosen = [
+                run
+                for run in self._listed.newest_first()
+                if run.id in wanted and run.environment in (None, environment)
+            ]
+        else:
+            window = _frozen_window(query, now_ms)
+            chosen = [
+                run
+                for run in self._listed.newest_first()
+                if run.environment in (None, environment) and query.matches(run, window)
+            ]
+        action = BulkAction(
+            id="bulk_" + self._ids.cuid(now_ms),
+            environment=environment,
+            type=kind,
+            created_ms=now_ms,
+            run_ids=[run.id for run in chosen],
+            name=name,
+            region=region,
+        )
+        self._bulk.add(action)
+        if self.progression == "immediate":
+            while action.status == "PENDING":
+                self._bulk_step(action, now_ms)
+        return action
+
+    def bulk_action(self, bulk_id: str, environment: str) -> BulkAction | None:
+        """The bulk action `bulk_id` as a key of `environment` sees it."""
+        return self._bulk.get(bulk_id, environment)
+
+    def poll_bulk_action(
+        self, action: BulkAction, now_ms: int, *, get: bool = True
+    ) -> dict[str, object]:
+        """A retrieval: a PENDING action first works through its next page of runs (its
+        job runs as soon as it is made), then shows where it is; a HEAD (not `get`)
+        moves nothing."""
+        if get and action.status == "PENDING":
+            self._bulk_step(action, now_ms)
+        return action.body()
+
+    def list_bulk_actions(
+        self, environment: str, *, size: int, after: str | None, before: str | None
+    ) -> BulkActionPage:
+        """A page of the environment's bulk actions, newest first."""
+        return self._bulk.page(environment, size=size, after=after, before=before)
+
+    def abort_bulk_action(self, action: BulkAction) -> None:
+        """ABORTED: it works through no more runs; a finished one is the 409."""
+        if action.status != "PENDING":
+            raise PlatformError.message(409, bulk_action_final(action.id, action.status))
+        action.status = "ABORTED"
+
+    def _bulk_step(self, action: BulkAction, now_ms: int) -> None:
+        """One page of the action's runs cancelled or replayed, as the single-run
+        routes do (a cancel of a finished run counts as a failure)."""
+        ids = action.run_ids[action.done : action.done + BULK_ACTION_BATCH_SIZE]
+        action.done += len(ids)
+        for run_id in ids:
+            run = self._runs.get(run_id)
+            if run is None:
+                continue
+            if action.type == "CANCEL":
+                was_final = run.final
+                self.cancel_run(run, now_ms)
+                run.bulk_actions += (action.internal_id,)
+                if was_final:
+                    action.failure += 1
+                else:
+                    action.success += 1
+            else:
+                made = self.replay_run(run, action.environment, now_ms)
+                made.bulk_actions += (action.internal_id,)
+                if action.region and action.environment != DEVELOPMENT:
+                    made.region = action.region
+                action.success += 1
+        if action.done >= len(action.run_ids):
+            action.status, action.completed_ms = "COMPLETED", now_ms
 
     # --- runops: reset a key, reschedule, tags, metadata ---------------------------------
 
@@ -1299,6 +1472,21 @@ class TriggerBackend:
 
 _TIE_BREAK = itertools.count()
 """Orders runs of one deadline in the heap (runs themselves do not compare)."""
+
+
+def _frozen_window(query: RunFilter, now_ms: int) -> Window:
+    """A bulk action's time filter, fixed when it is made (`freezeRunListFilters`): a
+    period becomes the span up to now (one parse-duration cannot read throws: 500); else
+    its `from` and `to`, `to` now when it has none."""
+    if query.period is not None:
+        try:
+            start = durations.period_start_ms(query.period, now_ms)
+        except durations.InvalidDate:
+            start = None
+        if start is None:
+            raise PlatformError.message(500, "Internal Server Error")
+        return Window(start, now_ms)
+    return Window(query.start_ms or None, query.end_ms or now_ms)
 
 
 def _check_size(count: int, maximum: int) -> None:

@@ -308,6 +308,19 @@ def route_headers(headers: object) -> dict[str, str]:
     return checked
 
 
+# --- bulkqueues -----------------------------------------------------------------------------
+
+
+def queue(name: object, type_: object, paused: object) -> None:
+    """`queue(...)`'s arguments: a name, "task" or "custom", and None or a bool."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a task id or a queue name; got {shown(name)}")
+    if type_ not in ("task", "custom"):
+        raise ValueError(f"type must be one of task, custom; got {shown(type_)}")
+    if paused is not None and not isinstance(paused, bool):
+        raise TypeError(f"paused must be True, False or None (left as it is); got {shown(paused)}")
+
+
 # --- tokens ---
 
 

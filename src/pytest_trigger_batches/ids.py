@@ -19,6 +19,7 @@ __all__ = [
     "IdSource",
     "derived_secret_key",
     "digest_cuid",
+    "digest_nanoid",
     "environment_of_key",
     "is_additional_key",
     "secret_key",
@@ -71,6 +72,11 @@ def _digit_column(first: int, count: int, weight: int) -> bytes:
 def digest_cuid(digest: bytes) -> str:
     """A cuid-shaped id (`c` + 24 base-36 chars) that depends on `digest` alone."""
     return "c" + _base36(int.from_bytes(digest, "big"), 24)[::-1]
+
+
+def digest_nanoid(digest: bytes) -> str:
+    """A 21-char nanoid (`generateFriendlyId`'s body) that depends on `digest` alone."""
+    return digest[:21].translate(_NANOID_TABLE).decode("ascii")
 
 
 class IdSource:

@@ -97,7 +97,11 @@ class RunFilter:
             return False
         if self.schedule_or_error:
             return False
-        if self.bulk_id is not None and run.options.get("bulkActionId") != self.bulk_id:
+        if (
+            self.bulk_id is not None
+            and self.bulk_id not in run.bulk_actions
+            and run.options.get("bulkActionId") != self.bulk_id
+        ):
             return False
         return window.holds(run)
 

@@ -15,7 +15,9 @@ at once, and `advance()`. The mode is the test's choice (`progression`):
 Whatever the mode, a run held by `on_run(hold=...)` goes no further than its stage until
 `advance()` moves it (or a cancel stops it), and a batch whose last unfinished run is
 cancelled is COMPLETED at once, as the platform checks a batch when each of its runs
-finishes (`run_finished`).
+finishes (`run_finished`). A run whose queue is paused (`POST /api/v1/queues/.../pause`)
+stays QUEUED, whatever moves it, `advance()` included, until the queue is resumed
+(`Run.step`); runs already executing go on.
 
 HEAD requests move nothing, and sealing a streaming batch happens only through its items
 call, whatever the mode. Runs the test registered (`add_batch(runs=...)`) never move.

@@ -427,6 +427,62 @@ REALTIME_DEFAULT_WINDOW = "24h"
 REALTIME_MAX_WINDOW_MS = 24 * 60 * 60 * 1000
 """The widest `createdAt` window (`REALTIME_MAXIMUM_CREATED_AT_FILTER_AGE_IN_MS`)."""
 
+# --- bulkqueues: queues and bulk actions ---------------------------------------------------
+
+QUEUE_PAGE_SIZE = 25
+"""Queues a page lists unless `perPage` says (`QueueListPresenter.server.ts`)."""
+QUEUE_MAX_PAGE_SIZE = 100
+"""A larger `perPage` is read as this."""
+ENVIRONMENT_CONCURRENCY_LIMIT = 100
+"""An environment's `maximumConcurrencyLimit` as it is created by default
+(`DEFAULT_ENV_EXECUTION_CONCURRENCY_LIMIT`): a queue override may not exceed it."""
+QUEUE_NOT_FOUND = "queue-not-found"
+"""The retrieve and pause routes' 404 (their own code, not the builder's text)."""
+QUEUE_OVERRIDE_NOT_FOUND = "Queue not found"
+QUEUE_NOT_OVERRIDDEN = "Queue is not overridden"
+QUEUE_OVERRIDE_ONE_OF = "Provide exactly one of `concurrencyLimit` or `percent`"
+QUEUE_OVERRIDE_MAXIMUM = 100_000
+"""The body schema's largest `concurrencyLimit`."""
+
+
+def queue_limit_too_high(limit: str, maximum: int) -> str:
+    """The override's refusal of a limit above the environment's."""
+    return f"Concurrency limit ({limit}) cannot exceed the environment limit ({maximum})"
+
+
+BULK_ACTION_MAX_BODY = 1024 * 1024
+"""`POST /api/v1/bulk-actions`'s largest body (`MAX_CREATE_BODY_SIZE`)."""
+BULK_ACTION_MAX_RUN_IDS = 500
+"""`BULK_ACTION_MAX_RUN_IDS`: more ids must be a filter."""
+BULK_ACTION_BATCH_SIZE = 100
+"""Runs a bulk action processes a step (`BULK_ACTION_BATCH_SIZE`)."""
+BULK_ACTION_MAX_REPLAYS = 3
+"""Bulk replays PENDING at once in an environment (`BULK_ACTION_MAX_CONCURRENT_REPLAYS`)."""
+BULK_ONE_OF = "Exactly one of filter or runIds must be provided"
+BULK_ONE_FILTER = "At least one filter must be provided"
+
+
+def too_many_run_ids(count: int) -> str:
+    """The create route's refusal of more than `BULK_ACTION_MAX_RUN_IDS` ids."""
+    return (
+        f"Too many runIds ({count}). Maximum is {BULK_ACTION_MAX_RUN_IDS}. "
+        "Use a filter to select more runs."
+    )
+
+
+def too_many_replays() -> str:
+    """The service's 429 for a replay over the concurrent-replay cap."""
+    return (
+        f"You can only run {BULK_ACTION_MAX_REPLAYS} bulk replays at a time in this "
+        "environment. Wait for an in-progress replay to finish before starting another."
+    )
+
+
+def bulk_action_final(bulk_id: str, status: str) -> str:
+    """The abort's 409 for a bulk action that is already COMPLETED or ABORTED."""
+    return f"Bulk action group already {status.lower()}: {bulk_id}"
+
+
 # -- runops: changes to a run ----------------------------------------------------------
 
 METADATA_MAX_BYTES = 262_144

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pytest_trigger_batches.shown import shown
 
 __all__ = [
+    "API_RUN_STATUSES",
     "CURRENT_API",
     "CURRENT_NAMES",
     "FILTER_STATUSES",
@@ -214,6 +215,27 @@ FILTER_STATUSES: Mapping[str, frozenset[str]] = {
 }
 """Every name `filter[status]` accepts (either vocabulary) -> the stored statuses it
 matches. Not the inverse of the shown names: `WAITING` matches `WAITING_TO_RESUME` only."""
+
+
+# --- bulkqueues: a bulk action's filter -----------------------------------------------------
+
+API_RUN_STATUSES = (
+    "PENDING_VERSION",
+    "QUEUED",
+    "DEQUEUED",
+    "EXECUTING",
+    "WAITING",
+    "COMPLETED",
+    "CANCELED",
+    "FAILED",
+    "CRASHED",
+    "SYSTEM_FAILURE",
+    "DELAYED",
+    "EXPIRED",
+    "TIMED_OUT",
+)
+"""The SDK's `RunStatus` names, in the schema's order: what a bulk action's
+`filter.status` accepts (each read as `FILTER_STATUSES` reads it)."""
 
 
 # --- waitpoints: a waitpoint token's status ----------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
@@ -23,9 +23,11 @@ __all__ = [
     "HOLDS",
     "MACHINES",
     "PREFAILED_ERROR",
+    "QueueGate",
     "Run",
     "RunHold",
     "machine_of",
+    "queue_name",
     "queue_of",
     "stored_tags",
 ]
@@ -37,6 +39,12 @@ RunHold = Literal["queued", "executing"]
 """Where `on_run(hold=...)` stops a run: QUEUED, or EXECUTING (its stage, in order)."""
 HOLDS: tuple[str, ...] = get_args(RunHold)
 _QUEUE_JUNK = re.compile(r"[^a-zA-Z0-9_\-/]")  # sanitizeQueueName drops the rest
+
+
+class QueueGate(Protocol):
+    """The queue a run waits in, as far as the run asks: whether it is paused."""
+
+    paused: bool
 
 
 @dataclass(slots=True, eq=False)
@@ -89,6 +97,10 @@ class Run:
     """A registered run: listed whatever its date (the factory's are seeded months back)."""
     shown_in_list: tuple[tuple[object, ...], bytes] | None = field(default=None, repr=False)
     """Its last entry in the run list, and what it was rendered from (`payloads`)."""
+    queue: QueueGate | None = field(default=None, repr=False)
+    """The queue it waits in (a paused one keeps it QUEUED); None: a registered run."""
+    bulk_actions: tuple[str, ...] = ()
+    """The internal ids of the bulk actions that cancelled or made it."""
 
     def __post_init__(self) -> None:
         self.updated_ms = max(self.updated_ms, self.created_ms)
@@ -201,6 +213,8 @@ class Run:
         self.refresh(now_ms)
         if self.final or self.delayed or self.undeployed:
             return
+        if self.stage == 0 and self.queue is not None and self.queue.paused:
+            return  # a paused queue starts nothing, whatever moves it
         held = self.hold is not None and self.stage >= self.hold and not release
         if held and not self.canceled:
             return
@@ -241,8 +255,14 @@ def queue_of(run: Run) -> str:
     """The queue a run is on: `options.queue.name`, else `task/<taskId>` (sanitized)."""
     queue = run.options.get("queue")
     name = queue.get("name") if isinstance(queue, Mapping) else None
-    sanitized = _QUEUE_JUNK.sub("", name)[:128] if isinstance(name, str) else ""
-    return sanitized or _QUEUE_JUNK.sub("", f"task/{run.task}")[:128]
+    sanitized = queue_name(name) if isinstance(name, str) else ""
+    return sanitized or queue_name(f"task/{run.task}")
+
+
+def queue_name(name: str) -> str:
+    """A queue's name as the platform keeps it (`sanitizeQueueName`): letters, digits,
+    `_`, `-` and `/` only, at most 128."""
+    return _QUEUE_JUNK.sub("", name)[:128]
 
 
 def machine_of(run: Run) -> str:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pytest_trigger_batches.handlers import auth, batches, realtime, runs, triggers, waitpoints
+from pytest_trigger_batches.handlers import (
+    auth,
+    batches,
+    bulkqueues,
+    realtime,
+    runs,
+    triggers,
+    waitpoints,
+)
 from pytest_trigger_batches.routes import Route, RouteTable
 from pytest_trigger_batches.rules import (
+    BULK_ACTION_MAX_BODY,
     CLAIMS_UNAUTHORIZED,
     CREATE_BATCH_MAX_BODY,
     METADATA_MAX_BODY,
@@ -108,6 +117,48 @@ TABLE = RouteTable(
             realtime.subscribe_tagged,
             allow_jwt=True,
             limited=False,
+        ),
+        # --- bulkqueues: queues and bulk actions ---
+        Route("GET", "/api/v1/queues", bulkqueues.list_queues, cors=False),
+        Route(
+            "GET",
+            "/api/v1/queues/{queueParam}",
+            bulkqueues.retrieve_queue,
+            cors=False,
+            allow_jwt=True,
+        ),
+        Route("POST", "/api/v1/queues/{queueParam}/pause", bulkqueues.pause_queue, cors=False),
+        Route(
+            "POST",
+            "/api/v1/queues/{queueParam}/concurrency/override",
+            bulkqueues.override_queue,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/queues/{queueParam}/concurrency/reset",
+            bulkqueues.reset_queue,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/bulk-actions",
+            bulkqueues.create_bulk_action,
+            cors=False,
+            max_body=BULK_ACTION_MAX_BODY,
+        ),
+        Route("GET", "/api/v1/bulk-actions", bulkqueues.list_bulk_actions, cors=False),
+        Route(
+            "GET",
+            "/api/v1/bulk-actions/{bulkActionId}",
+            bulkqueues.retrieve_bulk_action,
+            cors=False,
+        ),
+        Route(
+            "POST",
+            "/api/v1/bulk-actions/{bulkActionId}/abort",
+            bulkqueues.abort_bulk_action,
+            cors=False,
         ),
         # --- runops: reset a key, reschedule, tags, metadata ---
         Route(

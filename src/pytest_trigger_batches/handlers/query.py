@@ -230,6 +230,69 @@ def _internal_id(value: str, prefix: str) -> str:
     return parts[1]
 
 
+# --- bulkqueues: the queue and bulk-action lists' queries ---------------------------------
+
+
+def query_errors(issues: list[dict[str, object]]) -> PlatformError:
+    """`400 Query Error` with zod's issues (nothing when there are none: check first)."""
+    return _query_errors(issues)
+
+
+def one(context: Context, name: str) -> str | None:
+    """A query parameter as `Object.fromEntries` reads it: the last one given."""
+    return _one(context, name)
+
+
+def page_size(context: Context, issues: list[dict[str, object]]) -> int:
+    """`page[size]`: `z.coerce.number().int().positive().min(1).max(100)`, 25 if absent."""
+    return _page_size(_one(context, "page[size]"), issues)
+
+
+def positive_int(context: Context, name: str, issues: list[dict[str, object]]) -> int | None:
+    """`z.coerce.number().int().positive().optional()`: None when absent or refused."""
+    text = _one(context, name)
+    if text is None:
+        return None
+    number = _number(text)
+    path = [name]
+    if math.isnan(number):
+        issues.append(
+            {
+                "code": "invalid_type",
+                "expected": "number",
+                "received": "nan",
+                "path": path,
+                "message": "Expected number, received nan",
+            }
+        )
+        return None
+    found: list[dict[str, object]] = []
+    if not (math.isfinite(number) and number.is_integer()):
+        found.append(
+            {
+                "code": "invalid_type",
+                "expected": "integer",
+                "received": "float",
+                "message": "Expected integer, received float",
+                "path": path,
+            }
+        )
+    if not number > 0:
+        found.append(
+            {
+                "code": "too_small",
+                "minimum": 0,
+                "type": "number",
+                "inclusive": False,
+                "exact": False,
+                "message": "Number must be greater than 0",
+                "path": path,
+            }
+        )
+    issues += found
+    return None if found else int(number)
+
+
 # --- waitpoints: GET /api/v1/waitpoints/tokens (ApiWaitpointListSearchParams) -----------
 
 

@@ -20,23 +20,37 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from pytest_trigger_batches.errors import PlatformError, js_double, js_number_text
-from pytest_trigger_batches.rules import MAX_IDEMPOTENCY_KEY_LENGTH, safe_metadata_key
+from pytest_trigger_batches.rules import (
+    BULK_ONE_FILTER,
+    BULK_ONE_OF,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    QUEUE_OVERRIDE_MAXIMUM,
+    QUEUE_OVERRIDE_ONE_OF,
+    safe_metadata_key,
+)
+from pytest_trigger_batches.statuses import API_RUN_STATUSES
 
 __all__ = [
     "JS_WHITESPACE",
     "add_tags_issues",
+    "bulk_action_body",
     "check_headers",
     "complete_token_body",
     "create_batch_body",
     "create_token_body",
+    "date_text_ms",
     "json_body",
     "one_shot_body",
+    "override_queue_body",
+    "pause_queue_body",
     "public_token_body",
     "reschedule_body_ok",
     "reset_key_body",
+    "reset_queue_body",
     "streamed_item",
     "strict_loads",
     "trigger_body",
@@ -738,6 +752,178 @@ def check_headers(route: str, headers: Mapping[str, str]) -> None:
 
 
 # -- what the trigger service refuses after the schema -----------------------------------
+
+
+# --- bulkqueues: queue and bulk-action bodies ----------------------------------------------
+
+
+class _Capped(_Number):
+    """`z.number()` with its checks, then `.max(maximum)`."""
+
+    def __init__(self, *checks: str, maximum: int) -> None:
+        super().__init__(*checks)
+        self.maximum = maximum
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        status = super().check(value, path, issues)
+        if status == ABORTED or not js_double(value) > self.maximum:  # type: ignore[arg-type]
+            return status
+        text = f"Number must be less than or equal to {self.maximum}"
+        issues.append(_size_issue("too_big", self.maximum, "number", True, text, path))
+        return DIRTY
+
+
+class _Never(_Schema):
+    """`z.never().optional()`: any value present fails."""
+
+    optional = True
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        issues.append(_type_issue("never", value, path))
+        return ABORTED
+
+
+class _DateOrNumber(_Schema):
+    """`z.union([z.coerce.date(), z.number()])`. A string is read as an ISO 8601 date
+    (JavaScript's `Date` reads a few more forms)."""
+
+    def check(self, value: object, path: Path, issues: list[Issue]) -> int:
+        if isinstance(value, str) and date_text_ms(value) is not None:
+            return VALID
+        if not isinstance(value, str):
+            return _Union(_Date(), _Number()).check(value, path, issues)
+        issues.append(
+            {
+                "code": "invalid_union",
+                "unionErrors": [
+                    {"issues": [_date_issue(path)], "name": "ZodError"},
+                    {"issues": [_type_issue("number", value, path)], "name": "ZodError"},
+                ],
+                "path": list(path),
+                "message": "Invalid input",
+            }
+        )
+        return ABORTED
+
+
+def _date_issue(path: Path) -> Issue:
+    return {"code": "invalid_date", "path": list(path), "message": "Invalid date"}
+
+
+def date_text_ms(text: str) -> int | None:
+    """The moment an ISO 8601 date string names (UTC when it names no zone), or None."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)
+
+
+_QUEUE_TYPE = _opt(_Enum("task", "custom", "id"))
+_PAUSE_QUEUE = _Object({"type": _QUEUE_TYPE, "action": _Enum("pause", "resume")})
+_RESET_QUEUE = _Object({"type": _QUEUE_TYPE})
+
+
+def _one_limit(value: Mapping[str, Any], path: Path) -> Issue | None:
+    if ("concurrencyLimit" in value) != ("percent" in value):
+        return None
+    return {"code": "custom", "message": QUEUE_OVERRIDE_ONE_OF, "path": list(path)}
+
+
+_OVERRIDE_QUEUE = _Object(
+    {
+        "type": _QUEUE_TYPE,
+        "concurrencyLimit": _opt(_Capped("int", "nonnegative", maximum=QUEUE_OVERRIDE_MAXIMUM)),
+        "percent": _opt(_Capped("positive", maximum=100)),
+    },
+    refine=_one_limit,
+)
+
+
+def _texts(schema: _Schema) -> _Schema:
+    return _opt(_Union(schema, _Array(schema)))
+
+
+def _some_filter(value: Mapping[str, Any], path: Path) -> Issue | None:
+    def filled(item: object) -> bool:
+        if isinstance(item, list):
+            return any(filled(each) for each in item)
+        return _js_trim(item) != "" if isinstance(item, str) else True
+
+    if any(filled(item) for item in value.values()):
+        return None
+    return {"code": "custom", "message": BULK_ONE_FILTER, "path": list(path)}
+
+
+_BULK_FILTER = _Object(
+    {
+        "status": _texts(_Enum(*API_RUN_STATUSES)),
+        "taskIdentifier": _texts(_String()),
+        "version": _texts(_String()),
+        "from": _opt(_DateOrNumber()),
+        "to": _opt(_DateOrNumber()),
+        "period": _STRING,
+        "bulkAction": _STRING,
+        "tag": _texts(_String()),
+        "schedule": _STRING,
+        "isTest": _BOOLEAN,
+        "batch": _STRING,
+        "queue": _texts(_Object({"type": _Enum("task", "custom"), "name": _String()})),
+        "machine": _texts(_MACHINE.inner),
+        "region": _texts(_String()),
+    },
+    refine=_some_filter,
+)
+_BULK_SELECTION: dict[str, _Schema] = {
+    "filter": _opt(_BULK_FILTER),
+    "runIds": _opt(_Array(_String(), minimum=1)),
+    "name": _opt(_String(maximum=255, message="Name must be less than 255 characters")),
+}
+_BULK_ACTIONS = {
+    "cancel": _Object({"targetRegion": _Never(), **_BULK_SELECTION}),
+    "replay": _Object({"targetRegion": _STRING, **_BULK_SELECTION}),
+}
+
+
+def pause_queue_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/queues/{queueParam}/pause`'s body, or its 400."""
+    return _body(_PAUSE_QUEUE, body)
+
+
+def reset_queue_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/queues/{queueParam}/concurrency/reset`'s body, or its 400."""
+    return _body(_RESET_QUEUE, body)
+
+
+def override_queue_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/queues/{queueParam}/concurrency/override`'s body, or its 400."""
+    return _body(_OVERRIDE_QUEUE, body)
+
+
+def bulk_action_body(body: object) -> dict[str, Any]:
+    """`POST /api/v1/bulk-actions`'s body (`CreateBulkActionRequestBody`: a union on
+    `action`, then exactly one of `filter` and `runIds`), or its 400."""
+    if not isinstance(body, dict):
+        return _body(_Object({}), body)
+    schema = _BULK_ACTIONS.get(body.get("action"))  # type: ignore[arg-type]
+    if schema is None:
+        issue = {
+            "code": "invalid_union_discriminator",
+            "options": list(_BULK_ACTIONS),
+            "path": ["action"],
+            "message": "Invalid discriminator value. Expected 'cancel' | 'replay'",
+        }
+        raise PlatformError.message(400, "Validation error: " + _issue_text(issue))
+    found: list[Issue] = []
+    # The body's refinement runs unless a field failed on its type (zod's "aborted").
+    if schema.check(body, (), found) != ABORTED and ("filter" in body) + ("runIds" in body) != 1:
+        found.append({"code": "custom", "message": BULK_ONE_OF, "path": []})
+    if found:
+        texts = (_issue_text(issue) for issue in found[:MAX_ISSUES_IN_MESSAGE])
+        raise PlatformError.message(400, "Validation error: " + "; ".join(texts))
+    return body
 
 
 # -- runops: the bodies of the routes that change a run ----------------------------------
