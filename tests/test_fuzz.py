@@ -753,6 +753,17 @@ def _fuzz_routes(
         served.statuses["documented 500"] += 1
 
 
+def _stream_servers(status: int, shown: object) -> bool:
+    """The realtime stream server's own answers: `400 {"message", "errors"}` naming each
+    parameter, and `409` must-refetch (docs/platform.md §14)."""
+    if status == 409:
+        return shown == [{"headers": {"control": "must-refetch"}}]
+    if status != 400 or not isinstance(shown, dict) or shown.get("message") != "Invalid request":
+        return False
+    errors = shown.get("errors")
+    return isinstance(errors, dict) and bool(errors)
+
+
 def _problem(answer: httpx.Response, crashes: list[str], *, store: bool = False) -> str:
     """What is wrong with an answer ("" if nothing): a crash, not JSON, an unclear 4xx.
 
@@ -772,6 +783,8 @@ def _problem(answer: httpx.Response, crashes: list[str], *, store: bool = False)
         return f"{answer.status_code} with a body that is not JSON ({problem})"
     if answer.status_code == 500:
         return "" if shown in DOCUMENTED_500 else f"an undocumented 500: {shown!r:.200}"
+    if answer.status_code >= 400 and _stream_servers(answer.status_code, shown):
+        return ""
     if answer.status_code >= 400:  # the platform's form: {"error": "...", ...}
         error = shown.get("error") if isinstance(shown, dict) else None
         clear = isinstance(error, str) and error.strip()

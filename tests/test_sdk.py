@@ -14,6 +14,9 @@ Pinned in `tests/sdk/package.json`; one Node process a test:
   (RetrieveRunResponse), `runs.list` page by page (ListRunResponseItem), `runs.cancel`
   and `runs.replay`; it keeps the raw answers too, so the test compares what the SDK's
   schemas kept with what the server sent.
+- `tests/sdk/realtime.mjs` subscribes: `runs.subscribeToRun` (the loop ends once the run
+  finished), `runs.subscribeToBatch`, `runs.subscribeToRunsWithTag`, and a subscription
+  to a run that does not exist (one 404, never retried).
 - `tests/sdk/tokens.mjs` mints each kind of public access token (`auth.createPublicToken`,
   `createTriggerPublicToken`, `createBatchTriggerPublicToken`), with a root key and with
   an additional key, and uses them (`TestTokens`).
@@ -50,6 +53,7 @@ SDK_DIR = Path(__file__).parent / "sdk"
 SCRIPT = SDK_DIR / "retrieve_batches.mjs"
 TRIGGER_SCRIPT = SDK_DIR / "trigger_tasks.mjs"
 RUNS_SCRIPT = SDK_DIR / "read_runs.mjs"
+REALTIME_SCRIPT = SDK_DIR / "realtime.mjs"
 SDK_VERSION = "4.8.3"
 INSTALL = "run `npm ci --prefix tests/sdk` from the repository root"
 
@@ -860,6 +864,73 @@ def test_the_sdk_reads_lists_cancels_and_replays_runs(
     # Cancel and replay send no body (replay without options: nothing to override).
     assert [c.body for c in calls if c.route and "/runs/{runId}/" in c.route] == [None, None]
     assert_sdk_headers(trigger_api_server, calls)
+
+
+class TestRealtime:
+    """`runs.subscribeTo*` read the shape streams of `/realtime/v1/...` to their end."""
+
+    def test_the_sdk_subscribes_to_a_run_a_batch_and_a_tag(
+        self, node: str, trigger_api_server: TriggerApiServer
+    ) -> None:
+        trigger_api_server.on_run(outcome="COMPLETED", task="send-email", output={"sent": True})
+        missing = "run_cmx0ugyuv00014a7da3uz70rc"
+        plan = {
+            "task": "send-email",
+            "payload": {"to": "a@example.com"},
+            "tag": "user_42",
+            "items": [{"id": "resize", "payload": {"n": n}} for n in range(3)],
+            "missing": missing,
+            "timeoutMs": 15_000,  # a bug shows as a timed-out step, never a hung test
+            "missingWaitMs": 800,
+        }
+        output = run_sdk(node, trigger_api_server, REALTIME_SCRIPT, json.dumps(plan))
+        results = output["results"]
+
+        run = results["run"]
+        assert (run["ended"], run["timedOut"], run["error"]) == (True, False, None)
+        assert [r["status"] for r in run["runs"]] == ["QUEUED", "EXECUTING", "COMPLETED"]
+        done = run["runs"][-1]
+        assert (done["id"], done["isCompleted"], done["output"]) == (
+            run["id"],
+            True,
+            {"sent": True},
+        )
+        assert (done["payload"], done["tags"]) == ({"to": "a@example.com"}, ["user_42"])
+        assert done["finishedAt"] is not None
+
+        batch = results["batch"]
+        assert (batch["broke"], batch["timedOut"], batch["error"]) == (True, False, None)
+        last = {r["id"]: r for r in batch["runs"]}
+        assert len(last) == 3
+        assert all(r["status"] == "COMPLETED" for r in last.values())
+        assert sorted(r["payload"]["n"] for r in last.values()) == [0, 1, 2]
+
+        tagged = results["tagged"]
+        assert (tagged["broke"], tagged["timedOut"]) == (True, False)
+        assert [r["id"] for r in tagged["runs"]] == [run["id"]]
+
+        # An unknown run: the platform's 404, which the SDK does not retry (it used to
+        # retry a 501 forever); the loop then waits until the caller aborts it.
+        gone = results["missing"]
+        assert (gone["runs"], gone["ended"], gone["timedOut"]) == ([], False, True)
+        realtime = [c for c in trigger_api_server.calls if c.path.startswith("/realtime/")]
+        assert [c.status_code for c in realtime if c.path.endswith(missing)] == [404]
+        assert all(c.status_code == 200 for c in realtime if not c.path.endswith(missing))
+        run_calls = [c for c in realtime if c.path == f"/realtime/v1/runs/{run['id']}"]
+        assert [parse_qs(urlsplit(c.url).query).get("live") for c in run_calls] == [
+            None,
+            ["true"],
+            ["true"],
+        ]
+        assert all(c.headers.get("x-trigger-electric-version") for c in realtime)
+        # The run and the batch were read with the public tokens their triggers answered.
+        used = {(c["path"], c["auth"]) for c in output["credentials"]}
+        assert used == {
+            (f"/realtime/v1/runs/{run['id']}", "jwt"),
+            (f"/realtime/v1/batches/{batch['id']}", "jwt"),
+            ("/realtime/v1/runs", "key"),
+            (f"/realtime/v1/runs/{missing}", "key"),
+        }
 
 
 # --- bulkqueues: queues and bulk actions ---------------------------------------------------

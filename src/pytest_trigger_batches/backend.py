@@ -30,6 +30,7 @@ from pytest_trigger_batches.packets import Packet, PacketStore
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.queues import Queue, QueueStore, counts, task_queue_name
 from pytest_trigger_batches.ratelimit import Limiter, Limits
+from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape, run_tags
 from pytest_trigger_batches.records import (
     BatchHandle,
     BatchKind,
@@ -51,6 +52,8 @@ from pytest_trigger_batches.rules import (
     METADATA_UPDATABLE_MS,
     ONE_SHOT_MAX_ITEMS,
     PUBLIC_TOKEN_MAX_LIFETIME_S,
+    REALTIME_DEFAULT_WINDOW,
+    REALTIME_MAX_WINDOW_MS,
     SDK_OFFLOAD_BYTES,
     SERVER_OFFLOAD_BYTES,
     STREAMING_MAX_ITEMS,
@@ -92,6 +95,7 @@ _REPLAYED_OPTIONS = frozenset(
 )
 
 Outcome = TypeVar("Outcome", bound=str)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +244,8 @@ class TriggerBackend:
         self._item_rules: list[Rule[ItemOutcome]] = []
         self._run_rules: list[Rule[str]] = []
         self._hold_rules: list[Rule[RunHold]] = []
+        self._realtime = RealtimeStore()
+        """The shapes realtime subscriptions read (realtime.py)."""
         self._queues = QueueStore(f"queues:{self.keys.default_key}")
         self._bulk = BulkActionStore()
         self._one_time = OneTimeUses()
@@ -999,6 +1005,92 @@ class TriggerBackend:
                 heapq.heappush(later, (due, entry[1], run))
         for entry in elsewhere:
             heapq.heappush(deadlines, entry)
+
+    # --- realtime: shape-stream subscriptions (GET /realtime/v1/...) ---
+
+    def realtime_shape(
+        self, key: tuple[object, ...], columns: tuple[str, ...], now_ms: int
+    ) -> Shape:
+        """The shape `key` names with `columns` (made on its first subscription)."""
+        return self._realtime.shape(key, columns, now_ms)
+
+    def realtime_answer(self, shape: Shape, runs: Sequence[Run], *, since: str | None) -> Change:
+        """The messages for a request of `shape` at offset `since` (None: a snapshot)."""
+        return self._realtime.answer(shape, runs, since=since)
+
+    def realtime_unchanged(
+        self, shape: Shape, offset: str, runs: Callable[[], Sequence[Run]]
+    ) -> bool:
+        """Whether the rows of `shape` are still those of `offset`."""
+        return self._realtime.unchanged(shape, offset, runs)
+
+    def realtime_run(self, run: Run, now_ms: int, render: Callable[[list[Run]], T]) -> T:
+        """A realtime request for `run`: what `render` makes of it now, then the run
+        moves on as a retrieval moves it (per poll)."""
+        run.refresh(now_ms)
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        batches, loose = ([batch], []) if batch is not None else ([], [run])
+        return self._progress.poll_shape(batches, loose, now_ms, lambda: render([run]))
+
+    def batch_runs(self, batch: BatchRecord, now_ms: int) -> list[Run]:
+        """The runs of `batch` made so far, oldest first, as time has left them."""
+        order = self._listed_by_batch.get(batch.id)
+        runs = [] if order is None else list(order.newest_first())[::-1]
+        for run in runs:
+            run.refresh(now_ms)
+        return runs
+
+    def realtime_batch(
+        self, batch: BatchRecord, now_ms: int, render: Callable[[list[Run]], T]
+    ) -> T:
+        """A realtime request for `batch`'s runs: what `render` makes of them now, then
+        the batch moves one step (per poll)."""
+        return self._progress.poll_shape(
+            [batch], [], now_ms, lambda: render(self.batch_runs(batch, now_ms))
+        )
+
+    def tagged_since(self, window: str, now_ms: int) -> int:
+        """Where a tag subscription's `createdAt` window (`1h`, `7d`...) starts: at most
+        24 hours back, which is also where an unreadable or missing window starts."""
+        span = durations.parse_natural_duration_ms(window or REALTIME_DEFAULT_WINDOW)
+        return now_ms - min(REALTIME_MAX_WINDOW_MS, span or REALTIME_MAX_WINDOW_MS)
+
+    def tagged_runs(
+        self, tags: Sequence[str], environment: str, since_ms: int, now_ms: int
+    ) -> list[Run]:
+        """Runs of `environment` created after `since_ms` with every tag of `tags`,
+        oldest first."""
+        found = []
+        for run in self._listed.newest_first():
+            if run.created_ms <= since_ms:
+                break
+            if run.environment not in (None, environment):
+                continue
+            if tags and not set(tags) <= set(run_tags(run)):
+                continue
+            run.refresh(now_ms)
+            found.append(run)
+        return found[::-1]
+
+    def realtime_tagged(
+        self,
+        runs: Sequence[Run],
+        now_ms: int,
+        render: Callable[[list[Run]], T],
+    ) -> T:
+        """A realtime request for `runs` (a tag filter's): what `render` makes of them
+        now, then their batches and the runs of no batch move one step (per poll)."""
+        batches: dict[str, BatchRecord] = {}
+        loose = []
+        for run in runs:
+            batch = self.find_batch(run.batch_id) if run.batch_id else None
+            if batch is None:
+                loose.append(run)
+            else:
+                batches.setdefault(batch.id, batch)
+        shown = list(runs)
+        moved = list(batches.values())
+        return self._progress.poll_shape(moved, loose, now_ms, lambda: render(shown))
 
     # --- bulkqueues: queues and bulk actions ---------------------------------------------
 

@@ -44,6 +44,7 @@ from pytest_trigger_batches.routes import Route, RouteTable
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.backend import TriggerBackend
+    from pytest_trigger_batches.realtime import Hold
 
 __all__ = [
     "ApiResponse",
@@ -111,6 +112,8 @@ class ApiResponse:
     status_code: int
     headers: dict[str, str]
     body: bytes
+    hold: Hold | None = field(default=None, repr=False, compare=False)
+    """Over HTTP, wait this out before writing the answer (a live realtime request)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ class Reply:
     status_code: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    hold: Hold | None = None
+    """A live realtime answer with nothing new: the HTTP server holds it back a while."""
 
 
 @dataclass(slots=True)
@@ -437,9 +442,10 @@ class Pipeline:
             return _render_error(error, route, request, limit_headers)
         # 8. render
         out = {"content-type": JSON, **limit_headers, **reply.headers}
-        if route.cors:
-            out.update(_cors_headers(headers))
-        return ApiResponse(reply.status_code, out, b"" if method == "HEAD" else reply.body)
+        if route.cors and "access-control-allow-origin" not in reply.headers:
+            out.update(_cors_headers(headers))  # an answer with CORS headers keeps its own
+        body = b"" if method == "HEAD" else reply.body
+        return ApiResponse(reply.status_code, out, body, reply.hold)
 
     def _base_url(self, url: str) -> str:
         parts = urlsplit(url)

@@ -25,7 +25,7 @@ call, whatever the mode. Runs the test registered (`add_batch(runs=...)`) never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar, get_args
 
 from pytest_trigger_batches.shown import shown
@@ -140,3 +140,26 @@ class Progress:
         looks at the batch then, whatever the mode, and completes it if that was its
         last unfinished run (`tryCompleteBatch`, scheduled as each run finishes)."""
         batch.ready(now_ms)
+
+    def poll_shape(
+        self,
+        batches: Sequence[BatchRecord],
+        loose: Sequence[Run],
+        now_ms: int,
+        render: Callable[[], T],
+    ) -> T:
+        """A realtime request over runs of `batches` and runs of no batch (`loose`): what
+        `render` makes of them now; then, per poll, each batch and each loose run moves
+        one step, as a retrieval of one of its runs moves it."""
+        moves = self.mode == "per_poll"
+        if moves:
+            for batch in batches:
+                batch.ready(now_ms)
+        answer = render()
+        if moves:
+            for batch in batches:
+                batch.step(now_ms, self._runs)
+            for run in loose:
+                if not run.listed_always:
+                    run.step(now_ms)
+        return answer

@@ -419,6 +419,14 @@ if TYPE_CHECKING:
     AddProblem = Callable[[str], None]
 
 
+# --- realtime: shape-stream subscriptions (realtime.v1.runs.ts, realtimeClient.server.ts) ---
+REALTIME_UNSAFE_TAG = re.compile(r'[\x00-\x1f\x7f\\"]')
+"""Characters a tag of `GET /realtime/v1/runs?tags=` may not hold (`electricShape.server.ts`)."""
+REALTIME_DEFAULT_WINDOW = "24h"
+"""The `createdAt` window of a tag subscription when none is given."""
+REALTIME_MAX_WINDOW_MS = 24 * 60 * 60 * 1000
+"""The widest `createdAt` window (`REALTIME_MAXIMUM_CREATED_AT_FILTER_AGE_IN_MS`)."""
+
 # --- bulkqueues: queues and bulk actions ---------------------------------------------------
 
 QUEUE_PAGE_SIZE = 25

@@ -6,12 +6,15 @@ background thread, with the standard library only. Everything the in-process
 calls) lives in `TriggerApi`; this module only translates HTTP requests into
 `TriggerApi.handle` calls and writes the answers back.
 
-Two answers have no HTTP equivalent of their own:
+Three answers are written the server's own way:
 
 - an injected "timeout" or "connect_error" fault closes the connection without
   answering: the client sees a dropped connection (`RemoteDisconnected` in
   `http.client`/`urllib`/`requests`, `httpx.RemoteProtocolError`, `fetch failed` in
   Node), not its own timeout;
+- a live realtime request with nothing new (`/realtime/v1/...?live=true`) is held up to a
+  second outside the lock, as the platform's long poll is, and answered as soon as what it
+  watches changes;
 - a request the API does not serve gets `501 {"error": <why, with keys redacted>}`
   with `x-should-retry: false` (so the official SDK does not retry it) and stays in
   `calls` with outcome "unexpected" (the `trigger_api_server` fixture then fails the
@@ -415,6 +418,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.log_message('"%s" connection dropped (%s fault)', self.requestline, answer.kind)
             self.close_connection = True
             return
+        if answer.hold is not None:  # a live realtime request: a long poll, outside the lock
+            answer.hold.wait(gateway.lock)
         self.send_response(answer.status_code)
         for name, value in answer.headers.items():
             self.send_header(name, value)

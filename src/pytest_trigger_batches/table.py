@@ -6,6 +6,7 @@ from pytest_trigger_batches.handlers import (
     auth,
     batches,
     bulkqueues,
+    realtime,
     results,
     runs,
     triggers,
@@ -96,6 +97,29 @@ TABLE = RouteTable(
             triggers.trigger_task,
             allow_jwt=True,
             max_body=TRIGGER_MAX_BODY,
+        ),
+        # --- realtime: shape-stream subscriptions ---
+        Route(
+            "GET",
+            "/realtime/v1/runs/{runId}",
+            realtime.subscribe_run,
+            allow_jwt=True,
+            limited=False,
+        ),
+        Route(
+            "GET",
+            "/realtime/v1/batches/{batchId}",
+            realtime.subscribe_batch,
+            allow_jwt=True,
+            retry_not_found=True,
+            limited=False,
+        ),
+        Route(
+            "GET",
+            "/realtime/v1/runs",
+            realtime.subscribe_tagged,
+            allow_jwt=True,
+            limited=False,
         ),
         # --- bulkqueues: queues and bulk actions ---
         Route("GET", "/api/v1/queues", bulkqueues.list_queues, cors=False),
