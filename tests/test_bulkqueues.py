@@ -620,3 +620,13 @@ def test_advance_does_not_start_a_run_whose_queue_is_paused(wire: Wire) -> None:
         wire.api.advance(batch_id)
     assert get_run(wire, first)["status"] == "QUEUED"  # its queue is paused
     assert get_run(wire, second)["status"] == "COMPLETED"
+
+
+def test_advance_to_a_status_a_paused_queue_holds_back_names_the_queue(wire: Wire) -> None:
+    wire.api.queue("a", paused=True)
+    answer = post(wire, "/api/v1/tasks/batch", {"items": [{"task": "a"}, {"task": "b"}]})
+    batch_id = answer.json()["id"]
+    with pytest.raises(ValueError, match=r"runs wait in paused queue 'task/a': resume it"):
+        wire.api.advance(batch_id, to="COMPLETED")
+    wire.api.queue("a", paused=False)
+    assert wire.api.advance(batch_id, to="COMPLETED").status == "COMPLETED"

@@ -313,10 +313,17 @@ class TriggerApi:
                 )
             state = self._backend.advance(handle, self._clock.now_ms, to=wanted)
             if wanted is not None and state.status != wanted:
+                paused = self._backend.paused_queues(handle, self._clock.now_ms())
+                why = (
+                    f"its runs wait in paused queue {', '.join(map(repr, paused))}: "
+                    f"resume it with queue(..., paused=False) first"
+                    if paused
+                    else "sealed streaming batches, one-shot batches and registered "
+                    "states only move forward"
+                )
                 raise ValueError(
                     f"to={wanted.value!r} is not a state {batch_id} reaches from "
-                    f"{state.status.value} (sealed streaming batches, one-shot batches and "
-                    f"registered states only move forward)"
+                    f"{state.status.value} ({why})"
                 )
             return state
 

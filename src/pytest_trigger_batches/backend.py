@@ -1040,6 +1040,15 @@ class TriggerBackend:
             run.refresh(now_ms)
         return runs
 
+    def paused_queues(self, batch: BatchRecord, now_ms: int) -> list[str]:
+        """The paused queues holding runs of `batch` that have not started, by name."""
+        names = {
+            run.queue.name
+            for run in self.batch_runs(batch, now_ms)
+            if run.stage == 0 and isinstance(run.queue, Queue) and run.queue.paused
+        }
+        return sorted(names)
+
     def realtime_batch(
         self, batch: BatchRecord, now_ms: int, render: Callable[[list[Run]], T]
     ) -> T:
