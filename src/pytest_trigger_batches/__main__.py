@@ -48,9 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve the mock Trigger.dev API (batches triggered and retrieved, runs) over HTTP",
         description=(
             "Serve the mock Trigger.dev API over HTTP until Ctrl-C: batches triggered "
-            "(streamed or in one request) and retrieved, single tasks triggered, and "
-            "runs retrieved, listed, cancelled and replayed. Point a client at it with "
-            "TRIGGER_API_URL and TRIGGER_SECRET_KEY as printed."
+            "(streamed or in one request) and retrieved, single tasks triggered; runs "
+            "retrieved, listed, cancelled, replayed, rescheduled, tagged, with their "
+            "metadata and results; public tokens, idempotency key resets, large "
+            "payloads, waitpoint tokens, queues, bulk actions and realtime "
+            "subscriptions. Point a client at it with TRIGGER_API_URL and "
+            "TRIGGER_SECRET_KEY as printed."
         ),
         epilog="endpoints served (others are answered 501):\n" + TABLE.describe(),
         formatter_class=_DescriptionWrapped,
