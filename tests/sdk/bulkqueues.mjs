@@ -23,37 +23,13 @@
 // Prints one JSON object on stdout: {"sdkVersion": ..., "results": {step: result}} where
 // a result is {"ok": true, "data": <what the SDK returned>} or {"ok": false, "error":
 // ...}. Dates in what the SDK returned are written as {"$date": "<toISOString()>"}.
-import { configure, queues, runs, tasks } from "@trigger.dev/sdk";
+import { queues, runs, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv, plain, stepper } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-const results = {};
-async function step(name, call) {
-  try {
-    const data = await call();
-    results[name] = { ok: true, data: plain(data) };
-    return data;
-  } catch (error) {
-    results[name] = {
-      ok: false,
-      error: { name: error?.name, message: String(error?.message ?? error), status: error?.status },
-    };
-    return undefined;
-  }
-}
+const { results, step } = stepper();
 
 function page(found) {
   return { data: found.data, pagination: found.pagination };

@@ -31,13 +31,11 @@
 // ...}, with "responses": [{method, url, status, body}...], the answers the step's
 // requests got, in order. Dates in what the SDK returned are written as
 // {"$date": "<toISOString()>"}.
-import { batch, configure, runs, tasks } from "@trigger.dev/sdk";
+import { batch, runs, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv, plain } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
 const responses = [];
 const originalFetch = globalThis.fetch;
@@ -54,15 +52,6 @@ globalThis.fetch = async (input, init) => {
   responses.push({ method: init?.method ?? "GET", url, status: response.status, body });
   return response;
 };
-
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
 
 function failure(error) {
   return {

@@ -24,13 +24,11 @@
 // ({id, status, isCompleted, finishedAt, tags, payload, output} each), whether the loop
 // ended by itself, and any error's message; and "credentials": [{path, auth}...], "jwt" or
 // "key" for each realtime request, in order.
-import { auth, batch, configure, runs, tasks } from "@trigger.dev/sdk";
+import { auth, batch, runs, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
 const plan = JSON.parse(process.argv[2]);
 

@@ -20,12 +20,10 @@
 // length and first characters instead of the value.
 import { apiClientManager } from "@trigger.dev/core/v3";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
-import { batch, configure, runs, tasks } from "@trigger.dev/sdk";
+import { batch, runs, tasks } from "@trigger.dev/sdk";
+import { configureFromEnv, plain } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
 const responses = [];
 const originalFetch = globalThis.fetch;
@@ -49,15 +47,6 @@ globalThis.fetch = async (input, init) => {
   });
   return response;
 };
-
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
 
 function failure(error) {
   return { name: error?.name, message: String(error?.message ?? error), status: error?.status };

@@ -12,22 +12,11 @@
 // result is {"ok": true, "data": <what the SDK returned>} or {"ok": false, "error": ...}.
 // Dates in what the SDK returned are written as {"$date": "<toISOString()>"} so that
 // the test can tell a parsed Date from a string.
-import { batch, configure } from "@trigger.dev/sdk";
+import { batch } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv, plain } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
-
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
+configureFromEnv();
 
 async function retrieve(id) {
   try {

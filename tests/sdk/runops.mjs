@@ -19,37 +19,13 @@
 // Prints {"sdkVersion": ..., "results": {step: result}}, a result being {"ok": true,
 // "data": ...} or {"ok": false, "error": {name, message, status}}; Dates as
 // {"$date": "<toISOString()>"}.
-import { configure, idempotencyKeys, runs, tasks } from "@trigger.dev/sdk";
+import { idempotencyKeys, runs, tasks } from "@trigger.dev/sdk";
 import { apiClientManager, CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv, plain, stepper } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
-
-const results = {};
-async function step(name, call) {
-  try {
-    const data = await call();
-    results[name] = { ok: true, data: plain(data) };
-    return data;
-  } catch (error) {
-    results[name] = {
-      ok: false,
-      error: { name: error?.name, message: String(error?.message ?? error), status: error?.status },
-    };
-    return undefined;
-  }
-}
+const { results, step } = stepper();
 
 const plan = JSON.parse(process.argv[2]);
 const { task } = plan;

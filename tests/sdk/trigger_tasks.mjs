@@ -29,13 +29,11 @@
 // result a step: {"ok": true, "handle": <what the call returned>, "polls": [<what each
 // batch.retrieve returned>...]} or {"ok": false, "error": ...}. Dates in what the SDK
 // returned are written as {"$date": "<toISOString()>"}.
-import { batch, configure, tasks } from "@trigger.dev/sdk";
+import { batch, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
+import { configureFromEnv, plain } from "./common.mjs";
 
-configure({
-  baseURL: process.env.TRIGGER_API_URL,
-  secretKey: process.env.TRIGGER_SECRET_KEY,
-});
+configureFromEnv();
 
 const FINAL = new Set(["COMPLETED", "ABORTED"]);
 
@@ -45,15 +43,6 @@ function revive(value) {
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === "$date") return new Date(value.$date);
     return Object.fromEntries(keys.map((k) => [k, revive(value[k])]));
-  }
-  return value;
-}
-
-function plain(value) {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   }
   return value;
 }
