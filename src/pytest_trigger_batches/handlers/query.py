@@ -121,11 +121,11 @@ def _number(text: str) -> float:
     return float(text) if _JS_DECIMAL.fullmatch(text) else math.nan
 
 
-def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
-    """`z.coerce.number().int().positive().min(1).max(100)`, zod's issues word for word."""
-    if text is None:
-        return 25
-    path = ["page[size]"]
+def _coerced_int(
+    text: str, path: list[str], issues: list[dict[str, object]], *, page: bool = False
+) -> int | None:
+    """`z.coerce.number().int().positive()` (`page`: then `.min(1).max(100)`), zod's
+    issues word for word; None when refused."""
     number = _number(text)
     if math.isnan(number):
         issues.append(
@@ -137,7 +137,7 @@ def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
                 "message": "Expected number, received nan",
             }
         )
-        return 25
+        return None
     found: list[dict[str, object]] = []
     if not (math.isfinite(number) and number.is_integer()):
         found.append(
@@ -149,10 +149,10 @@ def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
                 "path": path,
             }
         )
-    for bound, inclusive, ok, message in (
-        (0, False, number > 0, "Number must be greater than 0"),
-        (1, True, number >= 1, "Number must be greater than or equal to 1"),
-    ):
+    minimums = [(0, False, number > 0, "Number must be greater than 0")]
+    if page:
+        minimums.append((1, True, number >= 1, "Number must be greater than or equal to 1"))
+    for bound, inclusive, ok, message in minimums:
         if not ok:
             found.append(
                 {
@@ -165,7 +165,7 @@ def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
                     "path": path,
                 }
             )
-    if not number <= 100:
+    if page and not number <= 100:
         found.append(
             {
                 "code": "too_big",
@@ -178,7 +178,13 @@ def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
             }
         )
     issues += found
-    return 25 if found else int(number)
+    return None if found else int(number)
+
+
+def _page_size(text: str | None, issues: list[dict[str, object]]) -> int:
+    """`page[size]`: `z.coerce.number().int().positive().min(1).max(100)`, 25 if absent."""
+    size = None if text is None else _coerced_int(text, ["page[size]"], issues, page=True)
+    return 25 if size is None else size
 
 
 def _moment_ms(
@@ -251,46 +257,7 @@ def page_size(context: Context, issues: list[dict[str, object]]) -> int:
 def positive_int(context: Context, name: str, issues: list[dict[str, object]]) -> int | None:
     """`z.coerce.number().int().positive().optional()`: None when absent or refused."""
     text = _one(context, name)
-    if text is None:
-        return None
-    number = _number(text)
-    path = [name]
-    if math.isnan(number):
-        issues.append(
-            {
-                "code": "invalid_type",
-                "expected": "number",
-                "received": "nan",
-                "path": path,
-                "message": "Expected number, received nan",
-            }
-        )
-        return None
-    found: list[dict[str, object]] = []
-    if not (math.isfinite(number) and number.is_integer()):
-        found.append(
-            {
-                "code": "invalid_type",
-                "expected": "integer",
-                "received": "float",
-                "message": "Expected integer, received float",
-                "path": path,
-            }
-        )
-    if not number > 0:
-        found.append(
-            {
-                "code": "too_small",
-                "minimum": 0,
-                "type": "number",
-                "inclusive": False,
-                "exact": False,
-                "message": "Number must be greater than 0",
-                "path": path,
-            }
-        )
-    issues += found
-    return None if found else int(number)
+    return None if text is None else _coerced_int(text, [name], issues)
 
 
 # --- waitpoints: GET /api/v1/waitpoints/tokens (ApiWaitpointListSearchParams) -----------
