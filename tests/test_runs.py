@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -914,3 +915,81 @@ def test_a_deadline_finds_some_runs_queued_and_others_executing(wire: Wire) -> N
     assert [run["status"] for run in shown] == ["CANCELED"] * 3 + ["COMPLETED"]
     assert ["startedAt" in run for run in shown] == [False, True, True, True]
     assert ["finishedAt" in run for run in shown] == [False, True, True, True]
+
+
+# -- advance_run: a held run of no batch, and a batch's run, moved by the test -------------
+
+
+def test_advance_run_moves_a_held_single_run_a_step_at_a_time(wire: Wire) -> None:
+    wire.api.on_run(hold="queued")
+    run_id = trigger(wire)
+    for _ in range(3):  # held: polls do not move it
+        assert get_run(wire, run_id).json()["status"] == "QUEUED"
+    assert wire.api.advance_run(run_id)["status"] == "EXECUTING"
+    assert wire.api.advance_run(run_id)["status"] == "COMPLETED"
+    assert get_run(wire, run_id).json()["status"] == "COMPLETED"
+    assert wire.api.advance_run(run_id)["status"] == "COMPLETED"  # a final run stays
+
+
+def test_advance_run_to_a_status_steps_until_the_run_shows_it(wire: Wire) -> None:
+    wire.api.progression = "held"
+    wire.api.on_run(outcome="FAILED", error={"message": "boom"})
+    run_id = trigger(wire)
+    assert wire.api.advance_run(run_id, to="EXECUTING")["status"] == "EXECUTING"
+    shown = wire.api.advance_run(run_id, to="FAILED")
+    assert (shown["status"], shown["error"]) == ("FAILED", {"message": "boom"})
+
+
+def test_advance_run_completes_the_batch_whose_last_run_it_finishes(wire: Wire) -> None:
+    wire.api.progression = "held"
+    batch_id, [first, second] = one_shot(wire, {"task": "a"}, {"task": "b"})
+    wire.api.advance_run(first, to="COMPLETED")
+    assert wire.get_batch(batch_id).json()["status"] == "PENDING"  # one run still queued
+    wire.api.advance_run(second, to="COMPLETED")
+    assert wire.get_batch(batch_id).json()["status"] == "COMPLETED"
+
+
+def test_advance_run_says_why_a_run_does_not_reach_a_status(wire: Wire) -> None:
+    wire.api.on_run(hold="queued")
+    delayed = trigger(wire, delay="1h")
+    with pytest.raises(
+        ValueError,
+        match=r"to='COMPLETED' is not a status .* reaches from "
+        r"DELAYED \(it is delayed: move the clock past its delay\)",
+    ):
+        wire.api.advance_run(delayed, to="COMPLETED")
+    done = trigger(wire)
+    wire.api.advance_run(done, to="COMPLETED")
+    with pytest.raises(ValueError, match=r"reaches from COMPLETED \(a run only moves forward"):
+        wire.api.advance_run(done, to="EXECUTING")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"to": "DONE"}, "to must be one of QUEUED, DELAYED, EXECUTING, COMPLETED, FAILED"),
+        ({"to": "completed"}, "to must be one of QUEUED"),
+        ({"to": 3}, "to must be one of QUEUED"),
+    ],
+)
+def test_advance_run_refuses_a_status_naming_the_choices(
+    wire: Wire, arguments: dict[str, Any], message: str
+) -> None:
+    run_id = trigger(wire)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        wire.api.advance_run(run_id, **arguments)
+
+
+def test_advance_run_refuses_a_run_the_mock_did_not_create(wire: Wire) -> None:
+    with pytest.raises(ValueError, match="run_id must be the id of a run the mock created"):
+        wire.api.advance_run("run_cnotmadebythemock000000000")
+
+
+def test_advance_given_a_run_id_points_to_advance_run(wire: Wire) -> None:
+    run_id = trigger(wire)
+    with pytest.raises(
+        ValueError,
+        match=r"batch must be a registered or triggered batch; "
+        r"got .* \(a run: advance_run\(run_id\)\)",
+    ):
+        wire.api.advance(run_id)

@@ -308,8 +308,9 @@ class TriggerApi:
         with self._lock:
             handle = self._backend.find_batch(batch_id)
             if handle is None:
+                hint = " (a run: advance_run(run_id))" if batch_id.startswith("run_") else ""
                 raise ValueError(
-                    f"batch must be a registered or triggered batch; got {shown(batch_id)}"
+                    f"batch must be a registered or triggered batch; got {shown(batch_id)}{hint}"
                 )
             state = self._backend.advance(handle, self._clock.now_ms, to=wanted)
             if wanted is not None and state.status != wanted:
@@ -389,6 +390,46 @@ class TriggerApi:
                     f"run_id must be the id of a run the mock created; got {shown(run_id)}"
                 )
             return run_body(found, api_version)
+
+    def advance_run(self, run_id: str, *, to: str | None = None) -> dict[str, object]:
+        """Move a run one step (or, with `to`, until `run(run_id)` shows that status); the
+        run as `run()` shows it then.
+
+        What `advance()` is for batches, for any run, a single trigger's included: it
+        moves a run that `on_run(hold=...)`, the "held" progression or "manual" keeps
+        where it is. A delayed run waits for its time (move the clock), a run in a paused
+        queue for its queue; a final run stays as it is. `to` is one of QUEUED,
+        EXECUTING, COMPLETED, FAILED, ... (`RUN_STATUSES`); a status the run does not
+        reach is a ValueError saying where it stopped and why.
+        """
+        wanted = None if to is None else checks.run_status(to, parameter="to")
+        with self._lock:
+            found = self._backend.find_run(run_id, self._clock.now_ms())
+            if found is None:
+                raise ValueError(
+                    f"run_id must be the id of a run the mock created; got {shown(run_id)}"
+                )
+            for _ in range(8 if wanted is not None else 1):
+                if wanted is not None and run_body(found, CURRENT_API)["status"] == wanted:
+                    break
+                if not self._backend.step_run(found, self._clock.now_ms()):
+                    break
+            body = run_body(found, CURRENT_API)
+            if wanted is not None and body["status"] != wanted:
+                why = (
+                    "it is delayed: move the clock past its delay"
+                    if found.delayed
+                    else "its queue is paused: resume it with queue(..., paused=False)"
+                    if found.stage == 0 and found.queue is not None and found.queue.paused
+                    else "its task is not deployed: it waits in its queue"
+                    if found.undeployed
+                    else "a run only moves forward, and its outcome is set by on_run()"
+                )
+                raise ValueError(
+                    f"to={wanted!r} is not a status {shown(run_id)} reaches from "
+                    f"{body['status']} ({why})"
+                )
+            return body
 
     def assert_cancelled(self, run_id: str) -> None:
         """Assert the application asked to cancel the run (a finished run answers 200 too,

@@ -838,6 +838,16 @@ class TriggerBackend:
         if batch is not None and run.final and not was_final:
             self._progress.run_finished(batch, now_ms)
 
+    def step_run(self, run: Run, now_ms: int) -> bool:
+        """One step of `run`, held or not (`advance_run`); whether it moved. Its batch is
+        COMPLETED if that made its last unfinished run final."""
+        before = (run.stage, run.final, run.updated_ms)
+        run.step(now_ms, release=True)
+        batch = self.find_batch(run.batch_id) if run.batch_id else None
+        if batch is not None and run.final and not before[1]:
+            self._progress.run_finished(batch, now_ms)
+        return (run.stage, run.final, run.updated_ms) != before
+
     def replay_run(self, run: Run, environment: str, now_ms: int) -> Run:
         """A new run of the same task and payload, in no batch, with some of its options."""
         options = {k: v for k, v in run.options.items() if k in _REPLAYED_OPTIONS}

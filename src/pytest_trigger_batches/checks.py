@@ -25,7 +25,7 @@ from pytest_trigger_batches.records import (
 from pytest_trigger_batches.redact import redact
 from pytest_trigger_batches.routes import BODILESS_STATUSES
 from pytest_trigger_batches.shown import shown
-from pytest_trigger_batches.statuses import RUN_OUTCOMES
+from pytest_trigger_batches.statuses import RUN_OUTCOMES, RUN_STATUSES
 from pytest_trigger_batches.stored_run import HOLDS
 
 __all__ = [
@@ -146,6 +146,15 @@ def batch_id(batch: object) -> str:
     raise TypeError(
         f"batch must be a batch id, a TriggerBatch or a handle; got {redact(repr(batch)):.100}"
     )
+
+
+def run_status(value: object, *, parameter: str) -> str:
+    """A run status in the current vocabulary (`RUN_STATUSES`)."""
+    if not isinstance(value, str) or value not in RUN_STATUSES:
+        raise ValueError(
+            f"{parameter} must be one of {', '.join(RUN_STATUSES)}; got {shown(value)}"
+        )
+    return value
 
 
 def scopes(value: object) -> list[str]:
