@@ -312,6 +312,17 @@ def test_a_client_without_the_electric_version_header_gets_the_legacy_names(w: W
     assert [m["value"]["status"] for m in rows(live)] == ["EXECUTING"]
 
 
+def test_an_empty_electric_version_header_is_read_as_no_version(w: Wire) -> None:
+    run_id = trigger(w)
+    answer = w.send(
+        "GET",
+        f"/realtime/v1/runs/{run_id}?offset=-1",
+        headers={"x-trigger-electric-version": ""},
+    )
+    assert "electric-handle" not in answer.headers
+    assert "electric-shape-id" in answer.headers
+
+
 def test_a_handle_the_shape_never_gave_must_refetch(w: Wire) -> None:
     run_id = trigger(w)
     path = f"/realtime/v1/runs/{run_id}"

@@ -124,7 +124,7 @@ def _js_string(text: str) -> str:
 
 def _params(context: Context) -> _Params:
     """The shape-stream query as the stream server checks it, or its `400`."""
-    modern = "x-trigger-electric-version" in context.headers
+    modern = bool(context.headers.get("x-trigger-electric-version"))  # "" is no version
     query = context.query
     errors: dict[str, list[str]] = {}
     live_text = query.get("live", [""])[-1] or "false"  # empty is absent, as Ecto casts

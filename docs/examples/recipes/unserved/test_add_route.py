@@ -15,7 +15,8 @@ def test_a_schedule_is_created(
 
     key = {"Authorization": f"Bearer {mock_trigger_api.secret_key}"}
     with httpx.Client(base_url="https://api.trigger.dev", headers=key) as client:
-        created = client.post("/api/v1/schedules", json={"task": "nightly", "cron": "0 3 * * *"})
+        nightly = {"task": "nightly", "cron": "0 3 * * *"}
+        created = client.post("/api/v1/schedules", json=nightly)
         read = client.get("/api/v1/schedules/sched_1")
     assert (created.status_code, read.status_code) == (200, 200)
 
