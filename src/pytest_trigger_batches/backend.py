@@ -1113,12 +1113,16 @@ class TriggerBackend:
 
     # --- bulkqueues: queues and bulk actions ---------------------------------------------
 
-    def queue(self, environment: str, param: str, type_: str) -> Queue | None:
+    def queue(self, environment: str, param: str, type_: str, missing: str) -> Queue:
         """The queue `param` names: its id (`type_` "id"), or a task's id or a custom
-        queue's name ("task", "custom"), in `environment`."""
+        queue's name ("task", "custom"), in `environment`; none is the 404 `missing`."""
         if type_ == "id":
-            return self._queues.find(environment, queue_id=param)
-        return self._queues.find(environment, name=task_queue_name(type_, param))
+            found = self._queues.find(environment, queue_id=param)
+        else:
+            found = self._queues.find(environment, name=task_queue_name(type_, param))
+        if found is None:
+            raise PlatformError.message(404, missing)
+        return found
 
     def queue_items(
         self, queues: Sequence[Queue], now_ms: int, *, percent: bool
@@ -1566,24 +1570,42 @@ class TriggerBackend:
                     environment, path, "GET", base_url=base_url, now_ms=now_ms
                 )
         elif payload is not None:
-            text = _packet_text(payload)
-            if len(text) >= SERVER_OFFLOAD_BYTES:
-                path = f"{run.id}/payload.json"
-                if self._packets.get(environment, path) is None:
-                    self.store_packet(environment, path, text, "application/json")
-                payload_url = self.packet_url(
-                    environment, path, "GET", base_url=base_url, now_ms=now_ms
-                )
+            payload_url = self._offloaded(
+                environment,
+                f"{run.id}/payload.json",
+                json_bytes(payload),
+                SERVER_OFFLOAD_BYTES,
+                base_url=base_url,
+                now_ms=now_ms,
+            )
         if run.stored_status == RunStatus.COMPLETED_SUCCESSFULLY and run.output is not None:
-            text = _packet_text(run.output)
-            if len(text) >= SDK_OFFLOAD_BYTES:
-                path = f"{run.id}-{max(1, run.attempt_count)}/output.json"
-                if self._packets.get(environment, path) is None:
-                    self.store_packet(environment, path, text, "application/json")
-                output_url = self.packet_url(
-                    environment, path, "GET", base_url=base_url, now_ms=now_ms
-                )
+            output_url = self._offloaded(
+                environment,
+                f"{run.id}-{max(1, run.attempt_count)}/output.json",
+                json_bytes(run.output),
+                SDK_OFFLOAD_BYTES,
+                base_url=base_url,
+                now_ms=now_ms,
+            )
         return payload_url, output_url
+
+    def _offloaded(
+        self,
+        environment: str,
+        path: str,
+        text: bytes,
+        threshold: int,
+        *,
+        base_url: str,
+        now_ms: int,
+    ) -> str | None:
+        """The URL of `text` (a value's JSON) stored at `path` once it is `threshold`
+        bytes or more (stored on the first call); None below it."""
+        if len(text) < threshold:
+            return None
+        if self._packets.get(environment, path) is None:
+            self.store_packet(environment, path, text, "application/json")
+        return self.packet_url(environment, path, "GET", base_url=base_url, now_ms=now_ms)
 
 
 _TIE_BREAK = itertools.count()
@@ -1603,11 +1625,6 @@ def _frozen_window(query: RunFilter, now_ms: int) -> Window:
             raise PlatformError.message(500, "Internal Server Error")
         return Window(start, now_ms)
     return Window(query.start_ms or None, query.end_ms or now_ms)
-
-
-def _packet_text(value: object) -> bytes:
-    """What the object store keeps of a value: its JSON text, as `JSON.stringify` writes it."""
-    return json_bytes(value)
 
 
 def _check_size(count: int, maximum: int) -> None:

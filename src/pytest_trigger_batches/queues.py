@@ -134,7 +134,8 @@ class QueueStore:
     ) -> Queue | None:
         """The queue of `environment` with `queue_id`, or else with the stored `name`."""
         if queue_id is not None:
-            return next((q for q in self.in_environment(environment) if q.id == queue_id), None)
+            found = (q for (env, _), q in self._queues.items() if env == environment)
+            return next((q for q in found if q.id == queue_id), None)
         return self._queues.get((environment, name))
 
 

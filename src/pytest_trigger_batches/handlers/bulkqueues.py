@@ -66,9 +66,7 @@ def retrieve_queue(context: Context, backend: TriggerBackend) -> Reply:
     if type_ not in _QUEUE_TYPES:
         raise query.query_errors([_enum_issue(type_)])
     context.authorize("read", [("queues", None)])
-    queue = backend.queue(context.environment, _queue_param(context, type_), type_)
-    if queue is None:
-        raise PlatformError.message(404, QUEUE_NOT_FOUND)
+    queue = backend.queue(context.environment, _queue_param(context, type_), type_, QUEUE_NOT_FOUND)
     [item] = backend.queue_items([queue], context.now_ms, percent=True)
     return Reply(200, json_bytes(item))
 
@@ -77,9 +75,7 @@ def pause_queue(context: Context, backend: TriggerBackend) -> Reply:
     """Pause (`action: "pause"`) or resume a queue; the queue as it is then."""
     body = pause_queue_body(json_body(context.body))
     type_ = body.get("type", "id")
-    queue = backend.queue(context.environment, _queue_param(context, type_), type_)
-    if queue is None:
-        raise PlatformError.message(404, QUEUE_NOT_FOUND)
+    queue = backend.queue(context.environment, _queue_param(context, type_), type_, QUEUE_NOT_FOUND)
     backend.pause_queue(queue, paused=body["action"] == "pause")
     [item] = backend.queue_items([queue], context.now_ms, percent=False)
     return Reply(200, json_bytes(item))
@@ -89,9 +85,9 @@ def override_queue(context: Context, backend: TriggerBackend) -> Reply:
     """Override a queue's concurrency limit (`concurrencyLimit` or `percent`)."""
     body = override_queue_body(json_body(context.body))
     type_ = body.get("type", "id")
-    queue = backend.queue(context.environment, _queue_param(context, type_), type_)
-    if queue is None:
-        raise PlatformError.message(404, QUEUE_OVERRIDE_NOT_FOUND)
+    queue = backend.queue(
+        context.environment, _queue_param(context, type_), type_, QUEUE_OVERRIDE_NOT_FOUND
+    )
     limit, percent = body.get("concurrencyLimit"), body.get("percent")
     backend.override_queue(
         queue,
@@ -107,9 +103,9 @@ def reset_queue(context: Context, backend: TriggerBackend) -> Reply:
     """A queue's concurrency limit back to its base; 400 when it was not overridden."""
     body = reset_queue_body(json_body(context.body))
     type_ = body.get("type", "id")
-    queue = backend.queue(context.environment, _queue_param(context, type_), type_)
-    if queue is None:
-        raise PlatformError.message(404, QUEUE_OVERRIDE_NOT_FOUND)
+    queue = backend.queue(
+        context.environment, _queue_param(context, type_), type_, QUEUE_OVERRIDE_NOT_FOUND
+    )
     if not backend.reset_queue(queue):
         raise PlatformError.message(400, QUEUE_NOT_OVERRIDDEN)
     [item] = backend.queue_items([queue], context.now_ms, percent=False)
