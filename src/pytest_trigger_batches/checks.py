@@ -219,12 +219,7 @@ def run_rule(
         raise TypeError(f'error must be {{"message": str, ...}} or None; got {shown(error)}')
     if output is not None and outcome != "COMPLETED":
         raise ValueError(f"output applies to outcome='COMPLETED' only; got {shown(outcome)}")
-    try:
-        json.dumps(output, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as problem:
-        raise TypeError(
-            f"output must be JSON-serializable (JSON has no NaN or Infinity); {problem}"
-        ) from None
+    json_data(output, parameter="output")
 
 
 def limits(limit: int, refill: int, interval: float) -> Limits:

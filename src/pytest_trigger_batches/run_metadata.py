@@ -13,7 +13,7 @@ import copy
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from pytest_trigger_batches.rules import safe_metadata_key
 
@@ -47,7 +47,7 @@ def _get(root: dict[str, Any], parts: Sequence[str]) -> Any:
     cannot be followed (a null or a non-container on the way)."""
     value: Any = root
     for index, part in enumerate(parts):
-        if value is None or not isinstance(value, dict | list):
+        if not isinstance(value, dict | list):
             return None
         value = _child(value, part)
         if value is None:
@@ -133,12 +133,10 @@ def apply_operations(
 
 def _number(value: object) -> int | float:
     """A number as it is; anything else (a missing key, a string, a boolean) counts as 0."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return 0
+    return value if _is_number(value) else 0
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -150,4 +148,6 @@ def _equal(a: object, b: object) -> bool:
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b if not (_is_number(a) and _is_number(b)) else a == b
+    if _is_number(a) and _is_number(b):
+        return a == b
+    return type(a) is type(b) and a == b

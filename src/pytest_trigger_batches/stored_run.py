@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
-from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
+from pytest_trigger_batches.handlers.validate import JS_SPACES
 from pytest_trigger_batches.statuses import KEY_CLEARING_STATUSES, RUN_FAILED, stored_outcome
 from pytest_trigger_batches.timefmt import from_ms, to_ms
 
@@ -273,12 +273,9 @@ def machine_of(run: Run) -> str:
     return "small-1x" if run.started_ms is not None else ""
 
 
-_JS_SPACES = "".join(sorted(JS_WHITESPACE))
-
-
 def stored_tags(run: Run) -> list[str]:
     """The run's tags as the platform stores them: in the order given, blank ones (once
     trimmed as JavaScript trims) dropped, repeats kept."""
     tags = run.options.get("tags")
     listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    return [str(tag) for tag in listed if str(tag).strip(_JS_SPACES)]
+    return [str(tag) for tag in listed if str(tag).strip(JS_SPACES)]

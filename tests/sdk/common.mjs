@@ -41,3 +41,26 @@ export function stepper() {
   }
   return { results, step };
 }
+
+// Wraps `fetch` to keep every answer, in order, in the array returned: {method, url,
+// status, body}, a JSON body parsed and another as {"$text"} (cut to `textLimit`
+// characters); `more(entry, {init, response, text})` may reshape the entry.
+export function recordResponses({ textLimit = Infinity, more = (entry) => entry } = {}) {
+  const responses = [];
+  const originalFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const response = await originalFetch(input, init);
+    const text = await response.clone().text();
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = { $text: text.slice(0, textLimit) };
+    }
+    const url = typeof input === "string" ? input : input.url;
+    const entry = { method: init?.method ?? "GET", url, status: response.status, body };
+    responses.push(more(entry, { init, response, text }));
+    return response;
+  };
+  return responses;
+}

@@ -33,25 +33,11 @@
 // {"$date": "<toISOString()>"}.
 import { batch, runs, tasks } from "@trigger.dev/sdk";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
-import { configureFromEnv, plain } from "./common.mjs";
+import { configureFromEnv, plain, recordResponses } from "./common.mjs";
 
 configureFromEnv();
 
-const responses = [];
-const originalFetch = globalThis.fetch;
-globalThis.fetch = async (input, init) => {
-  const response = await originalFetch(input, init);
-  const text = await response.clone().text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { $text: text };
-  }
-  const url = typeof input === "string" ? input : input.url;
-  responses.push({ method: init?.method ?? "GET", url, status: response.status, body });
-  return response;
-};
+const responses = recordResponses();
 
 function failure(error) {
   return {

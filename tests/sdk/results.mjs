@@ -21,32 +21,19 @@
 import { apiClientManager } from "@trigger.dev/core/v3";
 import { CORE_VERSION } from "@trigger.dev/core/v3";
 import { batch, runs, tasks } from "@trigger.dev/sdk";
-import { configureFromEnv, plain } from "./common.mjs";
+import { configureFromEnv, plain, recordResponses } from "./common.mjs";
 
 configureFromEnv();
 
-const responses = [];
-const originalFetch = globalThis.fetch;
-globalThis.fetch = async (input, init) => {
-  const response = await originalFetch(input, init);
-  const text = await response.clone().text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = { $text: text.slice(0, 200) };
-  }
-  const url = typeof input === "string" ? input : input.url;
-  responses.push({
-    method: init?.method ?? "GET",
-    url,
-    status: response.status,
+const responses = recordResponses({
+  textLimit: 200,
+  more: (entry, { init, response, text }) => ({
+    ...entry,
     contentType: response.headers.get("content-type"),
     sent: typeof init?.body === "string" ? init.body.length : null,
-    body: text.length > 4096 ? { $length: text.length } : body,
-  });
-  return response;
-};
+    body: text.length > 4096 ? { $length: text.length } : entry.body,
+  }),
+});
 
 function failure(error) {
   return { name: error?.name, message: String(error?.message ?? error), status: error?.status };

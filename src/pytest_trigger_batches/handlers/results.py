@@ -55,10 +55,7 @@ def batch_results(context: Context, backend: TriggerBackend) -> Reply:
 def upload_url_v2(context: Context, backend: TriggerBackend) -> Reply:
     """`{presignedUrl, storagePath}`: where to PUT the packet, and how to name it after
     (with the `<protocol>://` the name had, if any)."""
-    path = _packet_path(context)
-    url = backend.packet_url(
-        context.environment, path, "PUT", base_url=context.base_url, now_ms=context.now_ms
-    )
+    path, url = _presigned(context, backend, "PUT")
     protocol = _protocol(context.params["name"])
     storage_path = f"{protocol}://{path}" if protocol else path
     return Reply(200, json_bytes({"presignedUrl": url, "storagePath": storage_path}))
@@ -66,20 +63,23 @@ def upload_url_v2(context: Context, backend: TriggerBackend) -> Reply:
 
 def upload_url_v1(context: Context, backend: TriggerBackend) -> Reply:
     """`{presignedUrl}` to PUT the packet (the older route: no storage path)."""
-    path = _packet_path(context)
-    url = backend.packet_url(
-        context.environment, path, "PUT", base_url=context.base_url, now_ms=context.now_ms
-    )
+    _, url = _presigned(context, backend, "PUT")
     return Reply(200, json_bytes({"presignedUrl": url}))
 
 
 def download_url(context: Context, backend: TriggerBackend) -> Reply:
     """`{presignedUrl}` to GET the packet (whether it exists or not)."""
+    _, url = _presigned(context, backend, "GET")
+    return Reply(200, json_bytes({"presignedUrl": url}))
+
+
+def _presigned(context: Context, backend: TriggerBackend, method: str) -> tuple[str, str]:
+    """The packet's path (`_packet_path`) and a presigned URL for `method` on it."""
     path = _packet_path(context)
     url = backend.packet_url(
-        context.environment, path, "GET", base_url=context.base_url, now_ms=context.now_ms
+        context.environment, path, method, base_url=context.base_url, now_ms=context.now_ms
     )
-    return Reply(200, json_bytes({"presignedUrl": url}))
+    return path, url
 
 
 def _packet_path(context: Context) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pytest_trigger_batches.errors import PlatformError, json_bytes
 from pytest_trigger_batches.handlers import query
 from pytest_trigger_batches.handlers.validate import (
-    JS_WHITESPACE,
+    JS_SPACES,
     add_tags_issues,
     json_body,
     reschedule_body_ok,
@@ -144,8 +144,7 @@ def add_tags(context: Context, backend: TriggerBackend) -> Reply:
     if issues:
         raise PlatformError(400, {"error": "Invalid request body", "issues": issues})
     given = body["tags"]
-    spaces = "".join(sorted(JS_WHITESPACE))
-    tags = [tag for tag in ([given] if isinstance(given, str) else given) if tag.strip(spaces)]
+    tags = [tag for tag in ([given] if isinstance(given, str) else given) if tag.strip(JS_SPACES)]
     if not tags:
         return Reply(200, json_bytes({"message": "No new tags to add"}))
     run = backend.run(context.params["runId"], context.environment)

@@ -35,6 +35,7 @@ from pytest_trigger_batches.rules import (
 from pytest_trigger_batches.statuses import API_RUN_STATUSES
 
 __all__ = [
+    "JS_SPACES",
     "JS_WHITESPACE",
     "add_tags_issues",
     "bulk_action_body",
@@ -69,6 +70,8 @@ JS_WHITESPACE = frozenset(
     "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 """What JavaScript's `String.prototype.trim()` removes."""
+JS_SPACES = "".join(sorted(JS_WHITESPACE))
+"""The same, as `str.strip`'s argument: `text.strip(JS_SPACES)` is JavaScript's trim."""
 MAX_ISSUES_IN_MESSAGE = 99
 
 
@@ -116,12 +119,7 @@ def _js_length(text: str) -> int:
 
 
 def _js_trim(text: str) -> str:
-    start, end = 0, len(text)
-    while start < end and text[start] in JS_WHITESPACE:
-        start += 1
-    while end > start and text[end - 1] in JS_WHITESPACE:
-        end -= 1
-    return text[start:end]
+    return text.strip(JS_SPACES)
 
 
 def _received(value: object) -> str:
