@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pytest_trigger_batches.handlers.validate import JS_WHITESPACE
 from pytest_trigger_batches.ids import digest_cuid
 from pytest_trigger_batches.payloads import BASE_COST, COST_PER_MS
 from pytest_trigger_batches.statuses import RunStatus
+from pytest_trigger_batches.stored_run import stored_tags as run_tags  # re-exported
 from pytest_trigger_batches.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -122,19 +122,6 @@ def _array(values: Sequence[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
-def _tags(run: Run) -> list[str]:
-    """The tags as stored: in the order given, blank ones dropped."""
-    tags = run.options.get("tags")
-    listed = [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
-    spaces = "".join(JS_WHITESPACE)
-    return [str(tag) for tag in listed if str(tag).strip(spaces)]
-
-
-def run_tags(run: Run) -> list[str]:
-    """The run's tags as the tag filter reads them."""
-    return _tags(run)
-
-
 def internal_id(run_id: str) -> str:
     """The run's database id (a cuid), fixed by its friendly id."""
     return digest_cuid(hashlib.sha256(run_id.encode()).digest())
@@ -176,7 +163,7 @@ def row_value(run: Run, columns: Sequence[str]) -> dict[str, str | None]:
         else None
     )
     error = _error(run, status)
-    tags = _tags(run)
+    tags = run_tags(run)
     queued = run.enqueued_ms if run.enqueued_ms is not None else run.created_ms
     full: dict[str, str | None] = {
         "id": internal_id(run.id),
@@ -212,6 +199,11 @@ def row_value(run: Run, columns: Sequence[str]) -> dict[str, str | None]:
 def row_key(run: Run) -> str:
     """The change message's key: the table and the row's database id."""
     return f'"public"."TaskRun"/"{internal_id(run.id)}"'
+
+
+def _rows(runs: Iterable[Run], columns: Sequence[str]) -> dict[str, str]:
+    """{row key: the row's value as JSON text}, as a shape's log keeps them."""
+    return {row_key(run): _compact(row_value(run, columns)) for run in runs}
 
 
 @dataclass(slots=True)
@@ -252,7 +244,7 @@ class RealtimeStore:
 
     def answer(self, shape: Shape, runs: Sequence[Run], *, since: str | None) -> Change:
         """The messages for a request at offset `since` (None: a snapshot)."""
-        now = {row_key(run): _compact(row_value(run, shape.columns)) for run in runs}
+        now = _rows(runs, shape.columns)
         seen = None if since is None else shape.logs.get(since)
         messages: list[str] = []
         for key, value in now.items():
@@ -274,10 +266,7 @@ class RealtimeStore:
     def unchanged(self, shape: Shape, offset: str, runs: Callable[[], Sequence[Run]]) -> bool:
         """Whether the rows of `shape` are still those of `offset`."""
         seen = shape.logs.get(offset)
-        if seen is None:
-            return False
-        now = {row_key(run): _compact(row_value(run, shape.columns)) for run in runs()}
-        return now == seen
+        return seen is not None and _rows(runs(), shape.columns) == seen
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,13 @@ BODILESS_STATUSES = frozenset((204, 304))
 """Statuses whose answers carry no body (and no `Content-Length`), as HTTP has it."""
 
 
+def _group(name: str) -> str:
+    """A path parameter's regex group: `{name*}` takes the rest of the path, slashes too."""
+    if name.endswith("*"):
+        return f"(?P<{name[:-1]}>.+)"
+    return f"(?P<{name}>[^/]+)"
+
+
 def route_name(method: str, template: str) -> str:
     """How messages, recorded calls and faults name a route: `GET /api/v1/batches/{batchId}`."""
     return f"{method} {template}"
@@ -74,10 +81,7 @@ class Route:
     def __post_init__(self) -> None:
         pieces = _PARAM_RE.split(self.template)  # static, name, static, name, ...
         regex = "".join(
-            (f"(?P<{piece[:-1]}>.+)" if piece.endswith("*") else f"(?P<{piece}>[^/]+)")
-            if odd
-            else re.escape(piece)
-            for odd, piece in ((i % 2 == 1, p) for i, p in enumerate(pieces))
+            _group(piece) if i % 2 else re.escape(piece) for i, piece in enumerate(pieces)
         )
         object.__setattr__(self, "pattern", re.compile(regex))
         object.__setattr__(self, "name", route_name(self.method, self.template))

@@ -21,10 +21,10 @@ from pytest_trigger_batches.realtime import (
     Shape,
     kept_columns,
     legacy_headers,
-    run_tags,
     schema_header,
 )
 from pytest_trigger_batches.rules import REALTIME_UNSAFE_TAG
+from pytest_trigger_batches.stored_run import stored_tags
 
 if TYPE_CHECKING:
     from pytest_trigger_batches.backend import TriggerBackend
@@ -51,15 +51,13 @@ def subscribe_run(context: Context, backend: TriggerBackend) -> Reply:
     if run is None:
         raise context.not_found()
     wanted: list[tuple[str, str | None]] = [("runs", run.id), ("tasks", run.task)]
-    wanted += [("tags", tag) for tag in run_tags(run)]
+    wanted += [("tags", tag) for tag in stored_tags(run)]
     if run.batch_id:
         wanted.append(("batch", run.batch_id))
     context.authorize("read", wanted)
-    params = _params(context)
     return _serve(
         context,
         backend,
-        params,
         ("run", context.environment, run.id),
         lambda render: backend.realtime_run(run, context.now_ms, render),
         lambda: [run],
@@ -72,11 +70,9 @@ def subscribe_batch(context: Context, backend: TriggerBackend) -> Reply:
     if batch is None:
         raise context.not_found()
     context.authorize("read", [("batch", batch.id), ("runs", None)])
-    params = _params(context)
     return _serve(
         context,
         backend,
-        params,
         ("batch", context.environment, batch.id),
         lambda render: backend.realtime_batch(batch, context.now_ms, render),
         lambda: backend.batch_runs(batch, context.now_ms),
@@ -88,7 +84,6 @@ def subscribe_tagged(context: Context, backend: TriggerBackend) -> Reply:
     tags = _tags(context)
     wanted: list[tuple[str, str | None]] = [("runs", None), ("tags", None)]
     context.authorize("read", wanted + [("tags", tag) for tag in tags])
-    params = _params(context)
     since = backend.tagged_since(context.query.get("createdAt", [""])[-1], context.now_ms)
     environment = context.environment
 
@@ -98,7 +93,6 @@ def subscribe_tagged(context: Context, backend: TriggerBackend) -> Reply:
     return _serve(
         context,
         backend,
-        params,
         ("tags", environment, tuple(tags), since),
         lambda render: backend.realtime_tagged(runs(), context.now_ms, render),
         runs,
@@ -162,11 +156,11 @@ def _params(context: Context) -> _Params:
 def _serve(
     context: Context,
     backend: TriggerBackend,
-    params: _Params,
     key: tuple[object, ...],
     poll: Callable[[Callable[[list[Run]], Change]], Change],
     current: Callable[[], Sequence[Run]],
 ) -> Reply:
+    params = _params(context)
     shape: Shape = backend.realtime_shape(key, params.columns, context.now_ms)
     since = None if params.offset == "-1" else params.offset
     if since is not None and params.handle != shape.handle:
