@@ -30,7 +30,7 @@ from pytest_trigger_batches.packets import Packet, PacketStore
 from pytest_trigger_batches.progress import Progress, Progression
 from pytest_trigger_batches.queues import Queue, QueueStore, counts, task_queue_name
 from pytest_trigger_batches.ratelimit import Limiter, Limits
-from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape, run_tags
+from pytest_trigger_batches.realtime import Change, RealtimeStore, Shape
 from pytest_trigger_batches.records import (
     BatchHandle,
     BatchKind,
@@ -1085,7 +1085,7 @@ class TriggerBackend:
                 break
             if run.environment not in (None, environment):
                 continue
-            if tags and not set(tags) <= set(run_tags(run)):
+            if tags and not set(tags) <= set(stored_tags(run)):
                 continue
             run.refresh(now_ms)
             found.append(run)

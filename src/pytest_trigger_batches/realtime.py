@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from pytest_trigger_batches.ids import digest_cuid
 from pytest_trigger_batches.payloads import BASE_COST, COST_PER_MS
 from pytest_trigger_batches.statuses import RunStatus
-from pytest_trigger_batches.stored_run import stored_tags as run_tags  # re-exported
+from pytest_trigger_batches.stored_run import stored_tags
 from pytest_trigger_batches.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ __all__ = [
     "kept_columns",
     "legacy_headers",
     "row_value",
-    "run_tags",
     "schema_header",
 ]
 
@@ -163,7 +162,7 @@ def row_value(run: Run, columns: Sequence[str]) -> dict[str, str | None]:
         else None
     )
     error = _error(run, status)
-    tags = run_tags(run)
+    tags = stored_tags(run)
     queued = run.enqueued_ms if run.enqueued_ms is not None else run.created_ms
     full: dict[str, str | None] = {
         "id": internal_id(run.id),
